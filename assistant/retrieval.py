@@ -1,0 +1,247 @@
+"""Hybrid retrieval: dense vectors + BM25 over jieba words + BM25 over character n-grams.
+
+Each ranker returns its top ``depth`` passages.  The lists are fused either
+by rescaled score (``minmax``, the default) or by reciprocal rank (``rrf``);
+both need no calibration between BM25 scores and cosine similarities, which
+live on unrelated scales.  ``assistant eval`` on ``eval/dev.jsonl`` compares
+them (see README, "Evaluation").
+
+A strong passage then lifts the passage after it (the measures usually
+follow the problem they answer), and the list is diversified: every passage
+taken from a case discounts that case's others, so when several cases answer
+a question the user sees several communities rather than five passages of
+one script.
+
+Example::
+
+    >>> from assistant.retrieval import HybridSearcher
+    >>> searcher = HybridSearcher.from_settings()
+    >>> hits = searcher.search("小区停车位不够怎么办", k=5)
+    >>> hits[0].case.author
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.chunking import Passage
+from assistant.config import Settings, get_settings
+from assistant.corpus import Case
+from assistant.embedding import Embedder, get_embedder
+from assistant.errors import InputError
+from assistant.index import LoadedIndex, load_index
+
+# Ranker weights.  The dense model and the two BM25 views are about equally
+# good alone on the dev set; equal weights are the untuned choice and were
+# within noise of the best grid point (README, "Evaluation").
+DEFAULT_WEIGHTS = {"dense": 1.0, "words": 1.0, "chars": 1.0}
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: Passage
+    case: Case
+    parts: dict[str, float]  # raw score from each ranker that found this passage
+
+    @property
+    def dense_score(self) -> float | None:
+        """Cosine similarity between question and passage (None if not in the dense top list)."""
+        return self.parts.get("dense")
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "case_id": self.case.id,
+            "case_title": self.case.title,
+            "author": self.case.author,
+            "section": self.passage.section_label,
+            "text": self.passage.text,
+            "score": round(self.score, 6),
+            "start": self.passage.start,
+            "end": self.passage.end,
+        }
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """Normalise a question, or raise InputError with a message for the user."""
+    if not isinstance(question, str):
+        raise InputError("问题必须是文字。")
+    cleaned = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " " for ch in question.replace("\x00", "")
+    )
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise InputError("问题是空的：请输入想了解的问题，例如“小区停车位不够怎么办？”")
+    if len(cleaned) > max_chars:
+        raise InputError(f"问题太长（{len(cleaned)} 字），请精简到 {max_chars} 字以内。")
+    return cleaned
+
+
+RANKERS = ("dense", "words", "chars")
+
+
+class HybridSearcher:
+    """Dense + BM25 (jieba words) + BM25 (character n-grams) over a loaded index."""
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        *,
+        weights: dict[str, float] | None = None,
+        fusion: str = "minmax",
+        depth: int = 100,
+        rrf_k: int = 60,
+        follow: float = 0.7,
+        diversity: float = 0.9,
+        max_question_chars: int = 2000,
+    ) -> None:
+        if fusion not in ("minmax", "rrf"):
+            raise ValueError(f"fusion ({fusion!r}) must be 'minmax' or 'rrf'")
+        self.index = index
+        self.embedder = embedder
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = set(self.weights) - set(RANKERS)
+        if unknown:
+            raise ValueError(f"weights has unknown rankers {sorted(unknown)}; expected {RANKERS}")
+        self.fusion = fusion
+        self.depth = depth
+        self.rrf_k = rrf_k
+        if not 0 <= follow < 1 or not 0 < diversity <= 1:
+            raise ValueError(f"follow ({follow}) must be in [0, 1) and diversity ({diversity}) in (0, 1]")
+        self.follow = follow
+        self.diversity = diversity
+        self.max_question_chars = max_question_chars
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs) -> "HybridSearcher":
+        settings = settings or get_settings()
+        embedder = get_embedder(settings.embedder, settings.query_instruction)
+        index = load_index(settings, embedder)
+        return cls(index, embedder, max_question_chars=settings.max_question_chars, **kwargs)
+
+    def rankings(self, question: str) -> dict[str, list[tuple[int, float]]]:
+        """Each ranker's top ``depth`` ``(passage index, raw score)``, best first."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        depth = min(self.depth, len(self.index.passages))
+        if self.weights.get("dense"):
+            q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)[None, :]
+            scores, ids = self.index.vectors.search(q, depth)
+            out["dense"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        if self.weights.get("words"):
+            out["words"] = self.index.lexical.search(question, depth)
+        if self.weights.get("chars"):
+            out["chars"] = self.index.chars.search(question, depth)
+        return out
+
+    def fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> dict[int, float]:
+        """Weighted fusion of the rankers' lists.
+
+        ``minmax`` rescales each list to [0, 1] between its last and first
+        score, so a passage that one ranker likes far more than the runner-up
+        keeps that margin; ``rrf`` uses ranks only.  On eval/dev.jsonl
+        minmax beat rrf on every metric (README, "Evaluation").
+        """
+        fused: dict[int, float] = {}
+        for name, ranking in rankings.items():
+            if not ranking:
+                continue
+            weight = self.weights[name]
+            hi, lo = ranking[0][1], ranking[-1][1]
+            for r, (i, s) in enumerate(ranking):
+                if self.fusion == "rrf":
+                    part = 1.0 / (self.rrf_k + r + 1)
+                else:
+                    part = (s - lo) / (hi - lo) if hi > lo else 1.0
+                fused[i] = fused.get(i, 0.0) + weight * part
+        return fused
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        """Top ``k`` passages for ``question``, fused and case-diversified."""
+        question = check_question(question, self.max_question_chars)
+        if k < 1:
+            raise InputError(f"k（{k}）必须至少为 1。")
+        rankings = self.rankings(question)
+        scores = self._follow(self.fuse(rankings))
+        chosen = self._diversify(scores, k)
+        raw = {name: dict(r) for name, r in rankings.items()}
+        hits = []
+        for rank, i in enumerate(chosen, 1):
+            p = self.index.passages[i]
+            parts = {name: raw[name][i] for name in raw if i in raw[name]}
+            hits.append(Hit(rank, scores[i], p, self.index.cases[p.case_id], parts))
+        return hits
+
+    def _follow(self, scores: dict[int, float]) -> dict[int, float]:
+        """Let a strong passage lift the one right after it in the same case.
+
+        Users describe their problem; scripts describe the problem first and
+        the measures next.  The passage after a strong match inherits
+        ``follow`` times its score (if that is more than its own), which on
+        the dev set brought the measures into the reading budget far more
+        often (README, "Evaluation").
+        """
+        if not self.follow:
+            return scores
+        passages = self.index.passages
+        out = dict(scores)
+        for i, s in sorted(scores.items(), key=lambda x: -x[1])[:30]:
+            j = i + 1
+            if j < len(passages) and passages[j].case_id == passages[i].case_id:
+                out[j] = max(out.get(j, 0.0), self.follow * s)
+        return out
+
+    def _diversify(self, scores: dict[int, float], k: int) -> list[int]:
+        """Greedy selection where each passage already taken from a case discounts
+        that case's other passages by ``diversity``: another case moves up only
+        when it answers nearly as well, so one case cannot crowd out the rest."""
+        pool = sorted(scores, key=lambda i: (-scores[i], i))[: max(4 * k, 40)]
+        taken: dict[str, int] = {}
+        chosen: list[int] = []
+        while pool and len(chosen) < k:
+            best = max(pool, key=lambda i: scores[i] * self.diversity ** taken.get(self.index.passages[i].case_id, 0))
+            pool.remove(best)
+            chosen.append(best)
+            case_id = self.index.passages[best].case_id
+            taken[case_id] = taken.get(case_id, 0) + 1
+        return chosen
+
+
+_searchers: dict[tuple, HybridSearcher] = {}
+_lock = threading.Lock()
+
+
+def get_searcher(settings: Settings | None = None) -> HybridSearcher:
+    """A process-wide searcher per settings (the index and model load once)."""
+    settings = settings or get_settings()
+    key = (settings.index_dir, settings.corpus_dir, settings.embedder, settings.query_instruction)
+    with _lock:
+        if key not in _searchers:
+            _searchers[key] = HybridSearcher.from_settings(settings)
+        return _searchers[key]
+
+
+class CaseRetriever(BaseRetriever):
+    """LangChain view of :class:`HybridSearcher` (documents carry full provenance)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    searcher: HybridSearcher
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [
+            Document(page_content=h.passage.text, metadata=h.to_dict() | {"passage_id": h.passage.id})
+            for h in self.searcher.search(query, self.k)
+        ]

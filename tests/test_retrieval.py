@@ -1,0 +1,94 @@
+"""Hybrid retrieval with the real default model on the shipped index."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.errors import InputError
+from assistant.retrieval import CaseRetriever, HybridSearcher, check_question
+
+from conftest import CORPUS_DIR, INDEX_DIR
+
+
+@pytest.fixture(scope="module")
+def searcher():
+    return HybridSearcher.from_settings(get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR))
+
+
+@pytest.mark.parametrize(
+    "question, author",
+    [
+        ("小区停车位不够，外来车辆乱停，怎么用价格杠杆调节停车需求？", "俞祝玲"),
+        ("老小区加装电梯以后电梯老化了，怎么推动电梯更新？", "陈君英"),
+        ("整村宅基地平移归并怎么尊重村民意愿？", "蒋苏叶"),
+        ("外卖骑手、快递小哥这些新就业群体怎么服务和凝聚？", "顾文彬"),
+        ("小区里一棵大树影响居民采光，要不要迁移？", "赵敏勇"),
+    ],
+)
+def test_finds_the_case_that_answers(searcher, question, author):
+    hits = searcher.search(question, k=5)
+    assert len(hits) == 5
+    assert author in {h.case.author for h in hits[:2]}
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score or b.rank > a.rank for a, b in zip(hits, hits[1:]))
+
+
+def test_both_rankers_contribute(searcher):
+    hits = searcher.search("飞线充电 充电桩", k=5)
+    assert sum(bool(h.parts) for h in hits) >= 4  # a passage lifted by its predecessor may have none
+    for name in ("dense", "words", "chars"):
+        assert any(name in h.parts for h in hits)
+    assert all(h.dense_score is None or -1 <= h.dense_score <= 1 for h in hits)
+
+
+def test_one_case_does_not_crowd_out_the_rest(searcher):
+    q = "小区停车难怎么解决？"
+    plain = HybridSearcher(searcher.index, searcher.embedder, diversity=1.0).search(q, k=5)
+    diverse = searcher.search(q, k=5)
+    assert len({h.case.id for h in diverse}) > len({h.case.id for h in plain})
+    assert diverse[0].case.author == "俞祝玲"
+
+
+def test_diversify_only_promotes_cases_that_answer_nearly_as_well(searcher):
+    by_case: dict[str, list[int]] = {}
+    for i, p in enumerate(searcher.index.passages):
+        by_case.setdefault(p.case_id, []).append(i)
+    a, b = list(by_case.values())[:2]
+    scores = {a[0]: 1.0, a[1]: 0.99, a[2]: 0.98, b[0]: 0.95, b[1]: 0.5}
+    assert searcher._diversify(scores, 3) == [a[0], b[0], a[1]]
+    scores[b[0]] = 0.3  # a weak second case stays behind the first case's passages
+    assert searcher._diversify(scores, 3) == [a[0], a[1], a[2]]
+
+
+def test_follow_lifts_the_next_passage_of_the_same_case(searcher):
+    ps = searcher.index.passages
+    i = next(i for i in range(len(ps) - 1) if ps[i].case_id == ps[i + 1].case_id)
+    out = searcher._follow({i: 1.0})
+    assert out[i + 1] == pytest.approx(searcher.follow)
+    last = next(i for i in range(len(ps) - 1) if ps[i].case_id != ps[i + 1].case_id)
+    assert last + 1 not in searcher._follow({last: 1.0})
+
+
+def test_hits_carry_provenance(searcher):
+    hit = searcher.search("红色业委会怎么组建", k=3)[0]
+    d = hit.to_dict()
+    assert set(d) >= {"rank", "case_id", "case_title", "author", "section", "text", "score"}
+    assert hit.case.text[hit.passage.start : hit.passage.end] == d["text"]
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x02", "问" * 100_000])
+def test_bad_questions_are_refused_clearly(searcher, bad):
+    with pytest.raises(InputError) as exc:
+        searcher.search(bad)
+    assert "问题" in str(exc.value)
+
+
+def test_control_characters_are_cleaned():
+    assert check_question("停车\x07难\x00怎么办\n", 100) == "停车 难怎么办"
+
+
+def test_langchain_retriever(searcher):
+    docs = CaseRetriever(searcher=searcher, k=3).invoke("楼道里堆放凳子怎么治理")
+    assert len(docs) == 3
+    assert docs[0].metadata["author"] and docs[0].metadata["passage_id"].startswith("sj2025-")
