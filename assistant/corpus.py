@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 # Characters that end a sentence or a clause that may legitimately end a paragraph.
@@ -46,8 +46,10 @@ INSTRUCTOR = re.compile(r"[(（]\s*指导老师\s*[:：]\s*(?P<who>[^)）]*)[)�
 _H1 = re.compile(r"^(?:[一二三四五六七八九十]+、|【[^】]{1,12}】|结语|开场[:：])")
 _H2 = re.compile(r"^[(（][一二三四五六七八九十]+[)）]")
 _H3 = re.compile(r"^(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+(?:步|层|个关键词)|[①②③④⑤⑥⑦⑧⑨])")
-# "一是…" opens a heading only as a short line of its own (inline it is a list item)
-_H3_SHORT = re.compile(r"^-?[一二三四五六七八九十]是")
+# "一是…" and "第二,…" open list items: a heading when short and alone on a line,
+# otherwise the lead clause of the item names a (level 4) section
+_H3_SHORT = re.compile(r"^-?(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+[,，、:：])")
+_ITEM = re.compile(r"^-?第[一二三四五六七八九十]+[,，、:：]")  # nests under "一是…"
 HEADING_MAX = 50
 
 
@@ -144,8 +146,8 @@ def clean_line(line: str) -> str:
 
 def heading_level(par: str) -> int:
     """Level (1-3) of a standalone heading paragraph, 0 for body text."""
-    if _H3_SHORT.match(par) and len(par) <= 40 and par[-1] not in "。；;":
-        return 3
+    if _H3_SHORT.match(par) and len(par) <= 40 and par[-1] not in "。；;" and "。" not in par:
+        return 5 if _ITEM.match(par) else 4
     level = _marker_level(par)
     if not level or len(par) > HEADING_MAX:
         return 0
@@ -169,7 +171,7 @@ def inline_heading(par: str) -> tuple[int, str] | None:
 
     ``1、老年群体(独居…)。具体做法…`` has its lead clause as a section title.
     """
-    level = _marker_level(par)
+    level = _marker_level(par) or (0 if not _H3_SHORT.match(par) else 5 if _ITEM.match(par) else 4)
     if not level:
         return None
     m = re.search(r"[。：:！？!?]", par)

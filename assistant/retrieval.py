@@ -27,10 +27,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from assistant.chunking import Passage
 from assistant.config import Settings, get_settings
@@ -229,19 +225,3 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
         if key not in _searchers:
             _searchers[key] = HybridSearcher.from_settings(settings)
         return _searchers[key]
-
-
-class CaseRetriever(BaseRetriever):
-    """LangChain view of :class:`HybridSearcher` (documents carry full provenance)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    searcher: HybridSearcher
-    k: int = 5
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [
-            Document(page_content=h.passage.text, metadata=h.to_dict() | {"passage_id": h.passage.id})
-            for h in self.searcher.search(query, self.k)
-        ]

@@ -6,7 +6,8 @@ import pytest
 
 from assistant.config import get_settings
 from assistant.errors import InputError
-from assistant.retrieval import CaseRetriever, HybridSearcher, check_question
+from assistant.lc import CaseRetriever
+from assistant.retrieval import HybridSearcher, check_question
 
 from conftest import CORPUS_DIR, INDEX_DIR
 
