@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -294,14 +295,7 @@ def parse_compilation(raw: str, source: str, id_prefix: str) -> list[Case]:
     cases: list[Case] = []
     for n, at in enumerate(author_at):
         end = titles[n + 1][0] if n + 1 < len(author_at) else len(lines)
-        body = lines[at + 1 : end]
-        instructor = None
-        for k in range(len(body) - 1, -1, -1):
-            m = INSTRUCTOR.search(body[k])
-            if m:
-                instructor = clean_line(m.group("who"))
-                body = body[:k] + [body[k][: m.start()]]
-                break
+        body, instructor = split_instructor(lines[at + 1 : end])
         m = AUTHOR_LINE.match(clean_line(lines[at]))
         assert m  # matched when author_at was built
         community = m.group("community")
@@ -323,6 +317,65 @@ def parse_compilation(raw: str, source: str, id_prefix: str) -> list[Case]:
             )
         )
     return cases
+
+
+def split_instructor(body: list[str]) -> tuple[list[str], str | None]:
+    """Cut the closing ``(指导老师:…)``, on its own line or ending the last paragraph."""
+    for k in range(len(body) - 1, -1, -1):
+        m = INSTRUCTOR.search(body[k])
+        if m:
+            return body[:k] + [body[k][: m.start()]], clean_line(m.group("who"))
+    return body, None
+
+
+FRONT_MATTER_KEYS = ("title", "author", "role", "town", "community", "community_type", "instructor")
+
+
+def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """``---`` / ``key: value`` lines / ``---`` at the top of a document, and the rest."""
+    lines = raw.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, raw
+    meta: dict[str, str] = {}
+    for n, line in enumerate(lines[1:], 1):
+        if line.strip() == "---":
+            return meta, "\n".join(lines[n + 1 :])
+        key, sep, value = line.partition(":")
+        if not sep:
+            key, sep, value = line.partition("：")
+        if sep and key.strip() in FRONT_MATTER_KEYS and value.strip():
+            meta[key.strip()] = value.strip()
+    return {}, raw  # no closing ---: not front matter
+
+
+def parse_document(raw: str, source: str, id_prefix: str) -> list[Case]:
+    """A document with front matter is one script with the metadata given there;
+    any other document is split into scripts by their author lines."""
+    raw = unicodedata.normalize("NFC", raw)
+    meta, body = split_front_matter(raw)
+    if not meta:
+        return parse_compilation(raw, source, id_prefix)
+    missing = [k for k in ("title", "author") if not meta.get(k)]
+    if missing:
+        raise CorpusError(f"{source}: 文首信息缺少 {', '.join(missing)}。")
+    body_lines, instructor = split_instructor(body.splitlines())
+    if not "".join(body_lines).strip():
+        raise CorpusError(f"{source}: 正文是空的。")
+    community = meta.get("community", "")
+    return [
+        build_case(
+            case_id=f"{id_prefix}-01",
+            title=meta["title"],
+            author=meta["author"],
+            role=meta.get("role"),
+            town=meta.get("town"),
+            community=_strip_community(community),
+            community_type=meta.get("community_type") or (community_type(community) if community else "未注明"),
+            instructor=meta.get("instructor") or instructor,
+            source=source,
+            body_lines=body_lines,
+        )
+    ]
 
 
 def _title_lines(lines: list[str], at: int) -> list[int]:
@@ -361,6 +414,22 @@ def _join_title(parts: list[str]) -> str:
     return re.sub(r"\s*——\s*", "——", title)
 
 
+REMOVED_FILE = "removed.json"  # ids of cases taken out of the corpus (`assistant remove`)
+
+
+def removed_ids(corpus_dir: Path) -> set[str]:
+    path = Path(corpus_dir) / REMOVED_FILE
+    if not path.is_file():
+        return set()
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorpusError(f"{path} 已损坏（{exc}），请修复或删除它。") from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise CorpusError(f"{path} 应为案例编号的 JSON 列表。")
+    return set(ids)
+
+
 def corpus_hash(paths: list[Path]) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -370,26 +439,39 @@ def corpus_hash(paths: list[Path]) -> str:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(p for p in Path(corpus_dir).glob("*.txt") if p.is_file())
+    """Source documents, plus the removal list (it changes what the corpus holds)."""
+    corpus_dir = Path(corpus_dir)
+    files = [p for p in corpus_dir.glob("*.txt") if p.is_file()]
+    if (corpus_dir / REMOVED_FILE).is_file():
+        files.append(corpus_dir / REMOVED_FILE)
+    return sorted(files)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_corpus(corpus_dir: str | Path) -> list[Case]:
     """Parse every source document under ``corpus_dir`` into cases."""
     corpus_dir = Path(corpus_dir)
-    files = corpus_files(corpus_dir)
+    files = [p for p in corpus_files(corpus_dir) if p.suffix == ".txt"]
     if not files:
         raise CorpusError(f"语料目录 {corpus_dir} 中没有文档（*.txt）。")
+    removed = removed_ids(corpus_dir)
     cases: list[Case] = []
     for path in files:
         try:
             raw = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise CorpusError(f"{path.name} 不是 UTF-8 文本，无法读取：{exc}") from exc
-        cases.extend(parse_compilation(raw, path.name, _id_prefix(path)))
+        cases.extend(c for c in parse_document(raw, path.name, id_prefix(path)) if c.id not in removed)
+    ids = [c.id for c in cases]
+    if len(set(ids)) != len(ids):
+        raise CorpusError(f"语料目录中有重复的案例编号：{sorted({i for i in ids if ids.count(i) > 1})}")
     return cases
 
 
-def _id_prefix(path: Path) -> str:
+def id_prefix(path: Path) -> str:
     # The bundled compilation keeps short ids (sj2025-01 …); other files get a
     # prefix derived from their name so ids stay stable as files are added.
     if path.name.startswith("songjiang_yixian_daoshi_2025"):

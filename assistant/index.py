@@ -32,7 +32,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -67,6 +67,7 @@ class Manifest:
     build_seconds: float
     reused_vectors: int
     file_sizes: dict[str, int]
+    corpus_digests: dict[str, str] = field(default_factory=dict)  # file -> sha256: what changed on disk
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -85,6 +86,7 @@ class LoadedIndex:
     vectors: faiss.Index
     lexical: LexicalIndex  # BM25 over jieba words
     chars: LexicalIndex  # BM25 over character n-grams
+    stale_reasons: list[str]  # the corpus moved on since the build: still usable, but outdated
 
 
 # ---------------------------------------------------------------------------
@@ -109,14 +111,9 @@ def read_manifest(settings: Settings) -> Manifest:
         raise IndexProblem(f"索引清单已损坏（{version / 'manifest.json'}：{exc}）。请运行：{BUILD_CMD}") from None
 
 
-def staleness(settings: Settings, manifest: Manifest, embedder_id: str) -> list[str]:
-    """Reasons (in Chinese) why the index no longer matches corpus and configuration."""
+def incompatibility(manifest: Manifest, embedder_id: str) -> list[str]:
+    """Reasons why the index cannot be searched at all with this configuration."""
     reasons = []
-    files = corpus_mod.corpus_files(settings.corpus_dir)
-    if corpus_mod.corpus_hash(files) != manifest.corpus_hash:
-        reasons.append("语料目录中的文档已变化")
-    if manifest.parser_version != corpus_mod.PARSER_VERSION or manifest.chunker_version != CHUNKER_VERSION:
-        reasons.append("解析/切分程序版本已更新")
     if manifest.embedder_id != embedder_id:
         reasons.append(f"索引用的向量模型是 {manifest.embedder_id}，当前配置为 {embedder_id}")
     if manifest.format_version != FORMAT_VERSION:
@@ -124,16 +121,49 @@ def staleness(settings: Settings, manifest: Manifest, embedder_id: str) -> list[
     return reasons
 
 
+def outdatedness(settings: Settings, manifest: Manifest) -> list[str]:
+    """Reasons why a searchable index no longer reflects the corpus on disk."""
+    reasons = []
+    files = corpus_mod.corpus_files(settings.corpus_dir)
+    if corpus_mod.corpus_hash(files) != manifest.corpus_hash:
+        reasons.append("语料目录中的文档已变化")
+    if manifest.parser_version != corpus_mod.PARSER_VERSION or manifest.chunker_version != CHUNKER_VERSION:
+        reasons.append("解析/切分程序版本已更新")
+    return reasons
+
+
+def staleness(settings: Settings, manifest: Manifest, embedder_id: str) -> list[str]:
+    """All reasons (in Chinese) why the index no longer matches corpus and configuration."""
+    return outdatedness(settings, manifest) + incompatibility(manifest, embedder_id)
+
+
+def corpus_changes(settings: Settings, manifest: Manifest) -> dict[str, list[str]]:
+    """Files added, changed and deleted on disk since the index was built."""
+    now = {p.name: corpus_mod.file_digest(p) for p in corpus_mod.corpus_files(settings.corpus_dir)}
+    then = manifest.corpus_digests
+    return {
+        "added": sorted(set(now) - set(then)),
+        "changed": sorted(n for n in set(now) & set(then) if now[n] != then[n]),
+        "deleted": sorted(set(then) - set(now)),
+    }
+
+
 def load_index(settings: Settings, embedder: Embedder | None = None, check_stale: bool = True) -> LoadedIndex:
-    """Load the live index, refusing a stale or corrupt one with the command that fixes it."""
+    """Load the live index.
+
+    A corrupt index, or one built with another embedder, is refused with the
+    command that fixes it.  An index the corpus has moved on from is still
+    loaded (readers keep answering while an update is under way); its
+    ``stale_reasons`` say why it is outdated.
+    """
     embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
     manifest = read_manifest(settings)
     version = current_dir(settings.index_dir)
     assert version is not None
-    if check_stale:
-        reasons = staleness(settings, manifest, embedder.id)
-        if reasons:
-            raise IndexProblem(f"索引已过期（{'；'.join(reasons)}）。请运行：{BUILD_CMD}")
+    reasons = incompatibility(manifest, embedder.id)
+    if reasons:
+        raise IndexProblem(f"索引与当前配置不符（{'；'.join(reasons)}）。请运行：{BUILD_CMD}")
+    stale = outdatedness(settings, manifest) if check_stale else []
     for name, size in manifest.file_sizes.items():
         p = version / name
         if not p.is_file() or p.stat().st_size != size:
@@ -149,7 +179,7 @@ def load_index(settings: Settings, embedder: Embedder | None = None, check_stale
     n = len(passages)
     if vectors.ntotal != n or len(lexical) != n or len(chars) != n or vectors.d != manifest.dim:
         raise IndexProblem(f"索引各部分的条数不一致。请运行：{BUILD_CMD}")
-    return LoadedIndex(version, manifest, cases, passages, vectors, lexical, chars)
+    return LoadedIndex(version, manifest, cases, passages, vectors, lexical, chars, stale)
 
 
 def _case_from_dict(d: dict) -> Case:
@@ -205,6 +235,8 @@ def build_index(
         cases = corpus_mod.load_corpus(settings.corpus_dir)
     except CorpusError as exc:
         raise InputError(str(exc)) from None
+    if not cases:
+        raise InputError(f"语料目录 {settings.corpus_dir} 中没有案例，无法建立索引。")
     passages = chunk_cases(cases)
     keys = [p.key for p in passages]
     reuse = _previous_vectors(settings, embedder.id)
@@ -249,6 +281,7 @@ def build_index(
             format_version=FORMAT_VERSION,
             corpus_hash=corpus_mod.corpus_hash(files),
             corpus_files=[p.name for p in files],
+            corpus_digests={p.name: corpus_mod.file_digest(p) for p in files},
             parser_version=corpus_mod.PARSER_VERSION,
             chunker_version=CHUNKER_VERSION,
             embedder_id=embedder.id,
@@ -319,6 +352,7 @@ def status(settings: Settings) -> dict:
         "index": str(current_dir(settings.index_dir)),
         "manifest": manifest.__dict__,
         "stale_reasons": staleness(settings, manifest, embedder.id),
+        "changes": corpus_changes(settings, manifest),
     }
 
 

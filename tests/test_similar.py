@@ -1,0 +1,59 @@
+"""Similar-case finder with the real default model on the shipped index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.errors import InputError
+
+DEV = Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def finder():
+    from assistant.retrieval import get_searcher
+    from assistant.similar import SimilarFinder
+
+    return SimilarFinder(get_searcher())
+
+
+def test_issue_example_finds_the_bench_case(finder):
+    res = finder.find("我们小区是动迁安置房，老人把凳子搬到楼道里聊天，屡清屡放，既不好看又挡路", k=3)
+    assert len(res) == 3 and res[0].card.author == "施英"
+    top = res[0]
+    assert "楼道堆物" in top.shared_tags and "动迁安置" in top.shared_tags
+    assert top.passages and top.why
+    case = finder.searcher.index.cases[top.card.case_id]
+    for p in top.passages:
+        assert case.text[p.citation.start : p.citation.end] == p.citation.quote
+    assert [r.score for r in res] == sorted((r.score for r in res), reverse=True)
+
+
+def test_json_shape(finder):
+    d = {"cases": [r.to_dict() for r in finder.find("村里想搞宅基地平移归并，村民担心新房分配不公平", k=2)]}
+    assert d["cases"][0]["case_id"] in ("sj2025-16", "sj2025-17")
+    for c in d["cases"]:
+        assert {"case_id", "case_title", "author", "score", "tags", "passages"} <= set(c)
+        assert all({"section", "text"} <= set(p) for p in c["passages"])
+
+
+def test_gold_case_in_top3_for_similar_questions(finder):
+    from assistant.similar import evaluate
+
+    report = evaluate(finder, DEV)
+    hit, n = report.rate({"similar"}, k=3)
+    assert n >= 9 and hit / n >= 0.9
+
+
+def test_bad_input(finder, capsys):
+    with pytest.raises(InputError, match="描述是空的"):
+        finder.find("   ")
+    assert main(["similar", ""]) == 2
+    assert "描述是空的" in capsys.readouterr().err
+    assert main(["similar", "商业街装了护栏，店铺卸货不方便", "--k", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["cases"]) == 2 and out["cases"][0]["author"] == "朱佳燕"
