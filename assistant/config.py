@@ -52,6 +52,25 @@ class Settings:
         default=2000,
         metadata={"env": "ASSISTANT_MAX_QUESTION_CHARS", "help": "longer questions are refused"},
     )
+    prompts_dir: Path = field(
+        default_factory=lambda: _default_dir("prompts"),
+        metadata={"env": "ASSISTANT_PROMPTS_DIR", "help": "Chinese prompt templates"},
+    )
+    # The LLM is optional: both of these set means "answer through the LLM".
+    # The key is deliberately not a field: llm.py reads ASSISTANT_LLM_API_KEY
+    # from the environment at call time, so it can never appear in a repr or log.
+    llm_base_url: str | None = field(
+        default=None,
+        metadata={"env": "ASSISTANT_LLM_BASE_URL", "help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1"},
+    )
+    llm_model: str | None = field(
+        default=None,
+        metadata={"env": "ASSISTANT_LLM_MODEL", "help": "model name at that endpoint, e.g. qwen2.5:7b"},
+    )
+    llm_timeout: float = field(
+        default=30.0,
+        metadata={"env": "ASSISTANT_LLM_TIMEOUT", "help": "seconds before falling back to the extractive answer"},
+    )
 
 
 def get_settings(**overrides) -> Settings:
@@ -72,6 +91,8 @@ def get_settings(**overrides) -> Settings:
     s = Settings(**values)
     if s.max_question_chars <= 0:
         raise InputError(f"ASSISTANT_MAX_QUESTION_CHARS ({s.max_question_chars}) 必须大于 0。")
+    if not 0 < s.llm_timeout <= 600:
+        raise InputError(f"ASSISTANT_LLM_TIMEOUT ({s.llm_timeout}) 应在 0 到 600 秒之间，例如 30。")
     return s
 
 
@@ -81,4 +102,6 @@ def _coerce(type_: object, raw: object) -> object:
         return Path(raw).expanduser()
     if t == "int":
         return int(raw)
+    if t == "float":
+        return float(raw)
     return str(raw)

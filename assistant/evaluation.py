@@ -141,3 +141,68 @@ def evaluate(
     report.metrics["latency_p50_ms"] = float(np.percentile(warm, 50))
     report.metrics["latency_p95_ms"] = float(np.percentile(warm, 95))
     return report
+
+
+def evaluate_answers(answer: Callable[[str], object], items: Iterable[dict], passages: list) -> EvalReport:
+    """Score cited answers: ``answer(question) -> assistant.answer.Answer``.
+
+    ``passages`` are the index's passages (``searcher.index.passages``): a
+    citation "cites" the passage its quote lies in.
+
+    - top_sentence_evidence: over answerable questions with evidence, the
+      first citation of the answer quotes a passage that contains an evidence
+      string (whitespace ignored); the passage is the one holding the quote;
+    - quotes_verbatim: every citation's quote equals the case text at its offsets;
+    - refused_unanswerable / refused_answerable: share of each group refused
+      (``answerable`` field; questions without it count as answerable);
+    - latency p50/p95 of the whole answer call (warm: the first is skipped).
+    """
+    items = list(items)
+    report = EvalReport(n=len(items), k=0)
+    hits = {"top_sentence_evidence": [], "refused_unanswerable": [], "refused_answerable": [], "quotes_verbatim": []}
+    latencies = []
+    for item in items:
+        t0 = time.perf_counter()
+        a = answer(item["question"])
+        latencies.append((time.perf_counter() - t0) * 1000)
+        answerable = item.get("answerable", True)
+        hits["refused_answerable" if answerable else "refused_unanswerable"].append(not a.answered)
+        cases = {h.case.id: h.case for h in a.hits}
+        for c in a.citations:
+            case = cases.get(c.case_id)
+            hits["quotes_verbatim"].append(case is not None and case.text[c.start : c.end] == c.quote)
+        evidence = [normalise(e) for e in item.get("evidence") or [] if normalise(e)]
+        top_ok = None
+        if answerable and evidence:
+            top_ok = False
+            if a.answered and a.citations:
+                first = a.citations[0]
+                passage = _passage_of(passages, first) or first.quote
+                top_ok = any(e in normalise(passage) for e in evidence)
+            hits["top_sentence_evidence"].append(top_ok)
+        report.rows.append(
+            {
+                "id": item["id"],
+                "latency_ms": round(latencies[-1], 2),
+                "answered": a.answered,
+                "top_sentence_evidence": top_ok,
+                "answer": a.answer,
+                "citations": [c.to_dict() for c in a.citations],
+            }
+        )
+    for name, values in hits.items():
+        if values:
+            report.metrics[name] = sum(values) / len(values)
+            report.counts[name] = len(values)
+    warm = latencies[1:] if len(latencies) > 1 else latencies
+    report.metrics["latency_p50_ms"] = float(np.percentile(warm, 50))
+    report.metrics["latency_p95_ms"] = float(np.percentile(warm, 95))
+    return report
+
+
+def _passage_of(passages: list, citation) -> str | None:
+    """Text of the indexed passage that holds a citation's quote (None if not found)."""
+    for p in passages:
+        if p.case_id == citation.case_id and p.start <= citation.start and citation.end <= p.end:
+            return p.text
+    return None

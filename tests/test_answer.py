@@ -1,0 +1,151 @@
+"""Extractive answers, refusal and follow-ups with the real default model on the shipped index."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.answer import REFUSAL, Answerer, Conversation, is_follow_up
+from assistant.cli import main
+from assistant.config import get_settings
+from assistant.errors import InputError
+from assistant.retrieval import HybridSearcher
+
+from conftest import CORPUS_DIR, INDEX_DIR, ROOT
+
+DEV = [json.loads(x) for x in (ROOT / "eval" / "dev.jsonl").read_text("utf-8").splitlines() if x.strip()]
+KEYS = ["question", "answered", "mode", "answer", "citations", "notices"]
+CITATION_KEYS = ["n", "case_id", "case_title", "author", "section", "quote", "start", "end"]
+
+
+@pytest.fixture(scope="module")
+def answerer(monkeypatch_module):
+    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
+    return Answerer(HybridSearcher.from_settings(settings), settings)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    # no LLM in these tests, whatever the developer's environment says
+    mp = pytest.MonkeyPatch()
+    for name in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY"):
+        mp.delenv(name, raising=False)
+    yield mp
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def dev_answers(answerer):
+    return [(item, answerer.ask(item["question"])) for item in DEV]
+
+
+def test_every_citation_is_verbatim_at_its_offsets(answerer, dev_answers):
+    n = 0
+    for _, a in dev_answers:
+        for c in a.citations:
+            case = answerer.searcher.index.cases[c.case_id]
+            assert case.text[c.start : c.end] == c.quote
+            assert c.case_title == case.title and c.author == case.author_line
+            assert "（" in c.author  # role and community travel with the name
+            n += 1
+    assert n > 300
+
+
+def test_extractive_answers_are_quotes_grouped_by_case(answerer, dev_answers):
+    answered = [a for item, a in dev_answers if a.answered]
+    assert len(answered) >= 75
+    for a in answered:
+        assert a.mode == "extractive"
+        assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+        lines = a.answer.split("\n")
+        assert "原文摘录" in lines[0]  # one-line lead-in
+        quoted = sum(len(c.quote) for c in a.citations)
+        assert quoted <= 500 and (quoted >= 150 or len(a.citations) >= 2), a.question
+        for c in a.citations:
+            assert f"{c.quote}[{c.n}]" in a.answer  # every sentence is a quote, followed by its marker
+        # one line per case, labelled with the community
+        assert len(lines) - 1 == len({c.case_id for c in a.citations}) <= 3
+        for line in lines[1:]:
+            assert re.match(r"^\S+?(的做法|的情况)：", line)
+        assert len(a.answer) <= 700
+
+
+def test_answer_is_relevant(answerer):
+    a = answerer.ask("老小区里有人装地锁占公共车位，怎么清理？")
+    assert a.answered
+    assert a.citations[0].case_id == "sj2025-01"  # 蓝天二村 removed 146 locks
+    assert "地锁" in a.answer and "蓝天二村" in a.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["个人所得税专项附加扣除在APP上怎么申报？", "股票怎么开户？", "下周会有台风吗？", "怎么学好英语口语？"],
+)
+def test_off_topic_questions_are_refused_with_nearest_cases(answerer, question):
+    a = answerer.ask(question)
+    assert not a.answered
+    assert a.answer.startswith(REFUSAL)
+    assert 2 <= len(a.citations) <= 3
+    assert len({c.case_id for c in a.citations}) == len(a.citations)
+    for c in a.citations:
+        assert f"《{c.case_title}》" in a.answer
+        assert answerer.searcher.index.cases[c.case_id].text[c.start : c.end] == c.quote
+
+
+def test_refusal_rates_on_dev_set(dev_answers):
+    unanswerable = [a for item, a in dev_answers if not item["answerable"]]
+    answerable = [a for item, a in dev_answers if item["answerable"]]
+    assert sum(not a.answered for a in unanswerable) / len(unanswerable) >= 0.75
+    assert sum(not a.answered for a in answerable) / len(answerable) <= 0.10
+
+
+def test_json_shape(answerer):
+    d = answerer.ask("楼道里飞线充电怎么治理？").to_dict()
+    assert list(d) == KEYS
+    assert d["mode"] == "extractive" and d["answered"] is True and isinstance(d["notices"], list)
+    assert all(list(c) == CITATION_KEYS for c in d["citations"])
+    json.dumps(d, ensure_ascii=False)
+
+
+def test_follow_up_carries_previous_key_terms(answerer):
+    chat = Conversation()
+    first = answerer.ask("老旧小区加装电梯，居民意见不统一怎么办？", chat)
+    assert first.answered
+    a = answerer.ask("那资金从哪里来？", chat)
+    assert "电梯" in a.search_question and a.search_question.startswith("那资金从哪里来？")
+    assert any("上一轮" in n for n in a.notices)
+    assert a.answered and "电梯" in a.answer
+    assert len(chat.turns) == 2
+    # a full new question is not polluted by the previous turn
+    b = answerer.ask("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", chat)
+    assert b.search_question == b.question
+
+
+def test_follow_up_detection():
+    assert is_follow_up("那资金从哪里来？")
+    assert is_follow_up("具体怎么做的呢？")
+    assert not is_follow_up("老旧小区加装电梯，居民意见不统一怎么办？")
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "字" * 3000])
+def test_bad_questions_are_input_errors(answerer, question):
+    with pytest.raises(InputError):
+        answerer.ask(question)
+
+
+def test_cli_ask_json(capsys, monkeypatch_module):
+    code = main(["ask", "楼道里飞线充电怎么治理？", "--json", "--index-dir", str(INDEX_DIR), "--corpus-dir", str(CORPUS_DIR)])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert list(d) == KEYS and d["citations"]
+
+
+def test_cli_ask_text_and_empty_question(capsys, monkeypatch_module):
+    assert main(["ask", "楼道里飞线充电怎么治理？", "--index-dir", str(INDEX_DIR), "--corpus-dir", str(CORPUS_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert "出处：" in out and "[1]" in out
+    assert main(["ask", "  ", "--index-dir", str(INDEX_DIR)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and "问题是空的" in err
