@@ -93,3 +93,12 @@ def test_langchain_retriever(searcher):
     docs = CaseRetriever(searcher=searcher, k=3).invoke("楼道里堆放凳子怎么治理")
     assert len(docs) == 3
     assert docs[0].metadata["author"] and docs[0].metadata["passage_id"].startswith("sj2025-")
+
+
+def test_background_sections_are_discounted_but_still_found(searcher):
+    flagged = {p.section[0] for p, b in zip(searcher.index.passages, searcher._background) if b and p.section}
+    assert "一、社区概况与治理挑战" in flagged
+    assert not any("做法" in s for s in flagged)
+    # a factual question about a community's situation still finds its background
+    hits = searcher.search("蓝天二村小区有多少户住户、多少常住人口？", k=3)
+    assert any("住户2284户" in h.passage.text for h in hits)
