@@ -47,8 +47,9 @@ def test_one_case_does_not_crowd_out_the_rest(searcher):
     q = "小区停车难怎么解决？"
     plain = HybridSearcher(searcher.index, searcher.embedder, diversity=1.0).search(q, k=5)
     diverse = searcher.search(q, k=5)
-    assert len({h.case.id for h in diverse}) > len({h.case.id for h in plain})
+    assert len({h.case.id for h in diverse}) >= max(3, len({h.case.id for h in plain}))
     assert diverse[0].case.author == "俞祝玲"
+    assert max(sum(h.case.id == c for h in diverse) for c in {h.case.id for h in diverse}) <= 2
 
 
 def test_diversify_only_promotes_cases_that_answer_nearly_as_well(searcher):
