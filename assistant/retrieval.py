@@ -104,7 +104,7 @@ class HybridSearcher:
         fusion: str = "minmax",
         depth: int = 100,
         rrf_k: int = 60,
-        follow: float = 0.7,
+        follow: float = 0.6,
         diversity: float = 0.9,
         background_penalty: float = 0.2,
         max_question_chars: int = 2000,
