@@ -50,11 +50,22 @@ def cmd_index_status(args: argparse.Namespace) -> int:
     print(f"  案例 {m['n_cases']} 个，段落 {m['n_passages']} 个；向量模型 {m['embedder_id']}（{m['dim']} 维）")
     print(f"  构建于 {m['built_at']}，用时 {m['build_seconds']} 秒，复用向量 {m['reused_vectors']} 个")
     print(f"  语料文件：{', '.join(m['corpus_files'])}")
+    labels = {"added": "新增", "changed": "已修改", "deleted": "已删除"}
+    for kind, names in info["changes"].items():
+        if names:
+            print(f"  磁盘上{labels[kind]}（尚未索引）：{', '.join(names)}")
     if info["stale_reasons"]:
         print(f"  状态：已过期（{'；'.join(info['stale_reasons'])}）。请运行：assistant index build")
         return 1
     print("  状态：与语料和配置一致")
     return 0
+
+
+def warn_if_stale(searcher) -> None:
+    """An outdated index still answers; say once what makes it current."""
+    if searcher.index.stale_reasons:
+        reasons = "；".join(searcher.index.stale_reasons)
+        print(f"提示：索引已过期（{reasons}），仍按现有索引回答。请运行：assistant index build", file=sys.stderr)
 
 
 def _print_hits(hits, as_json: bool) -> None:
@@ -73,6 +84,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieval import get_searcher
 
     searcher = get_searcher(_settings(args))
+    warn_if_stale(searcher)
     if args.question == "-":  # a question too long for the command line comes on stdin
         args.question = sys.stdin.read()
     if args.question is not None:
@@ -102,7 +114,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.out and not _writable(Path(args.out)):
         raise InputError(f"无法写入输出文件：{args.out}")
     searcher = get_searcher(_settings(args))
-    report = evaluate(searcher.search, items, k=args.k)
+    if args.answers:
+        from assistant.answer import Answerer
+        from assistant.evaluation import evaluate_answers
+
+        answerer = Answerer(searcher, _settings(args))
+        report = evaluate_answers(lambda q: answerer.ask(q, use_llm=args.llm), items, searcher.index.passages)
+    else:
+        report = evaluate(searcher.search, items, k=args.k)
     if args.out:
         tmp = Path(args.out).with_suffix(Path(args.out).suffix + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -110,6 +129,162 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 fh.write(json.dumps({k: v for k, v in row.items() if k != "scores"}, ensure_ascii=False) + "\n")
         os.replace(tmp, args.out)
     print("\n".join(report.lines()))
+    return 0
+
+
+def _print_answer(answer, as_json: bool, streamed: str = "") -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    if streamed:
+        print()
+        if streamed.strip() == answer.answer.strip():
+            streamed = answer.answer  # nothing changed by the check: do not repeat it
+    if streamed != answer.answer:
+        if streamed:
+            print("—— 核对引用后的回答 ——")
+        print(answer.answer)
+    for notice in answer.notices:
+        print(f"※ {notice}")
+    if answer.citations:
+        print("\n出处：")
+    for c in answer.citations:
+        print(f"[{c.n}] 《{c.case_title}》 {c.author} · {c.section or '（开头）'} · 第 {c.start}-{c.end} 字")
+        print(f"    “{c.quote}”")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import Conversation, get_answerer
+
+    answerer = get_answerer(_settings(args))
+    if args.question == "-":
+        args.question = sys.stdin.read()
+    use_llm = False if args.extractive else None
+
+    def one(question: str, conversation: Conversation | None) -> None:
+        pieces: list[str] = []
+
+        def on_token(t: str) -> None:
+            pieces.append(t)
+            print(t, end="", flush=True)
+
+        answer = answerer.ask(question, conversation, use_llm=use_llm, on_token=None if args.json else on_token)
+        _print_answer(answer, args.json, "".join(pieces))
+
+    if args.question is not None:
+        one(args.question, None)
+        return 0
+    # interactive: a conversation, so follow-ups ("那资金从哪里来？") use the earlier turns
+    print("基层治理案例问答（输入问题后回车；可以接着追问；输入 q 退出）")
+    conversation = Conversation()
+    while True:
+        try:
+            line = input("问题> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if line.strip().lower() in {"q", "quit", "exit", "退出"}:
+            return 0
+        try:
+            one(line, conversation)
+        except InputError as exc:
+            print(exc, file=sys.stderr)
+
+
+def cmd_bench_quality(args: argparse.Namespace) -> int:
+    from assistant.bench import BENCH_DIR, format_quality, run_quality, write_quality
+
+    result = run_quality(Path(args.questions), k=args.k, settings=_settings(args))
+    paths = write_quality(result, Path(args.out_dir) if args.out_dir else BENCH_DIR)
+    print(format_quality(result))
+    print("\n已写入：" + "，".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_bench_speed(args: argparse.Namespace) -> int:
+    from assistant.bench import BENCH_DIR, format_speed, run_speed, write_speed
+
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--sizes（{args.sizes!r}）应为逗号分隔的正整数，例如 1,10,100") from None
+    if not sizes or min(sizes) < 1:
+        raise InputError(f"--sizes（{args.sizes!r}）应为逗号分隔的正整数，例如 1,10,100")
+    out_dir = Path(args.out_dir) if args.out_dir else BENCH_DIR
+    result = run_speed(quick=args.quick, sizes=sizes, runs=args.runs, rounds=args.rounds, out_dir=out_dir,
+                       ann=not args.no_ann, resume=args.resume)
+    paths = write_speed(result, out_dir)
+    print(format_speed(result))
+    print("\n已写入：" + "，".join(str(p) for p in paths))
+    return 0
+
+
+def _cards(args: argparse.Namespace):
+    from assistant.cards import load_cards
+
+    return load_cards(_settings(args).corpus_dir)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from assistant.cards import card_line, filter_cards
+
+    cards = filter_cards(_cards(args), tag=args.tag, community_type=args.type)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in cards], ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(card_line(c) for c in cards) or "没有符合条件的案例。")
+    return 0
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from assistant.cards import get_card, render_card
+
+    card = get_card(_cards(args), args.case_id.strip())
+    print(json.dumps(card.to_dict(), ensure_ascii=False, indent=1) if args.json else render_card(card))
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from assistant.cards import all_methods, render_method
+
+    cards = _cards(args)
+    methods = all_methods(cards)
+    if args.json:
+        print(json.dumps([m.to_dict() | {"case_title": cards[m.case_id].title, "author": cards[m.case_id].author}
+                          for m in methods], ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(render_method(m, cards[m.case_id]) for m in methods))
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from assistant.retrieval import get_searcher
+    from assistant.similar import SimilarFinder, evaluate, render
+
+    if args.eval:
+        print("\n".join(evaluate(SimilarFinder(get_searcher(_settings(args))), args.eval).lines()))
+        return 0
+    text = sys.stdin.read() if args.description == "-" else (args.description or "")
+    if not text.strip():
+        raise InputError("情况描述是空的：请用两三句话描述你们遇到的问题，例如 assistant similar \"我们小区是动迁安置房，老人把凳子搬到楼道里聊天，屡清屡放\"")
+    results = SimilarFinder(get_searcher(_settings(args))).find(text, args.k)
+    if args.json:
+        print(json.dumps({"cases": [r.to_dict() for r in results]}, ensure_ascii=False, indent=1))
+    else:
+        print(render(results))
+    return 0
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    from assistant.handout import build_handout, to_markdown, write_handout
+
+    h = build_handout(_cards(args), case_id=args.case, topic=args.topic, n=args.n, settings=_settings(args))
+    if h.notice:
+        print(h.notice, file=sys.stderr)
+    if args.out:
+        print(f"讨论题已写入：{write_handout(h, args.out)}")
+    else:
+        print(to_markdown(h))
     return 0
 
 
@@ -135,6 +310,83 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from assistant.index import stderr_progress
+    from assistant.ingest import FRONT_MATTER_KEYS, add_documents
+
+    overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
+    report = add_documents(args.paths, _settings(args), overrides, progress=stderr_progress())
+    for prepared in report.added:
+        titles = "；".join(f"{c.id}《{c.title}》（{c.author}）" for c in prepared.cases)
+        print(f"已添加 {prepared.source.name}：{len(prepared.cases)} 个案例 — {titles}")
+    for note in report.already:
+        print(f"跳过 {note}")
+    if report.build:
+        b = report.build
+        print(f"索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）")
+    for error in report.errors:
+        print(f"错误：{error}", file=sys.stderr)
+    return 2 if report.errors else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from assistant.index import stderr_progress
+    from assistant.ingest import remove_case
+
+    case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())
+    print(f"已移除 {case.id}《{case.title}》（{case.author}）。索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.auth import is_loopback, load_users, make_auth
+
+    users, source = load_users(args.users)
+    if not is_loopback(args.host) and not users and not args.allow_anonymous:
+        raise InputError(
+            f"拒绝在非本机地址 {args.host} 上开放无登录的服务：请用 --users 用户文件（或环境变量 ASSISTANT_USERS）"
+            "配置登录（assistant users add 用户名 可生成），或明确加上 --allow-anonymous。"
+        )
+    from assistant.ui import build_app, launch
+
+    settings = _settings(args)
+    print("正在加载索引……", file=sys.stderr)
+    app = build_app(settings)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    login = f"需要登录（用户来自 {source}，共 {len(users)} 人）" if users else "无需登录"
+    print(f"基层治理案例问答助手已启动：http://{shown}:{args.port}/ （{login}；按 Ctrl+C 停止）", file=sys.stderr)
+    try:
+        launch(app, args.host, args.port, make_auth(users) if users else None, quiet=True)
+    except OSError as exc:
+        raise InputError(f"无法在 {args.host}:{args.port} 上启动：{exc}。端口可能已被占用，请用 --port 换一个。") from None
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from assistant.feedback import FeedbackStore
+
+    store = FeedbackStore(args.db)
+    n = store.export_csv(args.out)
+    print(f"已导出 {n} 条反馈到 {args.out}（数据库：{store.path}）")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from assistant.auth import add_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"为 {args.name} 设置密码：")
+        if getpass.getpass("再输入一次：") != password:
+            raise InputError("两次输入的密码不一致，未保存。")
+    path = add_user(args.name, password, args.users)
+    print(f"已保存用户 {args.name} 到 {path}。启动：assistant serve --host 0.0.0.0 --users {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="assistant", description="基层治理案例问答助手")
     common = argparse.ArgumentParser(add_help=False)
@@ -157,11 +409,95 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true")
     se.set_defaults(func=cmd_search)
 
-    ev = sub.add_parser("eval", parents=[common], help="在问题集上评测检索")
+    ak = sub.add_parser("ask", parents=[common], help="提问，得到带出处的回答（不带问题时进入对话模式）")
+    ak.add_argument("question", nargs="?", help="问题；“-” 表示从标准输入读取；省略则进入对话模式（可追问）")
+    ak.add_argument("--json", action="store_true")
+    ak.add_argument("--extractive", action="store_true", help="即使配置了大模型，也只用原文摘录作答")
+    ak.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", parents=[common], help="在问题集上评测检索（--answers：评测回答与拒答）")
     ev.add_argument("questions")
     ev.add_argument("--k", type=_positive_int, default=5)
     ev.add_argument("--out")
+    ev.add_argument("--answers", action="store_true", help="评测回答：首句出处命中证据、拒答率、回答延迟")
+    ev.add_argument("--llm", action="store_true", help="与 --answers 同用：经大模型作答（默认原文摘录）")
     ev.set_defaults(func=cmd_eval)
+
+    be = sub.add_parser("bench", help="基准测试：与同类方案比检索质量；速度与规模")
+    be_sub = be.add_subparsers(dest="bench_command", parser_class=_Parser)
+    bq = be_sub.add_parser("quality", parents=[common], help="与 LangChain 教程、Langchain-Chatchat 默认方案比较")
+    bq.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"))
+    bq.add_argument("--k", type=_positive_int, default=5)
+    bq.add_argument("--out-dir", help="结果目录（默认 bench/）")
+    bq.set_defaults(func=cmd_bench_quality)
+    bs = be_sub.add_parser("speed", help="构建吞吐、冷启动、热查询延迟、内存，以及 10×/100× 语料下的增长")
+    bs.add_argument("--quick", action="store_true", help="构建索引时用随机向量的假模型（快，但不代表真实构建速度）")
+    bs.add_argument("--sizes", default="1,10,100", help="语料规模倍数，逗号分隔（默认 1,10,100）")
+    bs.add_argument("--runs", type=_positive_int, default=3, help="构建与冷启动的重复次数")
+    bs.add_argument("--rounds", type=_positive_int, default=2, help="热查询轮数（每轮跑完整个问题集）")
+    bs.add_argument("--no-ann", action="store_true", help="不测 HNSW/IVF")
+    bs.add_argument("--resume", action="store_true", help="沿用上次中断运行已测得的构建、冷启动和热查询结果")
+    bs.add_argument("--out-dir", help="结果目录（默认 bench/）")
+    bs.set_defaults(func=cmd_bench_speed)
+
+    ca = sub.add_parser("cases", parents=[common], help="案例列表（可按标签、社区类型筛选）")
+    ca.add_argument("--tag", help="话题标签，例如 停车、加装电梯、宅基地")
+    ca.add_argument("--type", help="社区类型：居民区、村、街区")
+    ca.add_argument("--json", action="store_true")
+    ca.set_defaults(func=cmd_cases)
+    cs = sub.add_parser("case", parents=[common], help="查看一个案例的卡片")
+    cs.add_argument("case_id", help="案例编号，例如 sj2025-01")
+    cs.add_argument("--json", action="store_true")
+    cs.set_defaults(func=cmd_case)
+    sm = sub.add_parser("similar", parents=[common], help="按情况描述找相似案例")
+    sm.add_argument("description", nargs="?", help="两三句话描述你们的情况；“-” 表示从标准输入读取")
+    sm.add_argument("--k", type=_positive_int, default=3)
+    sm.add_argument("--json", action="store_true")
+    sm.add_argument("--eval", metavar="QUESTIONS.jsonl", help="在问题集上评测：正确案例进入前 1/前 3 的比例")
+    sm.set_defaults(func=cmd_similar)
+    me = sub.add_parser("methods", parents=[common], help="各案例提出的工作方法一览")
+    me.add_argument("--json", action="store_true")
+    me.set_defaults(func=cmd_methods)
+    pr = sub.add_parser("prompts", parents=[common], help="生成培训讨论题（可导出 .md / .docx）")
+    pr_what = pr.add_mutually_exclusive_group(required=True)
+    pr_what.add_argument("--case", help="案例编号")
+    pr_what.add_argument("--topic", help="话题标签")
+    pr.add_argument("--n", type=_positive_int, default=6, help="题目数量（默认 6）")
+    pr.add_argument("--out", help="输出文件：handout.md 或 handout.docx")
+    pr.set_defaults(func=cmd_prompts)
+
+    ad = sub.add_parser("add", parents=[common], help="添加文档（.txt/.md/.docx/.pdf 或文件夹）并更新索引")
+    ad.add_argument("paths", nargs="+", metavar="PATH")
+    for key, label in (("title", "标题"), ("author", "作者姓名"), ("role", "职务"), ("town", "街道/镇"),
+                       ("community", "社区/村"), ("community_type", "社区类型：居民区/村/街区"),
+                       ("instructor", "指导老师")):
+        ad.add_argument(f"--{key.replace('_', '-')}", dest=key, help=f"{label}（单个文档时可指定或更正）")
+    ad.set_defaults(func=cmd_add)
+    rm = sub.add_parser("remove", parents=[common], help="从语料和索引中移除一个案例")
+    rm.add_argument("case_id")
+    rm.set_defaults(func=cmd_remove)
+
+    sv = sub.add_parser("serve", parents=[common], help="启动网页界面（默认只在本机 127.0.0.1:7860）")
+    sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网开放用 0.0.0.0，需配置登录）")
+    sv.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
+    sv.add_argument("--users", metavar="FILE", help="登录用户文件（每行“用户名:口令散列”，由 assistant users add 生成）")
+    sv.add_argument("--allow-anonymous", action="store_true", help="允许在非本机地址上无登录访问")
+    sv.set_defaults(func=cmd_serve)
+
+    fb = sub.add_parser("feedback", help="用户反馈（👍/👎 与意见）")
+    fb_sub = fb.add_subparsers(dest="feedback_command", parser_class=_Parser)
+    fe = fb_sub.add_parser("export", help="把反馈导出为 CSV")
+    fe.add_argument("--out", required=True, help="输出文件，例如 feedback.csv")
+    fe.add_argument("--db", help="反馈数据库（默认 ~/.local/share/jiceng-assistant/feedback.db 或 $ASSISTANT_DATA_DIR）")
+    fe.set_defaults(func=cmd_feedback_export)
+
+    us = sub.add_parser("users", help="网页登录用户")
+    us_sub = us.add_subparsers(dest="users_command", parser_class=_Parser)
+    ua = us_sub.add_parser("add", help="添加或更新一个用户（密码以加盐 scrypt 散列保存）")
+    ua.add_argument("name")
+    ua.add_argument("--users", metavar="FILE", help="用户文件（默认数据目录下的 users.txt）")
+    ua.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码")
+    ua.set_defaults(func=cmd_users_add)
     return p
 
 
