@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install install-test eval
+.PHONY: run test install install-test eval system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,19 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/assistant search
+	$(BIN)/assistant serve
 
-test: install-test
+# The browser tests drive Debian's Chromium; CJK fonts make the screenshots readable.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "note: install Debian's chromium and fonts-noto-cjk (as root) to run the browser tests"; \
+	  fi; \
+	fi
+
+test: install-test system-deps
 	$(BIN)/python -m pytest
 
 eval: install

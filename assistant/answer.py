@@ -42,6 +42,7 @@ CANDIDATE_HITS = 8  # passages whose sentences may be quoted
 LLM_PASSAGES = 6  # passages given to the LLM
 MIN_CHARS, TARGET_CHARS, MAX_CHARS = 150, 330, 500  # extractive answer length (quotes)
 MAX_CASES = 3
+CASE_DISCOUNT = 0.85  # per sentence already quoted from the same case
 
 # --- refusal ---------------------------------------------------------------
 # Confidence that the corpus covers the question, from two signals that fail
@@ -312,8 +313,14 @@ class Answerer:
         chosen: list[_Sentence] = []
         total = 0
         cases: list[str] = []
-        for c in cands:
-            if total >= TARGET_CHARS or (total >= MIN_CHARS and c.score < 0.55 * best):
+        pool = list(cands)
+        while pool and total < TARGET_CHARS:
+            # each sentence already taken from a case discounts that case's others,
+            # so a second community that answers nearly as well gets its say
+            per = Counter(c.hit.case.id for c in chosen)
+            c = max(pool, key=lambda x: x.score * CASE_DISCOUNT ** per[x.hit.case.id])
+            pool.remove(c)
+            if total >= MIN_CHARS and c.score < 0.55 * best:
                 break
             if total + len(c.text) > MAX_CHARS:
                 continue

@@ -1,0 +1,243 @@
+"""The web UI in a real browser: Debian's Chromium driven by Python Playwright.
+
+Ask and see a cited answer, open the cited passage (highlighted), give
+feedback and find its row in SQLite, find similar cases, download a handout
+and open it, browse and filter the case library, upload a document.  Each
+tab is photographed into ``docs/screenshots/`` for the README.
+
+Waits are on selectors, never on sleeps; every wait has a bound.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import pytest
+
+from conftest import ROOT
+from ui_server import running_ui
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "docs" / "screenshots"
+WAIT = 60_000  # ms: an upper bound, not an expectation
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make system-deps)"),
+]
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    with running_ui(tmp_path_factory.mktemp("ui-browser")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(ui, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    context.set_default_timeout(WAIT)
+    pg = context.new_page()
+    pg.goto(ui.url)
+    pg.wait_for_selector("#question textarea")
+    yield pg
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    before = page.locator("#chat .ans-meta").count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .ans-meta').length > n", arg=before, timeout=WAIT
+    )
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
+
+
+def norm(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_ask_see_citation_open_passage_highlighted(ui, page):
+    from assistant.retrieval import get_searcher
+
+    ask(page, "小区停车位不够，外来车辆多，怎么办？")
+    chips = page.locator("#chat a.cite")
+    assert chips.count() >= 2
+    assert page.locator("#sources a.src").count() == chips.count()
+    assert "本地摘录" in page.locator("#app-header").inner_text()
+    chip = chips.nth(1)
+    kind, case_id, start, end = chip.get_attribute("href").lstrip("#").split("/")
+    chip.click()
+    page.wait_for_selector("#qa-viewer mark")
+    case = get_searcher(ui.settings).index.cases[unquote(case_id)]
+    marked = "".join(page.locator("#qa-viewer mark").all_inner_texts())
+    assert norm(marked) == norm(case.text[int(start) : int(end)])
+    assert case.title[:8] in page.locator("#qa-viewer .v-title").inner_text()
+    # the highlighted span was scrolled into the visible part of the text box
+    page.wait_for_function(
+        """() => { const box = document.querySelector('#qa-viewer .case-text');
+                   const m = box.querySelector('mark'); const b = box.getBoundingClientRect();
+                   const r = m.getBoundingClientRect(); return r.top >= b.top - 1 && r.top <= b.bottom; }"""
+    )
+    # a source in the panel opens its passage too
+    page.locator("#sources a.src").first.click()
+    first = page.locator("#sources a.src").first.get_attribute("href").split("/")
+    page.wait_for_function(
+        "len => { const m = document.querySelector('#qa-viewer mark'); return m && m.closest('.case-text'); }",
+        arg=0,
+    )
+    assert first[0] == "#cite"
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "qa.png")
+
+
+def test_feedback_is_stored(ui, page):
+    ask(page, "老旧小区加装电梯，低层住户反对怎么协调？")
+    page.wait_for_selector("#feedback-box", state="visible")
+    page.locator("#rating").get_by_text("有帮助", exact=True).click()
+    page.locator("#comment textarea, #comment input").first.fill("浏览器里写的意见")
+    page.locator("#feedback-submit").click()
+    page.wait_for_selector("#feedback-status .msg-ok")
+    with sqlite3.connect(ui.store.path) as con:
+        row = con.execute(
+            "SELECT question, rating, mode, citations FROM feedback WHERE comment = ?", ("浏览器里写的意见",)
+        ).fetchone()
+    assert row[0] == "老旧小区加装电梯，低层住户反对怎么协调？" and row[1] == "👍" and row[2] == "extractive"
+    assert "case_id" in row[3]
+    # the thumbs under the answer in the chat record a rating as well
+    n = len(ui.store.rows())
+    page.locator("#chat button[aria-label='踩'], #chat button[aria-label='Dislike']").last.click()  # zh-CN locale
+    page.wait_for_function(
+        "() => document.querySelector('#feedback-status').innerText.includes('没帮助')"
+    )
+    assert len(ui.store.rows()) == n  # the same answer: its row is updated, not duplicated
+    assert ui.store.rows()[-1]["rating"] == "👎"
+
+
+def test_errors_are_friendly_and_the_ui_stays_usable(page):
+    page.locator("#question textarea").press("Enter")
+    page.wait_for_selector("#qa-status .msg-error")
+    assert "问题是空的" in page.locator("#qa-status").inner_text()
+    page.locator("#question textarea").fill("停车" * 1100)
+    page.locator("#send").click()
+    page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('问题太长')")
+    assert "Traceback" not in page.content()
+    ask(page, "村里宅基地和违章搭建怎么整治？")
+    assert page.locator("#chat a.cite").count() > 0
+    assert page.locator("#qa-status .msg-error").count() == 0
+
+
+def test_example_question_on_the_empty_screen(page):
+    example = page.get_by_text("业委会和物业矛盾大，居委会怎么牵头？")
+    example.click()
+    page.wait_for_selector("#chat .ans-meta")
+    assert page.locator("#chat a.cite").count() > 0
+
+
+def test_similar_cases_and_open_a_passage_in_the_library(page):
+    page.get_by_role("tab", name="找相似案例").click()
+    page.locator("#situation textarea").fill("我们小区是动迁安置房，老人把凳子、杂物搬到楼道里，屡清屡放，消防检查通不过。")
+    page.locator("#find-similar").click()
+    page.wait_for_selector("#similar-results .case-card")
+    cards = page.locator("#similar-results .case-card")
+    assert cards.count() == 3
+    first = cards.first.inner_text()
+    assert "为什么相似" in first and "相似段落" in first
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "similar.png")
+    cards.first.get_by_text("查看原文").first.click()
+    page.wait_for_selector("#case-detail .detail mark")
+    assert page.get_by_role("tab", name="案例库").get_attribute("aria-selected") == "true"
+
+
+def test_handout_download_docx_and_md(page, tmp_path):
+    from docx import Document
+
+    page.get_by_role("tab", name="培训讨论题").click()
+    page.locator("#handout-case input").click()
+    page.get_by_role("option", name=re.compile("湖畔天地")).click()
+    page.locator("#make-handout").click()
+    page.wait_for_selector("#handout-preview .handout")
+    assert "讨论题（6）" in page.locator("#handout-preview").inner_text()
+    page.wait_for_selector("#dl-docx", state="visible")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "handout.png")
+    with page.expect_download() as info:
+        page.locator("#dl-docx").click()
+    docx = tmp_path / info.value.suggested_filename
+    info.value.save_as(docx)
+    assert docx.suffix == ".docx"
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert "培训讨论题" in text and "三驾马车" in text and "资料来源" in text
+    with page.expect_download() as info:
+        page.locator("#dl-md").click()
+    md = tmp_path / info.value.suggested_filename
+    info.value.save_as(md)
+    assert md.read_text(encoding="utf-8").startswith("# 培训讨论题")
+
+
+def test_library_filters_and_opens_a_case(page):
+    page.get_by_role("tab", name="案例库").click()
+    page.wait_for_selector("#case-list a.case-tile")
+    total = page.locator("#case-list a.case-tile").count()
+    page.locator("#f-type input").click()
+    page.get_by_role("option", name="村", exact=True).click()
+    page.wait_for_function(
+        "n => { const t = document.querySelectorAll('#case-list a.case-tile'); return t.length > 0 && t.length < n; }",
+        arg=total,
+    )
+    metas = page.locator("#case-list .tile-meta").all_inner_texts()
+    assert metas and all(m.endswith("村") for m in metas)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "library.png")
+    page.locator("#case-list a.case-tile").first.click()
+    page.wait_for_selector("#case-detail .detail")
+    detail = page.locator("#case-detail").inner_text()
+    assert "目录" in detail and page.locator("#case-detail .outline li").count() > 0
+    page.locator("#case-detail .detail").scroll_into_view_if_needed()
+    shot(page, "library-case.png")
+
+
+def test_upload_a_document_then_ask_about_it(ui, page, tmp_path):
+    from test_ingest import make_docx
+
+    path = make_docx(tmp_path / "新建村垃圾分类.docx")
+    page.get_by_role("tab", name="案例库").click()
+    before = page.locator("#case-list a.case-tile").count()
+    page.get_by_text("添加讲稿（.txt / .md / .docx / .pdf）").click()
+    page.locator("#upload-files input[type=file]").set_input_files(str(path))
+    page.wait_for_selector("#upload-files :text('新建村垃圾分类.docx')")
+    page.locator("#upload-go").click()
+    page.wait_for_selector("#upload-status li.ok", timeout=180_000)
+    assert "已添加 新建村垃圾分类.docx" in page.locator("#upload-status").inner_text()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#case-list a.case-tile').length === n + 1", arg=before
+    )
+    page.get_by_role("tab", name="问答").click()
+    ask(page, "村里垃圾分类积分兑换超市是怎么做的？")
+    from assistant.retrieval import get_searcher
+
+    new = next(c for c in get_searcher(ui.settings).index.cases.values() if c.author == "王小明")
+    hrefs = [a.get_attribute("href") for a in page.locator("#chat a.cite").all()]
+    assert any(h.startswith(f"#cite/{quote(new.id, safe='')}/") for h in hrefs)
