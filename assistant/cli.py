@@ -90,8 +90,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.question is not None:
         _print_hits(searcher.search(args.question, args.k), args.json)
         return 0
-    # interactive mode: one question per line until EOF or an empty "q"
-    print("基层治理案例检索（输入问题后回车；输入 q 退出）")
+    return _repl("基层治理案例检索（输入问题后回车；输入 q 退出）", lambda q: _print_hits(searcher.search(q, args.k), args.json))
+
+
+def _repl(banner: str, handle) -> int:
+    """One question per line until EOF or "q"; a bad question is reported and the loop goes on."""
+    print(banner)
     while True:
         try:
             line = input("问题> ")
@@ -101,7 +105,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         if line.strip().lower() in {"q", "quit", "exit", "退出"}:
             return 0
         try:
-            _print_hits(searcher.search(line, args.k), args.json)
+            handle(line)
         except InputError as exc:
             print(exc, file=sys.stderr)
 
@@ -175,20 +179,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         one(args.question, None)
         return 0
     # interactive: a conversation, so follow-ups ("那资金从哪里来？") use the earlier turns
-    print("基层治理案例问答（输入问题后回车；可以接着追问；输入 q 退出）")
     conversation = Conversation()
-    while True:
-        try:
-            line = input("问题> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if line.strip().lower() in {"q", "quit", "exit", "退出"}:
-            return 0
-        try:
-            one(line, conversation)
-        except InputError as exc:
-            print(exc, file=sys.stderr)
+    return _repl("基层治理案例问答（输入问题后回车；可以接着追问；输入 q 退出）", lambda q: one(q, conversation))
 
 
 def cmd_bench_quality(args: argparse.Namespace) -> int:
