@@ -39,6 +39,7 @@ system-deps:
 	fi
 
 test: install-test system-deps
+	$(BIN)/ruff check assistant tests eval
 	$(BIN)/python -m pytest
 
 eval: install

@@ -46,7 +46,7 @@ import numpy as np
 
 from assistant.chunking import Passage, chunk_cases
 from assistant.corpus import Case
-from assistant.evaluation import evaluate, read_questions, score_item
+from assistant.evaluation import evaluate, read_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -518,7 +518,6 @@ def synthetic_index(cases: dict[str, Case], passages: list[Passage], vectors: np
 
     ``base`` (the loaded 1x index) supplies any field this module does not set.
     """
-    import faiss
 
     from assistant.index import FORMAT_VERSION, LoadedIndex, Manifest, vector_index
     from assistant.lexical import LexicalIndex

@@ -39,17 +39,17 @@ def locate_scripts(lines):
     spans = {}
     author_rows = []
     for i in range(SKIP_LINES, len(lines)):
-        l = lines[i].strip()
-        if len(l) > 45 or "书记" not in l:
+        line_ = lines[i].strip()
+        if len(line_) > 45 or "书记" not in line_:
             continue
         for a in AUTHORS:
-            if l.endswith(a):
+            if line_.endswith(a):
                 author_rows.append((i, a))
     # 姚丽丽 / 俞祝玲 author lines lack the word 书记
     for i in range(SKIP_LINES, len(lines)):
-        l = lines[i].strip()
+        line_ = lines[i].strip()
         for a in ("姚丽丽", "俞祝玲"):
-            if l.endswith(a) and len(l) <= 45 and "居民区" in l:
+            if line_.endswith(a) and len(line_) <= 45 and "居民区" in line_:
                 author_rows.append((i, a))
     author_rows.sort()
     for k, (i, a) in enumerate(author_rows):
@@ -70,7 +70,7 @@ def main():
     for a in AUTHORS:
         if a not in spans:
             errors.append(f"author line not found for {a}")
-    line_ws = [ws(l) for l in lines]
+    line_ws = [ws(x) for x in lines]
 
     items = []
     for n, raw in enumerate(DEV.read_text(encoding="utf-8").splitlines(), 1):

@@ -74,3 +74,15 @@ def cases():
     from assistant.corpus import load_corpus
 
     return load_corpus(CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def cards(cases):
+    from assistant.cards import build_cards
+
+    return build_cards(cases)
+
+
+@pytest.fixture(scope="session")
+def texts(cases):
+    return {c.id: c.text for c in cases}

@@ -6,19 +6,9 @@ import json
 
 import pytest
 
-from assistant.cards import all_methods, build_cards, filter_cards, get_card, load_taxonomy
+from assistant.cards import all_methods, filter_cards, get_card, load_taxonomy
 from assistant.cli import main
 from assistant.errors import InputError
-
-
-@pytest.fixture(scope="module")
-def cards(cases):
-    return build_cards(cases)
-
-
-@pytest.fixture(scope="module")
-def texts(cases):
-    return {c.id: c.text for c in cases}
 
 
 def test_every_case_has_a_card_with_metadata(cards, cases):

@@ -8,21 +8,10 @@ import re
 import pytest
 from docx import Document
 
-from assistant.cards import build_cards
 from assistant.cli import main
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.handout import KINDS, build_handout, to_markdown, write_handout
-
-
-@pytest.fixture(scope="module")
-def cards(cases):
-    return build_cards(cases)
-
-
-@pytest.fixture(scope="module")
-def texts(cases):
-    return {c.id: c.text for c in cases}
 
 
 def test_four_kinds_grounded_in_cited_passages(cards, texts):
