@@ -3,15 +3,19 @@
 Ask and see a cited answer, open the cited passage (highlighted), give
 feedback and find its row in SQLite, find similar cases, download a handout
 and open it, browse and filter the case library, upload a document.  Each
-tab is photographed into ``docs/screenshots/`` for the README.
+tab is photographed: into ``docs/screenshots/`` for the README when
+``ASSISTANT_UPDATE_SCREENSHOTS=1``, otherwise into a temporary folder (so a
+test run leaves the work tree clean).
 
 Waits are on selectors, never on sleeps; every wait has a bound.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import tempfile
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -23,7 +27,11 @@ from ui_server import running_ui
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("ASSISTANT_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "assistant-screenshots"
+)
 WAIT = 60_000  # ms: an upper bound, not an expectation
 
 pytestmark = [
