@@ -566,7 +566,10 @@ def build_app(settings: Settings | None = None, store: FeedbackStore | None = No
                 filter_cases, [town_pick, type_pick, tag_pick], [case_list, open_pick],
                 api_visibility="private", show_progress="hidden",
             )
-        open_pick.change(open_case, open_pick, case_detail, api_name="case", show_progress="hidden").then(
+        # ``input``, not ``change``: only a user's pick re-renders the case.  A
+        # citation link also sets this dropdown, and a ``change`` handler would
+        # then overwrite the highlighted passage with the unmarked case text.
+        open_pick.input(open_case, open_pick, case_detail, api_name="case", show_progress="hidden").then(
             None, js=OPEN_CASE_JS
         )
         upload_btn.click(
