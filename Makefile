@@ -28,13 +28,14 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/assistant serve
 
-# The browser tests drive Debian's Chromium; CJK fonts make the screenshots readable.
+# The browser tests drive Debian's Chromium; CJK fonts make the screenshots readable;
+# the PostgreSQL feedback tests start their own throwaway server from Debian's postgresql.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 || ! dpkg -s postgresql >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk postgresql >/dev/null; \
 	  else \
-	    echo "note: install Debian's chromium and fonts-noto-cjk (as root) to run the browser tests"; \
+	    echo "note: install Debian's chromium, fonts-noto-cjk and postgresql (as root) to run the browser and PostgreSQL tests"; \
 	  fi; \
 	fi
 
