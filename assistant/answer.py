@@ -370,10 +370,7 @@ class Answerer:
         i = self._position.get(p.id)
         if i is None:
             return None
-        try:
-            return np.asarray(self.searcher.index.vectors.reconstruct(i), dtype=np.float32)
-        except RuntimeError:  # an index type that cannot reconstruct: lexical check only
-            return None
+        return self.searcher.index.vector(i)  # None from an index that cannot give it back: lexical check only
 
     def support(self, sentence: str, passages: list[Passage]) -> tuple[float, float]:
         """(lexical share, best cosine) of ``sentence`` against ``passages``."""

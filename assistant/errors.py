@@ -19,3 +19,9 @@ class IndexProblem(AssistantError):
     """The index on disk is missing, stale or corrupt."""
 
     exit_code = 3
+
+
+class StoreUnavailable(AssistantError):
+    """The shared case library (a Milvus server) cannot be reached right now."""
+
+    exit_code = 4

@@ -34,7 +34,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import faiss
 import numpy as np
@@ -46,6 +46,9 @@ from assistant.corpus import Case, CorpusError, Paragraph, Section
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import IndexProblem, InputError
 from assistant.lexical import LexicalIndex, LexicalIndexError
+
+if TYPE_CHECKING:
+    from assistant.milvus_store import MilvusStore
 
 FORMAT_VERSION = 1
 _FILES = ("cases.json", "passages.json", "vectors.faiss")
@@ -77,16 +80,63 @@ class Manifest:
 
 @dataclass
 class LoadedIndex:
-    """Everything retrieval needs, in memory."""
+    """Everything retrieval needs, in memory.
+
+    With the FAISS store the vectors and both BM25 indexes are here; with the
+    Milvus store they stay in Milvus (``milvus``), and ``pids`` maps passage
+    positions to Milvus primary keys.
+    """
 
     path: Path
     manifest: Manifest
     cases: dict[str, Case]
     passages: list[Passage]
-    vectors: faiss.Index
-    lexical: LexicalIndex  # BM25 over jieba words
-    chars: LexicalIndex  # BM25 over character n-grams
+    vectors: faiss.Index | None
+    lexical: LexicalIndex | None  # BM25 over jieba words
+    chars: LexicalIndex | None  # BM25 over character n-grams
     stale_reasons: list[str]  # the corpus moved on since the build: still usable, but outdated
+    milvus: "MilvusStore | None" = None
+    pids: list[str] | None = None
+    _facets: dict | None = field(default=None, repr=False)
+    _position: dict | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> str:
+        return "milvus" if self.milvus is not None else "faiss"
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    def facets(self) -> dict:
+        """Case id → :class:`assistant.store.Facets` (computed once)."""
+        if self._facets is None:
+            from assistant.store import case_facets
+
+            self._facets = case_facets(self.cases.values())
+        return self._facets
+
+    def allowed(self, filters) -> np.ndarray:
+        """Boolean mask of the passages whose case matches ``filters``."""
+        facets = self.facets()
+        ok = {cid for cid, f in facets.items() if f.matches(filters)}
+        return np.fromiter((p.case_id in ok for p in self.passages), dtype=bool, count=len(self.passages))
+
+    def position(self, pid: str) -> int | None:
+        """Passage position of a Milvus primary key."""
+        if self._position is None:
+            self._position = {p: i for i, p in enumerate(self.pids or [])}
+        return self._position.get(pid)
+
+    def vector(self, i: int) -> np.ndarray | None:
+        """The stored embedding of passage ``i`` (None when the store cannot give it back)."""
+        if self.milvus is not None:
+            assert self.pids is not None
+            return self.milvus.vectors([self.pids[i]]).get(self.pids[i])
+        try:
+            return np.asarray(self.vectors.reconstruct(i), dtype=np.float32)
+        except RuntimeError:
+            return None
 
 
 # ---------------------------------------------------------------------------
@@ -157,6 +207,10 @@ def load_index(settings: Settings, embedder: Embedder | None = None, check_stale
     ``stale_reasons`` say why it is outdated.
     """
     embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
+    if settings.store == "milvus":
+        from assistant.milvus_store import load_from_milvus
+
+        return load_from_milvus(settings, embedder, check_stale)
     manifest = read_manifest(settings)
     version = current_dir(settings.index_dir)
     assert version is not None
@@ -236,6 +290,7 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+    milvus: object | None = None  # SyncReport when ASSISTANT_STORE=milvus
 
 
 def _previous_vectors(settings: Settings, embedder_id: str) -> dict[str, np.ndarray]:
@@ -332,7 +387,27 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _prune(settings.index_dir, keep={name})
-    return BuildReport(final, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds)
+    report = BuildReport(final, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds)
+    if settings.store == "milvus":
+        report.milvus = _sync_milvus(settings, manifest.__dict__, cases, passages, vectors)
+    return report
+
+
+def _sync_milvus(settings: Settings, manifest: dict, cases: list[Case], passages: list[Passage], vectors):
+    """Bring the Milvus collections up to the version just published locally.
+
+    If Milvus fails here the local index is already complete: running the
+    build again embeds nothing and only repeats the synchronisation.
+    """
+    from assistant.milvus_store import MilvusStore, StoreUnavailable
+
+    store = MilvusStore.from_settings(settings)
+    try:
+        return store.sync(manifest, {c.id: c for c in cases}, passages, vectors)
+    except StoreUnavailable as exc:
+        raise StoreUnavailable(
+            f"{exc} 本地索引已更新；Milvus 恢复后再运行一次 {BUILD_CMD} 即可完成同步（无需重新向量化）。"
+        ) from None
 
 
 def _fsync_tree(root: Path) -> None:
@@ -379,12 +454,28 @@ def status(settings: Settings) -> dict:
     """What is indexed and whether it matches the corpus and configuration."""
     embedder = get_embedder(settings.embedder, settings.query_instruction)
     manifest = read_manifest(settings)
-    return {
+    out = {
         "index": str(current_dir(settings.index_dir)),
         "manifest": manifest.__dict__,
         "stale_reasons": staleness(settings, manifest, embedder.id),
         "changes": corpus_changes(settings, manifest),
     }
+    if settings.store == "milvus":
+        from assistant.milvus_store import MilvusStore
+
+        store = MilvusStore.from_settings(settings)
+        live = store.manifest()
+        out["milvus"] = {
+            "uri": store.where,
+            "collection": store.passages_name,
+            "version": live["version"] if live else None,
+            "passages": store.count() if live else 0,
+            "in_sync": bool(live) and live.get("corpus_hash") == manifest.corpus_hash
+            and live.get("n_passages") == manifest.n_passages,
+        }
+        if not out["milvus"]["in_sync"]:
+            out["stale_reasons"].append(f"Milvus（{store.where}）与本地索引不一致")
+    return out
 
 
 def stderr_progress() -> Callable[[int, int], None]:

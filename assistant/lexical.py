@@ -158,12 +158,13 @@ class LexicalIndex:
             return np.zeros(self._n_docs, dtype=np.float32)
         return np.asarray(self._model.get_scores(ids), dtype=np.float32)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Top-``k`` ``(doc_index, score)`` pairs with score > 0, best first."""
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-``k`` ``(doc_index, score)`` pairs with score > 0, best first
+        (only documents where the boolean mask ``allowed`` is true, when given)."""
         if k <= 0:
             return []
         scores = self.scores(query)
-        hits = np.flatnonzero(scores > 0)
+        hits = np.flatnonzero((scores > 0) if allowed is None else (scores > 0) & allowed)
         if hits.size > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         order = hits[np.lexsort((hits, -scores[hits]))]  # score desc, doc index asc on ties

@@ -35,7 +35,8 @@ from assistant.config import Settings, get_settings
 from assistant.corpus import Case
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, InputError
-from assistant.index import LoadedIndex, current_dir, load_index
+from assistant.index import IVF_NPROBE, LoadedIndex, current_dir, load_index
+from assistant.store import Filters, resolve_tag
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,13 @@ class Hit:
             "start": self.passage.start,
             "end": self.passage.end,
         }
+
+
+@dataclass
+class Fused:
+    scores: dict[int, float]  # passage index -> fused score
+    raw: dict[str, dict[int, float]]  # ranker -> passage index -> raw score, where known
+    query_vector: np.ndarray | None = None
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -138,18 +146,26 @@ class HybridSearcher:
         index = load_index(settings, embedder)
         return cls(index, embedder, max_question_chars=settings.max_question_chars, **kwargs)
 
-    def rankings(self, question: str) -> dict[str, list[tuple[int, float]]]:
-        """Each ranker's top ``depth`` ``(passage index, raw score)``, best first."""
+    def rankings(self, question: str, filters: Filters | None = None) -> dict[str, list[tuple[int, float]]]:
+        """Each ranker's top ``depth`` ``(passage index, raw score)``, best first (local stores)."""
         out: dict[str, list[tuple[int, float]]] = {}
         depth = min(self.depth, len(self.index.passages))
+        allowed = None
+        if filters is not None and not filters.empty:
+            allowed = self.index.allowed(filters)
+            if not allowed.any():
+                return {name: [] for name in RANKERS if self.weights.get(name)}
         if self.weights.get("dense"):
             q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)[None, :]
-            scores, ids = self.index.vectors.search(q, depth)
+            if allowed is None:
+                scores, ids = self.index.vectors.search(q, depth)
+            else:
+                scores, ids = self.index.vectors.search(q, depth, params=_selector(self.index.vectors, allowed))
             out["dense"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if self.weights.get("words"):
-            out["words"] = self.index.lexical.search(question, depth)
+            out["words"] = self.index.lexical.search(question, depth, allowed)
         if self.weights.get("chars"):
-            out["chars"] = self.index.chars.search(question, depth)
+            out["chars"] = self.index.chars.search(question, depth, allowed)
         return out
 
     def fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> dict[int, float]:
@@ -174,15 +190,59 @@ class HybridSearcher:
                 fused[i] = fused.get(i, 0.0) + weight * part
         return fused
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
-        """Top ``k`` passages for ``question``, fused and case-diversified."""
+    def fused(self, question: str, filters: Filters | None = None) -> Fused:
+        """Fused score per passage index, and each ranker's raw scores where known.
+
+        The FAISS store runs the three rankers here and fuses them; the Milvus
+        store runs them as one hybrid search fused inside the engine.
+        """
+        if filters is not None:
+            filters = resolve_tag(filters)
+            towns = sorted({f.town for f in self.index.facets().values() if f.town})
+            if filters.town and filters.town not in towns:
+                raise InputError(f"没有街镇“{filters.town}”。可用的街镇：{'、'.join(towns)}")
+        if self.index.milvus is not None:
+            return self._fused_in_milvus(question, filters)
+        rankings = self.rankings(question, filters)
+        return Fused(self.fuse(rankings), {name: dict(r) for name, r in rankings.items()})
+
+    def _fused_in_milvus(self, question: str, filters: Filters | None) -> Fused:
+        """Milvus fuses dense, BM25-words and BM25-chars by reciprocal rank; rank
+        fusion forgets by how much the best dense match leads, so the engine's
+        candidates are rescored: min-max(RRF) + min-max(cosine), equal weights
+        as in the local fusion.  On the dev set this lifted evidence@5 from
+        0.825 (RRF alone) to 0.838, against 0.863 on the FAISS path (README,
+        "Scaling out")."""
+        q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        routes = tuple(name for name in RANKERS if self.weights.get(name))
+        depth = min(self.depth, len(self.index.passages))
+        found = []
+        for pid, score, vector in self.index.milvus.search(question, q, depth, filters, routes):
+            pos = self.index.position(pid)
+            if pos is not None:  # else a row of a version this reader has not loaded yet
+                found.append((pos, score, float(q @ vector)))
+        if not found:
+            return Fused({}, {"dense": {}}, q)
+        rrf = np.array([f[1] for f in found])
+        cos = np.array([f[2] for f in found])
+        fused = _minmax(rrf) + self.weights.get("dense", 1.0) * _minmax(cos)
+        return Fused(
+            {f[0]: float(s) for f, s in zip(found, fused)}, {"dense": {f[0]: f[2] for f in found}}, q
+        )
+
+    def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """Top ``k`` passages for ``question``, fused and case-diversified.
+
+        ``filters`` keeps only cases of a town/street, community type or topic
+        tag; when no case matches, the list is empty.
+        """
         question = check_question(question, self.max_question_chars)
         if k < 1:
             raise InputError(f"k（{k}）必须至少为 1。")
-        rankings = self.rankings(question)
-        scores = self._follow(self._discount_background(self.fuse(rankings)))
+        fused = self.fused(question, filters)
+        scores = self._follow(self._discount_background(fused.scores))
         chosen = self._diversify(scores, k)
-        raw = {name: dict(r) for name, r in rankings.items()}
+        raw = fused.raw
         hits = []
         for rank, i in enumerate(chosen, 1):
             p = self.index.passages[i]
@@ -239,6 +299,23 @@ class HybridSearcher:
         return chosen
 
 
+def _minmax(x: np.ndarray) -> np.ndarray:
+    span = float(x.max() - x.min())
+    return (x - x.min()) / span if span > 0 else np.ones_like(x)
+
+
+def _selector(index, allowed: np.ndarray):
+    """FAISS search parameters restricted to the passages in the mask."""
+    import faiss
+
+    sel = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+    try:
+        faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return faiss.SearchParameters(sel=sel)
+    return faiss.SearchParametersIVF(sel=sel, nprobe=IVF_NPROBE)
+
+
 _searchers: dict[tuple, HybridSearcher] = {}
 _lock = threading.Lock()
 
@@ -252,12 +329,15 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
     loaded, the old one stays in service.
     """
     settings = settings or get_settings()
-    key = (settings.index_dir, settings.corpus_dir, settings.embedder, settings.query_instruction)
+    key = (
+        settings.index_dir, settings.corpus_dir, settings.embedder, settings.query_instruction,
+        settings.store, settings.milvus_uri, settings.milvus_collection,
+    )
     with _lock:
         searcher = _searchers.get(key)
         if searcher is None:
             searcher = _searchers[key] = HybridSearcher.from_settings(settings)
-        elif _published(settings) not in (None, searcher.index.path.name):
+        elif _published(settings) not in (None, searcher.index.version):
             try:
                 searcher = _searchers[key] = HybridSearcher.from_settings(settings)
             except AssistantError as exc:
@@ -266,5 +346,9 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
 
 
 def _published(settings: Settings) -> str | None:
+    if settings.store == "milvus":
+        from assistant.milvus_store import published_version
+
+        return published_version(settings)
     live = current_dir(settings.index_dir)
     return live.name if live else None

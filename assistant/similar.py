@@ -139,8 +139,7 @@ class SimilarFinder:
 
     def _score(self, description: str):
         s = self.searcher
-        rankings = s.rankings(description)
-        fused = s.fuse(rankings)
+        fused = s.fused(description).scores
         per_case: dict[str, list[tuple[int, float]]] = {}
         for i, sc in sorted(fused.items(), key=lambda x: -x[1]):
             per_case.setdefault(s.index.passages[i].case_id, []).append((i, sc))
