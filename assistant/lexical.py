@@ -123,6 +123,26 @@ def tokenize_chars(text: str) -> list[str]:
 ANALYZERS = {"jieba": tokenize, "chars": tokenize_chars}
 
 
+def pool_bm25(query_tokens: Sequence[str], docs: Sequence[dict[str, int]], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    """BM25 of each document of a small pool (token -> count), with IDF and
+    length taken from the pool itself: re-scoring an engine's candidates
+    when the engine's own BM25 scores are not returned."""
+    n = len(docs)
+    if not n:
+        return np.zeros(0, dtype=np.float32)
+    lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
+    avg = max(lengths.mean(), 1.0)
+    out = np.zeros(n, dtype=np.float64)
+    for t in set(query_tokens):
+        tf = np.array([d.get(t, 0) for d in docs], dtype=np.float64)
+        df = int((tf > 0).sum())
+        if not df:
+            continue
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        out += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+    return out.astype(np.float32)
+
+
 class LexicalIndex:
     """BM25 index over pre-tokenised documents; document ids are positions in ``texts``."""
 

@@ -17,9 +17,9 @@ server or cluster (``http://host:19530``) or a local folder ending in
     from ``words`` and ``chars``.  A search is one ``hybrid_search`` of
     three requests (dense, BM25 words, BM25 characters) fused inside the
     engine by reciprocal rank (RRF), with the metadata filter pushed down.
-    The hits come back with their vectors, so the searcher adds the dense
-    similarity's margin that rank fusion discards (see
-    :meth:`assistant.retrieval.HybridSearcher.fused`).
+    The hits come back with their vectors, so the searcher re-scores the
+    candidates with the same score fusion as the local store (see
+    ``HybridSearcher._fused_in_milvus``).
 ``jiceng_meta``
     the manifest (``pid == "manifest"``) and each case record as JSON, split
     into parts a VARCHAR can hold; keyed by the record's digest, so a new
@@ -71,7 +71,7 @@ MAX_WORDS_BYTES = 16_384
 MAX_CHARS_BYTES = 65_535
 INSERT_BATCH = 256
 RECHECK_SECONDS = 2.0  # how stale a reader's idea of the live version may get
-RRF_K = 10  # rank constant: 10 kept the dev set's evidence@5 highest (README, "Scaling out")
+RRF_K = 10  # rank constant of the engine's fusion, which picks the candidates the searcher re-scores
 
 
 def _chars_field(text: str) -> str:
@@ -168,6 +168,10 @@ class MilvusStore:
             raise InputError(
                 "使用 Milvus 需要安装 pymilvus 和 milvus-lite：pip install -e '.[milvus]'"
             ) from None
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # milvus-lite's analyzer loads jieba: no "Building prefix dict" chatter
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # its retries and RPC traces: errors reach us as exceptions
         if self.uri.endswith(".db") and "://" not in self.uri:
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return MilvusClient(uri=self.uri, timeout=self.timeout)

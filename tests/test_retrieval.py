@@ -72,6 +72,18 @@ def test_follow_lifts_the_next_passage_of_the_same_case(searcher):
     assert last + 1 not in searcher._follow({last: 1.0})
 
 
+def test_case_prior_lifts_the_other_passages_of_a_strong_case(searcher):
+    ps = searcher.index.passages
+    i = next(i for i in range(len(ps) - 1) if ps[i].case_id == ps[i + 1].case_id)
+    other = next(j for j in range(len(ps)) if ps[j].case_id != ps[i].case_id)
+    out = searcher._case_prior({i: 1.0, i + 1: 0.2, other: 0.3})
+    w = searcher.case_weight
+    assert out[i] == pytest.approx(1.0 + w) and out[i + 1] == pytest.approx(0.2 + w)
+    assert out[other] == pytest.approx(0.3 + 0.3 * w)
+    off = HybridSearcher(searcher.index, searcher.embedder, case_weight=0.0)
+    assert off._case_prior({i: 1.0}) == {i: 1.0}
+
+
 def test_hits_carry_provenance(searcher):
     hit = searcher.search("红色业委会怎么组建", k=3)[0]
     d = hit.to_dict()
