@@ -465,17 +465,25 @@ def status(settings: Settings) -> dict:
 
         store = MilvusStore.from_settings(settings)
         live = store.manifest()
+        count = _milvus_count(store) if live else 0
         out["milvus"] = {
             "uri": store.where,
             "collection": store.passages_name,
             "version": live["version"] if live else None,
-            "passages": store.count() if live else 0,
+            "passages": count,
             "in_sync": bool(live) and live.get("corpus_hash") == manifest.corpus_hash
-            and live.get("n_passages") == manifest.n_passages,
+            and live.get("n_passages") == manifest.n_passages == count,
         }
         if not out["milvus"]["in_sync"]:
             out["stale_reasons"].append(f"Milvus（{store.where}）与本地索引不一致")
     return out
+
+
+def _milvus_count(store) -> int:
+    try:
+        return store.count()
+    except IndexProblem:  # the passages collection is gone: status says "not in sync"
+        return 0
 
 
 def stderr_progress() -> Callable[[int, int], None]:

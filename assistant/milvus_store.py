@@ -171,7 +171,8 @@ class MilvusStore:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)  # milvus-lite's analyzer loads jieba: no "Building prefix dict" chatter
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # its retries and RPC traces: errors reach us as exceptions
+        for name in ("pymilvus", "milvus_lite"):  # their retries and traces: errors reach us as exceptions
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         if self.uri.endswith(".db") and "://" not in self.uri:
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return MilvusClient(uri=self.uri, timeout=self.timeout)
@@ -213,7 +214,9 @@ class MilvusStore:
 
     def _unavailable(self, exc: BaseException) -> str:
         detail = " ".join(str(exc).split())[:200]
-        if "lock" in detail.lower() and self.uri.endswith(".db"):
+        local = self.uri.endswith(".db") and "://" not in self.uri
+        # milvus-lite logs its DataDirLockedError and pymilvus reports "Open local milvus failed"
+        if local and ("lock" in detail.lower() or "open local milvus failed" in detail.lower()):
             return (
                 f"案例库暂时无法访问：Milvus Lite 数据目录 {self.where} 正被另一个进程使用。"
                 "多个进程共用一个案例库时，请改用 Milvus 服务（ASSISTANT_MILVUS_URI=http://主机:19530）。"
@@ -230,6 +233,10 @@ class MilvusStore:
             except AssistantError:
                 raise
             except Exception as exc:  # noqa: BLE001 - pymilvus/grpc raise many types
+                if _missing_collection(exc):
+                    raise IndexProblem(
+                        f"Milvus（{self.where}）中缺少案例库的集合，索引不完整。请运行：assistant index build"
+                    ) from None
                 if _is_logic_error(exc):
                     raise
                 log.warning("Milvus %s failed (attempt %d): %s", name, attempt, exc)
@@ -471,6 +478,11 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def _missing_collection(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "collection" in text and ("not exist" in text or "not found" in text)
+
+
 def _is_logic_error(exc: BaseException) -> bool:
     """A request Milvus understood and refused (bad schema, bad filter): reconnecting won't help."""
     try:
@@ -529,6 +541,8 @@ def load_from_milvus(settings: Settings, embedder, check_stale: bool = True):
 
     store = shared_store(settings)
     live = store.manifest()
+    if live is not None and not store.call("has_collection", store.passages_name):
+        raise IndexProblem(f"Milvus（{store.where}）中缺少段落集合，索引不完整。请运行：{BUILD_CMD}")
     if live is None:
         raise IndexProblem(
             f"Milvus（{store.where}）中还没有案例库。请运行：{BUILD_CMD}（或 assistant index export --to-milvus URI）"
