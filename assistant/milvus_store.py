@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import unicodedata
@@ -175,7 +176,9 @@ class MilvusStore:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         if self.uri.endswith(".db") and "://" not in self.uri:
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return MilvusClient(uri=self.uri, timeout=self.timeout)
+        # like the LLM key, the credentials are read at call time and never stored in settings or logs
+        token = os.environ.get("ASSISTANT_MILVUS_TOKEN", "")
+        return MilvusClient(uri=self.uri, token=token, timeout=self.timeout)
 
     def client(self):
         with self._lock:
