@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,14 +31,10 @@ from pathlib import Path
 
 import pytest
 
+from ui_server import free_port
+
 START_TIMEOUT_S = 30
 INSTALL_HINT = "pip install -e '.[milvus]' (pymilvus and milvus-lite)"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def closed_port() -> int:

@@ -17,7 +17,6 @@ import os
 import pwd
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,14 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from ui_server import free_port
+
 START_TIMEOUT_S = 30
 INSTALL_HINT = "install Debian's postgresql (apt-get install postgresql, or `make system-deps` as root)"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def find_bindir() -> Path | None:
