@@ -41,6 +41,7 @@ system-deps:
 
 test: install-test system-deps
 	$(BIN)/ruff check assistant tests eval
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 eval: install

@@ -206,6 +206,7 @@ class Answerer:
 
     def idf(self, token: str) -> float:
         self._stats()
+        assert self._df is not None, "_stats() fills it"
         n = len(self._tokens)
         return math.log((n + 1) / (self._df.get(token, 0) + 0.5))
 
@@ -234,6 +235,7 @@ class Answerer:
     def key_terms(self, text: str, n: int = 6) -> list[str]:
         """The question's most distinctive corpus words (highest IDF among known words)."""
         self._stats()
+        assert self._df is not None, "_stats() fills it"
         seen: list[str] = []
         for t in tokenize(text):
             if t not in seen and self._df.get(t) and len(t) >= 2:

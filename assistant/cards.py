@@ -252,7 +252,7 @@ def _method_candidates(case: Case, not_methods: frozenset[str]) -> dict[str, tup
         quoted = f"《{base}》{suffix}" if m.group(0).startswith("《") else f'"{base}"{suffix}'
         is_method = bool(
             suffix
-            or (_METHOD_END.search(base) and len(base) > len(_METHOD_END.search(base).group(0)) and "的" not in base)
+            or ((ending := _METHOD_END.search(base)) and len(base) > len(ending.group(0)) and "的" not in base)
             or _FORMULA.match(base)
             or (_NUMERAL_LED.match(base) and (_defined_at(case.text, m.end(1)) or base in heads))
         )
@@ -380,7 +380,8 @@ def extract_outcomes(case: Case, limit: int = MAX_OUTCOMES) -> list[Outcome]:
             score += {"outcomes": 3, "lessons": 2, "problem": -3}.get(role, 0) - 3 * bool(_SETUP.search(sent))
             if score >= 4:
                 scored.append((score, s, e, qty))
-    best, seen = [], set()
+    best: list[tuple[int, int, int, list[str]]] = []
+    seen = set()
     for item in sorted(scored, key=lambda x: (-x[0], x[1])):
         key = frozenset(item[3])  # the summary often repeats a result reported earlier
         if key not in seen and len(best) < limit:

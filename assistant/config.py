@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import InputError
 
@@ -95,7 +96,7 @@ class Settings:
 
 def get_settings(**overrides) -> Settings:
     """Settings from the environment, with keyword overrides (e.g. from CLI flags)."""
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(Settings):
         env = f.metadata["env"]
         if f.name in overrides and overrides[f.name] is not None:
@@ -120,7 +121,7 @@ def get_settings(**overrides) -> Settings:
     return s
 
 
-def _coerce(type_: object, raw: object) -> object:
+def _coerce(type_: object, raw: Any) -> object:
     t = str(type_)
     if "Path" in t:
         return Path(raw).expanduser()

@@ -133,7 +133,7 @@ def clean_line(line: str) -> str:
     line = line.replace("\u3000", " ").replace("\t", " ").strip()
     if " " not in line:
         return line
-    out = []
+    out: list[str] = []
     for i, ch in enumerate(line):
         if ch == " ":
             left = out[-1] if out else ""

@@ -25,11 +25,14 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
 from assistant.errors import InputError
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer
 
 BUDGETS = (600, 1200)
 _WS = re.compile(r"\s+")
@@ -143,7 +146,7 @@ def evaluate(
     return report
 
 
-def evaluate_answers(answer: Callable[[str], object], items: Iterable[dict], passages: list) -> EvalReport:
+def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], passages: list) -> EvalReport:
     """Score cited answers: ``answer(question) -> assistant.answer.Answer``.
 
     ``passages`` are the index's passages (``searcher.index.passages``): a
@@ -159,7 +162,12 @@ def evaluate_answers(answer: Callable[[str], object], items: Iterable[dict], pas
     """
     items = list(items)
     report = EvalReport(n=len(items), k=0)
-    hits = {"top_sentence_evidence": [], "refused_unanswerable": [], "refused_answerable": [], "quotes_verbatim": []}
+    hits: dict[str, list[bool]] = {
+        "top_sentence_evidence": [],
+        "refused_unanswerable": [],
+        "refused_answerable": [],
+        "quotes_verbatim": [],
+    }
     latencies = []
     for item in items:
         t0 = time.perf_counter()

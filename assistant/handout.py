@@ -203,7 +203,7 @@ def _roles(card: CaseCard, limit: int = 4) -> list[tuple[str, Citation | None]]:
         # a sentence naming this party, not already quoted for another one
         cands = [s for c in pool if role.count(c.quote) and (s := _sentence(c, role.pattern)) and role.count(s.quote)]
         fresh = [c for c in cands if c.start not in taken]
-        pick = (fresh or cands or [None])[0]
+        pick = next(iter(fresh or cands), None)
         if pick:
             taken.add(pick.start)
         out.append((name, pick))
@@ -255,6 +255,7 @@ def build_handout(
         card = get_card(cards, case_id)
         topic_name = None
     else:
+        assert topic is not None, "exactly one of case_id and topic is given (checked above)"
         topic_name = load_taxonomy().tag(topic.strip()).name
         having = sorted((c for c in cards.values() if topic_name in c.tag_counts), key=lambda c: -c.tag_counts[topic_name])
         if not having:
@@ -382,7 +383,7 @@ def llm_material(card: CaseCard, other: CaseCard, src: _Sources) -> str:
     cites += [_measure(card, i) for i in range(3)] + [m.definition for m in card.methods[:2]]
     cites += [o.citation for o in card.outcomes[:2]] + [_lesson(card)]
     cites += [_problem(other), _measure(other, 0), *(m.definition for m in other.methods[:1])]
-    lines = []
+    lines: list[str] = []
     for c in cites:
         if c is None:
             continue
@@ -411,6 +412,7 @@ def llm_questions(card: CaseCard, other: CaseCard, topic: str, n: int, src: _Sou
     reply = complete([("user", prompt.strip())], settings)
     out: list[Question] = []
     dropped = 0
+    kind: str | None
     for line in reply.splitlines():
         line = line.strip().lstrip("-*0123456789.、） ").strip()
         if "|" not in line:

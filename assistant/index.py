@@ -34,7 +34,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import faiss
 import numpy as np
@@ -133,6 +133,7 @@ class LoadedIndex:
         if self.milvus is not None:
             assert self.pids is not None
             return self.milvus.vectors([self.pids[i]]).get(self.pids[i])
+        assert self.vectors is not None, "a FAISS-store index always holds its vectors"
         try:
             return np.asarray(self.vectors.reconstruct(i), dtype=np.float32)
         except RuntimeError:
@@ -261,6 +262,7 @@ def vector_index(vectors: np.ndarray) -> faiss.Index:
     """Exact inner-product index for a corpus that fits, IVF for a large one."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
+    index: faiss.Index
     if n < IVF_FROM:
         index = faiss.IndexFlatIP(dim)
     else:
@@ -454,7 +456,7 @@ def status(settings: Settings) -> dict:
     """What is indexed and whether it matches the corpus and configuration."""
     embedder = get_embedder(settings.embedder, settings.query_instruction)
     manifest = read_manifest(settings)
-    out = {
+    out: dict[str, Any] = {
         "index": str(current_dir(settings.index_dir)),
         "manifest": manifest.__dict__,
         "stale_reasons": staleness(settings, manifest, embedder.id),
@@ -471,8 +473,8 @@ def status(settings: Settings) -> dict:
             "collection": store.passages_name,
             "version": live["version"] if live else None,
             "passages": count,
-            "in_sync": bool(live) and live.get("corpus_hash") == manifest.corpus_hash
-            and live.get("n_passages") == manifest.n_passages == count,
+            "in_sync": bool(live and live.get("corpus_hash") == manifest.corpus_hash
+                            and live.get("n_passages") == manifest.n_passages == count),
         }
         if not out["milvus"]["in_sync"]:
             out["stale_reasons"].append(f"Milvus（{store.where}）与本地索引不一致")

@@ -29,12 +29,15 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from assistant import corpus as corpus_mod
 from assistant.config import Settings
 from assistant.corpus import Case, CorpusError, FRONT_MATTER_KEYS
 from assistant.errors import AssistantError, InputError
+
+if TYPE_CHECKING:
+    from assistant.index import BuildReport
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # the whole 21-script compilation is 0.35 MB of text
@@ -60,7 +63,7 @@ class AddReport:
     added: list[Prepared] = field(default_factory=list)
     already: list[str] = field(default_factory=list)  # documents already in the corpus
     errors: list[str] = field(default_factory=list)
-    build: object | None = None  # index.BuildReport when the index was updated
+    build: BuildReport | None = None  # index.BuildReport when the index was updated
 
 
 # ---------------------------------------------------------------------------

@@ -131,10 +131,12 @@ def chat_model(settings: Settings, timeout: float | None = None):
     except ImportError:
         raise LLMError("未安装 langchain-openai：请运行 pip install langchain-openai。", "config") from None
 
+    assert settings.llm_model is not None, "llm_configured() checked that the model is set"
     return ChatOpenAI(
         base_url=settings.llm_base_url,
         model=settings.llm_model,
-        api_key=os.environ.get(API_KEY_ENV) or _NO_KEY,
+        # pydantic turns the str into a SecretStr; the signature mypy derives from the field does not say so
+        api_key=os.environ.get(API_KEY_ENV) or _NO_KEY,  # type: ignore[arg-type]
         streaming=True,
         timeout=timeout or settings.llm_timeout,
         # A retry would double the user's wait; the caller falls back instead.
@@ -237,7 +239,7 @@ def _timeout_error(limit: float) -> LLMError:
     return LLMError(f"大模型在 {limit:g} 秒内没有答完（超时，可用 ASSISTANT_LLM_TIMEOUT 调整）。", "timeout")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
+def _chain(exc: BaseException | None) -> list[BaseException]:
     out, seen = [], set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

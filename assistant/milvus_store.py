@@ -398,6 +398,7 @@ class MilvusStore:
         if current_dir(settings.index_dir) is None:
             raise IndexProblem(f"没有找到本地索引（{settings.index_dir}）。请先运行：assistant index build")
         local = load_index(_faiss(settings), check_stale=False, embedder=_NoEmbedder(settings))
+        assert local.vectors is not None, "the local FAISS index always holds its vectors"
         vectors = local.vectors.reconstruct_n(0, local.vectors.ntotal)
         return self.sync(local.manifest.__dict__, local.cases, local.passages, vectors, progress=progress)
 

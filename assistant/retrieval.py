@@ -162,14 +162,17 @@ class HybridSearcher:
                 return {name: [] for name in RANKERS if self.weights.get(name)}
         if self.weights.get("dense"):
             q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)[None, :]
+            assert self.index.vectors is not None, "rankings() runs on a local (FAISS-store) index"
             if allowed is None:
                 scores, ids = self.index.vectors.search(q, depth)
             else:
                 scores, ids = self.index.vectors.search(q, depth, params=_selector(self.index.vectors, allowed))
             out["dense"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if self.weights.get("words"):
+            assert self.index.lexical is not None, "rankings() runs on a local (FAISS-store) index"
             out["words"] = self.index.lexical.search(question, depth, allowed)
         if self.weights.get("chars"):
+            assert self.index.chars is not None, "rankings() runs on a local (FAISS-store) index"
             out["chars"] = self.index.chars.search(question, depth, allowed)
         return out
 
@@ -228,6 +231,7 @@ class HybridSearcher:
         routes = tuple(name for name in RANKERS if self.weights.get(name))
         depth = min(self.depth, len(self.index.passages))
         found: list[tuple[int, float]] = []
+        assert self.index.milvus is not None, "fused() calls this only for a Milvus-store index"
         for pid, _rrf, vector in self.index.milvus.search(question, q, depth, filters, routes):
             pos = self.index.position(pid)
             if pos is not None:  # else a row of a version this reader has not loaded yet
@@ -357,8 +361,9 @@ def _selector(index, allowed: np.ndarray):
     try:
         faiss.extract_index_ivf(index)
     except RuntimeError:
-        return faiss.SearchParameters(sel=sel)
-    return faiss.SearchParametersIVF(sel=sel, nprobe=IVF_NPROBE)
+        # faiss's stubs omit the keyword __init__ that its Python wrappers add to every SearchParameters class
+        return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
+    return faiss.SearchParametersIVF(sel=sel, nprobe=IVF_NPROBE)  # type: ignore[call-arg]  # as above
 
 
 _searchers: dict[tuple, HybridSearcher] = {}

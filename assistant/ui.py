@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import gradio as gr
@@ -545,7 +546,7 @@ def build_app(settings: Settings | None = None, store: FeedbackStore | None = No
             [chatbot, history, conversation, turns, sources, viewer, feedback_box, rating, comment, feedback_status, status, answer_json],
             api_visibility="private", queue=False,
         )
-        fb = dict(concurrency_id="feedback", concurrency_limit=8)  # never waits behind answers
+        fb: dict[str, Any] = dict(concurrency_id="feedback", concurrency_limit=8)  # never waits behind answers
         feedback_btn.click(
             submit_feedback, [rating, comment, turns], [turns, comment, feedback_status], api_name="feedback", **fb
         )

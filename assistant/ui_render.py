@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from assistant.cards import Citation
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
@@ -184,9 +188,9 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
         cuts.update(a for a in anchors if p.start <= a < p.end)
         if start >= 0 and end > start:
             cuts.update(x for x in (start, end) if p.start < x < p.end)
-        cuts = sorted(cuts)
-        pieces = []
-        for a, b in zip(cuts, cuts[1:]):
+        bounds = sorted(cuts)
+        pieces: list[str] = []
+        for a, b in zip(bounds, bounds[1:]):
             pieces.extend(f"<span id='{x}'></span>" for x in anchors.get(a, []))
             seg = esc(text[a:b])
             if start >= 0 and start <= a and b <= end and b > a:
@@ -221,8 +225,8 @@ def _tags(tags, shared=()) -> str:
     return "".join(f"<span class='tag{' shared' if t in shared else ''}'>{esc(t)}</span>" for t in tags)
 
 
-def _measure_names(card, limit: int = 5) -> list[tuple[str, object]]:
-    out = []
+def _measure_names(card, limit: int = 5) -> list[tuple[str, Citation]]:
+    out: list[tuple[str, Citation]] = []
     for c in card.measures:
         name = (c.section or "").split(" > ")[-1].strip()
         if name and name not in [n for n, _ in out]:
