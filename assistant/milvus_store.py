@@ -48,6 +48,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -406,13 +407,13 @@ class MilvusStore:
              progress: Callable[[int, int], None] | None = None) -> SyncReport:
         t0 = time.perf_counter()
         dim = int(vectors.shape[1])
-        live = self.manifest() if self.exists() else None
+        exists = self.exists()
+        live = self.manifest() if exists else None
         if live and (live.get("dim") != dim or live.get("embedder_id") != manifest["embedder_id"]
                      or live.get("schema_version") != SCHEMA_VERSION):
             log.warning("Milvus collections hold another embedder or schema: recreating them")
-            self.drop()
-            live = None
-        if not self.exists():
+            live, exists = None, False
+        if not exists:
             self.drop()
             self._create(dim)
         facets = case_facets(cases.values())
@@ -477,8 +478,6 @@ class MilvusStore:
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 

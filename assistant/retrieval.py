@@ -28,6 +28,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from assistant.corpus import Case
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, InputError
 from assistant.index import IVF_NPROBE, LoadedIndex, current_dir, load_index
+from assistant.lexical import pool_bm25, tokenize, tokenize_chars
 from assistant.store import Filters, resolve_tag
 
 log = logging.getLogger(__name__)
@@ -223,10 +225,6 @@ class HybridSearcher:
         the dense cosine (the vectors come back with the hits) plus min-max of
         BM25 over jieba words and over character n-grams, computed within the
         candidate pool.  That gives 0.863 (README, "Scaling out")."""
-        from collections import Counter
-
-        from assistant.lexical import pool_bm25, tokenize, tokenize_chars
-
         q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         routes = tuple(name for name in RANKERS if self.weights.get(name))
         depth = min(self.depth, len(self.index.passages))
@@ -242,21 +240,21 @@ class HybridSearcher:
         raw = {"dense": dict(found)}
         for name, analyzer in (("words", tokenize), ("chars", tokenize_chars)):
             if self.weights.get(name):
-                docs = [self._tokens(i, name, analyzer, Counter) for i in ids]
+                docs = [self._tokens(i, name, analyzer) for i in ids]
                 raw[name] = dict(zip(ids, pool_bm25(analyzer(question), docs).tolist()))
         fused = np.zeros(len(ids))
         for name, scores in raw.items():
             fused += self.weights.get(name, 0.0) * _minmax(np.array([scores[i] for i in ids]))
         return Fused(dict(zip(ids, fused.tolist())), raw, q)
 
-    def _tokens(self, i: int, name: str, analyzer, counter) -> dict[str, int]:
+    def _tokens(self, i: int, name: str, analyzer) -> dict[str, int]:
         """Token counts of passage ``i`` (cached: the same passages come back often)."""
         key = (i, name)
         got = self._token_cache.get(key)
         if got is None:
             if len(self._token_cache) > 50_000:
                 self._token_cache.clear()
-            got = self._token_cache[key] = counter(analyzer(self.index.passages[i].index_text))
+            got = self._token_cache[key] = Counter(analyzer(self.index.passages[i].index_text))
         return got
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
