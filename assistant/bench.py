@@ -522,6 +522,7 @@ def synthetic_index(cases: dict[str, Case], passages: list[Passage], vectors: np
 
     from assistant.index import FORMAT_VERSION, LoadedIndex, Manifest, vector_index
     from assistant.lexical import LexicalIndex
+    from assistant.roles import problem_share
 
     times = {}
     texts = [p.index_text for p in passages]
@@ -534,12 +535,15 @@ def synthetic_index(cases: dict[str, Case], passages: list[Passage], vectors: np
     t = time.perf_counter()
     flat = vector_index(vectors)  # what `assistant index build` would write at this size
     times["faiss_flat_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    shares = np.array([problem_share(p.text) for p in passages], dtype=np.float32)  # sentence roles, as a build does
+    times["roles_s"] = time.perf_counter() - t
     manifest = _dataclass(Manifest, getattr(base, "manifest", None), format_version=FORMAT_VERSION,
                           corpus_hash="synthetic", corpus_files=[], parser_version="-", chunker_version="-",
                           embedder_id="synthetic", dim=vectors.shape[1], n_cases=len(cases),
                           n_passages=len(passages), built_at="", build_seconds=0.0, reused_vectors=0, file_sizes={})
     index = _dataclass(LoadedIndex, base, path=Path("<synthetic>"), manifest=manifest, cases=cases,
-                       passages=passages, vectors=flat, lexical=words, chars=chars)
+                       passages=passages, vectors=flat, lexical=words, chars=chars, problem_share=shares)
     return index, times
 
 

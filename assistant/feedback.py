@@ -221,8 +221,20 @@ class _SQLiteBackend:
             ) from None
         con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if not self._ready:
-            con.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
-            con.execute(_SCHEMA)
+            # Switching the journal mode can fail with "database is locked" at once, without
+            # waiting for busy_timeout, while other connections write: switch only when needed,
+            # and retry like a write.
+            for attempt in range(5):
+                try:
+                    if str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                        con.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+                    con.execute(_SCHEMA)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 4:
+                        con.close()
+                        raise InputError(f"反馈没有保存（数据库 {self.path}：{exc}），请稍后再试。") from None
+                    time.sleep(0.05 * (attempt + 1))
             self._ready = True
         return con
 

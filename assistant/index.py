@@ -5,7 +5,7 @@ Layout of ``index/``::
     CURRENT                 name of the live version (replaced atomically)
     v-<stamp>/manifest.json corpus hash, parser/chunker versions, embedder id and dim, file sizes
     v-<stamp>/cases.json    case records (the text the UI shows and citations point into)
-    v-<stamp>/passages.json passages with their content keys
+    v-<stamp>/passages.json passages with their content keys and problem shares (sentence roles)
     v-<stamp>/vectors.faiss FAISS index of the passage vectors (inner product on unit vectors)
     v-<stamp>/lexical/      BM25 index over jieba tokens
     v-<stamp>/chars/        BM25 index over character unigrams and bigrams
@@ -46,6 +46,7 @@ from assistant.corpus import Case, CorpusError, Paragraph, Section
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import IndexProblem, InputError
 from assistant.lexical import LexicalIndex, LexicalIndexError
+from assistant.roles import model_fingerprint, problem_share
 
 if TYPE_CHECKING:
     from assistant.milvus_store import MilvusStore
@@ -71,6 +72,7 @@ class Manifest:
     reused_vectors: int
     file_sizes: dict[str, int]
     corpus_digests: dict[str, str] = field(default_factory=dict)  # file -> sha256: what changed on disk
+    roles_model: str = ""  # fingerprint of the role model the passages' problem shares were computed with
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -99,6 +101,7 @@ class LoadedIndex:
     pids: list[str] | None = None
     _facets: dict | None = field(default=None, repr=False)
     _position: dict | None = field(default=None, repr=False)
+    problem_share: np.ndarray | None = None  # per passage, see assistant.roles.problem_share
 
     @property
     def store(self) -> str:
@@ -225,7 +228,8 @@ def load_index(settings: Settings, embedder: Embedder | None = None, check_stale
             raise IndexProblem(f"索引文件 {p} 缺失或不完整。请运行：{BUILD_CMD}")
     try:
         cases = {c["id"]: _case_from_dict(c) for c in json.loads((version / "cases.json").read_text("utf-8"))}
-        passages = [Passage.from_dict(d) for d in json.loads((version / "passages.json").read_text("utf-8"))]
+        rows = json.loads((version / "passages.json").read_text("utf-8"))
+        passages = [Passage.from_dict(d) for d in rows]
         vectors = prepare_for_search(faiss.read_index(str(version / "vectors.faiss")))
         lexical = LexicalIndex.load(version / "lexical")
         chars = LexicalIndex.load(version / "chars")
@@ -234,7 +238,19 @@ def load_index(settings: Settings, embedder: Embedder | None = None, check_stale
     n = len(passages)
     if vectors.ntotal != n or len(lexical) != n or len(chars) != n or vectors.d != manifest.dim:
         raise IndexProblem(f"索引各部分的条数不一致。请运行：{BUILD_CMD}")
-    return LoadedIndex(version, manifest, cases, passages, vectors, lexical, chars, stale)
+    index = LoadedIndex(version, manifest, cases, passages, vectors, lexical, chars, stale)
+    index.problem_share = _stored_shares(rows, manifest)
+    return index
+
+
+def _stored_shares(rows: list[dict], manifest: Manifest) -> np.ndarray | None:
+    """The passages' problem shares, when computed with the role model in use (else retrieval computes them)."""
+    if manifest.roles_model != model_fingerprint():
+        return None
+    try:
+        return np.array([r["problem_share"] for r in rows], dtype=np.float32)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _case_from_dict(d: dict) -> Case:
@@ -312,6 +328,18 @@ def _previous_vectors(settings: Settings, embedder_id: str) -> dict[str, np.ndar
         return {}  # nothing reusable; a full build follows
 
 
+def _previous_shares(settings: Settings) -> dict[str, float]:
+    """Content key -> problem share from the live index, when computed with the current role model."""
+    try:
+        manifest = read_manifest(settings)
+        version = current_dir(settings.index_dir)
+        if version is None or manifest.roles_model != model_fingerprint():
+            return {}
+        return {p["key"]: p["problem_share"] for p in json.loads((version / "passages.json").read_text("utf-8"))}
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -347,6 +375,8 @@ def build_index(
         vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
     lexical = LexicalIndex.build([p.index_text for p in passages], "jieba")
     chars = LexicalIndex.build([p.index_text for p in passages], "chars")
+    old_shares = _previous_shares(settings)
+    shares = [old_shares[k] if k in old_shares else round(problem_share(p.text), 4) for p, k in zip(passages, keys)]
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     name = f"v-{time.time_ns()}-{os.getpid()}"  # sortable and unique
@@ -358,7 +388,10 @@ def build_index(
             json.dumps([c.to_dict() for c in cases], ensure_ascii=False), encoding="utf-8"
         )
         (tmp / "passages.json").write_text(
-            json.dumps([dict(p.to_dict(), key=k) for p, k in zip(passages, keys)], ensure_ascii=False),
+            json.dumps(
+                [dict(p.to_dict(), key=k, problem_share=x) for p, k, x in zip(passages, keys, shares)],
+                ensure_ascii=False,
+            ),
             encoding="utf-8",
         )
         faiss.write_index(vector_index(vectors), str(tmp / "vectors.faiss"))
@@ -380,6 +413,7 @@ def build_index(
             build_seconds=seconds,
             reused_vectors=len(passages) - len(todo),
             file_sizes={n: (tmp / n).stat().st_size for n in _FILES},
+            roles_model=model_fingerprint(),
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest.__dict__, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(tmp)

@@ -56,7 +56,8 @@ def test_synthetic_index_searches(cases, fake_embedder):
     out_cases, out, _ = bench.synthetic_corpus({c.id: c for c in cases[:1]}, passages, factor=2)
     emb = bench.RandomEmbedder(dim=16)
     index, times = bench.synthetic_index(out_cases, out, emb.embed_documents([p.index_text for p in out]))
-    assert set(times) == {"bm25_words_s", "bm25_chars_s", "faiss_flat_s"}
+    assert set(times) == {"bm25_words_s", "bm25_chars_s", "faiss_flat_s", "roles_s"}
+    assert len(index.problem_share) == len(out)  # the synthetic passages' own shares, as a build stores them
     hits = HybridSearcher(index, emb).search("小区停车", 3)
     assert len(hits) == 3
 

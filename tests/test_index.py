@@ -148,3 +148,36 @@ def test_shipped_index_matches_the_bundled_corpus():
     assert [p.key for p in idx.passages] == [p.key for p in expected]
     shipped = json.loads((current_dir(INDEX_DIR) / "passages.json").read_text("utf-8"))
     assert [d["key"] for d in shipped] == [p.key for p in expected]
+
+
+def test_problem_shares_are_stored_with_their_role_model(workdir, fake_embedder, monkeypatch):
+    from assistant import index as index_mod
+    from assistant.retrieval import HybridSearcher
+    from assistant.roles import model_fingerprint, problem_share
+
+    s = _settings(workdir)
+    build_index(s, fake_embedder)
+    idx = load_index(s, fake_embedder)
+    assert idx.manifest.roles_model == model_fingerprint()
+    assert idx.problem_share is not None and len(idx.problem_share) == len(idx.passages)
+    for i in (0, 10, 200):
+        assert abs(idx.problem_share[i] - problem_share(idx.passages[i].text)) < 1e-3
+    # a passage that only states a difficulty reads as mostly 问题
+    i = next(i for i, p in enumerate(idx.passages) if "因为停车引发的矛盾层出不穷" in p.text)
+    j = next(i for i, p in enumerate(idx.passages) if "为每个微网格制定详细的" in p.text)
+    assert idx.problem_share[i] > 0.8 and idx.problem_share[j] < 0.2
+    # retrieval discounts by it: 0.3 x share on top of the heading discount
+    plain = HybridSearcher(idx, fake_embedder, background_penalty=0.0, role_penalty=0.0)._discount_background
+    roles = HybridSearcher(idx, fake_embedder, background_penalty=0.0)._discount_background
+    assert plain({i: 1.0, j: 1.0}) == {i: 1.0, j: 1.0}
+    got = roles({i: 1.0, j: 1.0})
+    assert got[i] == pytest.approx(1 - 0.3 * idx.problem_share[i]) and got[i] < got[j]
+    # another role model: the stored shares are ignored and computed when needed, to the same values
+    monkeypatch.setattr(index_mod, "model_fingerprint", lambda: "other")
+    stale = load_index(s, fake_embedder)
+    assert stale.problem_share is None
+    searcher = HybridSearcher(stale, fake_embedder)
+    assert abs(searcher.problem_share(10) - idx.problem_share[10]) < 1e-3
+    # the next build recomputes instead of reusing shares of another model, and stores them again
+    build_index(s, fake_embedder)
+    assert load_index(s, fake_embedder).manifest.roles_model == "other"
