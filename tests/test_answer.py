@@ -103,6 +103,15 @@ def test_refusal_rates_on_dev_set(dev_answers):
     assert sum(not a.answered for a in answerable) / len(answerable) <= 0.10
 
 
+def test_refusal_rates_on_short_held_out_questions(answerer):
+    """eval/short.jsonl: 60 short questions never used for tuning (0/30 and 20/30 refused when written)."""
+    items = [json.loads(x) for x in (ROOT / "eval" / "short.jsonl").read_text("utf-8").splitlines() if x.strip()]
+    report = evaluate_answers(answerer.ask, items, answerer.searcher.index.passages)
+    assert report.counts["refused_answerable"] == report.counts["refused_unanswerable"] == 30
+    assert report.metrics["refused_answerable"] <= 0.10
+    assert report.metrics["refused_unanswerable"] >= 0.6
+
+
 def test_top_sentence_cites_evidence_on_dev_set(answerer):
     """The answer's first quote lies in a gold-evidence passage (0.713 when written; 0.65 without roles)."""
     report = evaluate_answers(answerer.ask, DEV, answerer.searcher.index.passages)
