@@ -195,6 +195,7 @@ class Answerer:
         self.searcher = searcher
         self.settings = settings or get_settings()
         self._roles = roles
+        self._actionability: dict[str, float] = {}  # sentence -> score: the same corpus sentences recur across questions
         self._lock = threading.Lock()
         self._df: Counter | None = None
         self._tokens: list[frozenset[str]] = []
@@ -209,9 +210,15 @@ class Answerer:
         return self._roles
 
     def actionability(self, sentence: str) -> float:
-        """p(做法) + p(成效) - p(问题) - p(背景) - p(感悟), in [-1, 1]."""
-        p = dict(zip(self.roles.classes, self.roles.probabilities(sentence)))
-        return float(p["做法"] + p["成效"] - p["问题"] - p["背景"] - p["感悟"])
+        """p(做法) + p(成效) - p(问题) - p(背景) - p(感悟), in [-1, 1] (cached per sentence)."""
+        got = self._actionability.get(sentence)
+        if got is None:
+            p = dict(zip(self.roles.classes, self.roles.probabilities(sentence)))
+            got = float(p["做法"] + p["成效"] - p["问题"] - p["背景"] - p["感悟"])
+            if len(self._actionability) > 100_000:
+                self._actionability.clear()
+            self._actionability[sentence] = got
+        return got
 
     def _stats(self) -> None:
         if self._df is not None:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from assistant.chunking import split_sentences
+from assistant.errors import AssistantError
 
 ROLES = ("背景", "问题", "做法", "成效", "感悟")
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "roles.json"
@@ -70,7 +71,12 @@ class RoleModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "RoleModel":
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise AssistantError(
+                f"句子角色模型 {path} 缺失或已损坏（{exc}）。请重新安装本程序，或运行 eval/train_roles.py 重新生成。"
+            ) from None
 
     def probabilities(self, sentence: str) -> np.ndarray:
         """Class probabilities in ``self.classes`` order."""

@@ -76,6 +76,16 @@ def test_two_roles_only_never_predict_the_others():
     assert model.role("小区车位严重不足，居民意见很大。") == "问题"
 
 
+def test_missing_or_corrupt_model_file_says_what_to_do(tmp_path):
+    from assistant.errors import AssistantError
+
+    bad = tmp_path / "roles.json"
+    bad.write_text("{not json", encoding="utf-8")
+    for path in (bad, tmp_path / "absent.json"):
+        with pytest.raises(AssistantError, match="句子角色模型.*缺失或已损坏"):
+            RoleModel.load(path)
+
+
 def test_model_with_other_classes_is_rejected():
     with pytest.raises(ValueError):
         RoleModel(["a", "b"], {"x": [0.0, 1.0]}, [0.0, 0.0])
