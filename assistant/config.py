@@ -24,6 +24,28 @@ from assistant.errors import InputError
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A secret named by its environment variable and read only when used.
+
+    Settings hold the variable's name, never its value, so a secret cannot
+    reach a repr, a log line or a serialised settings object.
+    """
+
+    env: str
+
+    def value(self) -> str | None:
+        return os.environ.get(self.env, "").strip() or None
+
+    def __repr__(self) -> str:
+        return f"Secret({self.env})"
+
+
+def _data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser() / "jiceng-assistant"
+
+
 def _default_dir(name: str) -> Path:
     # In a source checkout (the README's set-up) the folders sit beside the
     # package; an installed package falls back to the working directory.
@@ -92,12 +114,37 @@ class Settings:
         default=30.0,
         metadata={"env": "ASSISTANT_LLM_TIMEOUT", "help": "seconds before falling back to the extractive answer"},
     )
+    data_dir: Path = field(
+        default_factory=_data_dir,
+        metadata={"env": "ASSISTANT_DATA_DIR", "help": "SQLite feedback and the login users file"},
+    )
+    feedback_url: str | None = field(
+        default=None,
+        repr=False,  # holds a database password
+        metadata={"env": "ASSISTANT_FEEDBACK_URL", "help": "postgresql://user:password@host:5432/db: shared feedback"},
+    )
+    users: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"env": "ASSISTANT_USERS", "help": "login users as name:scrypt-hash entries, separated by newlines or ';'"},
+    )
+    # secrets: read from the environment when used, never stored (see Secret)
+    llm_api_key: Secret = field(
+        default=Secret("ASSISTANT_LLM_API_KEY"),
+        metadata={"env": "ASSISTANT_LLM_API_KEY", "secret": True, "help": "key of the LLM endpoint"},
+    )
+    milvus_token: Secret = field(
+        default=Secret("ASSISTANT_MILVUS_TOKEN"),
+        metadata={"env": "ASSISTANT_MILVUS_TOKEN", "secret": True, "help": "Milvus credentials (user:password or API key)"},
+    )
 
 
 def get_settings(**overrides) -> Settings:
     """Settings from the environment, with keyword overrides (e.g. from CLI flags)."""
     values: dict[str, Any] = {}
     for f in fields(Settings):
+        if f.metadata.get("secret"):
+            continue  # read when used (Secret.value), never copied into settings
         env = f.metadata["env"]
         if f.name in overrides and overrides[f.name] is not None:
             raw = overrides[f.name]
