@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from pathlib import Path
 
+from assistant.config import get_settings
 from assistant.errors import InputError
+from assistant.fsutil import atomic_write
 from assistant.feedback import data_dir
 
 USERS_ENV = "ASSISTANT_USERS"
@@ -98,8 +99,9 @@ def load_users(path: str | Path | None = None) -> tuple[dict[str, str], str | No
         if not users:
             raise InputError(f"用户文件 {path} 里没有用户。请先运行：assistant users add 用户名 --users {path}")
         return users, str(path)
-    if os.environ.get(USERS_ENV, "").strip():
-        return parse_users(os.environ[USERS_ENV], f"环境变量 {USERS_ENV}"), USERS_ENV
+    from_env = (get_settings().users or "").strip()
+    if from_env:
+        return parse_users(from_env, f"环境变量 {USERS_ENV}"), USERS_ENV
     default = default_users_file()
     if default.is_file():
         users = parse_users(default.read_text(encoding="utf-8"), str(default))
@@ -135,11 +137,7 @@ def add_user(name: str, password: str, path: str | Path | None = None) -> Path:
     lines.append(f"{name}:{hash_password(password)}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # hashes are still secrets
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, path)
+        atomic_write(path, "\n".join(lines) + "\n", mode=0o600)  # hashes are still secrets
     except OSError as exc:
         raise InputError(f"无法写入用户文件 {path}：{exc.strerror or exc}") from None
     return path

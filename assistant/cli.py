@@ -228,18 +228,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return _repl("基层治理案例问答（输入问题后回车；可以接着追问；输入 q 退出）", lambda q: one(q, conversation))
 
 
-def cmd_bench_quality(args: argparse.Namespace) -> int:
-    from assistant.bench import BENCH_DIR, format_quality, run_quality, write_quality
+def _bench_out(args: argparse.Namespace, settings) -> Path:
+    from assistant.bench.common import default_out_dir
 
-    result = run_quality(Path(args.questions), k=args.k, settings=_settings(args))
-    paths = write_quality(result, Path(args.out_dir) if args.out_dir else BENCH_DIR)
+    return Path(args.out_dir) if args.out_dir else default_out_dir(settings)
+
+
+def cmd_bench_quality(args: argparse.Namespace) -> int:
+    from assistant.bench.quality import format_quality, run_quality, write_quality
+
+    settings = _settings(args)
+    result = run_quality(Path(args.questions), k=args.k, settings=settings)
+    paths = write_quality(result, _bench_out(args, settings))
     print(format_quality(result))
     print("\n已写入：" + "，".join(str(p) for p in paths))
     return 0
 
 
 def cmd_bench_speed(args: argparse.Namespace) -> int:
-    from assistant.bench import BENCH_DIR, format_speed, run_speed, write_speed
+    from assistant.bench.speed import run_speed
+    from assistant.bench.speed_report import format_speed, write_speed
 
     try:
         sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
@@ -247,9 +255,10 @@ def cmd_bench_speed(args: argparse.Namespace) -> int:
         raise InputError(f"--sizes（{args.sizes!r}）应为逗号分隔的正整数，例如 1,10,100") from None
     if not sizes or min(sizes) < 1:
         raise InputError(f"--sizes（{args.sizes!r}）应为逗号分隔的正整数，例如 1,10,100")
-    out_dir = Path(args.out_dir) if args.out_dir else BENCH_DIR
-    result = run_speed(quick=args.quick, sizes=sizes, runs=args.runs, rounds=args.rounds, out_dir=out_dir,
-                       ann=not args.no_ann, resume=args.resume)
+    settings = _settings(args)
+    out_dir = _bench_out(args, settings)
+    result = run_speed(Path(args.questions), quick=args.quick, sizes=sizes, runs=args.runs,
+                       rounds=args.rounds, out_dir=out_dir, ann=not args.no_ann, resume=args.resume, settings=settings)
     paths = write_speed(result, out_dir)
     print(format_speed(result))
     print("\n已写入：" + "，".join(str(p) for p in paths))
@@ -471,18 +480,19 @@ def build_parser() -> argparse.ArgumentParser:
     be = sub.add_parser("bench", help="基准测试：与同类方案比检索质量；速度与规模")
     be_sub = be.add_subparsers(dest="bench_command", parser_class=_Parser)
     bq = be_sub.add_parser("quality", parents=[common], help="与 LangChain 教程、Langchain-Chatchat 默认方案比较")
-    bq.add_argument("--questions", default=str(Path(__file__).resolve().parent.parent / "eval" / "dev.jsonl"))
+    bq.add_argument("--questions", default="eval/dev.jsonl", help="问题集（默认 eval/dev.jsonl）")
     bq.add_argument("--k", type=_positive_int, default=5)
-    bq.add_argument("--out-dir", help="结果目录（默认 bench/）")
+    bq.add_argument("--out-dir", help="结果目录（默认为数据目录下的 bench/；仓库中发布的结果用 --out-dir bench）")
     bq.set_defaults(func=cmd_bench_quality)
-    bs = be_sub.add_parser("speed", help="构建吞吐、冷启动、热查询延迟、内存，以及 10×/100× 语料下的增长")
+    bs = be_sub.add_parser("speed", parents=[common], help="构建吞吐、冷启动、热查询延迟、内存，以及 10×/100× 语料下的增长")
+    bs.add_argument("--questions", default="eval/dev.jsonl", help="热查询用的问题集（默认 eval/dev.jsonl）")
     bs.add_argument("--quick", action="store_true", help="构建索引时用随机向量的假模型（快，但不代表真实构建速度）")
     bs.add_argument("--sizes", default="1,10,100", help="语料规模倍数，逗号分隔（默认 1,10,100）")
     bs.add_argument("--runs", type=_positive_int, default=3, help="构建与冷启动的重复次数")
     bs.add_argument("--rounds", type=_positive_int, default=2, help="热查询轮数（每轮跑完整个问题集）")
     bs.add_argument("--no-ann", action="store_true", help="不测 HNSW/IVF")
     bs.add_argument("--resume", action="store_true", help="沿用上次中断运行已测得的构建、冷启动和热查询结果")
-    bs.add_argument("--out-dir", help="结果目录（默认 bench/）")
+    bs.add_argument("--out-dir", help="结果目录（默认为数据目录下的 bench/；仓库中发布的结果用 --out-dir bench）")
     bs.set_defaults(func=cmd_bench_speed)
 
     ca = sub.add_parser("cases", parents=[common], help="案例列表（可按标签、社区类型筛选）")

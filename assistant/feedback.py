@@ -35,17 +35,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from assistant.config import Settings, get_settings
 from assistant.errors import InputError
+from assistant.fsutil import atomic_write
 
 APP_DIR_NAME = "jiceng-assistant"
 RATINGS = ("👍", "👎")
@@ -81,17 +81,13 @@ COLUMNS = (
 )
 
 
-def data_dir() -> Path:
-    """The folder for the assistant's own data (feedback, users): outside the code."""
-    explicit = os.environ.get("ASSISTANT_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
-    return Path(base).expanduser() / APP_DIR_NAME
+def data_dir(settings: Settings | None = None) -> Path:
+    """The folder for the assistant's own data (feedback, users): outside the code (``ASSISTANT_DATA_DIR``)."""
+    return (settings or get_settings()).data_dir
 
 
-def default_db_path() -> Path:
-    return data_dir() / "feedback.db"
+def default_db_path(settings: Settings | None = None) -> Path:
+    return data_dir(settings) / "feedback.db"
 
 
 def _now() -> str:
@@ -112,7 +108,7 @@ class FeedbackStore:
         if path and url:
             raise ValueError("FeedbackStore takes a SQLite path or a PostgreSQL url, not both")
         if not path and url is None:
-            url = os.environ.get(FEEDBACK_URL_ENV, "").strip() or None
+            url = (get_settings().feedback_url or "").strip() or None
         self._backend: _SQLiteBackend | _PostgresBackend = (
             _PostgresBackend(url) if url else _SQLiteBackend(Path(path) if path else default_db_path())
         )
@@ -186,15 +182,8 @@ class FeedbackStore:
         writer.writeheader()
         writer.writerows(rows)
         try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{out.name}.", suffix=".tmp")
+            atomic_write(out, buf.getvalue(), encoding="utf-8-sig")
         except OSError as exc:
-            raise InputError(f"无法写入 {out}：{exc.strerror or exc}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.write(buf.getvalue())
-            os.replace(tmp, out)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise InputError(f"无法写入 {out}：{exc.strerror or exc}") from None
         return len(rows)
 

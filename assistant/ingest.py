@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import unicodedata
 import zipfile
@@ -35,6 +34,7 @@ from assistant import corpus as corpus_mod
 from assistant.config import Settings
 from assistant.corpus import Case, CorpusError, FRONT_MATTER_KEYS
 from assistant.errors import AssistantError, InputError
+from assistant.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from assistant.index import BuildReport
@@ -279,18 +279,6 @@ def collect_paths(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
     return files, errors
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def add_documents(
     paths: list[str | Path],
     settings: Settings,
@@ -331,7 +319,7 @@ def add_documents(
             case, other = duplicate
             report.errors.append(f"{path.name}：《{case.title}》与已收录的案例 {other.id}《{other.title}》重复，未添加。")
             continue
-        _write_atomic(corpus_dir / prepared.stored_name, prepared.stored_text)
+        atomic_write(corpus_dir / prepared.stored_name, prepared.stored_text)
         existing.extend(prepared.cases)
         report.added.append(prepared)
     needs_build = bool(report.added)
@@ -370,5 +358,5 @@ def remove_case(case_id: str, settings: Settings, progress=None, embedder=None):
         source.unlink()  # a document added by a user, holding only this case
     else:
         removed = sorted(corpus_mod.removed_ids(corpus_dir) | {case_id})
-        _write_atomic(corpus_dir / corpus_mod.REMOVED_FILE, json.dumps(removed, ensure_ascii=False, indent=1) + "\n")
+        atomic_write(corpus_dir / corpus_mod.REMOVED_FILE, json.dumps(removed, ensure_ascii=False, indent=1) + "\n")
     return case, build_index(settings, embedder, progress=progress)

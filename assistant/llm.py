@@ -27,7 +27,6 @@ Shared by every feature that talks to the LLM (answers, discussion prompts)::
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import threading
@@ -136,7 +135,7 @@ def chat_model(settings: Settings, timeout: float | None = None):
         base_url=settings.llm_base_url,
         model=settings.llm_model,
         # pydantic turns the str into a SecretStr; the signature mypy derives from the field does not say so
-        api_key=os.environ.get(API_KEY_ENV) or _NO_KEY,  # type: ignore[arg-type]
+        api_key=settings.llm_api_key.value() or _NO_KEY,  # type: ignore[arg-type]
         streaming=True,
         timeout=timeout or settings.llm_timeout,
         # A retry would double the user's wait; the caller falls back instead.

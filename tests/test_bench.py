@@ -1,32 +1,33 @@
-"""Plumbing of the benchmarks (assistant/bench.py); no timings are asserted."""
+"""Plumbing of the benchmarks (assistant/bench/); no timings are asserted."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant import bench
+from assistant.bench import peers, quality, scale, speed, speed_report, synthetic
 from assistant.chunking import chunk_cases
 
 
 def test_langchain_tutorial_splitter_has_the_published_parameters(cases):
-    splitter = bench.langchain_tutorial_splitter()
+    splitter = peers.langchain_tutorial_splitter()
     assert (splitter._chunk_size, splitter._chunk_overlap) == (1000, 200)
     assert splitter._separators == ["\n\n", "\n", " ", ""]
-    chunks = bench.split_cases(cases[:2], splitter)
+    chunks = peers.split_cases(cases[:2], splitter)
     assert all(len(c.text) <= 1000 for c in chunks)
     assert {c.case_id for c in chunks} == {cases[0].id, cases[1].id}
 
 
 def test_chatchat_splitter_reproduces_its_defaults():
-    splitter = bench.chatchat_splitter()
+    splitter = peers.chatchat_splitter()
     assert (splitter._chunk_size, splitter._chunk_overlap) == (250, 50)
     assert splitter._separators == ["\n\n", "\n", "。|！|？", r"\.\s|\!\s|\?\s", r"；|;\s", r"，|,\s"]
     assert splitter._is_separator_regex and splitter._keep_separator
     # separators stay at the end of the piece before them (regex split "from end")
-    assert bench._split_with_regex_from_end("甲。乙！丙", "。|！|？", True) == ["甲。", "乙！", "丙"]
+    assert peers._split_with_regex_from_end("甲。乙！丙", "。|！|？", True) == ["甲。", "乙！", "丙"]
     text = "".join(f"第{i}句话讲一件事情，内容比较长一些；再补充一点。" for i in range(40))
     chunks = splitter.split_text(text)
     assert len(chunks) > 3 and all(len(c) <= 250 for c in chunks)
@@ -39,7 +40,7 @@ def test_synthetic_corpus_scales_passages(cases):
     small = cases[:2]
     passages = chunk_cases(small)
     by_id = {c.id: c for c in small}
-    out_cases, out, sources = bench.synthetic_corpus(by_id, passages, factor=5, seed=1)
+    out_cases, out, sources = synthetic.synthetic_corpus(by_id, passages, factor=5, seed=1)
     assert len(out) == 5 * len(passages) and len(sources) == len(out)
     assert len(out_cases) == 5 * len(small)
     assert [p.text for p in out[: len(passages)]] == [p.text for p in passages]  # copy 0 is the original
@@ -53,9 +54,9 @@ def test_synthetic_index_searches(cases, fake_embedder):
     from assistant.retrieval import HybridSearcher
 
     passages = chunk_cases(cases[:1])[:20]
-    out_cases, out, _ = bench.synthetic_corpus({c.id: c for c in cases[:1]}, passages, factor=2)
-    emb = bench.RandomEmbedder(dim=16)
-    index, times = bench.synthetic_index(out_cases, out, emb.embed_documents([p.index_text for p in out]))
+    out_cases, out, _ = synthetic.synthetic_corpus({c.id: c for c in cases[:1]}, passages, factor=2)
+    emb = synthetic.RandomEmbedder(dim=16)
+    index, times = synthetic.synthetic_index(out_cases, out, emb.embed_documents([p.index_text for p in out]))
     assert set(times) == {"bm25_words_s", "bm25_chars_s", "faiss_flat_s", "roles_s"}
     assert len(index.problem_share) == len(out)  # the synthetic passages' own shares, as a build stores them
     hits = HybridSearcher(index, emb).search("小区停车", 3)
@@ -63,17 +64,17 @@ def test_synthetic_index_searches(cases, fake_embedder):
 
 
 def test_random_embedder_is_deterministic_unit_vectors():
-    emb = bench.RandomEmbedder(dim=32)
+    emb = synthetic.RandomEmbedder(dim=32)
     a = emb.embed_documents(["甲", "乙"])
     assert a.shape == (2, 32) and np.allclose(np.linalg.norm(a, axis=1), 1)
     assert np.array_equal(a, emb.embed_documents(["甲", "乙"]))
 
 
 def test_vector_cache_embeds_each_text_once(tmp_path, fake_embedder):
-    cache = bench.VectorCache(tmp_path, fake_embedder)
+    cache = peers.VectorCache(tmp_path, fake_embedder)
     first = cache.embed(["小区停车", "加装电梯", "小区停车"])
     assert fake_embedder.embedded == 2
-    again = bench.VectorCache(tmp_path, fake_embedder).embed(["加装电梯", "小区停车"])
+    again = peers.VectorCache(tmp_path, fake_embedder).embed(["加装电梯", "小区停车"])
     assert fake_embedder.embedded == 2  # read back from disk
     assert np.allclose(again, first[[1, 0]])
 
@@ -89,16 +90,16 @@ def test_quality_table_prints_all_columns_and_plot_is_written(tmp_path, cases, f
     qfile = tmp_path / "q.jsonl"
     qfile.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items), encoding="utf-8")
     small = cases[:2]
-    ours = bench.build_peers(small, fake_embedder, tmp_path / "cache")[1]  # any searcher will do for plumbing
-    result = bench.run_quality(qfile, k=5, embedder=fake_embedder, cache_dir=tmp_path / "cache",
+    ours = peers.build_peers(small, fake_embedder, tmp_path / "cache")[1]  # any searcher will do for plumbing
+    result = quality.run_quality(qfile, k=5, embedder=fake_embedder, cache_dir=tmp_path / "cache",
                                ours_search=ours.search, cases=small)
     assert set(result["results"]) == {"ours", "langchain-tutorial", "chatchat"}
-    table = bench.format_quality(result)
-    for _, label in bench.QUALITY_COLUMNS:
+    table = quality.format_quality(result)
+    for _, label in quality.QUALITY_COLUMNS:
         assert label in table
     for name in ("ours", "langchain-tutorial", "chatchat", "ours / best peer", "howto", "fact", "similar"):
         assert name in table
-    paths = bench.write_quality(result, tmp_path / "out")
+    paths = quality.write_quality(result, tmp_path / "out")
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert (tmp_path / "out" / "quality.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -124,12 +125,12 @@ def test_speed_report_and_plot_are_written(tmp_path):
                   "incremental": build, "profile_s": {"embed_documents": 1.0, "total": 2.0}},
         "cold_start": {"seconds": spread, "peak_rss_mb": spread},
         "warm": {"search": {"p50": spread, "p95": spread}, "answer_fn": None},
-        "scale": points, "crossover": bench.crossover(points),
+        "scale": points, "crossover": speed.crossover(points),
     }
-    text = bench.format_speed(result)
+    text = speed_report.format_speed(result)
     assert "fake random-vector embedder" in text and "100×" in text and "HNSW" in text
     assert "search only" in text
-    paths = bench.write_speed(result, tmp_path)
+    paths = speed_report.write_speed(result, tmp_path)
     assert [p.name for p in paths] == ["speed-quick.md", "speed-quick.json", "speed-quick.png"]
     assert (tmp_path / "speed-quick.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -138,7 +139,7 @@ def test_change_one_case_edits_exactly_one_case(workdir, cases):
     from assistant.corpus import load_corpus
 
     src = next((workdir / "corpus").iterdir())
-    bench.change_one_case(src, cases[3], "修订")
+    speed.change_one_case(src, cases[3], "修订")
     after = load_corpus(workdir / "corpus")
     changed = [a.id for a, b in zip(after, cases) if a.text != b.text]
     assert changed == [cases[3].id]
@@ -149,6 +150,19 @@ def test_ann_point_reports_recall(factor):
     rng = np.random.default_rng(0)
     v = rng.standard_normal((400, 16)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    out = bench._ann_point(v, v[:5])
+    out = scale._ann_point(v, v[:5])
     assert out["n"] == 400 and 0 <= out["hnsw_ef128"]["recall@10"] <= 1
     assert out["ivf_nlist"] >= 1
+
+
+def test_results_go_to_the_data_dir_never_into_the_package(tmp_path, monkeypatch):
+    import assistant
+    from assistant.bench.common import cache_dir, default_out_dir
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    settings = get_settings()
+    assert default_out_dir(settings) == tmp_path / "bench"
+    assert cache_dir(settings).parent == tmp_path
+    package = Path(assistant.__file__).resolve().parent
+    assert package not in default_out_dir(settings).resolve().parents
