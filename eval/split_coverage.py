@@ -1,0 +1,42 @@
+"""Assign a tune/test half to every line of eval/coverage.jsonl.
+
+Stratified by (domain, label): inside each stratum the questions are sorted by id,
+shuffled with random.Random(20261130) (one generator, strata processed in sorted
+order), and the first ceil(n/2) go to "tune", the rest to "test". Any existing
+"half" value is ignored, so running the script again gives the same file.
+"""
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+SEED = 20261130
+PATH = Path(__file__).resolve().parent / "coverage.jsonl"
+
+
+def main() -> None:
+    rows = [json.loads(line) for line in PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    strata = defaultdict(list)
+    for r in rows:
+        strata[(r["domain"], r["label"])].append(r["id"])
+    rng = random.Random(SEED)
+    half = {}
+    for key in sorted(strata):
+        ids = sorted(strata[key])
+        rng.shuffle(ids)
+        k = (len(ids) + 1) // 2
+        for i, qid in enumerate(ids):
+            half[qid] = "tune" if i < k else "test"
+    with PATH.open("w", encoding="utf-8") as f:
+        for r in rows:
+            r["half"] = half[r["id"]]
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    counts = defaultdict(int)
+    for r in rows:
+        counts[(r["domain"], r["label"], r["half"])] += 1
+    for key in sorted(counts):
+        print(*key, counts[key], sep="\t")
+
+
+if __name__ == "__main__":
+    main()
