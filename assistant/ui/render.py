@@ -1,10 +1,10 @@
 """HTML for the web UI: answers with citation chips, sources, passages, case cards, handouts.
 
 Pure functions from the Python API's objects to HTML strings, so they are
-easy to test and the handlers in :mod:`assistant.ui` stay thin.  Every piece
+easy to test and the handlers in :mod:`assistant.ui.handlers` stay thin.  Every piece
 of text from a case, a user or a model goes through :func:`esc`.
 
-Links follow one scheme, caught by the page script in :mod:`assistant.ui`:
+Links follow one scheme, caught by the page script in :mod:`assistant.ui.app`:
 ``#cite/<case>/<start>/<end>`` opens a passage beside the chat,
 ``#case/<case>/<start>/<end>`` opens the case in 案例库 (``-1`` offsets: no
 highlight), ``#jump/<element id>`` scrolls within the page.
