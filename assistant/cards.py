@@ -1,153 +1,45 @@
 """Case cards computed from the case text: who, where, tags, named methods, outcomes, lessons.
 
 Nothing here is typed by hand per case.  Tags come from the curated taxonomy
-in ``assistant/data/taxonomy.json`` (names with synonyms); named methods are
-quoted names that look like a working method ("三个一"工作法, "1+3+N",
-"奥园四制" …); outcomes are sentences reporting a change with numbers; the
-lessons are the section headed 启示/感悟/经验/结语 … .  Every extracted item
-carries a :class:`Citation` with ``case.text[start:end] == quote``.
+(:mod:`assistant.taxonomy`); named methods are quoted names that look like a
+working method ("三个一"工作法, "1+3+N", "奥园四制" …); outcomes are
+sentences reporting a change with numbers; the lessons are the section headed
+启示/感悟/经验/结语 … .  Every extracted item carries a
+:class:`~assistant.citations.Citation` with ``case.text[start:end] == quote``.
+Text views of the cards for the CLI are in :mod:`assistant.card_text`.
+
+Cards of the searcher's cases are computed once per set of case records
+(:func:`cards_for`, keyed by a digest of the records it was given).
 
 Example::
 
     >>> from assistant.corpus import load_corpus
-    >>> from assistant.cards import build_cards
+    >>> from assistant.cards import build_cards, filter_cards
     >>> cards = build_cards(load_corpus("corpus"))
     >>> card = cards["sj2025-12"]
     >>> [m.name for m in card.methods][:2], card.tags[:3]
+    >>> [c.case_id for c in filter_cards(cards, tag="车位", community_type="居民区")][:2]
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+import threading
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from assistant.chunking import Passage, chunk_case, split_sentences
-from assistant.corpus import Case, Section
+from assistant.citations import Citation, cite
+from assistant.corpus import COMMUNITY_TYPES, Case
 from assistant.errors import InputError
+from assistant.taxonomy import Taxonomy, case_tags, load_taxonomy, resolve_tag
 
-TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.json"
-DEFAULT_MIN_COUNT = 3
 MAX_TAGS = 8
 MAX_OUTCOMES = 8
-
-
-# ---------------------------------------------------------------------------
-# citations
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A verbatim span of a case: ``case.text[start:end] == quote``."""
-
-    case_id: str
-    section: str
-    quote: str
-    start: int
-    end: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def cite(case: Case, start: int, end: int) -> Citation:
-    # trim list markers and whitespace so the quote reads well; offsets follow
-    while start < end and case.text[start] in " -\n":
-        start += 1
-    while end > start and case.text[end - 1] in " \n":
-        end -= 1
-    return Citation(case.id, section_label(case, start), case.text[start:end], start, end)
-
-
-def section_label(case: Case, pos: int) -> str:
-    """Heading path of the innermost section containing offset ``pos``."""
-    best: Section | None = None
-    for s in case.sections:
-        if s.start <= pos <= s.end and (best is None or s.level >= best.level):
-            best = s
-    return " > ".join(best.path) if best else ""
-
-
-# ---------------------------------------------------------------------------
-# taxonomy
-
-
-@dataclass(frozen=True)
-class Tag:
-    name: str
-    synonyms: tuple[str, ...]
-    min_count: int = DEFAULT_MIN_COUNT
-
-    @property
-    def pattern(self) -> re.Pattern:
-        return _alternation((self.name, *self.synonyms))
-
-    def count(self, text: str) -> int:
-        """Non-overlapping occurrences of the name or any synonym (longest first)."""
-        return sum(1 for _ in self.pattern.finditer(text))
-
-
-@lru_cache(maxsize=None)
-def _alternation(words: tuple[str, ...]) -> re.Pattern:
-    words = tuple(sorted({w for w in words if w and "/" not in w}, key=len, reverse=True))
-    return re.compile("|".join(re.escape(w) for w in words))
-
-
-@dataclass(frozen=True)
-class Taxonomy:
-    tags: tuple[Tag, ...]
-    roles: tuple[Tag, ...]
-    not_methods: frozenset[str]
-
-    @property
-    def names(self) -> list[str]:
-        return [t.name for t in self.tags]
-
-    def tag(self, name: str) -> Tag:
-        """The tag called ``name`` (or having it as a synonym); InputError lists valid tags."""
-        for t in self.tags:
-            if name == t.name:
-                return t
-        for t in self.tags:
-            if name in t.synonyms:
-                return t
-        raise InputError(f"没有标签“{name}”。可用的标签：{'、'.join(self.names)}")
-
-    def match(self, text: str) -> dict[str, int]:
-        """Tags mentioned in ``text`` (a user's description), with counts."""
-        return {t.name: n for t in self.tags if (n := t.count(text))}
-
-
-@lru_cache(maxsize=4)
-def load_taxonomy(path: str | Path = TAXONOMY_PATH) -> Taxonomy:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-
-    def tags(key: str) -> tuple[Tag, ...]:
-        return tuple(
-            Tag(d["name"], tuple(d.get("synonyms", ())), int(d.get("min_count", DEFAULT_MIN_COUNT)))
-            for d in data.get(key, ())
-        )
-
-    return Taxonomy(tags("tags"), tags("roles"), frozenset(data.get("not_methods", ())))
-
-
-def case_tags(case: Case, taxonomy: Taxonomy) -> dict[str, int]:
-    """Tags of a case with their counts, most frequent first.
-
-    A tag applies when it occurs ``min_count`` times in the text or at least
-    once in the title or a heading (what the script is organised around).
-    """
-    heads = case.title + "\n" + "\n".join(s.title for s in case.sections)
-    found = {}
-    for t in taxonomy.tags:
-        n = t.count(case.text)
-        if n >= t.min_count or (n and t.count(heads)):
-            found[t.name] = n + 3 * t.count(heads)
-    return dict(sorted(found.items(), key=lambda x: -x[1]))
 
 
 # ---------------------------------------------------------------------------
@@ -536,15 +428,49 @@ def build_cards(cases: Iterable[Case], taxonomy: Taxonomy | None = None) -> dict
     return {c.id: build_card(c, taxonomy) for c in cases}
 
 
-_card_cache: dict[int, dict[str, CaseCard]] = {}
+# Digest of the case records -> their cards.  Keyed by content, not by id():
+# a new dict could reuse a collected one's id and get its stale cards.  Only
+# the latest CARD_CACHE_SIZE sets are kept, so the published index versions
+# of a long-running UI do not each keep their cards alive.  The last dict
+# seen is held with its digest: the UI asks for the same dict on every
+# request, and holding it means its id cannot be reused meanwhile.
+_card_cache: dict[str, dict[str, CaseCard]] = {}
+_last_seen: tuple[dict[str, Case], str] | None = None
+_card_cache_lock = threading.Lock()
+CARD_CACHE_SIZE = 2
 
 
 def cards_for(cases: dict[str, Case]) -> dict[str, CaseCard]:
-    """Cards for a dict of cases (e.g. ``searcher.index.cases``), computed once per dict."""
-    key = id(cases)
-    if key not in _card_cache:
-        _card_cache[key] = build_cards(cases.values())
-    return _card_cache[key]
+    """Cards for a dict of cases (e.g. ``searcher.index.cases``), computed once per set of case records.
+
+    The dict is read as unchanged while it is the last one asked for (index
+    dicts are never modified after loading); any other dict is digested.
+    """
+    global _last_seen
+    with _card_cache_lock:
+        last = _last_seen
+    key = last[1] if last is not None and last[0] is cases else cases_digest(cases.values())
+    with _card_cache_lock:
+        _last_seen = (cases, key)
+        got = _card_cache.get(key)
+    if got is None:
+        got = build_cards(cases.values())
+        with _card_cache_lock:
+            _card_cache[key] = got
+            while len(_card_cache) > CARD_CACHE_SIZE:
+                del _card_cache[next(iter(_card_cache))]  # the oldest
+    return got
+
+
+def cases_digest(cases: Iterable[Case]) -> str:
+    """A digest of everything a card is computed from: each case's metadata, text and section tree."""
+    h = hashlib.sha1()
+    for c in cases:
+        meta = [c.id, c.title, c.author, c.role, c.town, c.community, c.community_type, c.instructor]
+        h.update(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        h.update(c.text.encode("utf-8"))
+        h.update(repr((c.paragraphs, c.sections)).encode("utf-8"))
+    return h.hexdigest()
 
 
 def get_card(cards: dict[str, CaseCard], case_id: str) -> CaseCard:
@@ -558,16 +484,15 @@ def get_card(cards: dict[str, CaseCard], case_id: str) -> CaseCard:
 def filter_cards(
     cards: dict[str, CaseCard], tag: str | None = None, community_type: str | None = None
 ) -> list[CaseCard]:
-    """Cards having ``tag`` (name or synonym) and of ``community_type`` (居民区/村/街区)."""
+    """Cards having ``tag`` (name or synonym) and of ``community_type`` (one of ``COMMUNITY_TYPES``)."""
     out = list(cards.values())
     if tag:
-        name = load_taxonomy().tag(tag).name
+        name = resolve_tag(tag)
         out = [c for c in out if name in c.tag_counts]
         out.sort(key=lambda c: -c.tag_counts[name])
     if community_type:
-        types = ("居民区", "村", "街区")
-        if community_type not in types:
-            raise InputError(f"没有社区类型“{community_type}”。可用的类型：{'、'.join(types)}")
+        if community_type not in COMMUNITY_TYPES:
+            raise InputError(f"没有社区类型“{community_type}”。可用的类型：{'、'.join(COMMUNITY_TYPES)}")
         out = [c for c in out if c.community_type == community_type]
     return out
 
@@ -595,56 +520,3 @@ def load_cards(corpus_dir: str | Path) -> dict[str, CaseCard]:
         return build_cards(load_corpus(corpus_dir))
     except CorpusError as exc:
         raise InputError(str(exc)) from None
-
-
-# ---------------------------------------------------------------------------
-# plain-text rendering (CLI)
-
-
-def card_line(card: CaseCard) -> str:
-    return f"{card.case_id}  {card.author_line}  [{card.community_type}]  《{card.title}》\n    标签：{'、'.join(card.tags) or '（无）'}"
-
-
-def render_card(card: CaseCard) -> str:
-    """The whole card as readable text, every extracted item with its source."""
-
-    def src(c: Citation) -> str:
-        return f"（{c.case_id} · {c.section or '开头'} · 第 {c.start}–{c.end} 字）"
-
-    out = [
-        f"《{card.title}》  [{card.case_id}]",
-        f"讲述人：{card.author}" + (f"（{card.role}）" if card.role else ""),
-        f"地点：{card.town or '（未注明街镇）'} {card.community}（{card.community_type}）",
-        f"指导老师：{card.instructor or '（未注明）'}",
-        f"标签：{'、'.join(f'{t}×{card.tag_counts[t]}' for t in card.tags) or '（无）'}",
-        "",
-        "【遇到的问题】",
-    ]
-    out += [f"  “{' '.join(c.quote.split())}”{src(c)}" for c in card.problem] or ["  （未识别）"]
-    out += ["", "【主要做法】"]
-    out += [f"  - {c.section or '（开头）'}" for c in card.measures] or ["  （未识别）"]
-    out += ["", "【提出的方法】"]
-    for m in card.methods:
-        out.append(f"  {m.name}（出现 {m.mentions} 次）")
-        out.append(f"    “{' '.join(m.definition.quote.split())}”{src(m.definition)}")
-    if not card.methods:
-        out.append("  （讲稿中没有命名的方法）")
-    out += ["", "【带数字的成效】"]
-    out += [f"  - “{o.quote}”{src(o.citation)}" for o in card.outcomes] or ["  （讲稿未给出带数字的成效）"]
-    out += ["", "【启示】"]
-    if card.lessons:
-        out.append(f"  {card.lessons.title}{src(card.lessons.citation)}")
-        out += [f"  - {p}" for p in card.lessons.points]
-        text = " ".join(card.lessons.citation.quote.split())
-        out.append(f"  “{text[:300]}{'……' if len(text) > 300 else ''}”")
-    else:
-        out.append("  （讲稿未单列启示部分）")
-    return "\n".join(out)
-
-
-def render_method(m: Method, card: CaseCard) -> str:
-    d = m.definition
-    return (
-        f"{m.name}  —— {card.community}（{card.author}，{m.case_id}）\n"
-        f"    “{' '.join(d.quote.split())}”\n    （{d.section or '开头'} · 第 {d.start}–{d.end} 字）"
-    )

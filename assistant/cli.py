@@ -116,11 +116,15 @@ def _print_hits(hits, as_json: bool) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from assistant.retrieval import get_searcher
+    from assistant.store import Filters
+    from assistant.taxonomy import resolve_tag
 
-    from assistant.store import Filters, resolve_tag
-
-    filters = resolve_tag(Filters(town=args.town, community_type=args.type, tag=args.tag))
+    filters = Filters(town=args.town, community_type=args.type, tag=args.tag)
+    if filters.tag:  # a synonym (车位) becomes its tag (停车) before anything loads
+        filters = replace(filters, tag=resolve_tag(filters.tag))
     searcher = get_searcher(_settings(args))
     warn_if_stale(searcher)
     if args.question == "-":  # a question too long for the command line comes on stdin
@@ -172,11 +176,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         report = evaluate(searcher.search, items, k=args.k)
     if args.out:
-        tmp = Path(args.out).with_suffix(Path(args.out).suffix + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for row in report.rows:
-                fh.write(json.dumps({k: v for k, v in row.items() if k != "scores"}, ensure_ascii=False) + "\n")
-        os.replace(tmp, args.out)
+        from assistant.fsutil import atomic_write
+
+        rows = (json.dumps({k: v for k, v in row.items() if k != "scores"}, ensure_ascii=False) + "\n" for row in report.rows)
+        atomic_write(args.out, "".join(rows))
     print("\n".join(report.lines()))
     return 0
 
@@ -272,7 +275,8 @@ def _cards(args: argparse.Namespace):
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    from assistant.cards import card_line, filter_cards
+    from assistant.card_text import card_line
+    from assistant.cards import filter_cards
 
     cards = filter_cards(_cards(args), tag=args.tag, community_type=args.type)
     if args.json:
@@ -283,7 +287,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    from assistant.cards import get_card, render_card
+    from assistant.card_text import render_card
+    from assistant.cards import get_card
 
     card = get_card(_cards(args), args.case_id.strip())
     print(json.dumps(card.to_dict(), ensure_ascii=False, indent=1) if args.json else render_card(card))
@@ -291,13 +296,13 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from assistant.cards import all_methods, render_method
+    from assistant.card_text import method_record, render_method
+    from assistant.cards import all_methods
 
     cards = _cards(args)
     methods = all_methods(cards)
     if args.json:
-        print(json.dumps([m.to_dict() | {"case_title": cards[m.case_id].title, "author": cards[m.case_id].author}
-                          for m in methods], ensure_ascii=False, indent=1))
+        print(json.dumps([method_record(m, cards[m.case_id]) for m in methods], ensure_ascii=False, indent=1))
     else:
         print("\n".join(render_method(m, cards[m.case_id]) for m in methods))
     return 0
@@ -308,7 +313,10 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from assistant.similar import SimilarFinder, evaluate, render
 
     if args.eval:
-        print("\n".join(evaluate(SimilarFinder(get_searcher(_settings(args))), args.eval).lines()))
+        from assistant.evaluation import read_questions
+
+        items = read_questions(args.eval)
+        print("\n".join(evaluate(SimilarFinder(get_searcher(_settings(args))), items).lines()))
         return 0
     text = sys.stdin.read() if args.description == "-" else (args.description or "")
     if not text.strip():
@@ -434,6 +442,8 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from assistant.corpus import COMMUNITY_TYPES
+
     p = _Parser(prog="assistant", description="基层治理案例问答助手")
     common = _Parser(add_help=False)  # same class as the subparsers it is a parent of (argparse typing wants one)
     common.add_argument("--index-dir", help="索引目录（默认 ./index 或 ASSISTANT_INDEX_DIR）")
@@ -459,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--k", type=_positive_int, default=5)
     se.add_argument("--json", action="store_true")
     se.add_argument("--town", help="只看某个街镇，例如 岳阳街道")
-    se.add_argument("--type", help="只看某类社区：居民区、村、街区")
+    se.add_argument("--type", help=f"只看某类社区：{'、'.join(COMMUNITY_TYPES)}")
     se.add_argument("--tag", help="只看某个话题，例如 停车、加装电梯")
     se.set_defaults(func=cmd_search)
 
@@ -497,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ca = sub.add_parser("cases", parents=[common], help="案例列表（可按标签、社区类型筛选）")
     ca.add_argument("--tag", help="话题标签，例如 停车、加装电梯、宅基地")
-    ca.add_argument("--type", help="社区类型：居民区、村、街区")
+    ca.add_argument("--type", help=f"社区类型：{'、'.join(COMMUNITY_TYPES)}")
     ca.add_argument("--json", action="store_true")
     ca.set_defaults(func=cmd_cases)
     cs = sub.add_parser("case", parents=[common], help="查看一个案例的卡片")
@@ -524,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     ad = sub.add_parser("add", parents=[common], help="添加文档（.txt/.md/.docx/.pdf 或文件夹）并更新索引")
     ad.add_argument("paths", nargs="+", metavar="PATH")
     for key, label in (("title", "标题"), ("author", "作者姓名"), ("role", "职务"), ("town", "街道/镇"),
-                       ("community", "社区/村"), ("community_type", "社区类型：居民区/村/街区"),
+                       ("community", "社区/村"), ("community_type", f"社区类型：{'/'.join(COMMUNITY_TYPES)}"),
                        ("instructor", "指导老师")):
         ad.add_argument(f"--{key.replace('_', '-')}", dest=key, help=f"{label}（单个文档时可指定或更正）")
     ad.set_defaults(func=cmd_add)

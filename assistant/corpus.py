@@ -30,6 +30,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 PARSER_VERSION = "2"
+# Every Case.community_type is one of these (see community_type() below); filters,
+# cards and handouts validate against this one list.
+COMMUNITY_TYPES = ("居民区", "村", "街区")
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 # Characters that end a sentence or a clause that may legitimately end a paragraph.

@@ -22,12 +22,14 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.cards import CaseCard, Citation, get_card, load_taxonomy, tag_idf
+from assistant.cards import CaseCard, get_card, tag_idf
+from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError
+from assistant.fsutil import atomic_write
+from assistant.taxonomy import load_taxonomy, resolve_tag
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 KINDS = ("情境研讨", "对比分析", "角色扮演", "反思迁移")
@@ -38,6 +40,8 @@ _TEMPLATE_FILES = {
     "反思迁移": "discussion_transfer.md",
 }
 EXCERPT_CHARS = 90
+# the kind of community a learner is asked to transfer a case to: one per COMMUNITY_TYPES
+_CONTRAST_TYPE = {"居民区": "村", "村": "居民区", "街区": "居民区"}
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 
 
@@ -138,10 +142,6 @@ _PROBLEM = re.compile(r"难|问题|矛盾|困境|投诉|缺|不足|隐患|乱|�
 
 # ---------------------------------------------------------------------------
 # material from the cards
-
-
-def _place(card: CaseCard) -> str:
-    return f"{card.town or ''}{card.community}{'居民区' if card.community_type == '居民区' else ''}"
 
 
 def _method(card: CaseCard) -> str:
@@ -256,7 +256,7 @@ def build_handout(
         topic_name = None
     else:
         assert topic is not None, "exactly one of case_id and topic is given (checked above)"
-        topic_name = load_taxonomy().tag(topic.strip()).name
+        topic_name = resolve_tag(topic.strip())
         having = sorted((c for c in cards.values() if topic_name in c.tag_counts), key=lambda c: -c.tag_counts[topic_name])
         if not having:
             raise InputError(f"没有案例带有标签“{topic_name}”。")
@@ -321,9 +321,9 @@ def template_questions(
 
 
 def _values(kind: str, card: CaseCard, other: CaseCard, topic: str, round_: int, src: _Sources, used: list[int]) -> dict:
-    other_type = {"居民区": "村", "村": "居民区", "街区": "居民区"}[card.community_type]
+    other_type = _CONTRAST_TYPE[card.community_type]
     v = {
-        "place": _place(card),
+        "place": place(card),
         "type": card.community_type,
         "other_type": other.community_type if other.community_type != card.community_type else other_type,
         "method": _method(card),
@@ -337,7 +337,7 @@ def _values(kind: str, card: CaseCard, other: CaseCard, topic: str, round_: int,
         "lesson": lambda: src.quote(_lesson(card), used),
     }
     if kind == "对比分析":
-        v.update(other_place=_place(other), other_method=_method(other))
+        v.update(other_place=place(other), other_method=_method(other))
         lazy["other_measure"] = lambda: src.quote(_measure(other, round_, topic), used)
     if kind == "角色扮演":
         roles = _roles(card)
@@ -391,7 +391,7 @@ def llm_material(card: CaseCard, other: CaseCard, src: _Sources) -> str:
         if any(line.startswith(f"[{n}] ") for line in lines):
             continue
         card_ = src.cards[c.case_id]
-        lines.append(f"[{n}] {_place(card_)}（{card_.community_type}），{c.section or '开头'}：{' '.join(c.quote.split())}")
+        lines.append(f"[{n}] {place(card_)}（{card_.community_type}），{c.section or '开头'}：{' '.join(c.quote.split())}")
     return "\n".join(lines)
 
 
@@ -510,8 +510,8 @@ def to_docx_bytes(h: Handout) -> bytes:
 
 
 def write_handout(h: Handout, path: str | Path) -> Path:
-    """Write ``.md`` or ``.docx`` atomically: a temp file beside the target, then
-    ``os.replace``; on any failure no partial file is left behind."""
+    """Write ``.md`` or ``.docx`` atomically (:func:`assistant.fsutil.atomic_write`):
+    on any failure no partial file is left behind."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".md", ".markdown", ".docx"):
@@ -522,12 +522,7 @@ def write_handout(h: Handout, path: str | Path) -> Path:
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise InputError(f"无法写入 {path}：没有写权限。")
     data = to_docx_bytes(h) if suffix == ".docx" else to_markdown(h).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        return atomic_write(path, data)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise InputError(f"无法写入 {path}：{exc.strerror or exc}") from None
-    return path

@@ -27,14 +27,15 @@ Example::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Iterable
 
-from assistant.cards import CaseCard, Citation, cards_for, cite, load_taxonomy, tag_idf
+from assistant.cards import CaseCard, cards_for, tag_idf
+from assistant.citations import Citation, cite
 from assistant.errors import InputError
 from assistant.lexical import tokenize
 from assistant.retrieval import HybridSearcher, check_question
+from assistant.taxonomy import load_taxonomy
 
 WEIGHTS = {"passages": 1.0, "tags": 0.2}
 PASSAGE_DECAY = (1.0, 0.5, 0.25)
@@ -190,20 +191,13 @@ class SimilarReport:
         return out
 
 
-def evaluate(finder: SimilarFinder, path: str | Path) -> SimilarReport:
-    """Rank of the gold author's case for every answerable question with ``gold_author``."""
+def evaluate(finder: SimilarFinder, items: Iterable[dict]) -> SimilarReport:
+    """Rank of the gold author's case for every answerable question with ``gold_author``.
+
+    ``items`` as :func:`assistant.evaluation.read_questions` reads a question file.
+    """
     rows = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"无法读取问题文件 {path}：{exc.strerror}") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            raise InputError(f"{path} 第 {n} 行不是合法的 JSON。") from None
+    for item in items:
         if not item.get("gold_author") or item.get("answerable") is False:
             continue
         total = finder._score(check_question(item["question"], finder.searcher.max_question_chars))[0]["total"]

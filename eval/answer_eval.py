@@ -1,4 +1,4 @@
-"""Calibration data for the LLM support check (assistant.answer SUPPORT_* thresholds).
+"""Calibration data for the LLM support check (assistant.grounding SUPPORT_* thresholds).
 
 For every answerable dev question, the top passage A and the best passage B
 of another case are taken.  Each sentence of A is a *supported* claim when
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import answer as ans  # noqa: E402
+from assistant import grounding  # noqa: E402
 from assistant.chunking import split_sentences  # noqa: E402
 from assistant.lexical import tokenize  # noqa: E402
 
@@ -44,20 +45,21 @@ def main() -> None:
                 sentence = src.passage.text[s:e].strip()
                 if len(sentence) < 12:
                     continue
-                lex, emb = answerer.support(sentence, [a.passage])
+                lex, emb = answerer.grounder.support(sentence, [a.passage])
                 if emb == 0.0:  # support() skips the embedding when lex alone decides: measure it here
                     q = answerer.searcher.embedder.embed_query(sentence)
-                    emb = float(answerer._passage_vector(a.passage) @ q)
+                    emb = float(answerer.grounder.passage_vector(a.passage) @ q)
                 groups[label].append((lex, emb))
                 if label == "own":
-                    toks = sorted(set(tokenize(sentence)), key=lambda t: -answerer.idf(t))
+                    toks = sorted(set(tokenize(sentence)), key=lambda t: -answerer.stats.idf(t))
                     terse = "，".join(toks[: max(3, len(toks) // 2)])
-                    groups["terse"].append(answerer.support(terse, [a.passage]))
+                    groups["terse"].append(answerer.grounder.support(terse, [a.passage]))
     for label, values in groups.items():
         lex = np.array([v[0] for v in values])
         emb = np.array([v[1] for v in values if v[1] > 0])
         accepted = sum(
-            1 for x, y in values if x >= ans.SUPPORT_LEX or (x >= ans.SUPPORT_LEX_LOW and y >= ans.SUPPORT_EMB)
+            1 for x, y in values
+            if x >= grounding.SUPPORT_LEX or (x >= grounding.SUPPORT_LEX_LOW and y >= grounding.SUPPORT_EMB)
         )
         print(
             f"{label:<11} n={len(values):3d}  lex p10/p50/p90 = {np.percentile(lex, 10):.2f}/{np.percentile(lex, 50):.2f}/"

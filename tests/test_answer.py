@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import shutil
+import weakref
 
 import pytest
 
-from assistant.answer import REFUSAL, Answerer, Conversation, is_fact_question, is_follow_up
+from assistant.answer import REFUSAL, Answerer, Conversation, get_answerer, is_follow_up
 from assistant.cli import main
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.evaluation import evaluate_answers
+from assistant.extractive import is_fact_question
 from assistant.retrieval import HybridSearcher
 from assistant.roles import get_role_model
 
@@ -185,3 +189,29 @@ def test_cli_ask_text_and_empty_question(capsys, monkeypatch_module):
     assert main(["ask", "  ", "--index-dir", str(INDEX_DIR)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("错误：") and "问题是空的" in err
+
+
+def test_get_answerer_follows_the_index_version_and_frees_the_old_one(tmp_path, monkeypatch_module):
+    """A published version replaces the process-wide answerer; the old one and its searcher can be freed
+    (they were kept for ever when answerers were keyed by id(searcher))."""
+    index = tmp_path / "index"
+    current = (INDEX_DIR / "CURRENT").read_text(encoding="utf-8").strip()
+    shutil.copytree(INDEX_DIR / current, index / current)
+    (index / "CURRENT").write_text(current + "\n", encoding="utf-8")
+    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=index)
+    first = get_answerer(settings)
+    assert get_answerer(settings) is first
+    other = get_answerer(get_settings(corpus_dir=CORPUS_DIR, index_dir=index, llm_timeout=5))  # same searcher
+    assert other is not first and other.searcher is first.searcher
+    first.ask("楼道里飞线充电怎么治理？")  # the statistics over the old index are computed and held
+    old_answerer, old_searcher = weakref.ref(first), weakref.ref(first.searcher)
+
+    # an update publishes a new version (here: the same content under a new name)
+    shutil.copytree(index / current, index / "v-next")
+    (index / "CURRENT").write_text("v-next\n", encoding="utf-8")
+    second = get_answerer(settings)
+    assert second is not first and second.searcher.index.version == "v-next"
+    assert get_answerer(settings) is second
+    del first, other
+    gc.collect()
+    assert old_answerer() is None and old_searcher() is None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from assistant.cards import all_methods, filter_cards, get_card, load_taxonomy
+from assistant import cards as cards_mod
+from assistant.cards import all_methods, cards_for, filter_cards, get_card
 from assistant.cli import main
+from assistant.corpus import COMMUNITY_TYPES
 from assistant.errors import InputError
+from assistant.taxonomy import load_taxonomy, resolve_tag
 
 
 def test_every_case_has_a_card_with_metadata(cards, cases):
@@ -16,7 +20,7 @@ def test_every_case_has_a_card_with_metadata(cards, cases):
     for case in cases:
         card = cards[case.id]
         assert (card.author, card.community, card.community_type) == (case.author, case.community, case.community_type)
-        assert card.community_type in ("居民区", "村", "街区")
+        assert card.community_type in COMMUNITY_TYPES
         assert card.tags, case.id
         assert card.summary is not None and card.problem
 
@@ -42,7 +46,9 @@ def test_taxonomy_tags_match_the_cases(cards):
     used = set().union(*tags.values())
     assert {t.name for t in load_taxonomy().tags} <= used
     # synonyms resolve to their tag
-    assert load_taxonomy().tag("飞线充电").name == "充电/飞线"
+    assert load_taxonomy().tag("飞线充电").name == "充电/飞线" == resolve_tag("飞线充电") == resolve_tag("充电/飞线")
+    with pytest.raises(InputError, match="可用的标签"):
+        resolve_tag("火星")
 
 
 def test_named_methods_are_found_with_their_definition(cards):
@@ -100,3 +106,24 @@ def test_cli_cases_case_methods(capsys):
     assert len(methods) > 40 and all(m["definition"]["quote"] for m in methods)
     assert main(["case", "nope"]) == 2
     assert "可用的编号" in capsys.readouterr().err
+
+
+def test_every_community_type_occurs_in_the_corpus(cases):
+    assert {c.community_type for c in cases} == set(COMMUNITY_TYPES)
+
+
+def test_card_cache_follows_the_records_not_the_dict(cases):
+    """A new dict of other records never gets stale cards, even at a collected dict's address
+    (CPython hands a freed dict's memory to the next dict; the cache used to be keyed by id(cases))."""
+    revised = [dataclasses.replace(c, title=c.title + "（修订）") for c in cases[:3]]
+    first = {c.id: c for c in cases[:3]}
+    assert cards_for(first) is cards_for(first)  # computed once
+    assert [c.title for c in cards_for(first).values()] == [c.title for c in cases[:3]]
+    del first
+    second = {c.id: c for c in revised}  # typically where the first one was
+    assert [c.title for c in cards_for(second).values()] == [c.title for c in revised]
+    # equal records in another dict share the cards; only the latest sets are kept
+    assert cards_for({c.id: c for c in revised}) is cards_for(second)
+    for n in (4, 5, 6):
+        cards_for({c.id: c for c in cases[:n]})
+    assert len(cards_mod._card_cache) <= cards_mod.CARD_CACHE_SIZE

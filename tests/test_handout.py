@@ -109,3 +109,11 @@ def test_llm_questions_are_checked_and_fall_back(cards, monkeypatch):
     h = build_handout(cards, case_id="sj2025-03", n=4, settings=settings)
     assert "大模型出题失败" in h.notice and len(h.questions) == 4
     assert [q.kind for q in h.questions] == list(KINDS)
+
+
+def test_every_community_type_has_a_contrast():
+    from assistant.corpus import COMMUNITY_TYPES
+    from assistant.handout import _CONTRAST_TYPE
+
+    assert set(_CONTRAST_TYPE) == set(COMMUNITY_TYPES)
+    assert all(_CONTRAST_TYPE[t] in COMMUNITY_TYPES and _CONTRAST_TYPE[t] != t for t in COMMUNITY_TYPES)

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answer import Answerer
 from assistant.chunking import Passage
 from assistant.corpus import Case
+from assistant.extractive import CorpusStats, Extractor
 from assistant.retrieval import Hit
 from assistant.roles import ROLES, RoleModel, features, get_role_model, train
 
@@ -100,16 +100,6 @@ class _Roles:
         return np.eye(5)[2 if "措施" in sentence else 1]
 
 
-class _Index:
-    def __init__(self, passages):
-        self.passages = passages
-
-
-class _Searcher:
-    def __init__(self, passages):
-        self.index = _Index(passages)
-
-
 def test_answer_leads_with_the_measure_not_the_echo():
     text = "小区停车难，外来车辆挤占车位，居民怨声载道，停车难成了老大难。我们采取的措施是对外来车辆分时段收费，居民优先。"
     case = Case(
@@ -119,7 +109,7 @@ def test_answer_leads_with_the_measure_not_the_echo():
     passage = Passage(case_id="c1", start=0, end=len(text), text=text, section=(), title="停车")
     hit = Hit(0, 1.0, passage, case, {})
     q = "小区停车难，外来车辆挤占车位怎么办？"
-    plain = Answerer(_Searcher([passage]), roles=_Roles())  # type: ignore[arg-type]
+    plain = Extractor(CorpusStats([passage]), roles=_Roles())  # type: ignore[arg-type]
     cands = sorted(plain.candidates(q, [hit]), key=lambda c: -c.score)
     assert "措施" in cands[0].text  # the measure leads although the echo shares more words
     assert plain.actionability(cands[0].text) == 1.0 and plain.actionability(cands[1].text) == -1.0

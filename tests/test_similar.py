@@ -42,9 +42,10 @@ def test_json_shape(finder):
 
 
 def test_gold_case_in_top3_for_similar_questions(finder):
+    from assistant.evaluation import read_questions
     from assistant.similar import evaluate
 
-    report = evaluate(finder, DEV)
+    report = evaluate(finder, read_questions(DEV))
     hit, n = report.rate({"similar"}, k=3)
     assert n >= 9 and hit / n >= 0.9
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from assistant.cards import Citation
+    from assistant.citations import Citation
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
@@ -204,7 +204,7 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
 
 
 def passage_view(case, start: int, end: int) -> str:
-    from assistant.cards import section_label
+    from assistant.citations import section_label
 
     section = section_label(case, start) if start >= 0 else ""
     return (
