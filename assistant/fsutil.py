@@ -29,16 +29,22 @@ def atomic_path(path: str | Path, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on a clean exit it replaces ``path``.
 
     ``mode`` sets the file's permissions before it becomes visible (e.g. 0o600
-    for a file holding password hashes).
+    for a file holding password hashes); by default a replaced file keeps its
+    permissions and a new one gets 0o644 (mkstemp's own 0o600 would hide
+    corpus documents and exports from other users of the machine).
     """
     path = Path(path)
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o644
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -26,6 +26,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.corpus import COMMUNITY_TYPES
 from assistant.config import Settings, get_settings
 from assistant.feedback import FeedbackStore
 from assistant.ui import handlers as H
@@ -37,7 +38,6 @@ from assistant.ui import render as R
 CONCURRENCY_EXTRACTIVE = 2
 CONCURRENCY_LLM = 8
 QUEUE_MAX = 200  # beyond this a user is told the service is busy instead of waiting forever
-COMMUNITY_TYPES = ["居民区", "村", "街区"]
 
 EXAMPLE_QUESTIONS = [
     "小区停车位不够，外来车辆多，怎么办？",

@@ -17,6 +17,8 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from assistant.citations import place
+
 if TYPE_CHECKING:
     from assistant.citations import Citation
 
@@ -36,11 +38,6 @@ def link(kind: str, case_id: str, start: int = -1, end: int = -1) -> str:
 def short(text: str, n: int) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _place(case_or_card) -> str:
-    c = case_or_card
-    return f"{c.town or ''}{c.community}{'居民区' if c.community_type == '居民区' else ''}"
 
 
 # ---------------------------------------------------------------------------
@@ -151,14 +148,14 @@ def sources(citations, cases: dict) -> str:
     items = []
     for c in citations:
         case = cases.get(c.case_id)
-        place = _place(case) if case else ""
+        where = place(case) if case else ""
         role = (case.role or "") if case else ""
         author = case.author if case else c.author
         items.append(
             f'<a class="src" href="{link("cite", c.case_id, c.start, c.end)}">'
             f'<span class="cite">{c.n}</span><div class="src-body">'
             f"<div class='src-title'>《{esc(short(c.case_title, 40))}》</div>"
-            f"<div class='src-meta'>{esc(author)} · {esc(place)}{esc(role)}</div>"
+            f"<div class='src-meta'>{esc(author)} · {esc(where)}{esc(role)}</div>"
             f"<div class='src-meta'>章节：{esc(c.section or '开头')}</div>"
             f"<div class='src-quote'>“{esc(short(c.quote, 70))}”</div></div></a>"
         )
@@ -335,7 +332,7 @@ def case_list(cards: list) -> str:
     tiles = "".join(
         f"<a class='case-tile' href='{link('case', c.case_id)}' data-case='{esc(c.case_id)}'>"
         f"<div class='tile-title'>《{esc(short(c.title, 36))}》</div>"
-        f"<div class='tile-meta'>{esc(c.author)} · {esc(_place(c))} · {esc(c.community_type)}</div>"
+        f"<div class='tile-meta'>{esc(c.author)} · {esc(place(c))} · {esc(c.community_type)}</div>"
         f"<div class='tags'>{_tags(c.tags[:4])}</div></a>"
         for c in cards
     )
