@@ -6,7 +6,9 @@ is published) and ask a question through ``assistant.answer.ask`` (which
 loads the new version through the searcher and answerer caches).  Printed
 after each upload: the process's resident memory (RSS) and how many loaded
 index versions (``Library`` objects) are alive; at the end, the growth after
-the first upload (target: within 10 %).
+the first upload (target: within 10 %) and the trend over the later uploads
+(a leak shows as a steady slope; the allocator keeping the high-water mark of
+two versions side by side during a reload does not).
 
 Usage::
 
@@ -129,7 +131,11 @@ def main() -> int:
                   f"{libraries_alive():15d} {time.perf_counter() - t0:8.2f}")
         growth = (figures[-1] - figures[0]) / figures[0]
         print(f"\nRSS after the first upload {figures[0]:.1f} MB, after the last {figures[-1]:.1f} MB: "
-              f"growth {growth:+.1%} (target within 10 %)")
+              f"growth {growth:+.1%} (target within 10 %); highest {max(figures):.1f} MB")
+        tail = figures[len(figures) // 4:]
+        if len(tail) >= 3:  # a leak shows as a slope; the allocator's ups and downs do not
+            slope = np.polyfit(np.arange(len(tail)), tail, 1)[0]
+            print(f"trend over uploads {len(figures) - len(tail) + 1}-{len(figures)}: {slope:+.2f} MB per upload")
     return 0
 
 

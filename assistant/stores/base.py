@@ -321,7 +321,7 @@ class Store(ABC):
     A store object serves the one version it loaded (``load``); ``publish``
     and ``published_version`` speak of the store's location as a whole.  The
     public methods do the work every store shares; an implementation writes
-    ``_load``, ``_route``, ``vector``, ``publish`` and ``published_version``.
+    ``read_manifest``, ``_load``, ``_route``, ``vector``, ``publish`` and ``published_version``.
     """
 
     kind: ClassVar[str]
