@@ -32,45 +32,38 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.index import build_index, stderr_progress
+    from assistant.indexing import build_index, stderr_progress
 
-    settings = _settings(args)
-    report = build_index(settings, progress=stderr_progress())
+    report = build_index(_settings(args), progress=stderr_progress())
     print(
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
     if report.milvus is not None:
-        _print_sync(report.milvus, settings)
+        _print_sync(report.milvus)
     return 0
 
 
-def _print_sync(sync, settings) -> None:
-    from assistant.milvus_store import MilvusStore
-
-    store = MilvusStore.from_settings(settings)
+def _print_sync(sync) -> None:
     print(
-        f"Milvus 已同步（{store.where}，集合 {store.passages_name}）：写入 {sync.inserted} 段，"
-        f"删除 {sync.deleted} 段，保留 {sync.kept} 段，用时 {sync.seconds:.1f} 秒"
+        f"Milvus 已同步（{sync.where}，集合 {sync.collection}）：新增 {sync.inserted} 段，"
+        f"更新 {sync.rewritten} 段（BM25 权重随语料统计变化），删除 {sync.deleted} 段，保留 {sync.kept} 段，"
+        f"用时 {sync.seconds:.1f} 秒"
     )
 
 
 def cmd_index_export(args: argparse.Namespace) -> int:
     """Copy the live local index into Milvus, vectors included (nothing is embedded again)."""
-    from dataclasses import replace
+    from assistant.indexing import export_to_milvus
 
-    from assistant.milvus_store import MilvusStore
-
-    settings = replace(_settings(args), store="milvus", milvus_uri=args.to_milvus)
-    store = MilvusStore.from_settings(settings)
-    sync = store.sync_from_index(settings)
-    _print_sync(sync, settings)
-    print(f"使用方法：ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={store.where} assistant serve")
+    sync = export_to_milvus(_settings(args), args.to_milvus)
+    _print_sync(sync)
+    print(f"使用方法：ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={sync.where} assistant serve")
     return 0
 
 
 def cmd_index_status(args: argparse.Namespace) -> int:
-    from assistant.index import status
+    from assistant.indexing import status
 
     info = status(_settings(args))
     if args.json:
@@ -119,7 +112,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from assistant.retrieval import get_searcher
-    from assistant.store import Filters
+    from assistant.stores.base import Filters
     from assistant.taxonomy import resolve_tag
 
     filters = Filters(town=args.town, community_type=args.type, tag=args.tag)
@@ -365,7 +358,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from assistant.index import stderr_progress
+    from assistant.indexing import stderr_progress
     from assistant.ingest import FRONT_MATTER_KEYS, add_documents
 
     overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
@@ -384,7 +377,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from assistant.index import stderr_progress
+    from assistant.indexing import stderr_progress
     from assistant.ingest import remove_case
 
     case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())

@@ -302,7 +302,7 @@ def test_library_view_on_page_load(backend):
 
 
 def test_upload_adds_a_document_and_refreshes_the_library(workdir, fake_embedder, tmp_path):
-    from assistant.index import build_index
+    from assistant.indexing import build_index
 
     from test_ingest import make_docx
 

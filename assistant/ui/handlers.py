@@ -100,12 +100,13 @@ class Backend:
 
         if self.embedder is None:
             return get_searcher(self.settings)
-        from assistant.index import current_dir, load_index
+        from assistant.stores import open_store
 
-        version = current_dir(self.settings.index_dir)
+        store = open_store(self.settings)
+        version = store.published_version()
         with self._lock:
             if self._own is None or self._own[0] != version:
-                index = load_index(self.settings, self.embedder)
+                index = store.load(self.embedder.id)
                 searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
                 self._own = (version, searcher)
             return self._own[1]
