@@ -116,6 +116,9 @@ class Story:
             out.append(i)
         return out
 
+    def cite(self, s: Sentence) -> Citation:
+        return cite(self.case, s.start, s.end)
+
     def in_parts(self, parts: Iterable[int]) -> list[Sentence]:
         keep = set(parts)
         return [s for s in self.sentences if s.part in keep]
@@ -509,6 +512,8 @@ class Outcome:
     quote: str
     numbers: list[str]
     citation: Citation
+    weight: float = 0.0  # how surely and particularly the sentence reads as 成效
+    headline: bool = False  # stated where the script sums up (its opening, or a part read as 成效/感悟)
 
     def to_dict(self) -> dict:
         return {"quote": self.quote, "numbers": self.numbers, "citation": self.citation.to_dict()}
@@ -554,10 +559,12 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
         best.append((s, qty))
         if len(best) >= limit:
             break
+    weights = {id(s): w for w, s, _ in pool}
     out = []
     for s, qty in sorted(best, key=lambda x: x[0].start):
         c = cite(story.case, s.start, s.end)
-        out.append(Outcome(c.quote, qty, c))
+        summing_up = s.part == 0 or story.parts[s.part].role in (OUTCOMES, LESSONS)
+        out.append(Outcome(c.quote, qty, c, weights[id(s)], summing_up))
     return out
 
 
@@ -626,6 +633,8 @@ class CaseCard:
     outcomes: list[Outcome]
     lessons: Lessons | None
     roles: dict[str, int] = field(default_factory=dict)
+    # the script read sentence by sentence, for handouts that quote more than the card shows
+    story: Story | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -684,6 +693,7 @@ def build_card(
         outcomes=extract_outcomes(story, rarity),
         lessons=extract_lessons(story),
         roles=dict(sorted(roles.items(), key=lambda x: -x[1])),
+        story=story,
     )
 
 

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from assistant.citations import place
 
-if TYPE_CHECKING:
-    from assistant.citations import Citation
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
@@ -222,15 +219,10 @@ def _tags(tags, shared=()) -> str:
     return "".join(f"<span class='tag{' shared' if t in shared else ''}'>{esc(t)}</span>" for t in tags)
 
 
-def _measure_names(card, limit: int = 5) -> list[tuple[str, Citation]]:
-    out: list[tuple[str, Citation]] = []
-    for c in card.measures:
-        name = (c.section or "").split(" > ")[-1].strip()
-        if name and name not in [n for n, _ in out]:
-            out.append((name, c))
-        if len(out) >= limit:
-            break
-    return out
+def _top_measures(card, limit: int = 5) -> list:
+    """The card's weightiest measures, in the order the script tells them."""
+    top = sorted(card.measures, key=lambda m: -m.weight)[:limit]
+    return sorted(top, key=lambda m: m.citation.start)
 
 
 def _outcome_html(o) -> str:
@@ -241,20 +233,26 @@ def _outcome_html(o) -> str:
 
 
 def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
+    """遇到的问题, 主要做法 (named methods first), 成效 and 启示 of a card, each item linked to its span."""
     parts = []
-    if card.summary:
-        parts.append(
-            f"<div class='card-sec'><div class='label'>遇到的问题</div><div>{esc(short(card.summary.quote, 160))}"
-            f" <a class='more' href='{link('case', card.case_id, card.summary.start, card.summary.end)}'>原文</a></div></div>"
+    if card.problem:
+        items = "".join(
+            f"<li>{esc(short(c.quote, 120))} <a class='more' href='{link('case', card.case_id, c.start, c.end)}'>原文</a></li>"
+            for c in card.problem
         )
-    measures = _measure_names(card)
-    if card.methods or measures:
+        parts.append(f"<div class='card-sec'><div class='label'>遇到的问题</div><ul>{items}</ul></div>")
+    measures = _top_measures(card)
+    if (card.methods and methods) or measures:
         items = [
             f"<li><a href='{link('case', card.case_id, m.definition.start, m.definition.end)}' "
             f"title='{esc(short(m.definition.quote, 120))}'><b>{esc(m.name)}</b></a></li>"
             for m in (card.methods[:5] if methods else [])
         ]
-        items += [f"<li><a href='{link('case', card.case_id, c.start, c.end)}'>{esc(n)}</a></li>" for n, c in measures]
+        items += [
+            f"<li><a href='{link('case', card.case_id, m.citation.start, m.citation.end)}' "
+            f"title='{esc(short(m.citation.quote, 160))}'>{esc(m.label)}</a></li>"
+            for m in measures
+        ]
         parts.append(f"<div class='card-sec'><div class='label'>主要做法</div><ul>{''.join(items)}</ul></div>")
     if card.outcomes:
         items = [
