@@ -161,7 +161,7 @@ def excerpt(text: str, must: re.Pattern | None = None, limit: int = QUOTE_CHARS,
             seg = t[bounds[i] : bounds[j]].rstrip("，,；;：:").strip()
             if len(seg) > limit:
                 break
-            score = len(seg) + (1000 if must and must.search(seg) else 0) - (25 if _FRAME.match(seg) else 0)
+            score: float = len(seg) + (1000 if must and must.search(seg) else 0) - (25 if _FRAME.match(seg) else 0)
             score += (5 if i == 0 else 0) + (15 if _NAMED.search(seg) else 0)
             if model and role:
                 score += 40 * float(model.probabilities(seg)[ROLES.index(role)])
