@@ -304,13 +304,14 @@ def _heading_names_measure(title: str, model: RoleModel) -> str | None:
 _FRAME = re.compile(r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|从|根据|按照|结合|围绕|依托)")
 
 
-def _lead_clause(text: str, limit: int = LABEL_CHARS) -> str:
+def lead_clause(text: str, limit: int = LABEL_CHARS) -> str:
     """A short label for a measure sentence: its action clauses, without scene-setting ones."""
     body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；")
     if len(body) <= limit:
         return body
     clauses = [c for c in re.split(r"[，,；;]", body) if c.strip()]
-    acts = [c for c in clauses if not _FRAME.match(c)] or clauses
+    # scene-setting clauses and bare connectives ("随后") are not the action
+    acts = [c for c in clauses if not _FRAME.match(c) and len(c) >= 4] or clauses
     comma = "," if "," in body else "，"
     out = ""
     for c in acts:
@@ -356,7 +357,7 @@ def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int 
             labelled.add(heading)
             out.append(Measure(name, True, c, w))
         else:
-            out.append(Measure(_lead_clause(s.text), False, c, w))
+            out.append(Measure(lead_clause(s.text), False, c, w))
     return out
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.cards import CaseCard, Sentence, get_card, tag_idf
+from assistant.cards import CaseCard, Sentence, get_card
 from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError
 from assistant.fsutil import atomic_write
@@ -55,7 +55,7 @@ _TEMPLATE_FILES = {
     "反思迁移": "discussion_transfer.md",
 }
 QUOTE_CHARS = 60  # a quote inside a question is read aloud: at most this long
-MAX_OVERLAP = 0.45  # two questions whose own words overlap more than this ask the same thing
+MAX_OVERLAP = 0.35  # two questions whose own words overlap more than this ask the same thing (distinct templates: < 0.1)
 MIN_PARTIES, MAX_PARTIES = 2, 3
 PARTY_QUOTE_CHARS = 40  # a role-play lists several parties, each with its own quote
 # the kind of community a learner is asked to transfer a case to: one per COMMUNITY_TYPES
@@ -69,6 +69,7 @@ _DIRECTIVE = re.compile(r"习近平|总书记|党中央|二十大|重要(?:讲�
 # a named thing or a figure makes a quote concrete: “亲情卡”, 《管理办法》, 11个车位
 _NAMED = re.compile(r"[“\"《]|\d")
 _PLAN = re.compile(r"下一步|今后|未来|将(?:继续|进一步|持续)|计划")
+_COURTESY = re.compile(r"大家好|各位|很荣幸|向大家|汇报|我是")
 
 
 # ---------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def excerpt(text: str, must: re.Pattern | None = None, limit: int = QUOTE_CHARS,
     starts rather than with a scene-setting clause ("经过三个多月的努力，").
     """
     model = get_role_model() if role else None
-    t = text.strip().rstrip("。！？!?；;，,")
+    t = _balanced(text.strip().rstrip("。！？!?；;，,"))
     if len(t) <= limit:
         return t
     bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(t)] + [len(t)]
@@ -161,6 +162,7 @@ def excerpt(text: str, must: re.Pattern | None = None, limit: int = QUOTE_CHARS,
             seg = t[bounds[i] : bounds[j]].rstrip("，,；;：:").strip()
             if len(seg) > limit:
                 break
+            seg = _balanced(seg)
             score: float = len(seg) + (1000 if must and must.search(seg) else 0) - (25 if _FRAME.match(seg) else 0)
             score += (5 if i == 0 else 0) + (15 if _NAMED.search(seg) else 0)
             if model and role:
@@ -171,12 +173,23 @@ def excerpt(text: str, must: re.Pattern | None = None, limit: int = QUOTE_CHARS,
         return best
     # one clause longer than the limit: a window around what it must hold
     m = must.search(t) if must else None
-    start = max(0, min(m.start() - limit // 3, len(t) - limit)) if m else 0
+    start = 0
+    if m:  # from the start of the clause holding it, or from the match itself in a very long clause
+        start = max((b for b in bounds if b <= m.start()), default=0)
+        if m.end() - start > limit:
+            start = m.start()
     window = t[start : start + limit]
     cut = max(window.rfind(x) for x in "、)）”\"")  # end on an item or a closing mark where possible
     if cut >= limit // 2 and (not m or start + cut >= m.end()):
         window = window[: cut + (0 if window[cut] == "、" else 1)]
-    return window.strip("，,；;：:、 ")
+    return _balanced(window.strip("，,；;：:、 "))
+
+
+def _balanced(span: str) -> str:
+    """The span cut before an unpaired straight quote mark: a quote must not open a quotation it does not close."""
+    while span.count('"') % 2:
+        span = span[: span.rindex('"')].rstrip("，,；;：:、 ")
+    return span
 
 
 def _norm(text: str) -> str:
@@ -357,8 +370,10 @@ def _definition(card: CaseCard) -> tuple[list[Citation], re.Pattern | None]:
     if not m or not card.story:
         return [], None
     d = m.definition
-    inside = [s for s in card.story.sentences if d.start <= s.start < d.end and m.key in s.text]
-    return [card.story.cite(s) for s in inside[:1]], re.compile(re.escape(m.key))
+    naming = [s for s in card.story.sentences if m.key in s.text and not _COURTESY.search(s.text)]
+    # the definition's own sentence first, then any sentence naming the method as a measure
+    naming.sort(key=lambda s: (not d.start <= s.start < d.end, s.role != "做法", s.start))
+    return [card.story.cite(s) for s in naming[:2]], re.compile(re.escape(m.key))
 
 
 def _labels_overlap(a: CaseCard, b: CaseCard) -> float:
@@ -372,33 +387,25 @@ def _labels_overlap(a: CaseCard, b: CaseCard) -> float:
 def compare_partner(cards: dict[str, CaseCard], card: CaseCard, topic: str | None = None) -> tuple[CaseCard, str]:
     """Another community that faced the same problem and handled it differently.
 
-    Candidates share the topic (or, for a case, its rarest tags); among them
-    the one whose problem reads most alike and whose measures least alike is
-    chosen.  Returns the partner and the shared topic.
+    The problem is the topic, or for a case its main tag (the first of its
+    tags another case shares).  Among the cases carrying it, the one that
+    carries it most, whose problem reads most alike and whose measures least
+    alike is chosen.  Returns the partner and the shared topic.
     """
-    idf = tag_idf(cards)
-    pool = [c for c in cards.values() if c.case_id != card.case_id]
-    if topic:
-        pool = [c for c in pool if topic in c.tag_counts] or pool
-
-    def shared(other: CaseCard) -> float:
-        if topic:
-            return float(other.tag_counts.get(topic, 0))
-        return sum(idf.get(t, 0.0) for t in card.tag_counts if t in other.tag_counts)
-
-    top = max((shared(o) for o in pool), default=0.0) or 1.0
+    others = [c for c in cards.values() if c.case_id != card.case_id]
+    if not others:
+        raise InputError("案例库里只有一个案例，无法生成对比分析题。")
+    if topic is None:
+        topic = next((t for t in card.tags if any(t in o.tag_counts for o in others)), None)
+    pool = [c for c in others if topic and topic in c.tag_counts] or others
+    top = max((o.tag_counts.get(topic or "", 0) for o in pool), default=0) or 1
     problem_text = "".join(c.quote for c in card.problem)
 
     def score(other: CaseCard) -> float:
         alike = overlap(problem_text, "".join(c.quote for c in other.problem)) if problem_text else 0.0
-        return shared(other) / top + alike - 0.5 * _labels_overlap(card, other)
+        return other.tag_counts.get(topic or "", 0) / top + alike - 0.5 * _labels_overlap(card, other)
 
-    other = max(pool, key=score)
-    if topic:
-        return other, topic
-    common = [t for t in card.tag_counts if t in other.tag_counts]
-    best = max(common, key=lambda t: idf.get(t, 0.0) * min(card.tag_counts[t], other.tag_counts[t]) ** 0.5, default=None)
-    return other, best or "基层治理"
+    return max(pool, key=score), topic or "基层治理"
 
 
 # ---------------------------------------------------------------------------

@@ -267,6 +267,27 @@ def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
     return "".join(parts)
 
 
+def _why_html(r) -> str:
+    """为什么相似, its quoted situation and the measure worth borrowing linked to their spans."""
+    reason = getattr(r, "reason", None)
+    text = esc(r.why or "问题描述语义相近")
+    if reason is None:
+        return text
+    cid = r.card.case_id
+    m = re.search(r"“[^”]*”", r.why)
+    if m and reason.situation is not None:
+        quoted = esc(m.group(0))
+        href = link("case", cid, reason.situation.start, reason.situation.end)
+        text = text.replace(quoted, f"<a href='{href}'>{quoted}</a>", 1)
+    if reason.measure_name and reason.measure is not None:
+        name = esc(reason.measure_name)
+        href = link("case", cid, reason.measure.start, reason.measure.end)
+        at = text.rfind(name)
+        if at >= 0:
+            text = text[:at] + f"<a href='{href}'>{name}</a>" + text[at + len(name) :]
+    return text
+
+
 def similar_cards(results) -> str:
     if not results:
         return "<div class='empty'>没有找到相似的案例。</div>"
@@ -285,7 +306,7 @@ def similar_cards(results) -> str:
             f"<div class='card-title'><a href='{link('case', c.case_id)}'>《{esc(c.title)}》</a></div>"
             f"<div class='card-meta'>{esc(c.author_line)} · {esc(c.community_type)}</div></div></div>"
             f"<div class='tags'>{_tags(c.tags, r.shared_tags)}</div>"
-            f"<div class='why'>为什么相似：{esc(r.why or '问题描述语义相近')}</div>"
+            f"<div class='why'>为什么相似：{_why_html(r)}</div>"
             f"{card_body(c, outcomes=2)}"
             f"<div class='card-sec'><div class='label'>相似段落</div><ul class='passages'>{passages}</ul></div>"
             "</div>"
@@ -496,7 +517,8 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .tags { margin:8px 0 4px; display:flex; flex-wrap:wrap; gap:5px; }
 .tag { background:#f5f5f4; color:#57534e; border-radius:999px; padding:1px 9px; font-size:.78rem; }
 .tag.shared { background:#fee2e2; color:#991b1b; font-weight:600; }
-.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; }
+.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; line-height:1.6; }
+.why a { color:#9a3412 !important; text-decoration: underline dotted !important; }
 .card-sec { margin-top:8px; font-size:.88rem; color:#44403c; }
 .card-sec .label { font-weight:700; color:#9f1239; font-size:.82rem; margin-bottom:2px; letter-spacing:.05em; }
 .card-sec ul { margin:0; padding-left:18px; } .card-sec li { margin:2px 0; line-height:1.6; }
