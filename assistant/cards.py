@@ -551,12 +551,12 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
             produced.append((w, s, qty))
     pool = results or sorted(produced or changes, key=lambda x: -x[0])[:1]
     best: list[tuple[Sentence, list[str]]] = []
-    seen: set[frozenset[str]] = set()
+    seen: list[frozenset[str]] = []
     for _, s, qty in sorted(pool, key=lambda x: (-x[0], x[1].start)):
         key = frozenset(qty)
-        if key in seen:
-            continue
-        seen.add(key)
+        if key and any(key <= k or k <= key for k in seen):
+            continue  # the same figures again (a summary restating a result)
+        seen.append(key)
         best.append((s, qty))
         if len(best) >= limit:
             break

@@ -886,11 +886,9 @@ def _chinese_defaults(doc) -> None:
         rpr = rpr_default.makeelement(qn("w:rPr"), {})
         rpr_default.append(rpr)
     set_rpr(rpr)
-    for style in doc.styles:
-        el = style.element
-        rpr = el.find(qn("w:rPr"))
-        if rpr is not None and rpr.find(qn("w:rFonts")) is not None:
-            set_rpr(rpr)
+    # every style that names its own fonts (headings use the theme's): the CJK font, Chinese
+    for fonts in list(styles.iter(qn("w:rFonts"))):
+        set_rpr(fonts.getparent())
 
 
 def _page_number_footer(section) -> None:

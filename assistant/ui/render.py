@@ -422,7 +422,7 @@ def handout_view(h) -> str:
     )
     sources = "".join(
         f"<li><a href='{link('case', c.case_id, c.start, c.end)}'>《{esc(short(card.title, 30))}》</a>"
-        f" {esc(card.author)} · {esc(c.section or '开头')}<div class='src-quote'>“{esc(short(c.quote, 120))}”</div></li>"
+        f" {esc(card.author_line)} · {esc(c.section or '开头')}<blockquote class='src-quote'>{esc(c.quote)}</blockquote></li>"
         for c, card in h.sources
     )
     return (
@@ -544,6 +544,7 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .handout li { line-height:1.75; margin:4px 0; }
 .kind { display:inline-block; background:#fef3c7; color:#92400e; border-radius:6px; padding:0 7px; margin-right:6px; font-size:.8rem; font-weight:700; }
 .handout-sources { font-size:.86rem; }
+.handout-sources blockquote { margin:2px 0 6px; padding:2px 10px; border-left:3px solid #fecaca; color:#57534e; }
 .upload-report li.ok { color:#166534; } .upload-report li.bad { color:#991b1b; }
 #feedback-box { margin-top:4px; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:8px 10px; }
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }
