@@ -263,6 +263,7 @@ def main() -> int:
     ap.add_argument("--details", action="store_true", help="list every item judged wrong")
     ap.add_argument("--save", help="write the summary figures (JSON) to this file")
     ap.add_argument("--before", help="a summary saved with --save: print a before/after table")
+    ap.add_argument("--sweep", action="store_true", help="measure precision/recall for other numbers of measures per card")
     args = ap.parse_args()
 
     cases = load_corpus(ROOT / "corpus")
@@ -287,6 +288,30 @@ def main() -> int:
         ]
         if args.details:
             lines += ["", f"## Items judged wrong ({name})", ""] + details(rows)
+    if args.sweep:
+        from assistant import cards as cards_mod
+
+        shipped_span = cards_mod.MEASURE_SPAN
+        lines += [
+            "",
+            "## Measures: precision / recall against the number of measures a card lists",
+            "",
+            f"A card lists about one measure per MEASURE_SPAN characters of script ({cards_mod.MIN_MEASURES}–"
+            f"{cards_mod.MAX_MEASURES}); shipped: {shipped_span}.",
+            "",
+            "| MEASURE_SPAN | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+            "|---|---|---|---|---|---|",
+        ]
+        models = loco_models(Path(args.cache)) if args.loco else None
+        for span in (250, 300, 400, 500, 650, 800, 1200):
+            cards_mod.MEASURE_SPAN = span
+            _, a = run(cases, gold)
+            b = run(cases, gold, models)[1] if models else None
+            lines.append(
+                f"| {span} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
+                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
+            )
+        cards_mod.MEASURE_SPAN = shipped_span
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(
