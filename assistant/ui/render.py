@@ -236,11 +236,11 @@ def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
     """遇到的问题, 主要做法 (named methods first), 成效 and 启示 of a card, each item linked to its span."""
     parts = []
     if card.problem:
-        items = "".join(
+        problem = "".join(
             f"<li>{esc(short(c.quote, 120))} <a class='more' href='{link('case', card.case_id, c.start, c.end)}'>原文</a></li>"
             for c in card.problem
         )
-        parts.append(f"<div class='card-sec'><div class='label'>遇到的问题</div><ul>{items}</ul></div>")
+        parts.append(f"<div class='card-sec'><div class='label'>遇到的问题</div><ul>{problem}</ul></div>")
     measures = _top_measures(card)
     if (card.methods and methods) or measures:
         items = [
