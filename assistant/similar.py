@@ -34,9 +34,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+import numpy as np
+
 from assistant.cards import CaseCard, Story, cards_for, lead_clause, tag_idf
 from assistant.citations import Citation, cite, place
-from assistant.errors import InputError
+from assistant.errors import AssistantError, InputError
 from assistant.lexical import tokenize
 from assistant.retrieval import HybridSearcher, check_question
 from assistant.roles import get_role_model
@@ -137,6 +139,7 @@ class SimilarFinder:
         scores, per_case, query_tags = self._score(description)
         order = sorted(self.case_ids, key=lambda c: -scores["total"][c])[:k]
         q_terms = set(tokenize(description))
+        close = self._closeness(description, order, per_case)
         out = []
         for rank, cid in enumerate(order, 1):
             card = self.cards[cid]
@@ -150,9 +153,25 @@ class SimilarFinder:
                 passages.append(MatchedPassage(cite(case, p.start, p.end), s, terms[:8]))
             shared = [t for t in query_tags if t in card.tag_counts]
             parts = {name: round(scores[name][cid], 4) for name in ("passages", "tags")}
-            reason = explain(card, description, shared, [p.citation for p in passages], self.idf)
+            reason = explain(card, description, shared, [p.citation for p in passages], self.idf, close)
             out.append(SimilarCase(rank, scores["total"][cid], card, shared, passages, parts, reason))
         return out
+
+    def _closeness(self, description: str, order: list[str], per_case: dict) -> Closeness:
+        """Meaning-closeness to the description of the sentences a reason may quote as the shared
+        difficulty (those of the matching passages read at all as 问题), in one embedding batch."""
+        wanted = _bigrams(description)
+        texts: list[str] = []
+        for cid in order:
+            story = self.cards[cid].story
+            spans = [self.searcher.index.passages[i] for i, _ in per_case.get(cid, [])[:MAX_PASSAGES]]
+            if story:
+                texts += [
+                    s.text
+                    for s in story.sentences
+                    if _is_difficulty(s) and _shared(s.text, wanted) and any(s.start < p.end and p.start < s.end for p in spans)
+                ]
+        return Closeness.embedded(description, texts, getattr(self.searcher, "embedder", None))
 
     def _score(self, description: str):
         s = self.searcher
@@ -220,6 +239,39 @@ def community_size(card: CaseCard) -> tuple[str, Citation] | None:
     return None
 
 
+class Closeness:
+    """How close in meaning a text of a case is to the description: cosine of their embeddings
+    (the searcher's embedder), computed in one batch for the texts a reason may quote; texts not
+    embedded fall back to the share of the description's character bigrams they contain."""
+
+    def __init__(self, description: str, sims: dict[str, float] | None = None) -> None:
+        self.wanted = _bigrams(description)
+        self.sims = sims or {}
+
+    def __call__(self, text: str) -> float:
+        if text in self.sims:
+            return self.sims[text]
+        return self.words(text)
+
+    def words(self, text: str) -> float:
+        """The share of the description's character bigrams ``text`` contains."""
+        return _shared(text, self.wanted) / max(1, len(self.wanted))
+
+    @classmethod
+    def embedded(cls, description: str, texts: list[str], embedder) -> "Closeness":
+        texts = list(dict.fromkeys(t for t in texts if t.strip()))
+        if embedder is None or not texts:
+            return cls(description)
+        try:
+            q = np.asarray(embedder.embed_query(description), dtype=np.float32)
+            d = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+        except (AssistantError, RuntimeError, ValueError, OSError):
+            return cls(description)  # a reason without meaning-closeness still reads right
+        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+        q /= max(float(np.linalg.norm(q)), 1e-12)
+        return cls(description, {t: float(x) for t, x in zip(texts, d @ q)})
+
+
 def _bigrams(text: str) -> set[str]:
     t = re.sub(r"[^\u4e00-\u9fff]", "", text)
     return {t[i : i + 2] for i in range(len(t) - 1)}
@@ -273,36 +325,59 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FRAMING = re.compile(r"^(?:针对|面对|为了?解决|为)")
 
 
-def _situation(card: CaseCard, wanted: set[str], spans: list[Citation]) -> tuple[str, Citation] | None:
-    """The sentence of the matching passages that states the shared difficulty, and the words of it to quote:
-    the sentence sharing most words with the description, weighed by how surely it reads as 问题."""
+def _is_difficulty(s) -> bool:
+    """A sentence that may state a difficulty: read as 问题 with some probability."""
+    return s.prob("问题") >= 0.2
+
+
+def _situation(card: CaseCard, wanted: set[str], spans: list[Citation], close: Closeness) -> tuple[str, Citation] | None:
+    """The sentence of the matching passages that states the shared difficulty, and the words of it to quote.
+
+    Like retrieval, two kinds of evidence are fused: the words it shares with the description and its
+    closeness in meaning (each rescaled to [0, 1] over the candidates); weighed by how surely it reads as 问题.
+    """
     story = card.story
     if not story:
         return None
-    best, best_score = None, 0.0
-    for s in story.sentences:
-        if not _inside(s.start, s.end, spans):
-            continue
-        score = _shared(s.text, wanted) * (0.2 + s.prob("问题") + 0.5 * s.prob("背景"))
-        if score > best_score:
-            best, best_score = s, score
-    if best is None or _shared(best.text, wanted) < 2:
+    cands = [s for s in story.sentences if _inside(s.start, s.end, spans) and _shared(s.text, wanted) and _is_difficulty(s)]
+    if not cands:
         return None
+    words = _unit([close.words(s.text) for s in cands])
+    meaning = _unit([close(s.text) for s in cands])
+    scores = [(0.5 * w + 0.5 * m) * (0.1 + s.prob("问题")) for s, w, m in zip(cands, words, meaning)]
+    best = cands[max(range(len(cands)), key=lambda i: scores[i])]
     return _FRAMING.sub("", _echo(best.text, wanted)), story.cite(best)
+
+
+def _alike(card: CaseCard, wanted: set[str], spans: list[Citation]) -> tuple[str, Citation] | None:
+    """The sentence of the matching passages sharing most words with the description (any role)."""
+    story = card.story
+    cands = [s for s in story.sentences if _inside(s.start, s.end, spans)] if story else []
+    if not story or not cands:
+        return None
+    best = max(cands, key=lambda s: (_shared(s.text, wanted), -s.start))
+    if _shared(best.text, wanted) < 2:
+        return None
+    return _echo(best.text, wanted), story.cite(best)
+
+
+def _unit(xs: list[float]) -> list[float]:
+    lo, hi = min(xs), max(xs)
+    return [(x - lo) / (hi - lo) if hi > lo else 1.0 for x in xs]
 
 
 def _reads_as_measure(name: str) -> bool:
     return get_role_model().role(name) == "做法"
 
 
-def _sentence_measures(story: Story, wanted: set[str], spans: list[Citation]) -> list[tuple[float, str, Citation]]:
+def _sentence_measures(story: Story, close: Closeness, spans: list[Citation]) -> list[tuple[float, str, Citation]]:
     """The sentences of the matching passages read as 做法, named by the thing they name in quotes
     ("路灯编号管理") or by their action clauses when those fit a short phrase."""
     out: list[tuple[float, str, Citation]] = []
     for s in story.sentences:
         if s.role != "做法" or not _inside(s.start, s.end, spans) or s.text.rstrip().endswith((":", "：")):
             continue
-        shared = float(_shared(s.text, wanted))
+        shared = 10 * close.words(s.text)
         named = _NAMED_THING.search(s.text)
         if named and _reads_as_measure(named.group(0).strip('"“”')):
             out.append((shared + 1, named.group(0), story.cite(s)))
@@ -312,21 +387,21 @@ def _sentence_measures(story: Story, wanted: set[str], spans: list[Citation]) ->
     return out
 
 
-def _measure_to_borrow(card: CaseCard, wanted: set[str], spans: list[Citation]) -> tuple[str, Citation] | None:
+def _measure_to_borrow(card: CaseCard, close: Closeness, spans: list[Citation]) -> tuple[str, Citation] | None:
     """The measure worth borrowing: among the named methods, measures and measure headings told in the
     matching passages, the one whose words are closest to the description; failing those, the card's
     weightiest measure.  A measure's name must itself read as a 做法 and fit in a short phrase."""
     cands: list[tuple[float, str, Citation]] = []
     for m in card.methods:
         if _inside(m.definition.start, m.definition.end, spans) or any(m.key in p.quote for p in spans):
-            cands.append((_shared(m.definition.quote, wanted) + 1, m.name, m.definition))
+            cands.append((10 * close.words(m.definition.quote) + 1, m.name, m.definition))
     for me in card.measures:
         name = _label(me.label)
         if name and _inside(me.citation.start, me.citation.end, spans) and _reads_as_measure(name):
             bonus = 2 if me.named_by_heading else 0
-            cands.append((_shared(me.citation.quote + me.label, wanted) + bonus, name, me.citation))
+            cands.append((10 * close.words(me.citation.quote + me.label) + bonus, name, me.citation))
     if card.story is not None:
-        cands += _sentence_measures(card.story, wanted, spans)
+        cands += _sentence_measures(card.story, close, spans)
     if cands:
         _, best, c = max(cands, key=lambda x: x[0])
         return best, c
@@ -343,7 +418,14 @@ def _label(label: str) -> str | None:
     return _clip(head if len(head) >= 4 else label, NAME_CHARS)
 
 
-def explain(card: CaseCard, description: str, shared: list[str], spans: list[Citation], idf: dict[str, float] | None = None) -> Reason:
+def explain(
+    card: CaseCard,
+    description: str,
+    shared: list[str],
+    spans: list[Citation],
+    idf: dict[str, float] | None = None,
+    close: Closeness | None = None,
+) -> Reason:
     """Why ``card`` is similar to ``description``, in one or two sentences a person would write.
 
     The shared situation: the kind of community (a shared tag such as 动迁安置,
@@ -369,17 +451,21 @@ def explain(card: CaseCard, description: str, shared: list[str], spans: list[Cit
     if size:
         what += f"（{size[0]}）"
         situation_cite = size[1]
-    echo = _situation(card, wanted, spans) or _situation(card, _bigrams(description), spans)
+    close = close or Closeness(description)
+    echo = _situation(card, wanted, spans, close) or _situation(card, _bigrams(description), spans, close)
     topics = sorted((t for t in shared if t not in KIND_PHRASES), key=lambda t: -(idf or {}).get(t, 0.0))
     if echo:
         trouble = f"也碰到过“{echo[0]}”的情况"
         situation_cite = echo[1]
     elif topics:
         trouble = f"也遇到过{'、'.join(t.split('/')[0] for t in topics[:2])}方面的难题"
+    elif (told_alike := _alike(card, _bigrams(description), spans)) is not None:
+        trouble = f"讲稿里写到“{told_alike[0]}”"
+        situation_cite = told_alike[1]
     else:
         trouble = "讲稿讲的情况与你描述的相近"
     text = f"{who}{what}，{trouble}。" if what.startswith("同样") else f"{who}{what}{trouble}。"
-    borrow = _measure_to_borrow(card, wanted, spans)
+    borrow = _measure_to_borrow(card, close, spans)
     if borrow:
         text += f"值得借鉴的做法：{borrow[0]}。"
     return Reason(text, situation_cite, borrow[1] if borrow else None, borrow[0] if borrow else None)
