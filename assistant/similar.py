@@ -166,11 +166,13 @@ class SimilarFinder:
             story = self.cards[cid].story
             spans = [self.searcher.index.passages[i] for i, _ in per_case.get(cid, [])[:MAX_PASSAGES]]
             if story:
-                texts += [
+                cands = [
                     s.text
                     for s in story.sentences
                     if _is_difficulty(s) and _shared(s.text, wanted) and any(s.start < p.end and p.start < s.end for p in spans)
                 ]
+                # the few sharing most words: embedding costs ~40 ms a sentence on two cores
+                texts += sorted(cands, key=lambda t: -_shared(t, wanted))[:EMBED_PER_CASE]
         return Closeness.embedded(description, texts, getattr(self.searcher, "embedder", None))
 
     def _score(self, description: str):
@@ -216,7 +218,8 @@ _HOUSEHOLDS = re.compile(r"(?<![\d、.])(\d{3,6})\s*(?:余|多)?户")
 _PEOPLE = re.compile(r"(?:常住|户籍|实住|居民|人口)[^，,。；;]{0,8}?(?<![\d、.])(\d+(?:\.\d+)?万?)\s*(?:余|多)?人")
 # a figure about something else than the community as it is: a plan, a building site, the whole town
 _NOT_SIZE = re.compile(r"规划|计划|在建|导入|目标|签约|全镇|全区|全市|全街道|镇域")
-ECHO_CHARS = 36  # the words of the script quoted in a reason
+ECHO_CHARS = 36
+EMBED_PER_CASE = 5  # the words of the script quoted in a reason
 NAME_CHARS = 30
 _CLAUSE = re.compile(r"[，,；;：:]")
 
