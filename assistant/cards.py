@@ -212,24 +212,38 @@ class Rarity:
     script added later is weighed against all the others; nothing is trained.
     """
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, documents: Iterable[Iterable[str]]) -> None:
+        """``documents``: per script, its sentences (each tokenized once and kept for :meth:`specificity`)."""
         from assistant.lexical import tokenize
 
         self._tokenize = tokenize
+        self._words: dict[str, frozenset[str]] = {}
         df: dict[str, int] = {}
         n = 0
-        for text in texts:
+        for sentences in documents:
             n += 1
-            for w in set(tokenize(text)):
+            seen: set[str] = set()
+            for text in sentences:
+                seen |= self.words(text)
+            for w in seen:
                 df[w] = df.get(w, 0) + 1
         self.n, self.df = n, df
+
+    @classmethod
+    def of_stories(cls, stories: Iterable[Story]) -> "Rarity":
+        return cls([s.text for s in story.sentences] for story in stories)
+
+    def words(self, sentence: str) -> frozenset[str]:
+        got = self._words.get(sentence)
+        if got is None:
+            got = self._words[sentence] = frozenset(w for w in self._tokenize(sentence) if len(w) > 1)
+        return got
 
     def specificity(self, sentence: str) -> float:
         """Sum over the sentence's distinct words of their rarity above a common word's (0 for a lone script)."""
         total = 0.0
-        for w in set(self._tokenize(sentence)):
-            if len(w) > 1:
-                total += max(0.0, math.log((self.n + 1) / (self.df.get(w, 0) + 0.5)) - 1.0)
+        for w in self.words(sentence):
+            total += max(0.0, math.log((self.n + 1) / (self.df.get(w, 0) + 0.5)) - 1.0)
         return total
 
 
@@ -662,19 +676,20 @@ def build_card(
     taxonomy: Taxonomy | None = None,
     role_model: RoleModel | None = None,
     rarity: Rarity | None = None,
+    story: Story | None = None,
 ) -> CaseCard:
     """The card of one case.
 
     ``role_model`` defaults to the shipped sentence-role model; ``rarity``
     (word rarity over the library) to this case alone — :func:`build_cards`
-    passes the rarity over all the cases it builds.
+    passes the rarity over all the cases it builds, and their stories.
     """
     taxonomy = taxonomy or load_taxonomy()
     model = role_model or get_role_model()
-    rarity = rarity or Rarity([case.text])
+    story = story or read_story(case, model)
+    rarity = rarity or Rarity.of_stories([story])
     passages = chunk_case(case)
     counts = case_tags(case, taxonomy)
-    story = read_story(case, model)
     roles = {r.name: n for r in taxonomy.roles if (n := r.count(case.text))}
     return CaseCard(
         case_id=case.id,
@@ -703,9 +718,10 @@ def build_cards(
 ) -> dict[str, CaseCard]:
     """Cards of ``cases``, word rarity weighed over all of them."""
     taxonomy = taxonomy or load_taxonomy()
-    cases = list(cases)
-    rarity = Rarity(c.text for c in cases)
-    return {c.id: build_card(c, taxonomy, role_model, rarity) for c in cases}
+    model = role_model or get_role_model()
+    stories = {c.id: read_story(c, model) for c in cases}
+    rarity = Rarity.of_stories(stories.values())
+    return {c.id: build_card(c, taxonomy, model, rarity, stories[c.id]) for c in cases}
 
 
 # Digest of the case records -> their cards.  Keyed by content, not by id():

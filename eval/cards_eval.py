@@ -200,8 +200,9 @@ def build(cases: list[Case], model_for=None) -> dict:
     if model_for is None:
         return cards_mod.build_cards(cases)
     taxonomy = load_taxonomy()
-    rarity = cards_mod.Rarity(c.text for c in cases)
-    return {c.id: cards_mod.build_card(c, taxonomy, model_for[c.id], rarity) for c in cases}
+    stories = {c.id: cards_mod.read_story(c, model_for[c.id]) for c in cases}
+    rarity = cards_mod.Rarity.of_stories(stories.values())  # words, not roles: the same for every model
+    return {c.id: cards_mod.build_card(c, taxonomy, model_for[c.id], rarity, stories[c.id]) for c in cases}
 
 
 def run(cases: list[Case], gold: dict, model_for=None) -> tuple[list[dict], dict]:
