@@ -202,13 +202,15 @@ def test_llm_questions_are_checked_and_fall_back(cards, monkeypatch):
         "情境研讨|假如你是书记，面对“抢位大战”[1]，你先做什么？\n"
         "对比分析|两地做法有何不同？[2][99]\n"
         "角色扮演|没有来源的题\n"
+        "情境研讨|假如你是书记，面对“抢位大战”[1]，你先做什么？\n"  # asked already: dropped
         "反思迁移|“这句话原文里没有”[1]能否照搬？",
     ])
     monkeypatch.setattr(llm, "complete", lambda messages, settings, on_token=None, **kw: next(replies))
     h = build_handout(cards, case_id="sj2025-03", n=4, settings=settings)
     assert [q.kind for q in h.questions][:3] == ["情境研讨", "对比分析", "反思迁移"]
     assert "【未核实】" in h.questions[2].text and "【未核实】" not in h.questions[0].text
-    assert len(h.questions) == 4 and "舍弃" in h.notice  # topped up with a template question
+    assert len(h.questions) == 4 and "有 2 道" in h.notice and "舍弃" in h.notice  # topped up with a template question
+    assert max_overlap(h.questions) < MAX_OVERLAP
 
     def fail(*a, **kw):
         raise llm.LLMError("无法连接大模型服务。", "connection")
