@@ -258,7 +258,11 @@ class Closeness:
 
     def words(self, text: str) -> float:
         """The share of the description's character bigrams ``text`` contains."""
-        return _shared(text, self.wanted) / max(1, len(self.wanted))
+        return self.shared(text) / max(1, len(self.wanted))
+
+    def shared(self, text: str) -> int:
+        """How many of the description's character bigrams ``text`` contains."""
+        return _shared(text, self.wanted)
 
     @classmethod
     def embedded(cls, description: str, texts: list[str], embedder) -> "Closeness":
@@ -380,7 +384,7 @@ def _sentence_measures(story: Story, close: Closeness, spans: list[Citation]) ->
     for s in story.sentences:
         if s.role != "做法" or not _inside(s.start, s.end, spans) or s.text.rstrip().endswith((":", "：")):
             continue
-        shared = 10 * close.words(s.text)
+        shared = float(close.shared(s.text))
         named = _NAMED_THING.search(s.text)
         if named and _reads_as_measure(named.group(0).strip('"“”')):
             out.append((shared + 1, named.group(0), story.cite(s)))
@@ -397,12 +401,12 @@ def _measure_to_borrow(card: CaseCard, close: Closeness, spans: list[Citation]) 
     cands: list[tuple[float, str, Citation]] = []
     for m in card.methods:
         if _inside(m.definition.start, m.definition.end, spans) or any(m.key in p.quote for p in spans):
-            cands.append((10 * close.words(m.definition.quote) + 1, m.name, m.definition))
+            cands.append((close.shared(m.definition.quote) + 1, m.name, m.definition))
     for me in card.measures:
         name = _label(me.label)
         if name and _inside(me.citation.start, me.citation.end, spans) and _reads_as_measure(name):
             bonus = 2 if me.named_by_heading else 0
-            cands.append((10 * close.words(me.citation.quote + me.label) + bonus, name, me.citation))
+            cands.append((close.shared(me.citation.quote + me.label) + bonus, name, me.citation))
     if card.story is not None:
         cands += _sentence_measures(card.story, close, spans)
     if cands:
