@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from assistant.citations import place
 
-if TYPE_CHECKING:
-    from assistant.citations import Citation
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
@@ -222,15 +219,10 @@ def _tags(tags, shared=()) -> str:
     return "".join(f"<span class='tag{' shared' if t in shared else ''}'>{esc(t)}</span>" for t in tags)
 
 
-def _measure_names(card, limit: int = 5) -> list[tuple[str, Citation]]:
-    out: list[tuple[str, Citation]] = []
-    for c in card.measures:
-        name = (c.section or "").split(" > ")[-1].strip()
-        if name and name not in [n for n, _ in out]:
-            out.append((name, c))
-        if len(out) >= limit:
-            break
-    return out
+def _top_measures(card, limit: int = 5) -> list:
+    """The card's weightiest measures, in the order the script tells them."""
+    top = sorted(card.measures, key=lambda m: -m.weight)[:limit]
+    return sorted(top, key=lambda m: m.citation.start)
 
 
 def _outcome_html(o) -> str:
@@ -241,20 +233,26 @@ def _outcome_html(o) -> str:
 
 
 def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
+    """遇到的问题, 主要做法 (named methods first), 成效 and 启示 of a card, each item linked to its span."""
     parts = []
-    if card.summary:
-        parts.append(
-            f"<div class='card-sec'><div class='label'>遇到的问题</div><div>{esc(short(card.summary.quote, 160))}"
-            f" <a class='more' href='{link('case', card.case_id, card.summary.start, card.summary.end)}'>原文</a></div></div>"
+    if card.problem:
+        problem = "".join(
+            f"<li>{esc(short(c.quote, 120))} <a class='more' href='{link('case', card.case_id, c.start, c.end)}'>原文</a></li>"
+            for c in card.problem
         )
-    measures = _measure_names(card)
-    if card.methods or measures:
+        parts.append(f"<div class='card-sec'><div class='label'>遇到的问题</div><ul>{problem}</ul></div>")
+    measures = _top_measures(card)
+    if (card.methods and methods) or measures:
         items = [
             f"<li><a href='{link('case', card.case_id, m.definition.start, m.definition.end)}' "
             f"title='{esc(short(m.definition.quote, 120))}'><b>{esc(m.name)}</b></a></li>"
             for m in (card.methods[:5] if methods else [])
         ]
-        items += [f"<li><a href='{link('case', card.case_id, c.start, c.end)}'>{esc(n)}</a></li>" for n, c in measures]
+        items += [
+            f"<li><a href='{link('case', card.case_id, m.citation.start, m.citation.end)}' "
+            f"title='{esc(short(m.citation.quote, 160))}'>{esc(m.label)}</a></li>"
+            for m in measures
+        ]
         parts.append(f"<div class='card-sec'><div class='label'>主要做法</div><ul>{''.join(items)}</ul></div>")
     if card.outcomes:
         items = [
@@ -267,6 +265,27 @@ def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
             f"<div class='card-sec'><div class='label'>启示</div><ul>{''.join(f'<li>{esc(p)}</li>' for p in card.lessons.points[:4])}</ul></div>"
         )
     return "".join(parts)
+
+
+def _why_html(r) -> str:
+    """为什么相似, its quoted situation and the measure worth borrowing linked to their spans."""
+    reason = getattr(r, "reason", None)
+    text = esc(r.why or "问题描述语义相近")
+    if reason is None:
+        return text
+    cid = r.card.case_id
+    m = re.search(r"“[^”]*”", r.why)
+    if m and reason.situation is not None:
+        quoted = esc(m.group(0))
+        href = link("case", cid, reason.situation.start, reason.situation.end)
+        text = text.replace(quoted, f"<a href='{href}'>{quoted}</a>", 1)
+    if reason.measure_name and reason.measure is not None:
+        name = esc(reason.measure_name)
+        href = link("case", cid, reason.measure.start, reason.measure.end)
+        at = text.rfind(name)
+        if at >= 0:
+            text = text[:at] + f"<a href='{href}'>{name}</a>" + text[at + len(name) :]
+    return text
 
 
 def similar_cards(results) -> str:
@@ -287,7 +306,7 @@ def similar_cards(results) -> str:
             f"<div class='card-title'><a href='{link('case', c.case_id)}'>《{esc(c.title)}》</a></div>"
             f"<div class='card-meta'>{esc(c.author_line)} · {esc(c.community_type)}</div></div></div>"
             f"<div class='tags'>{_tags(c.tags, r.shared_tags)}</div>"
-            f"<div class='why'>为什么相似：{esc(r.why or '问题描述语义相近')}</div>"
+            f"<div class='why'>为什么相似：{_why_html(r)}</div>"
             f"{card_body(c, outcomes=2)}"
             f"<div class='card-sec'><div class='label'>相似段落</div><ul class='passages'>{passages}</ul></div>"
             "</div>"
@@ -403,7 +422,7 @@ def handout_view(h) -> str:
     )
     sources = "".join(
         f"<li><a href='{link('case', c.case_id, c.start, c.end)}'>《{esc(short(card.title, 30))}》</a>"
-        f" {esc(card.author)} · {esc(c.section or '开头')}<div class='src-quote'>“{esc(short(c.quote, 120))}”</div></li>"
+        f" {esc(card.author_line)} · {esc(c.section or '开头')}<blockquote class='src-quote'>{esc(c.quote)}</blockquote></li>"
         for c, card in h.sources
     )
     return (
@@ -498,7 +517,8 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .tags { margin:8px 0 4px; display:flex; flex-wrap:wrap; gap:5px; }
 .tag { background:#f5f5f4; color:#57534e; border-radius:999px; padding:1px 9px; font-size:.78rem; }
 .tag.shared { background:#fee2e2; color:#991b1b; font-weight:600; }
-.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; }
+.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; line-height:1.6; }
+.why a { color:#9a3412 !important; text-decoration: underline dotted !important; }
 .card-sec { margin-top:8px; font-size:.88rem; color:#44403c; }
 .card-sec .label { font-weight:700; color:#9f1239; font-size:.82rem; margin-bottom:2px; letter-spacing:.05em; }
 .card-sec ul { margin:0; padding-left:18px; } .card-sec li { margin:2px 0; line-height:1.6; }
@@ -524,6 +544,7 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .handout li { line-height:1.75; margin:4px 0; }
 .kind { display:inline-block; background:#fef3c7; color:#92400e; border-radius:6px; padding:0 7px; margin-right:6px; font-size:.8rem; font-weight:700; }
 .handout-sources { font-size:.86rem; }
+.handout-sources blockquote { margin:2px 0 6px; padding:2px 10px; border-left:3px solid #fecaca; color:#57534e; }
 .upload-report li.ok { color:#166534; } .upload-report li.bad { color:#991b1b; }
 #feedback-box { margin-top:4px; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:8px 10px; }
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }
