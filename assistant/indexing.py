@@ -36,6 +36,7 @@ from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
 from assistant.stores.base import FORMAT_VERSION, BuiltIndex, Manifest, SyncReport, staleness
 from assistant.stores.files import FilesStore, current_dir
+from assistant.memory import release_memory
 
 
 @dataclass
@@ -113,9 +114,12 @@ def build_index(
         shares=shares,
     )
     published = open_store(settings).publish(built)
-    return BuildReport(
+    report = BuildReport(
         published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync
     )
+    del built, vectors, words, chars  # a running UI builds in-process: give the build's memory back
+    release_memory()
+    return report
 
 
 def export_to_milvus(

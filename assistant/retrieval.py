@@ -39,6 +39,7 @@ from assistant.config import Settings, get_settings
 from assistant.corpus import Case
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, InputError
+from assistant.memory import release_memory
 from assistant.roles import problem_share
 from assistant.stores import open_store
 from assistant.stores.base import Filters, Library, Query, Ranking
@@ -340,4 +341,6 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
                 searcher = _searchers[key] = HybridSearcher.from_settings(settings)
             except AssistantError as exc:
                 log.warning("new index version could not be loaded, keeping %s: %s", searcher.index.path, exc)
+            else:
+                release_memory()  # the old version is gone: give its pages back
         return searcher
