@@ -1,101 +1,173 @@
 """Coverage: do the scripts address what a question is about?  有 / 部分 / 没有.
 
-prototype 2
+The judgement compares what the question is *about* with what the retrieved
+passages *discuss*, so it holds for scripts added later (everything is read
+from the live index at query time) and for wordings nobody tuned on:
+
+1. **Focal concepts** of the question (:meth:`CoverageJudge.concepts`):
+   its content words (jieba, with the corpus's user dictionary; English
+   words such as Wi-Fi kept whole), minus question and request words
+   (怎么, 有什么办法 …), everyday words (frequent in jieba's general-language
+   dictionary), the names of the corpus's places and people, and words
+   nearly every script uses (社区, 居民, 小区 …: they say nothing about
+   whether *this* question is covered).  A verb after the question word
+   ("怎么**组建**", "从哪**入手**") asks *how*, not *what*, and does not count.
+   Each concept weighs by its specificity in general language (rarer words
+   say more about what is asked).
+2. **Support** of each concept (:meth:`CoverageJudge.support`): it, a
+   synonym from ``assistant/data/taxonomy.json`` or, for a compound, its
+   parts together in one sentence (积分兑换 → 积分 + 兑换) is *discussed*
+   when it appears in a heading over a retrieved passage or in a sentence
+   of a retrieved script that does not merely list it (an item between
+   顿号 or in brackets: "残疾人、退役军人、社区矫正人员等" mentions
+   矫正 only in passing); otherwise it is *passing* (listed, or in other
+   scripts only) or *absent* (nowhere in the scripts).
+3. **The judgement** (:func:`decide`): a short question (at most three
+   focal concepts) names exactly what it asks, so the asking clause's
+   concepts must be discussed — at least half of their weight, and none of
+   its nouns may be unknown to the scripts — else 没有; a longer question
+   mostly describes the asker's own situation in their own words, so it is
+   没有 only when no specific thing in it is discussed.  A question the
+   retrieval finds far from every passage (:func:`assistant.grounding.confidence`)
+   is 没有 as well; when it also has no word of the scripts' governance
+   vocabulary it is off-domain (不在范围).  部分 names the asking clause's
+   undiscussed part in the user's own words.
+
+Example::
+
+    >>> from assistant.retrieval import get_searcher
+    >>> from assistant.coverage import CoverageJudge
+    >>> searcher = get_searcher()
+    >>> judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
+    >>> q = "社区公共Wi-Fi老断，找谁修？"
+    >>> judge.judge(q, searcher.search(q, 8)).level
+    'none'
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from assistant.chunking import Passage, split_sentences
 from assistant.corpus import Case
-from assistant.lexical import _init, tokenize
+from assistant.lexical import tokenize, tokenizer
 from assistant.retrieval import Hit
-from assistant.roles import RoleModel, get_role_model
 from assistant.taxonomy import load_taxonomy
 
-FULL, PARTIAL, NONE = "full", "partial", "none"
+if TYPE_CHECKING:
+    from assistant.taxonomy import Taxonomy
 
-_CLOSED = ("r", "m", "q", "d", "p", "c", "u", "y", "e", "o", "f", "t", "z", "x", "w", "k", "h", "s")
+__all__ = ["FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "decide"]
+
+FULL, PARTIAL, NONE = "full", "partial", "none"
+LEVEL_LABELS = {FULL: "有", PARTIAL: "部分", NONE: "没有"}
+
+TOP_HITS = 5  # the retrieved passages (and their scripts) whose discussion counts
+SHORT_QUESTION = 3  # content words a question may have and still be judged concept by concept
+GENERIC_FREQ = 10_000  # jieba dictionary frequency from which a word is everyday language (做, 钱, 管理 …)
+COMMON_SHARE = 0.6  # a word in this share of the scripts is the corpus's own general vocabulary
+
+# jieba POS classes that never name a topic: pronouns, numerals, measure words, adverbs,
+# prepositions, conjunctions, particles, interjections, onomatopoeia, position, time and
+# place words, punctuation, and set phrases and idioms (屡禁不止, 当回事: how, not what)
+_CLOSED_POS = ("r", "m", "q", "d", "p", "c", "u", "y", "e", "o", "f", "t", "z", "x", "w", "k", "h", "s", "l", "i")
 QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 怎么办 如何 什么 哪 哪里 哪儿 哪些 谁 吗 呢 吧 能 能否 可以 可否 要 要不要 该 应该 应当 需要 "
-    "办 做 搞 弄 干 有 没有 有没有 是 是否 会 想 给 让 找 来 去 怎么弄 怎么搞 咋 咋办 好 多少 几".split()
+    "办 做 搞 弄 干 有 没有 有没有 是 是否 会 想 给 让 找 来 去 怎么弄 怎么搞 咋 咋办 好 多少 几 才能 怎样才能 "
+    "如何才能 能不能 可不可以 有何 请问 一下 并且 而且 但是 可是 然后 还是".split()
 )
-# nouns that frame a request rather than name a topic ("有什么办法""有没有……的例子")
+# nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
-    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果".split()
+    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好".split()
 )
-GENERIC_FREQ = 10_000
-COMMON_SHARE = 0.6
-WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _QWORD = re.compile(r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|几|吗|呢")
+_ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
+_CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
+_NOUNISH = ("n", "vn", "an", "eng", "j")
 
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def _in_list(sent: str, a: int, b: int) -> bool:
-    """The mention is an item of an enumeration or a parenthesis: 、-separated or inside （）."""
-    left = max(sent.rfind(ch, 0, a) for ch in _PUNCT)
-    rights = [i for i in (sent.find(ch, b) for ch in _PUNCT) if i >= 0]
-    right = min(rights, default=len(sent))
-    lch = sent[left] if left >= 0 else ""
-    rch = sent[right] if right < len(sent) else ""
-    return lch in "、（(" or rch in "、）)"
+def in_passing(sentence: str, start: int, end: int) -> bool:
+    """The words at ``sentence[start:end]`` are an item of a list (between 、) or inside brackets."""
+    left = max(sentence.rfind(ch, 0, start) for ch in _PUNCT)
+    rights = [i for i in (sentence.find(ch, end) for ch in _PUNCT) if i >= 0]
+    right = min(rights, default=len(sentence))
+    before = sentence[left] if left >= 0 else ""
+    after = sentence[right] if right < len(sentence) else ""
+    return before in "、（(" or after in "、）)"
 
 
 @dataclass(frozen=True)
 class Concept:
+    """One thing a question is about, in the user's words, and how the retrieved scripts treat it."""
+
     text: str
-    weight: float
-    asked: bool
+    weight: float  # specificity in general language (log10 of jieba's total / frequency)
+    asked: bool  # in the clause that asks (the one holding the question word)
     noun: bool
-    action: bool = False  # a verb after the question word ("怎么入手", "从哪入手"): how, not what
-    common: bool = False
-    heading: bool = False
-    count: int = 0  # non-list sentences mentioning it in the best case of the hits
-    listed: bool = False  # mentioned in the hits only as a list item
-    measure: bool = False  # a non-list mention in a sentence read as 做法/成效
-    corpus: bool = False  # anywhere in the corpus
-    where: str = ""
+    action: bool = False  # a verb after the question word: how, not what ("怎么组建")
+    common: bool = False  # used by most scripts: says nothing about coverage
+    support: str = "absent"  # discussed | passing | absent
+    where: str = ""  # the heading or sentence that discusses it (for explanations and tests)
+
+    @property
+    def focal(self) -> bool:
+        return not self.common and not self.action
+
+    @property
+    def discussed(self) -> bool:
+        return self.common or self.support == "discussed"
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "support": "discussed" if self.common else self.support, "asked": self.asked}
 
 
 @dataclass(frozen=True)
 class Coverage:
+    """The judgement: ``level`` is full / partial / none; ``uncovered`` names what the scripts miss."""
+
     level: str
     concepts: tuple[Concept, ...] = ()
     uncovered: tuple[str, ...] = ()
     off_domain: bool = False
+    covered: tuple[str, ...] = field(default=())
 
     @property
     def focal(self) -> list[str]:
-        return [c.text for c in self.concepts if not c.common]
+        """The question's focal concepts, in the user's words (what a content gap is recorded under)."""
+        return [c.text for c in self.concepts if c.focal]
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
 
 
 class CoverageJudge:
-    def __init__(self, passages: list[Passage], cases: dict[str, Case], roles: RoleModel | None = None) -> None:
+    """Judges coverage over one index's passages and cases; statistics are computed on first use.
+
+    Nothing is trained: a script added later takes part as soon as it is in the index.
+    """
+
+    def __init__(self, passages: list[Passage], cases: dict[str, Case], taxonomy: Taxonomy | None = None) -> None:
         self.passages = passages
         self.cases = cases
-        self._roles = roles
+        self._taxonomy = taxonomy
         self._lock = threading.Lock()
         self._ready = False
         self._spread: dict[str, int] = {}
-        self._position = {p.id: i for i, p in enumerate(passages)}
-        self._sections: dict = {}
-        self._case_sents: dict = {}
-
-    @property
-    def roles(self) -> RoleModel:
-        if self._roles is None:
-            self._roles = get_role_model()
-        return self._roles
+        self._sentences: dict[str, tuple[str, list[int]]] = {}
+        self._alternatives: dict[str, list[tuple[str, ...]]] = {}
 
     def _prepare(self) -> None:
         if self._ready:
@@ -105,269 +177,264 @@ class CoverageJudge:
                 return
             import jieba.posseg as pseg
 
-            tok = _init()
-            self._tok = tok
-            self._pos = pseg.POSTokenizer(tok)
+            tok = tokenizer()
+            self._freq = tok.FREQ
             self._total = tok.total
-            self._texts = [_norm(c.text) for c in self.cases.values()]
-            self._corpus = "\n".join(self._texts)
-            meta = set()
+            self._pos = pseg.POSTokenizer(tok)
+            self._texts = {cid: _norm(c.text) for cid, c in self.cases.items()}
+            self._corpus = "\n".join(self._texts.values())
+            names = set()
             for c in self.cases.values():
                 for v in (c.town, c.community, c.author, c.instructor):
                     if v:
-                        meta.add(_norm(v))
-            self._meta = meta
-            self._taxonomy = load_taxonomy()
+                        names.add(_norm(v))
+            self._names = names
+            self._tax = self._taxonomy or load_taxonomy()
+            self._vocabulary = {_norm(w) for t in (*self._tax.tags, *self._tax.roles) for w in (t.name, *t.synonyms)}
             self._ready = True
 
-    # -- concepts ------------------------------------------------------------
+    # -- the question's concepts ---------------------------------------------
 
     def spread(self, word: str) -> int:
+        """In how many scripts ``word`` occurs."""
         got = self._spread.get(word)
         if got is None:
-            got = self._spread[word] = sum(1 for t in self._texts if word in t)
+            got = sum(1 for t in self._texts.values() if word in t)
+            if len(self._spread) > 50_000:
+                self._spread.clear()
+            self._spread[word] = got
         return got
 
-    def frequency(self, word: str) -> int:
-        return int(self._tok.FREQ.get(word) or 0)
-
     def specificity(self, word: str) -> float:
-        return math.log10(self._total / (self.frequency(word) + 1))
+        return math.log10(self._total / (int(self._freq.get(word) or 0) + 1))
+
+    def concepts(self, question: str) -> list[Concept]:
+        """The question's content words with their weight, clause and part of speech (support not yet known)."""
+        self._prepare()
+        text = _norm(question)
+        asking = _asking_clauses(text)
+        qwords = [m.start() for m in _QWORD.finditer(text)]
+        common_at = COMMON_SHARE * max(len(self._texts), 1)
+        found: list[Concept] = []
+        seen: set[str] = set()
+
+        def add(word: str, start: int, noun: bool) -> None:
+            seen.add(word)
+            clause = next(((a, b) for a, b in asking if a <= start and start + len(word) <= b), None)
+            action = clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
+            common = self.spread(word) >= common_at
+            found.append(Concept(word, self.specificity(word), clause is not None, noun, action, common))
+
+        for m in _ASCII_WORD.finditer(text):  # Wi-Fi, app, 5g: whole, never cut into letters
+            if len(m.group(0)) >= 2 and m.group(0) not in seen:
+                add(m.group(0), m.start(), True)
+        masked = _ASCII_WORD.sub(lambda m: " " * len(m.group(0)), text)
+        pos = 0
+        for pair in self._pos.cut(masked):
+            word, flag = pair.word, pair.flag
+            start = masked.find(word, pos)
+            if start < 0:
+                continue
+            pos = start + len(word)
+            if len(word) < 2 or word in seen or not all(ch.isalnum() for ch in word):
+                continue
+            if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or word in self._names:
+                continue
+            freq = int(self._freq.get(word) or 0)
+            if freq >= GENERIC_FREQ or (flag.startswith("a") and flag != "an"):
+                continue
+            noun = flag.startswith(_NOUNISH)
+            if not freq and (not noun or _QWORD.search(word)):
+                continue  # an unknown word the tagger does not read as a noun: a segmentation artefact (想办, 要放)
+            add(word, start, noun)
+        return found
+
+    # -- what the scripts discuss --------------------------------------------
 
     def alternatives(self, word: str) -> list[tuple[str, ...]]:
-        """Ways the text may name ``word``: itself, its taxonomy synonyms, or its parts together."""
+        """Ways a script may name ``word``: itself, a taxonomy synonym, or its parts together in one sentence."""
+        got = self._alternatives.get(word)
+        if got is not None:
+            return got
         out: list[tuple[str, ...]] = [(word,)]
-        for t in self._taxonomy.tags:
+        for t in self._tax.tags:
             if word == t.name or word in t.synonyms:
-                out += [(s,) for s in (t.name, *t.synonyms) if "/" not in s]
+                out += [(_norm(s),) for s in (t.name, *t.synonyms) if "/" not in s]
         if len(word) >= 3 and not word.isascii():
             parts = [t for t in dict.fromkeys(tokenize(word)) if t != word and len(t) >= 2]
             parts = [t for t in parts if not any(t != o and t in o for o in parts)]
             if parts:
                 out.append(tuple(parts))
-        return list(dict.fromkeys(out))
-
-    def concepts(self, question: str) -> list[Concept]:
-        self._prepare()
-        text = _norm(question)
-        asking = _asking_clauses(text)
-        found: list[Concept] = []
-        seen: set[str] = set()
-
-        qpos = [m.start() for m in _QWORD.finditer(text)]
-
-        def add(w: str, start: int, weight: float, noun: bool) -> None:
-            seen.add(w)
-            clause = next(((a, b) for a, b in asking if start >= a and start + len(w) <= b), None)
-            asked = clause is not None
-            action = bool(clause) and not noun and any(clause[0] <= q < start for q in qpos)
-            found.append(Concept(w, weight, asked, noun, action=action))
-
-        for m in WORD_RE.finditer(text):
-            if len(m.group(0)) >= 2 and m.group(0) not in seen:
-                add(m.group(0), m.start(), self.specificity(m.group(0)), True)
-        masked = WORD_RE.sub(lambda m: " " * len(m.group(0)), text)
-        pos = 0
-        for pair in self._pos.cut(masked):
-            w, flag = pair.word, pair.flag
-            start = masked.find(w, pos)
-            if start >= 0:
-                pos = start + len(w)
-            if len(w) < 2 or not any(ch.isalnum() for ch in w) or w in seen:
-                continue
-            if flag.startswith(_CLOSED) or w in QUESTION_WORDS or w in FRAME_WORDS or w in self._meta:
-                continue
-            freq = self.frequency(w)
-            if freq >= GENERIC_FREQ:
-                continue
-            if flag.startswith("a") and flag != "an":
-                continue
-            noun = flag.startswith("n") or flag in ("vn", "an", "eng", "j", "nz")
-            if not freq and not noun:
-                continue  # an unknown word the tagger does not read as a noun: a segmentation artefact (想办, 要放)
-            add(w, start, self.specificity(w), noun)
-        return found
-
-    # -- support -------------------------------------------------------------
-
-    def _sentences(self, hits: list[Hit], top: int) -> list[tuple[Hit, str, str]]:
-        """(hit, raw sentence, normalised sentence) of the top hits and of the passage after each."""
-        out = []
-        seen: set[tuple[str, int]] = set()
-        pool: list[Hit] = list(hits[:top])
-        for h in hits[:top]:
-            i = self._position.get(h.passage.id)
-            if i is not None and i + 1 < len(self.passages) and self.passages[i + 1].case_id == h.case.id:
-                pool.append(Hit(0, 0.0, self.passages[i + 1], h.case, {}))
-        for h in pool:
-            p = h.passage
-            for s, e in split_sentences(p.text, p.start):
-                if (p.case_id, s) in seen:
-                    continue
-                seen.add((p.case_id, s))
-                raw = h.case.text[s:e]
-                out.append((h, raw, _norm(raw)))
-        return out
-
-    def support(self, c: Concept, hits: list[Hit], sentences, top: int) -> Concept:
-        if self.spread(c.text) >= COMMON_SHARE * len(self._texts):
-            return _replace(c, common=True, corpus=True, where="corpus-wide")
-        alts = self.alternatives(c.text)
-        heads = [(h, _norm(" ".join((h.case.title, *h.passage.section)))) for h in hits[:top]]
-        heading = next((h for h, t in heads if any(all(w in t for w in alt) for alt in alts)), None)
-        per_case: dict[str, int] = {}
-        listed = False
-        measure = False
-        for h, raw, sent in sentences:
-            alt = next((alt for alt in alts if all(w in sent for w in alt)), None)
-            if alt is None:
-                continue
-            spans = [m.span() for m in re.finditer(re.escape(alt[-1]), sent)]
-            if spans and all(_in_list(sent, a, b) for a, b in spans):
-                listed = True
-                continue
-            per_case[h.case.id] = per_case.get(h.case.id, 0) + 1
-            if not measure and self.roles.role(raw) in ("做法", "成效"):
-                measure = True
-        count = max(per_case.values(), default=0)
-        corpus = bool(count or listed or heading) or any(all(w in self._corpus for w in alt) for alt in alts)
-        where = f"heading {heading.passage.section_label or heading.case.title}" if heading else ""
-        return _replace(c, heading=heading is not None, count=count, listed=listed and not count,
-                        measure=measure, corpus=corpus, where=where)
-
-    def features(self, question: str, hits: list[Hit], top: int = 5) -> list[Concept]:
-        self._prepare()
-        sentences = self._sentences(hits, top)
-        return [self.support(c, hits, sentences, top) for c in self.concepts(question)]
-
-    def windows(self, concepts: list[Concept], hits: list[Hit], top: int = 5) -> list[tuple[str, frozenset[int]]]:
-        """For each top hit: (case id, the concepts mentioned, not as a list item, in it, its headings or the next passage)."""
-        out = []
-        alts = [self.alternatives(c.text) for c in concepts]
-        for h in hits[:top]:
-            i = self._position.get(h.passage.id)
-            ps = [h.passage]
-            if i is not None and i + 1 < len(self.passages) and self.passages[i + 1].case_id == h.case.id:
-                ps.append(self.passages[i + 1])
-            found = set()
-            head = _norm(" ".join((h.case.title, *h.passage.section)))
-            for k, a in enumerate(alts):
-                if any(all(w in head for w in alt) for alt in a):
-                    found.add(k)
-            for p in ps:
-                for s, e in split_sentences(p.text, p.start):
-                    sent = _norm(h.case.text[s:e])
-                    for k, a in enumerate(alts):
-                        if k in found:
-                            continue
-                        alt = next((alt for alt in a if all(w in sent for w in alt)), None)
-                        if alt is None:
-                            continue
-                        spans = [m.span() for m in re.finditer(re.escape(alt[-1]), sent)]
-                        if spans and all(_in_list(sent, x, y) for x, y in spans):
-                            continue
-                        found.add(k)
-            out.append((h.case.id, frozenset(found)))
-        return out
-
-    def section_sentences(self, h: Hit) -> list[str]:
-        """Normalised sentences of the section a hit's passage lies in (the deepest heading over it)."""
-        p = h.passage
-        key = (p.case_id, p.section)
-        got = self._sections.get(key)
-        if got is None:
-            span = (p.start, p.end)
-            for s in h.case.sections:
-                if s.path == p.section and s.start <= p.start < s.end:
-                    span = (s.start, s.end)
-            text = h.case.text
-            got = [_norm(text[a:b]) for par in h.case.paragraphs if span[0] <= par.start < span[1]
-                   for a, b in split_sentences(text[par.start:par.end], par.start)]
-            self._sections[key] = got
+        got = list(dict.fromkeys(out))
+        if len(self._alternatives) > 50_000:
+            self._alternatives.clear()
+        self._alternatives[word] = got
         return got
 
-    def section_counts(self, concepts: list[Concept], hits: list[Hit], top: int = 5) -> list[int]:
-        alts = [self.alternatives(c.text) for c in concepts]
-        best = [0] * len(concepts)
-        for h in hits[:top]:
-            sents = self.section_sentences(h)
-            for k, a in enumerate(alts):
-                n = 0
-                for sent in sents:
-                    alt = next((alt for alt in a if all(w in sent for w in alt)), None)
-                    if alt is None:
-                        continue
-                    spans = [m.span() for m in re.finditer(re.escape(alt[-1]), sent)]
-                    if spans and all(_in_list(sent, x, y) for x, y in spans):
-                        continue
-                    n += 1
-                best[k] = max(best[k], n)
-        return best
-
-    def case_sentences(self, case: Case) -> list[str]:
-        got = self._case_sents.get(case.id)
+    def _case_sentences(self, case: Case) -> tuple[str, list[int]]:
+        """The script's body sentences, normalised and joined by newlines, with each sentence's start."""
+        got = self._sentences.get(case.id)
         if got is None:
             text = case.text
-            got = [_norm(text[a:b]) for par in case.paragraphs for a, b in split_sentences(text[par.start:par.end], par.start)]
-            self._case_sents[case.id] = got
+            sentences = [
+                _norm(text[a:b]).replace("\n", " ")
+                for par in case.paragraphs
+                if not par.heading_level
+                for a, b in split_sentences(text[par.start : par.end], par.start)
+            ]
+            starts, pos = [], 0
+            for s in sentences:
+                starts.append(pos)
+                pos += len(s) + 1
+            got = ("\n".join(sentences), starts)
+            self._sentences[case.id] = got
         return got
 
-    def case_counts(self, concepts: list[Concept], hits: list[Hit], top: int = 5) -> list[int]:
-        alts = [self.alternatives(c.text) for c in concepts]
-        best = [0] * len(concepts)
-        for cid in dict.fromkeys(h.case.id for h in hits[:top]):
-            sents = self.case_sentences(self.cases[cid])
-            for k, a in enumerate(alts):
-                n = 0
-                for sent in sents:
-                    alt = next((alt for alt in a if all(w in sent for w in alt)), None)
-                    if alt is None:
-                        continue
-                    spans = [m.span() for m in re.finditer(re.escape(alt[-1]), sent)]
-                    if spans and all(_in_list(sent, x, y) for x, y in spans):
-                        continue
-                    n += 1
-                best[k] = max(best[k], n)
-        return best
+    def support(self, concept: Concept, hits: list[Hit]) -> Concept:
+        """``concept`` with its support in the retrieved passages and the scripts they come from."""
+        if concept.common:
+            return replace(concept, support="discussed", where="（多数讲稿都谈到）")
+        alts = self.alternatives(concept.text)
+        for h in hits:
+            heading = _norm(" ".join(h.passage.section))
+            if any(all(w in heading for w in alt) for alt in alts):
+                return replace(concept, support="discussed", where=h.passage.section_label)
+        listed = False
+        for case_id in dict.fromkeys(h.case.id for h in hits):
+            joined, starts = self._case_sentences(self.cases[case_id])
+            for alt in alts:
+                head = alt[-1]
+                at = joined.find(head)
+                while at >= 0:
+                    i = bisect_right(starts, at) - 1
+                    end = starts[i + 1] - 1 if i + 1 < len(starts) else len(joined)
+                    sentence = joined[starts[i] : end]
+                    if all(w in sentence for w in alt[:-1]):
+                        spans = [m.span() for m in re.finditer(re.escape(head), sentence)]
+                        if not all(in_passing(sentence, a, b) for a, b in spans):
+                            return replace(concept, support="discussed", where=sentence[:80])
+                        listed = True
+                    at = joined.find(head, end)
+        if listed or any(all(w in self._corpus for w in alt) for alt in alts):
+            return replace(concept, support="passing")
+        return replace(concept, support="absent")
 
-    def judge(self, question: str, hits: list[Hit], top: int = 5) -> Coverage:
-        return decide(self.features(question, hits, top))
+    def governance_words(self, concepts: list[Concept]) -> bool:
+        """Whether the question uses the scripts' vocabulary: a word most scripts use or a taxonomy term."""
+        return any(c.common or c.text in self._vocabulary for c in concepts)
+
+    def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
+        """Judge ``question`` against its retrieved ``hits`` (best first).
+
+        ``far``: retrieval found the question far from every passage
+        (:func:`assistant.grounding.confidence` below its threshold).
+        """
+        self._prepare()
+        top = hits[:TOP_HITS]
+        concepts = [self.support(c, top) for c in self.concepts(question)]
+        return decide(concepts, far=far, off_vocabulary=not self.governance_words(concepts), question=question)
 
 
-def _replace(c: Concept, **kw) -> Concept:
-    from dataclasses import replace
+def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool = False, question: str = "") -> Coverage:
+    """有 / 部分 / 没有 from the concepts' support (see the module docstring)."""
+    concepts = list(concepts)
+    focal = [c for c in concepts if c.focal]
+    asked = [c for c in focal if c.asked]
+    known = tuple(c.text for c in concepts if c.discussed)
+    off_domain = off_vocabulary and (far or not any(c.discussed for c in focal))
 
-    return replace(c, **kw)
+    def verdict(level: str, missing: list[Concept] = (), covered: list[Concept] = ()) -> Coverage:
+        names = _names(question, list(missing), known) if level != FULL else ()
+        return Coverage(level, tuple(concepts), names, off_domain and level == NONE, tuple(c.text for c in covered))
+
+    if far or not focal and not any(c.common for c in concepts):
+        return verdict(NONE, asked or focal)
+    if not focal:
+        return verdict(FULL)
+    if len(concepts) <= SHORT_QUESTION:
+        ask = asked or focal
+        weight = sum(c.weight for c in ask)
+        share = sum(c.weight for c in ask if c.discussed) / weight if weight else 0.0
+        missing = [c for c in ask if not c.discussed]
+        if share < 0.5 or any(c.support == "absent" and c.noun for c in ask):
+            return verdict(NONE, missing or ask)
+        return verdict(PARTIAL if missing else FULL, missing, [c for c in ask if c.discussed])
+    if not any(c.discussed for c in focal):
+        return verdict(NONE, asked or focal)
+    return verdict(FULL, (), [c for c in focal if c.discussed])
+
+
+def _texts(concepts: list[Concept], discussed: bool) -> tuple[str, ...]:
+    return tuple(c.text for c in concepts if c.discussed == discussed)
+
+
+def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The undiscussed concepts in the user's words, each widened to its neighbouring content words
+    ("加梯费用怎么分摊" names 分摊 as 费用分摊: 加梯 is discussed, 怎么 asks)."""
+    text = _norm(question)
+    out: list[str] = []
+    for c in sorted(missing, key=lambda c: text.find(c.text)):
+        at = text.find(c.text)
+        if at < 0:
+            out.append(c.text)
+            continue
+        clause = next((m for m in _CLAUSE.finditer(text) if m.start() <= at < m.end()), None)
+        if clause is None:
+            out.append(c.text)
+            continue
+        span = _widen(text, at, at + len(c.text), clause.start(), clause.end(), known)
+        name = question_span(question, text, span)
+        if name and not any(name in o or o in name for o in out):
+            out.append(name)
+    return tuple(out)
+
+
+_STOP_EDGE = re.compile(r"^(的|了|和|与|及|或|在|把|被|让|给|对|向|从|到|为|以|于|要|也|就|都|还|又|再|才|很|太|更|最|想|能|会|该)|"
+                        r"(的|了|和|与|及|或|在|把|被|让|给|对|向|从|到|为|以|于|要|也|就|都|还|又|再|才|很|太|更|最|想|能|会|该)$")
+
+
+def _widen(text: str, start: int, end: int, lo: int, hi: int, known: tuple[str, ...] = ()) -> tuple[int, int]:
+    """Grow ``text[start:end]`` over the neighbouring words of its clause up to a question word or a stop word."""
+    tok = tokenizer()
+    clause = text[lo:hi]
+    pieces, pos = [], lo
+    for w in tok.cut(clause, HMM=True):
+        pieces.append((pos, pos + len(w), w))
+        pos += len(w)
+    idx = [i for i, (a, b, _) in enumerate(pieces) if a < end and b > start]
+    if not idx:
+        return start, end
+    i, j = idx[0], idx[-1]
+
+    def stops(w: str) -> bool:
+        return (not w.strip() or not any(ch.isalnum() for ch in w) or _QWORD.search(w) is not None
+                or w in QUESTION_WORDS or w in FRAME_WORDS or len(w) == 1 and bool(_STOP_EDGE.match(w))
+                or any(k in w or w in k for k in known))
+
+    while i > 0 and not stops(pieces[i - 1][2]) and pieces[i - 1][1] - pieces[i - 1][0] <= 4 and j - i < 3:
+        i -= 1
+    while j + 1 < len(pieces) and not stops(pieces[j + 1][2]) and j - i < 3:
+        j += 1
+    return pieces[i][0], pieces[j][1]
+
+
+def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:
+    """The user's own characters for a span of the normalised question (NFKC keeps CJK offsets)."""
+    a, b = span
+    if len(question) == len(normalised):
+        return question[a:b].strip()
+    return normalised[a:b].strip()
 
 
 def _asking_clauses(text: str) -> list[tuple[int, int]]:
     """Clauses that ask: those holding a question word, else the last clause before each question mark."""
-    out = []
+    out: list[tuple[int, int]] = []
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
-        parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
         if not re.search(r"[？?]", seg) and out:
             continue  # text after the last question mark describes, it does not ask
+        parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
         asking = [(a, b) for a, b in parts if _QWORD.search(seg[a:b])]
         for a, b in asking or parts[-1:]:
             out.append((m.start() + a, m.start() + b))
     return out
-
-
-def discussed(c: Concept) -> bool:
-    return c.common or c.heading or c.count >= 2 or (c.count == 1 and c.measure)
-
-
-def decide(concepts: list[Concept]) -> Coverage:
-    focal = [c for c in concepts if not c.common]
-    if not focal:
-        return Coverage(FULL, tuple(concepts))
-    asked = [c for c in focal if c.asked]
-    head = max(asked or focal, key=lambda c: c.weight)
-    unsupported = [c for c in focal if not discussed(c)]
-    if not discussed(head):
-        return Coverage(NONE, tuple(concepts), tuple(c.text for c in unsupported))
-    missing = [c for c in unsupported if c.asked]
-    if missing:
-        return Coverage(PARTIAL, tuple(concepts), tuple(c.text for c in missing))
-    return Coverage(FULL, tuple(concepts))

@@ -27,7 +27,7 @@ import bm25s
 import jieba
 import numpy as np
 
-__all__ = ["ANALYZERS", "LexicalIndex", "LexicalIndexError", "tokenize", "tokenize_chars"]
+__all__ = ["ANALYZERS", "LexicalIndex", "LexicalIndexError", "tokenize", "tokenize_chars", "tokenizer"]
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 USERDICT_PATH = _DATA_DIR / "userdict.txt"
@@ -71,6 +71,11 @@ def _init() -> jieba.Tokenizer:
             _signature = digest.hexdigest()[:16]
             _tokenizer = tok
     return _tokenizer
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """The shared jieba tokenizer, with the user dictionary loaded (its ``FREQ`` is jieba's word frequencies)."""
+    return _init()
 
 
 def tokenizer_signature() -> str:
