@@ -92,6 +92,23 @@ _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
+_NAME_POS = ("ns", "nsf")  # place names (上海, 松江) locate a question, they do not say what it is about
+
+
+_pos_lock = threading.Lock()
+_pos_tokenizer = None
+
+
+def pos_tokenizer():
+    """jieba's part-of-speech tagger over the shared tokenizer (built once: it reads the dictionary's tags)."""
+    global _pos_tokenizer
+    if _pos_tokenizer is None:
+        with _pos_lock:
+            if _pos_tokenizer is None:
+                import jieba.posseg as pseg
+
+                _pos_tokenizer = pseg.POSTokenizer(tokenizer())
+    return _pos_tokenizer
 
 
 def _norm(text: str) -> str:
@@ -118,7 +135,7 @@ class Concept:
     noun: bool
     action: bool = False  # a verb after the question word: how, not what ("怎么组建")
     common: bool = False  # used by most scripts: says nothing about coverage
-    support: str = "absent"  # discussed | passing | absent
+    support: str = "absent"  # discussed | mentioned (one sentence) | passing | absent
     where: str = ""  # the heading or sentence that discusses it (for explanations and tests)
 
     @property
@@ -128,6 +145,10 @@ class Concept:
     @property
     def discussed(self) -> bool:
         return self.common or self.support == "discussed"
+
+    @property
+    def mentioned(self) -> bool:
+        return self.discussed or self.support == "mentioned"
 
     def to_dict(self) -> dict:
         return {"text": self.text, "support": "discussed" if self.common else self.support, "asked": self.asked}
@@ -168,6 +189,7 @@ class CoverageJudge:
         self._spread: dict[str, int] = {}
         self._sentences: dict[str, tuple[str, list[int]]] = {}
         self._alternatives: dict[str, list[tuple[str, ...]]] = {}
+        self._examples: list[str] | None = None
 
     def _prepare(self) -> None:
         if self._ready:
@@ -175,12 +197,10 @@ class CoverageJudge:
         with self._lock:
             if self._ready:
                 return
-            import jieba.posseg as pseg
-
             tok = tokenizer()
             self._freq = tok.FREQ
             self._total = tok.total
-            self._pos = pseg.POSTokenizer(tok)
+            self._pos = pos_tokenizer()
             self._texts = {cid: _norm(c.text) for cid, c in self.cases.items()}
             self._corpus = "\n".join(self._texts.values())
             names = set()
@@ -238,7 +258,8 @@ class CoverageJudge:
             pos = start + len(word)
             if len(word) < 2 or word in seen or not all(ch.isalnum() for ch in word):
                 continue
-            if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or word in self._names:
+            if flag.startswith(_CLOSED_POS) or flag in _NAME_POS or word in QUESTION_WORDS or word in FRAME_WORDS \
+                    or word in self._names:
                 continue
             freq = int(self._freq.get(word) or 0)
             if freq >= GENERIC_FREQ or (flag.startswith("a") and flag != "an"):
@@ -300,8 +321,10 @@ class CoverageJudge:
             if any(all(w in heading for w in alt) for alt in alts):
                 return replace(concept, support="discussed", where=h.passage.section_label)
         listed = False
+        once = ""
         for case_id in dict.fromkeys(h.case.id for h in hits):
             joined, starts = self._case_sentences(self.cases[case_id])
+            said: set[int] = set()
             for alt in alts:
                 head = alt[-1]
                 at = joined.find(head)
@@ -309,19 +332,39 @@ class CoverageJudge:
                     i = bisect_right(starts, at) - 1
                     end = starts[i + 1] - 1 if i + 1 < len(starts) else len(joined)
                     sentence = joined[starts[i] : end]
-                    if all(w in sentence for w in alt[:-1]):
+                    if i not in said and all(w in sentence for w in alt[:-1]):
                         spans = [m.span() for m in re.finditer(re.escape(head), sentence)]
-                        if not all(in_passing(sentence, a, b) for a, b in spans):
-                            return replace(concept, support="discussed", where=sentence[:80])
-                        listed = True
+                        if all(in_passing(sentence, a, b) for a, b in spans):
+                            listed = True
+                        else:
+                            said.add(i)
+                            once = once or sentence[:80]
+                            if len(said) >= 2:
+                                return replace(concept, support="discussed", where=sentence[:80])
                     at = joined.find(head, end)
+        if once:
+            return replace(concept, support="mentioned", where=once)
         if listed or any(all(w in self._corpus for w in alt) for alt in alts):
             return replace(concept, support="passing")
         return replace(concept, support="absent")
 
+    def example_questions(self, n: int = 3) -> list[str]:
+        """Questions the scripts answer, from the topics most scripts share (they change as scripts are added)."""
+        self._prepare()
+        if self._examples is None:
+            from assistant.taxonomy import case_tags
+
+            counts: dict[str, int] = {}
+            for case in self.cases.values():
+                for tag in case_tags(case, self._tax):
+                    counts[tag] = counts.get(tag, 0) + 1
+            ranked = sorted(counts, key=lambda t: (-counts[t], t))
+            self._examples = [f"{t.split('/')[0]}方面，其他社区（村）是怎么做的？" for t in ranked]
+        return self._examples[:n]
+
     def governance_words(self, concepts: list[Concept]) -> bool:
-        """Whether the question uses the scripts' vocabulary: a word most scripts use or a taxonomy term."""
-        return any(c.common or c.text in self._vocabulary for c in concepts)
+        """Whether the question uses the scripts' vocabulary: a taxonomy term or a word of two scripts or more."""
+        return any(c.common or self.spread(c.text) >= 2 or any(v in c.text for v in self._vocabulary) for c in concepts)
 
     def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
@@ -340,7 +383,7 @@ def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool =
     concepts = list(concepts)
     focal = [c for c in concepts if c.focal]
     asked = [c for c in focal if c.asked]
-    known = tuple(c.text for c in concepts if c.discussed)
+    known = tuple(c.text for c in concepts if c.mentioned)
     off_domain = off_vocabulary and (far or not any(c.discussed for c in focal))
 
     def verdict(level: str, missing: list[Concept] = (), covered: list[Concept] = ()) -> Coverage:
@@ -349,73 +392,81 @@ def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool =
 
     if far or not focal and not any(c.common for c in concepts):
         return verdict(NONE, asked or focal)
+    if off_vocabulary and not any(c.discussed for c in focal):
+        return verdict(NONE, asked or focal)  # off-domain: a remark somewhere is no discussion
     if not focal:
         return verdict(FULL)
     if len(concepts) <= SHORT_QUESTION:
         ask = asked or focal
         weight = sum(c.weight for c in ask)
-        share = sum(c.weight for c in ask if c.discussed) / weight if weight else 0.0
+        share = sum(c.weight * _credit(c) for c in ask) / weight if weight else 0.0
         missing = [c for c in ask if not c.discussed]
         if share < 0.5 or any(c.support == "absent" and c.noun for c in ask):
             return verdict(NONE, missing or ask)
-        return verdict(PARTIAL if missing else FULL, missing, [c for c in ask if c.discussed])
-    if not any(c.discussed for c in focal):
+        return verdict(PARTIAL if missing else FULL, missing, [c for c in ask if c.mentioned])
+    if not any(c.mentioned for c in focal):
         return verdict(NONE, asked or focal)
-    return verdict(FULL, (), [c for c in focal if c.discussed])
+    return verdict(FULL, (), [c for c in focal if c.mentioned])
+
+
+MENTION_CREDIT = 1.0
+
+
+def _credit(c: Concept) -> float:
+    return 1.0 if c.discussed else MENTION_CREDIT if c.support == "mentioned" else 0.0
 
 
 def _texts(concepts: list[Concept], discussed: bool) -> tuple[str, ...]:
-    return tuple(c.text for c in concepts if c.discussed == discussed)
+    return tuple(c.text for c in concepts if c.mentioned == discussed)
 
 
 def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The undiscussed concepts in the user's words, each widened to its neighbouring content words
-    ("加梯费用怎么分摊" names 分摊 as 费用分摊: 加梯 is discussed, 怎么 asks)."""
+    """The undiscussed concepts in the user's words: each clause's missing concepts with the content
+    words around and between them ("加梯费用怎么分摊" → 费用分摊: 加梯 is discussed, 怎么 asks)."""
     text = _norm(question)
     out: list[str] = []
-    for c in sorted(missing, key=lambda c: text.find(c.text)):
+    clauses = [m.span() for m in _CLAUSE.finditer(text)]
+    by_clause: dict[tuple[int, int], list[tuple[int, Concept]]] = {}
+    for c in missing:
         at = text.find(c.text)
-        if at < 0:
+        span = next((s for s in clauses if s[0] <= at < s[1]), None) if at >= 0 else None
+        if span is None:
             out.append(c.text)
+        else:
+            by_clause.setdefault(span, []).append((at, c))
+    cutter = pos_tokenizer()
+    for (lo, hi), found in sorted(by_clause.items()):
+        pieces, pos = [], lo
+        for pair in cutter.cut(text[lo:hi]):
+            pieces.append((pos, pos + len(pair.word), pair.word, pair.flag))
+            pos += len(pair.word)
+
+        def content(w: str, flag: str) -> bool:
+            return (
+                any(ch.isalnum() for ch in w) and not _QWORD.search(w) and w not in QUESTION_WORDS
+                and w not in FRAME_WORDS and not flag.startswith(_CLOSED_POS)
+                and int(tokenizer().FREQ.get(w) or 1) < GENERIC_FREQ
+                and not any(k in w or w in k for k in known)
+            )
+
+        inside = [i for i, (a, b, _, _) in enumerate(pieces) if any(a < at + len(c.text) and b > at for at, c in found)]
+        if not inside:
+            out += [c.text for _, c in found]
             continue
-        clause = next((m for m in _CLAUSE.finditer(text) if m.start() <= at < m.end()), None)
-        if clause is None:
-            out.append(c.text)
-            continue
-        span = _widen(text, at, at + len(c.text), clause.start(), clause.end(), known)
-        name = question_span(question, text, span)
+        i, j = inside[0], inside[-1]
+        while i > 0 and content(*pieces[i - 1][2:]) and j - i < 3:
+            i -= 1
+        while j + 1 < len(pieces) and content(*pieces[j + 1][2:]) and j - i < 3:
+            j += 1
+        kept = [k for k in range(i, j + 1) if k in inside or content(*pieces[k][2:])]
+        if kept == list(range(i, j + 1)):
+            name = question_span(question, text, (pieces[i][0], pieces[j][1]))
+        else:
+            name = "".join(question_span(question, text, pieces[k][:2]) for k in kept)
+        name = name.strip("，,。？?！! ")
         if name and not any(name in o or o in name for o in out):
             out.append(name)
     return tuple(out)
-
-
-_STOP_EDGE = re.compile(r"^(的|了|和|与|及|或|在|把|被|让|给|对|向|从|到|为|以|于|要|也|就|都|还|又|再|才|很|太|更|最|想|能|会|该)|"
-                        r"(的|了|和|与|及|或|在|把|被|让|给|对|向|从|到|为|以|于|要|也|就|都|还|又|再|才|很|太|更|最|想|能|会|该)$")
-
-
-def _widen(text: str, start: int, end: int, lo: int, hi: int, known: tuple[str, ...] = ()) -> tuple[int, int]:
-    """Grow ``text[start:end]`` over the neighbouring words of its clause up to a question word or a stop word."""
-    tok = tokenizer()
-    clause = text[lo:hi]
-    pieces, pos = [], lo
-    for w in tok.cut(clause, HMM=True):
-        pieces.append((pos, pos + len(w), w))
-        pos += len(w)
-    idx = [i for i, (a, b, _) in enumerate(pieces) if a < end and b > start]
-    if not idx:
-        return start, end
-    i, j = idx[0], idx[-1]
-
-    def stops(w: str) -> bool:
-        return (not w.strip() or not any(ch.isalnum() for ch in w) or _QWORD.search(w) is not None
-                or w in QUESTION_WORDS or w in FRAME_WORDS or len(w) == 1 and bool(_STOP_EDGE.match(w))
-                or any(k in w or w in k for k in known))
-
-    while i > 0 and not stops(pieces[i - 1][2]) and pieces[i - 1][1] - pieces[i - 1][0] <= 4 and j - i < 3:
-        i -= 1
-    while j + 1 < len(pieces) and not stops(pieces[j + 1][2]) and j - i < 3:
-        j += 1
-    return pieces[i][0], pieces[j][1]
 
 
 def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:
