@@ -92,6 +92,19 @@ class Answer:
     def off_domain(self) -> bool:
         return bool(self.judgement and self.judgement.off_domain)
 
+    def gap(self) -> dict | None:
+        """The content-gap record of a 没有 / 部分 answer (``FeedbackStore.record_gap`` arguments), else None."""
+        if self.coverage not in (NONE, PARTIAL):
+            return None
+        judgement = self.judgement or Coverage(self.coverage)
+        return {
+            "question": self.question,
+            "coverage": self.coverage,
+            "concepts": judgement.focal,
+            "topics": judgement.topics or list(self.uncovered),
+            "uncovered": list(self.uncovered),
+        }
+
     def to_dict(self) -> dict:
         return {
             "question": self.question,

@@ -170,6 +170,11 @@ class Coverage:
         return [c.text for c in self.concepts if c.focal]
 
     @property
+    def topics(self) -> list[str]:
+        """The focal concepts the scripts do not discuss: what a content gap is grouped under."""
+        return [c.text for c in self.concepts if c.focal and not c.discussed]
+
+    @property
     def label(self) -> str:
         return LEVEL_LABELS[self.level]
 
