@@ -234,15 +234,20 @@ class Answerer:
                 else:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])
                     notices.extend(extra)
-                    if answer.coverage == PARTIAL and uncovered_line(tuple(answer.uncovered)) not in answer.answer:
-                        answer.answer += "\n" + uncovered_line(tuple(answer.uncovered))
+                    if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
+                        answer.answer += "\n" + self._partial_line(answer)
         if not answer.answer:
             answer.answer, answer.citations = self.extractor.compose(standalone, hits)
             if answer.coverage == PARTIAL:
-                answer.answer += "\n" + uncovered_line(tuple(answer.uncovered))
+                answer.answer += "\n" + self._partial_line(answer)
         if conversation is not None:
             conversation.add(answer)
         return answer
+
+    @staticmethod
+    def _partial_line(answer: Answer) -> str:
+        briefly = answer.judgement.briefly if answer.judgement else ()
+        return uncovered_line(tuple(answer.uncovered), briefly)
 
     def _judge(self, answer: Answer, judgement: Coverage) -> None:
         """Record the coverage judgement on ``answer``; a 没有 answer gets its text and 可参考 cases here."""

@@ -22,16 +22,16 @@ from the live index at query time) and for wordings nobody tuned on:
    顿号 or in brackets: "残疾人、退役军人、社区矫正人员等" mentions
    矫正 only in passing); otherwise it is *passing* (listed, or in other
    scripts only) or *absent* (nowhere in the scripts).
-3. **The judgement** (:func:`decide`): a short question (at most three
-   focal concepts) names exactly what it asks, so the asking clause's
-   concepts must be discussed — at least half of their weight, and none of
-   its nouns may be unknown to the scripts — else 没有; a longer question
-   mostly describes the asker's own situation in their own words, so it is
-   没有 only when no specific thing in it is discussed.  A question the
-   retrieval finds far from every passage (:func:`assistant.grounding.confidence`)
-   is 没有 as well; when it also has no word of the scripts' governance
-   vocabulary it is off-domain (不在范围).  部分 names the asking clause's
-   undiscussed part in the user's own words.
+3. **The judgement** (:func:`decide`): 没有 when nothing specific the
+   question names is in the retrieved scripts (beyond a list item), when
+   a short question's one noun is unknown to every script (低保, Wi-Fi),
+   or when the question is off-domain: retrieval finds it far from every
+   passage (:func:`assistant.grounding.confidence`), or it uses none of
+   the scripts' vocabulary (a taxonomy term or a word of two scripts) and
+   nothing in it is discussed (不在范围); 部分 when a concept of the asking
+   clause is not discussed (named in the user's words: 费用分摊; "only
+   mentioned in passing" when one sentence is all the scripts say about
+   it); 有 otherwise.
 
 Example::
 
@@ -69,7 +69,7 @@ FULL, PARTIAL, NONE = "full", "partial", "none"
 LEVEL_LABELS = {FULL: "有", PARTIAL: "部分", NONE: "没有"}
 
 TOP_HITS = 5  # the retrieved passages (and their scripts) whose discussion counts
-SHORT_QUESTION = 3  # content words a question may have and still be judged concept by concept
+SHORT_QUESTION = 2  # a question of at most this many content words names exactly what it asks
 GENERIC_FREQ = 10_000  # jieba dictionary frequency from which a word is everyday language (做, 钱, 管理 …)
 COMMON_SHARE = 0.6  # a word in this share of the scripts is the corpus's own general vocabulary
 
@@ -163,6 +163,7 @@ class Coverage:
     uncovered: tuple[str, ...] = ()
     off_domain: bool = False
     covered: tuple[str, ...] = field(default=())
+    briefly: tuple[str, ...] = field(default=())  # the part of ``uncovered`` the scripts mention once, in passing
 
     @property
     def focal(self) -> list[str]:
@@ -291,6 +292,10 @@ class CoverageJudge:
             parts = [t for t in parts if not any(t != o and t in o for o in parts)]
             if parts:
                 out.append(tuple(parts))
+            # a compound's head is its last word: 房产证 is named 产证 too (not 社区 for 智慧社区: too common)
+            tail = word[-2:]
+            if tail in parts and self.spread(tail) < COMMON_SHARE * max(len(self._texts), 1):
+                out.append((tail,))
         got = list(dict.fromkeys(out))
         if len(self._alternatives) > 50_000:
             self._alternatives.clear()
@@ -387,56 +392,48 @@ def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool =
     """有 / 部分 / 没有 from the concepts' support (see the module docstring)."""
     concepts = list(concepts)
     focal = [c for c in concepts if c.focal]
-    asked = [c for c in focal if c.asked]
+    asked = [c for c in focal if c.asked] or focal
     known = tuple(c.text for c in concepts if c.mentioned)
     off_domain = off_vocabulary and (far or not any(c.discussed for c in focal))
 
-    def verdict(level: str, missing: list[Concept] = (), covered: list[Concept] = ()) -> Coverage:
+    def verdict(level: str, missing: list[Concept] = ()) -> Coverage:
         names = _names(question, list(missing), known) if level != FULL else ()
-        return Coverage(level, tuple(concepts), names, off_domain and level == NONE, tuple(c.text for c in covered))
+        briefly = tuple(name for name, cs in names if all(c.support == "mentioned" for c in cs))
+        covered = tuple(c.text for c in focal if c.mentioned)
+        return Coverage(
+            level, tuple(concepts), tuple(name for name, _ in names), off_domain and level == NONE, covered, briefly
+        )
 
     if far or not focal and not any(c.common for c in concepts):
-        return verdict(NONE, asked or focal)
-    if off_vocabulary and not any(c.discussed for c in focal):
-        return verdict(NONE, asked or focal)  # off-domain: a remark somewhere is no discussion
+        return verdict(NONE, asked)  # far from every script, or nothing to go by
     if not focal:
-        return verdict(FULL)
-    if len(concepts) <= SHORT_QUESTION:
-        ask = asked or focal
-        weight = sum(c.weight for c in ask)
-        share = sum(c.weight * _credit(c) for c in ask) / weight if weight else 0.0
-        missing = [c for c in ask if not c.discussed]
-        if share < 0.5 or any(c.support == "absent" and c.noun for c in ask):
-            return verdict(NONE, missing or ask)
-        return verdict(PARTIAL if missing else FULL, missing, [c for c in ask if c.mentioned])
+        return verdict(FULL)  # only words most scripts discuss
+    if off_vocabulary and not any(c.discussed for c in focal):
+        return verdict(NONE, asked)  # off-domain: none of the scripts' vocabulary, a remark somewhere is no discussion
     if not any(c.mentioned for c in focal):
-        return verdict(NONE, asked or focal)
-    return verdict(FULL, (), [c for c in focal if c.mentioned])
-
-
-MENTION_CREDIT = 1.0
-
-
-def _credit(c: Concept) -> float:
-    return 1.0 if c.discussed else MENTION_CREDIT if c.support == "mentioned" else 0.0
+        return verdict(NONE, asked)  # nothing specific the question names is in the retrieved scripts
+    if len(concepts) <= SHORT_QUESTION and any(c.support == "absent" and c.noun for c in asked):
+        return verdict(NONE, [c for c in asked if c.support == "absent"])  # the one thing asked is unknown to them
+    missing = [c for c in asked if not c.discussed]
+    return verdict(PARTIAL if missing else FULL, missing)
 
 
 def _texts(concepts: list[Concept], discussed: bool) -> tuple[str, ...]:
     return tuple(c.text for c in concepts if c.mentioned == discussed)
 
 
-def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -> tuple[str, ...]:
+def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -> list[tuple[str, list[Concept]]]:
     """The undiscussed concepts in the user's words: each clause's missing concepts with the content
     words around and between them ("加梯费用怎么分摊" → 费用分摊: 加梯 is discussed, 怎么 asks)."""
     text = _norm(question)
-    out: list[str] = []
+    out: list[tuple[str, list[Concept]]] = []
     clauses = [m.span() for m in _CLAUSE.finditer(text)]
     by_clause: dict[tuple[int, int], list[tuple[int, Concept]]] = {}
     for c in missing:
         at = text.find(c.text)
         span = next((s for s in clauses if s[0] <= at < s[1]), None) if at >= 0 else None
         if span is None:
-            out.append(c.text)
+            out.append((c.text, [c]))
         else:
             by_clause.setdefault(span, []).append((at, c))
     cutter = pos_tokenizer()
@@ -456,7 +453,7 @@ def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -
 
         inside = [i for i, (a, b, _, _) in enumerate(pieces) if any(a < at + len(c.text) and b > at for at, c in found)]
         if not inside:
-            out += [c.text for _, c in found]
+            out += [(c.text, [c]) for _, c in found]
             continue
         i, j = inside[0], inside[-1]
         while i > 0 and content(*pieces[i - 1][2:]) and j - i < 3:
@@ -469,9 +466,9 @@ def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -
         else:
             name = "".join(question_span(question, text, pieces[k][:2]) for k in kept)
         name = name.strip("，,。？?！! ")
-        if name and not any(name in o or o in name for o in out):
-            out.append(name)
-    return tuple(out)
+        if name and not any(name in o or o in name for o, _ in out):
+            out.append((name, [c for _, c in found]))
+    return out
 
 
 def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:

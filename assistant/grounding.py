@@ -166,9 +166,17 @@ def not_covered(
     return "\n".join(lines), refs
 
 
-def uncovered_line(uncovered: tuple[str, ...]) -> str:
-    """The sentence naming what a 部分 question asks that the scripts do not cover."""
-    return f"关于{'、'.join(uncovered)}，讲稿中没有涉及。" if uncovered else ""
+def uncovered_line(uncovered: tuple[str, ...], briefly: tuple[str, ...] = ()) -> str:
+    """The sentence naming what a 部分 question asks that the scripts do not cover
+    (``briefly``: the part they mention once, in passing, without going into it)."""
+    absent = [u for u in uncovered if u not in briefly]
+    said = [u for u in uncovered if u in briefly]
+    parts = []
+    if absent:
+        parts.append(f"关于{'、'.join(absent)}，讲稿中没有涉及。")
+    if said:
+        parts.append(f"关于{'、'.join(said)}，讲稿只是顺带提到，没有具体讲。")
+    return "".join(parts)
 
 
 def declines(reply: str) -> bool:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
 UNSUPPORTED = "〔未找到依据〕"
-PARTIAL_LINE = re.compile(r"^关于.+，讲稿中没有涉及。$")
+PARTIAL_LINE = re.compile(r"^关于.+，讲稿(中没有涉及|只是顺带提到，没有具体讲)。")
 
 
 def esc(text: object) -> str:
