@@ -230,6 +230,7 @@ class Answerer:
             else:
                 answer.mode = "llm"
                 if declines(reply):  # the model found no answer in its passages: 没有, said our way
+                    notices.append("大模型认为检索到的讲稿段落不足以回答这个问题。")
                     self._judge(answer, replace(answer.judgement, level=NONE) if answer.judgement else Coverage(NONE))
                 else:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])

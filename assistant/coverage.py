@@ -92,6 +92,7 @@ _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
+LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
 _NAME_POS = ("ns", "nsf")  # place names (上海, 松江) locate a question, they do not say what it is about
 
 
@@ -116,13 +117,15 @@ def _norm(text: str) -> str:
 
 
 def in_passing(sentence: str, start: int, end: int) -> bool:
-    """The words at ``sentence[start:end]`` are an item of a list (between 、) or inside brackets."""
+    """The words at ``sentence[start:end]`` are an item of a list (a short phrase between 、) or in brackets."""
     left = max(sentence.rfind(ch, 0, start) for ch in _PUNCT)
     rights = [i for i in (sentence.find(ch, end) for ch in _PUNCT) if i >= 0]
     right = min(rights, default=len(sentence))
     before = sentence[left] if left >= 0 else ""
     after = sentence[right] if right < len(sentence) else ""
-    return before in "、（(" or after in "、）)"
+    if before in "（(" or after in "）)":
+        return True
+    return (before == "、" or after == "、") and right - left - 1 <= LIST_ITEM_CHARS
 
 
 @dataclass(frozen=True)
@@ -303,14 +306,13 @@ class CoverageJudge:
         return got
 
     def _case_sentences(self, case: Case) -> tuple[str, list[int]]:
-        """The script's body sentences, normalised and joined by newlines, with each sentence's start."""
+        """The script's sentences (headings included), normalised and joined by newlines, with each sentence's start."""
         got = self._sentences.get(case.id)
         if got is None:
             text = case.text
             sentences = [
                 _norm(text[a:b]).replace("\n", " ")
                 for par in case.paragraphs
-                if not par.heading_level
                 for a, b in split_sentences(text[par.start : par.end], par.start)
             ]
             starts, pos = [], 0
