@@ -101,7 +101,8 @@ class Answer:
             "question": self.question,
             "coverage": self.coverage,
             "concepts": judgement.focal,
-            "topics": judgement.topics or list(self.uncovered),
+            # grouped by what the answer said is missing, in the askers' words (费用分摊, not 费用 + 分摊)
+            "topics": [u.lower() for u in self.uncovered] or judgement.topics,
             "uncovered": list(self.uncovered),
         }
 

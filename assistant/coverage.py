@@ -121,11 +121,14 @@ def in_passing(sentence: str, start: int, end: int) -> bool:
     left = max(sentence.rfind(ch, 0, start) for ch in _PUNCT)
     rights = [i for i in (sentence.find(ch, end) for ch in _PUNCT) if i >= 0]
     right = min(rights, default=len(sentence))
-    before = sentence[left] if left >= 0 else ""
-    after = sentence[right] if right < len(sentence) else ""
+    before = sentence[left] if left >= 0 else " "
+    after = sentence[right] if right < len(sentence) else " "
     if before in "（(" or after in "）)":
         return True
-    return (before == "、" or after == "、") and right - left - 1 <= LIST_ITEM_CHARS
+    item = sentence[left + 1 : right]
+    if before == "、" and "等" in item[end - left - 1 :]:  # the last item: "……、社区矫正人员等10类群体"
+        item = item[: item.index("等", end - left - 1)]
+    return (before == "、" or after == "、") and len(item) <= LIST_ITEM_CHARS
 
 
 @dataclass(frozen=True)
