@@ -419,7 +419,7 @@ def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool =
         return verdict(NONE, asked)  # nothing specific the question names is in the retrieved scripts
     if len(concepts) <= SHORT_QUESTION and any(c.support == "absent" and c.noun for c in asked):
         return verdict(NONE, [c for c in asked if c.support == "absent"])  # the one thing asked is unknown to them
-    missing = [c for c in asked if not c.discussed]
+    missing = [c for c in asked if not c.discussed and c.noun]  # a thing asked about, not how it is (不够, 没用)
     return verdict(PARTIAL if missing else FULL, missing)
 
 
