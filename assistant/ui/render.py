@@ -136,7 +136,7 @@ def not_covered_message(answer) -> str:
         )
     notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
     meta = "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
-    return f"<div class='ans not-covered' data-coverage='none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
+    return f"<div class='ans not-covered cov-none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
 
 
 def answer_message(answer, model: str | None) -> str:
@@ -167,8 +167,8 @@ def answer_message(answer, model: str | None) -> str:
     if answer.citations:
         meta += f" · {len(answer.citations)} 处出处 · 点击编号查看原文"
     meta += "</div>"
-    cls = "ans" if answer.answered else "ans refusal"
-    return f"<div class='{cls}' data-coverage='{esc(coverage)}'>{''.join(parts)}{notices}{meta}</div>"
+    cls = f"ans cov-{esc(coverage)}" if answer.answered else f"ans refusal cov-{esc(coverage)}"
+    return f"<div class='{cls}'>{''.join(parts)}{notices}{meta}</div>"
 
 
 def references_panel(references) -> str:
