@@ -401,8 +401,9 @@ def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool =
     known = tuple(c.text for c in concepts if c.mentioned)
     off_domain = off_vocabulary and (far or not any(c.discussed for c in focal))
 
-    def verdict(level: str, missing: list[Concept] = ()) -> Coverage:
-        names = _names(question, list(missing), known) if level != FULL else ()
+    def verdict(level: str, missing: list[Concept] | None = None) -> Coverage:
+        common = tuple(c.text for c in concepts if c.common)
+        names = _names(question, list(missing or []), known, common) if level != FULL else []
         briefly = tuple(name for name, cs in names if all(c.support == "mentioned" for c in cs))
         covered = tuple(c.text for c in focal if c.mentioned)
         return Coverage(
@@ -427,9 +428,12 @@ def _texts(concepts: list[Concept], discussed: bool) -> tuple[str, ...]:
     return tuple(c.text for c in concepts if c.mentioned == discussed)
 
 
-def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -> list[tuple[str, list[Concept]]]:
+def _names(
+    question: str, missing: list[Concept], known: tuple[str, ...] = (), common: tuple[str, ...] = ()
+) -> list[tuple[str, list[Concept]]]:
     """The undiscussed concepts in the user's words: each clause's missing concepts with the content
-    words around and between them ("加梯费用怎么分摊" → 费用分摊: 加梯 is discussed, 怎么 asks)."""
+    words around and between them ("加梯费用怎么分摊" → 费用分摊: 加梯 is discussed, 怎么 asks), and
+    the noun that heads their phrase ("儿童游乐设施": 设施 on the right, discussed or not)."""
     text = _norm(question)
     out: list[tuple[str, list[Concept]]] = []
     clauses = [m.span() for m in _CLAUSE.finditer(text)]
@@ -450,10 +454,16 @@ def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -
 
         def content(w: str, flag: str) -> bool:
             return (
-                any(ch.isalnum() for ch in w) and not _QWORD.search(w) and w not in QUESTION_WORDS
+                len(w) >= 2 and any(ch.isalnum() for ch in w) and not _QWORD.search(w) and w not in QUESTION_WORDS
                 and w not in FRAME_WORDS and not flag.startswith(_CLOSED_POS)
                 and int(tokenizer().FREQ.get(w) or 1) < GENERIC_FREQ
                 and not any(k in w or w in k for k in known)
+            )
+
+        def noun(w: str, flag: str, modifier: bool) -> bool:
+            return (
+                flag.startswith(_NOUNISH) and flag not in _NAME_POS and w not in FRAME_WORDS
+                and int(tokenizer().FREQ.get(w) or 1) < GENERIC_FREQ and w not in common
             )
 
         inside = [i for i, (a, b, _, _) in enumerate(pieces) if any(a < at + len(c.text) and b > at for at, c in found)]
@@ -463,9 +473,9 @@ def _names(question: str, missing: list[Concept], known: tuple[str, ...] = ()) -
         i, j = inside[0], inside[-1]
         while i > 0 and content(*pieces[i - 1][2:]) and j - i < 3:
             i -= 1
-        while j + 1 < len(pieces) and content(*pieces[j + 1][2:]) and j - i < 3:
+        while j + 1 < len(pieces) and (content(*pieces[j + 1][2:]) or noun(*pieces[j + 1][2:], False)) and j - i < 3:
             j += 1
-        kept = [k for k in range(i, j + 1) if k in inside or content(*pieces[k][2:])]
+        kept = [k for k in range(i, j + 1) if k in inside or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
         if kept == list(range(i, j + 1)):
             name = question_span(question, text, (pieces[i][0], pieces[j][1]))
         else:

@@ -213,7 +213,7 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
             report.metrics[name] = sum(values) / len(values)
             report.counts[name] = len(values)
     for gold in ("full", "partial", "none", "off"):
-        levels = judged.get(gold)
+        levels = judged.get(gold) or []
         for level in ("full", "partial", "none") if levels else ():
             name = f"gold={gold} judged {level}"
             report.metrics[name] = sum(x == level for x in levels) / len(levels)
