@@ -1,11 +1,16 @@
 """Cited answers: extractive by default, through the LLM when one is configured.
 
 The pipeline (:meth:`Answerer.ask`): a follow-up question is made standalone
-(the previous turn's key terms, or the LLM's rewrite), the passages are
-retrieved, and then
+(the previous turn's key terms, or the LLM's rewrite; not after a 没有
+turn, which a follow-up cannot build on), the passages are retrieved, and
+right then, before any LLM call, :mod:`assistant.coverage` judges whether
+the scripts cover the question: 有 (``full``), 部分 (``partial``) or
+没有 (``none``).  Then
 
-- when the cases do not cover the question, the answer says so and lists
-  the nearest cases (:mod:`assistant.grounding`);
+- 没有: the answer says so plainly and lists at most two nearest cases as
+  可参考 (:func:`assistant.grounding.not_covered`); no LLM is asked;
+- 部分: the answer covers what the scripts cover and names the rest
+  ("关于费用分摊，讲稿中没有涉及"), in the LLM's prompt as well;
 - with an LLM, the model answers from the passages as numbered, fenced data
   and its reply is checked sentence by sentence (:mod:`assistant.grounding`);
 - otherwise, or when the LLM fails (with a notice), the answer quotes whole
@@ -30,28 +35,31 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from assistant.citations import Citation
 from assistant.config import Settings, get_settings
+from assistant.coverage import FULL, NONE, PARTIAL, Coverage, CoverageJudge
 from assistant.extractive import CorpusStats, Extractor
 from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
     REFUSAL,
     UNSUPPORTED_MARK,
     Grounder,
+    Reference,
     confidence,
     declines,
     defang,
     llm_messages,
-    refusal,
+    not_covered,
+    uncovered_line,
 )
 from assistant.retrieval import HybridSearcher, Hit, check_question, get_searcher
 from assistant.roles import RoleModel
 
 __all__ = [
-    "Answer", "Answerer", "Conversation", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
+    "Answer", "Answerer", "Conversation", "FULL", "NONE", "PARTIAL", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
     "ask", "get_answerer", "is_follow_up",
 ]
 
@@ -75,14 +83,39 @@ class Answer:
     search_question: str = ""
     confidence: float = 0.0
     hits: list[Hit] = field(default_factory=list, repr=False)
+    coverage: str = FULL  # full | partial | none: do the scripts address what is asked (有 / 部分 / 没有)
+    uncovered: list[str] = field(default_factory=list)  # what they do not address, in the user's words
+    references: list[Reference] = field(default_factory=list)  # 可参考 cases under a 没有 answer
+    judgement: Coverage | None = field(default=None, repr=False)  # the concepts behind ``coverage``
+
+    @property
+    def off_domain(self) -> bool:
+        return bool(self.judgement and self.judgement.off_domain)
+
+    def gap(self) -> dict | None:
+        """The content-gap record of a 没有 / 部分 answer (``FeedbackStore.record_gap`` arguments), else None."""
+        if self.coverage not in (NONE, PARTIAL):
+            return None
+        judgement = self.judgement or Coverage(self.coverage)
+        return {
+            "question": self.question,
+            "coverage": self.coverage,
+            "concepts": judgement.focal,
+            # grouped by what the answer said is missing, in the askers' words (费用分摊, not 费用 + 分摊)
+            "topics": [u.lower() for u in self.uncovered] or judgement.topics,
+            "uncovered": list(self.uncovered),
+        }
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answered": self.answered,
+            "coverage": self.coverage,
+            "uncovered": list(self.uncovered),
             "mode": self.mode,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
+            "references": [r.to_dict() for r in self.references],
             "notices": list(self.notices),
         }
 
@@ -92,6 +125,7 @@ class Turn:
     question: str
     standalone: str
     answer: str
+    coverage: str = FULL
 
 
 @dataclass
@@ -102,7 +136,7 @@ class Conversation:
     max_turns: int = 6
 
     def add(self, answer: Answer) -> None:
-        self.turns.append(Turn(answer.question, answer.search_question or answer.question, answer.answer))
+        self.turns.append(Turn(answer.question, answer.search_question or answer.question, answer.answer, answer.coverage))
         del self.turns[: -self.max_turns]
 
     def history_text(self, turns: int = 3, answer_chars: int = 200) -> str:
@@ -127,6 +161,7 @@ class Answerer:
         self.stats = CorpusStats(searcher.index.passages)
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
+        self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:
         """> ``CONFIDENCE_THRESHOLD`` when the cases cover the question."""
@@ -172,10 +207,12 @@ class Answerer:
         if want_llm:
             warm_up()
         deadline = time.monotonic() + self.settings.llm_timeout
-        standalone = self.carry_terms(question, conversation)
-        if want_llm and conversation and conversation.turns:
+        # a follow-up builds on the previous turn, unless that turn was 没有: then it is judged on its own
+        earlier = conversation if conversation and conversation.turns and conversation.turns[-1].coverage != NONE else None
+        standalone = self.carry_terms(question, earlier)
+        if want_llm and earlier:
             try:
-                standalone = self.condense(question, conversation, timeout=self.settings.llm_timeout)
+                standalone = self.condense(question, earlier, timeout=self.settings.llm_timeout)
             except LLMError as exc:
                 notices.append(f"大模型改写追问失败（{exc}），已改用关键词延续上一轮问题。")
                 want_llm = False
@@ -184,35 +221,59 @@ class Answerer:
         hits = self.searcher.search(standalone, CANDIDATE_HITS)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
-        if sure < CONFIDENCE_THRESHOLD:
-            answer.answered = False
-            answer.answer, answer.citations = refusal(hits)
-        elif want_llm:
+        # the judgement comes before any LLM call: a 没有 question is not put to the LLM
+        self._judge(answer, self.judge.judge(standalone, hits, far=sure < CONFIDENCE_THRESHOLD))
+        if answer.coverage != NONE and want_llm:
             try:
-                reply = self._complete(standalone, hits[:LLM_PASSAGES], deadline, on_token)
+                reply = self._complete(standalone, hits[:LLM_PASSAGES], deadline, on_token, tuple(answer.uncovered))
             except LLMError as exc:
                 notices.append(f"大模型暂不可用：{exc} 以下改为直接摘录讲稿原文作答。")
             else:
                 answer.mode = "llm"
-                if declines(reply):
-                    answer.answered = False
-                    answer.answer, answer.citations = refusal(hits)
+                if declines(reply):  # the model found no answer in its passages: 没有, said our way
+                    notices.append("大模型认为检索到的讲稿段落不足以回答这个问题。")
+                    self._judge(answer, replace(answer.judgement, level=NONE) if answer.judgement else Coverage(NONE))
                 else:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])
                     notices.extend(extra)
+                    if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
+                        answer.answer += "\n" + self._partial_line(answer)
         if not answer.answer:
             answer.answer, answer.citations = self.extractor.compose(standalone, hits)
+            if answer.coverage == PARTIAL:
+                answer.answer += "\n" + self._partial_line(answer)
         if conversation is not None:
             conversation.add(answer)
         return answer
 
-    def _complete(self, question: str, hits: list[Hit], deadline: float, on_token) -> str:
+    @staticmethod
+    def _partial_line(answer: Answer) -> str:
+        briefly = answer.judgement.briefly if answer.judgement else ()
+        return uncovered_line(tuple(answer.uncovered), briefly)
+
+    def _judge(self, answer: Answer, judgement: Coverage) -> None:
+        """Record the coverage judgement on ``answer``; a 没有 answer gets its text and 可参考 cases here."""
+        answer.judgement = judgement
+        answer.coverage = judgement.level
+        answer.uncovered = list(judgement.uncovered)
+        if judgement.level == NONE:
+            answer.answered = False
+            answer.answer, answer.references = not_covered(
+                answer.hits, len(self.searcher.index.cases), judgement.uncovered, judgement.covered,
+                off_domain=judgement.off_domain, examples=self.judge.example_questions(),
+            )
+            answer.citations = []
+
+    def _complete(
+        self, question: str, hits: list[Hit], deadline: float, on_token, uncovered: tuple[str, ...] = ()
+    ) -> str:
         from assistant.llm import LLMError, complete
 
         remaining = deadline - time.monotonic()
         if remaining <= 0.5:
             raise LLMError("大模型在时限内没有答完（超时）。", "timeout")
-        return complete(llm_messages(question, hits, self.settings), self.settings, on_token, timeout=remaining)
+        messages = llm_messages(question, hits, self.settings, uncovered)
+        return complete(messages, self.settings, on_token, timeout=remaining)
 
 
 def is_follow_up(question: str) -> bool:

@@ -158,6 +158,10 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
     - quotes_verbatim: every citation's quote equals the case text at its offsets;
     - refused_unanswerable / refused_answerable: share of each group refused
       (``answerable`` field; questions without it count as answerable);
+    - coverage judgements per gold label, for question files with a ``label``
+      (full / partial / none) and a ``domain`` (in / off), as
+      eval/coverage.jsonl has: ``gold=full judged none`` is the share of the
+      full questions judged 没有, and so on; ``gold=off`` are the off-domain ones;
     - latency p50/p95 of the whole answer call (warm: the first is skipped).
     """
     items = list(items)
@@ -168,13 +172,17 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
         "refused_answerable": [],
         "quotes_verbatim": [],
     }
+    judged: dict[str, list[str]] = {}
     latencies = []
     for item in items:
         t0 = time.perf_counter()
         a = answer(item["question"])
         latencies.append((time.perf_counter() - t0) * 1000)
-        answerable = item.get("answerable", True)
+        answerable = item.get("answerable", item.get("label", "full") != "none")
         hits["refused_answerable" if answerable else "refused_unanswerable"].append(not a.answered)
+        gold = gold_label(item)
+        if gold:
+            judged.setdefault(gold, []).append(a.coverage)
         cases = {h.case.id: h.case for h in a.hits}
         for c in a.citations:
             case = cases.get(c.case_id)
@@ -193,6 +201,8 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
                 "id": item["id"],
                 "latency_ms": round(latencies[-1], 2),
                 "answered": a.answered,
+                "coverage": a.coverage,
+                "uncovered": list(a.uncovered),
                 "top_sentence_evidence": top_ok,
                 "answer": a.answer,
                 "citations": [c.to_dict() for c in a.citations],
@@ -202,10 +212,24 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
         if values:
             report.metrics[name] = sum(values) / len(values)
             report.counts[name] = len(values)
+    for gold in ("full", "partial", "none", "off"):
+        levels = judged.get(gold) or []
+        for level in ("full", "partial", "none") if levels else ():
+            name = f"gold={gold} judged {level}"
+            report.metrics[name] = sum(x == level for x in levels) / len(levels)
+            report.counts[name] = len(levels)
     warm = latencies[1:] if len(latencies) > 1 else latencies
     report.metrics["latency_p50_ms"] = float(np.percentile(warm, 50))
     report.metrics["latency_p95_ms"] = float(np.percentile(warm, 95))
     return report
+
+
+def gold_label(item: dict) -> str | None:
+    """full / partial / none for an in-domain question with a coverage ``label``, off for an off-domain one."""
+    label = item.get("label")
+    if label not in ("full", "partial", "none"):
+        return None
+    return "off" if item.get("domain") == "off" else label
 
 
 def _passage_of(passages: list, citation) -> str | None:

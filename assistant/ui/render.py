@@ -22,6 +22,7 @@ from assistant.citations import place
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
 UNSUPPORTED = "〔未找到依据〕"
+PARTIAL_LINE = re.compile(r"^关于.+，讲稿(中没有涉及|只是顺带提到，没有具体讲)。")
 
 
 def esc(text: object) -> str:
@@ -110,14 +111,44 @@ def _with_chips(text: str, by_n: dict) -> str:
     return "".join(out).replace(esc(UNSUPPORTED), f"<span class='unsupported' title='所引段落中找不到这句话的依据'>{esc(UNSUPPORTED)}</span>")
 
 
+def not_covered_message(answer) -> str:
+    """A 没有 answer: a calm notice first, then the 可参考 cases as plain links (no citation chips)."""
+    head = answer.answer.split("\n\n", 1)[0]
+    body = "".join(f"<p>{esc(line)}</p>" for line in head.split("\n") if line.strip() and not line.startswith("· "))
+    examples = ""
+    if answer.off_domain:
+        items = "".join(f"<li>{esc(line[2:])}</li>" for line in head.split("\n") if line.startswith("· "))
+        examples = f"<ul class='examples'>{items}</ul>" if items else ""
+    refs = ""
+    if answer.references:
+        items = "".join(
+            f"<li><a class='ref' href='{link('case', r.case_id, r.start, r.end)}' title='在案例库中打开这篇讲稿'>"
+            f"《{esc(short(r.case_title, 40))}》</a><span class='ref-author'>{esc(r.author)}</span>"
+            f"<div class='ref-why'>{esc(r.why)}</div></li>"
+            for r in answer.references
+        )
+        refs = (
+            "<div class='references'><div class='ref-label'>可参考 <span>（不是对这个问题的回答，只是内容相近的案例）</span></div>"
+            f"<ul>{items}</ul></div>"
+        )
+    notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
+    meta = "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
+    return f"<div class='ans not-covered cov-none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
+
+
 def answer_message(answer, model: str | None) -> str:
-    """An answer with clickable citation chips, its notices and how it was made."""
+    """An answer with clickable citation chips, its notices and how it was made (有 / 部分 / 没有 look different)."""
+    coverage = getattr(answer, "coverage", "full")
+    if coverage == "none" and not answer.citations:
+        return not_covered_message(answer)
     by_n = {c.n: c for c in answer.citations}
     lines = [x for x in answer.answer.split("\n") if x.strip()]
     parts = []
     for i, line in enumerate(lines):
         lead = GROUP_LEAD.match(line)
-        if lead:
+        if coverage == "partial" and PARTIAL_LINE.match(line):
+            parts.append(f"<p class='partial-note'>{esc(line)}</p>")
+        elif lead:
             parts.append(f"<p><b>{esc(lead.group(1))}：</b>{_with_chips(line[lead.end():], by_n)}</p>")
         elif i == 0:
             parts.append(f"<p class='lead'>{_with_chips(line, by_n)}</p>")
@@ -125,14 +156,56 @@ def answer_message(answer, model: str | None) -> str:
             parts.append(f"<p>{_with_chips(line, by_n)}</p>")
     notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
     how = f"大模型 {esc(model)} 撰写，已逐句核对出处" if answer.mode == "llm" else "本地摘录：以上均为讲稿原文"
+    if coverage == "partial":
+        how = "讲稿只讲到问题的一部分 · " + how
     if not answer.answered:
         how = "案例库未直接覆盖这个问题"
     meta = f"<div class='ans-meta'>{how}"
     if answer.citations:
         meta += f" · {len(answer.citations)} 处出处 · 点击编号查看原文"
     meta += "</div>"
-    cls = "ans" if answer.answered else "ans refusal"
+    cls = f"ans cov-{esc(coverage)}" if answer.answered else f"ans refusal cov-{esc(coverage)}"
     return f"<div class='{cls}'>{''.join(parts)}{notices}{meta}</div>"
+
+
+def references_panel(references) -> str:
+    """The 可参考 cases of a 没有 answer beside the chat: where to read on, not sources of an answer."""
+    if not references:
+        return sources_empty()
+    items = "".join(
+        f'<a class="src ref" href="{link("cite", r.case_id, r.start, r.end)}"><div class="src-body">'
+        f"<div class='src-title'>《{esc(short(r.case_title, 40))}》</div>"
+        f"<div class='src-meta'>{esc(r.author)}</div>"
+        f"<div class='src-meta'>章节：{esc(r.section or '开头')}</div>"
+        f"<div class='src-quote'>{esc(r.why)}</div></div></a>"
+        for r in references
+    )
+    return (
+        f"<div class='panel sources'><div class='panel-title'>可参考（{len(references)}）</div>"
+        f"<div class='src-list'>{items}</div></div>"
+    )
+
+
+def gaps(topics, since: str | None = None) -> str:
+    """Content gaps for trainers: the uncovered topics practitioners asked about, grouped and counted."""
+    intro = (
+        "<div class='gaps-intro'>提问者问到、但讲稿没有讲到（或只讲到一部分）的话题，按提问次数排序："
+        "这是下一批讲稿可以补上的内容。</div>"
+    )
+    if not topics:
+        return f"<div class='gaps'>{intro}<div class='empty'>还没有记录到讲稿未覆盖的提问。</div></div>"
+    rows = "".join(
+        f"<tr><td class='gap-topic'>{esc(t.topic)}</td><td class='gap-count'>{t.count}</td>"
+        f"<td>{t.none}</td><td>{t.partial}</td><td>{esc(t.last_asked)}</td>"
+        f"<td class='gap-questions'>{'<br>'.join(esc(short(q, 60)) for q in t.questions)}</td></tr>"
+        for t in topics
+    )
+    total = sum(t.count for t in topics)
+    return (
+        f"<div class='gaps'>{intro}<div class='list-count'>{len(topics)} 个话题，{total} 次提问</div>"
+        "<table class='gaps-table'><thead><tr><th>话题</th><th>次数</th><th>没有</th><th>部分</th>"
+        f"<th>最近</th><th>提问举例</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def sources_empty() -> str:
@@ -478,6 +551,23 @@ CSS = """
 .ans p { margin: 0 0 8px; line-height:1.75; }
 .ans p.lead { color:#57534e; font-size:.92rem; }
 .ans.refusal p.lead { color:#9a3412; font-weight:600; }
+.ans.not-covered .coverage-note { background:#f0f9ff; border-left:3px solid #7dd3fc; padding:6px 10px; border-radius:6px; color:#0c4a6e; }
+.ans.not-covered .coverage-note p { margin:0 0 4px; }
+.ans.not-covered .examples { margin:4px 0 0; padding-left:18px; color:#075985; }
+.references { margin-top:10px; padding:6px 10px; border:1px dashed #d6d3d1; border-radius:8px; background:#fafaf9; }
+.references .ref-label { font-weight:700; color:#57534e; font-size:.9rem; }
+.references .ref-label span { font-weight:400; color:#a8a29e; font-size:.8rem; }
+.references ul { margin:4px 0 0; padding-left:18px; } .references li { margin:4px 0; line-height:1.6; }
+.references a.ref { color:#44403c !important; font-weight:600; text-decoration:none !important; }
+.references a.ref:hover { text-decoration:underline !important; }
+.references .ref-author { font-size:.8rem; color:#78716c; margin-left:6px; } .references .ref-why { font-size:.84rem; color:#57534e; }
+.ans p.partial-note { background:#fffbeb; border-left:3px solid #fbbf24; padding:4px 8px; border-radius:4px; color:#78350f; font-size:.92rem; }
+.gaps-intro { color:#57534e; font-size:.9rem; margin-bottom:4px; }
+.gaps-table { width:100%; border-collapse:collapse; font-size:.88rem; }
+.gaps-table th { text-align:left; color:#78716c; font-weight:600; border-bottom:1px solid #e7e5e4; padding:4px 6px; }
+.gaps-table td { border-bottom:1px solid #f5f5f4; padding:4px 6px; vertical-align:top; }
+.gaps-table .gap-topic { font-weight:700; color:#9f1239; } .gaps-table .gap-count { font-weight:700; }
+.gaps-table .gap-questions { color:#57534e; font-size:.82rem; }
 .ans-meta { margin-top:6px; font-size:.8rem; color:#78716c; border-top:1px dashed #e7e5e4; padding-top:4px; }
 .ans .notice, .notice { background:#fffbeb; border-left:3px solid #f59e0b; padding:4px 8px; margin:6px 0; font-size:.86rem; color:#78350f; }
 .ans.pending .dots::after { content:'…'; animation: blink 1s infinite; }
