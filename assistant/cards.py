@@ -650,6 +650,8 @@ class CaseCard:
     roles: dict[str, int] = field(default_factory=dict)
     # the script read sentence by sentence, for handouts that quote more than the card shows
     story: Story | None = field(default=None, repr=False, compare=False)
+    # word rarity over the library the card was built with: how particular a sentence of the story is
+    rarity: Rarity | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -710,6 +712,7 @@ def build_card(
         lessons=extract_lessons(story),
         roles=dict(sorted(roles.items(), key=lambda x: -x[1])),
         story=story,
+        rarity=rarity,
     )
 
 

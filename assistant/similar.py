@@ -201,15 +201,7 @@ class SimilarFinder:
 # 为什么相似
 
 # tags that say what kind of community it is, and how a person would name such a community of each type
-KIND_PHRASES: dict[str, dict[str, str]] = {
-    "动迁安置": {"居民区": "动迁安置小区", "村": "动迁安置的村", "街区": "动迁安置社区"},
-    "大型居住社区": {"居民区": "大型居住社区", "村": "大型农民集中居住区", "街区": "大型居住社区"},
-    "无产证": {"居民区": "无产证小区", "村": "无产证房屋集中的村", "街区": "无产证房屋集中的街区"},
-    "老旧小区改造": {"居民区": "老旧小区", "村": "老旧房屋集中的村", "街区": "老旧小区集中的街区"},
-    "商户/街区": {"居民区": "沿街商铺多的社区", "村": "沿街商铺多的村", "街区": "沿街商铺集中的街区"},
-    "景区/游客": {"居民区": "紧挨景区的社区", "村": "有景区的村", "街区": "紧挨景区的街区"},
-    "乡村振兴/文旅": {"居民区": "发展文旅的社区", "村": "发展文旅的村", "街区": "发展文旅的街区"},
-}
+KIND_PHRASES: dict[str, dict[str, str]] = {t.name: dict(t.phrases) for t in load_taxonomy().tags if t.phrases}
 # how a description names its own type of community
 _TYPE_WORDS = {"居民区": re.compile(r"小区|居民区|社区|楼"), "村": re.compile(r"村"), "街区": re.compile(r"街区|商业街|沿街|街面")}
 _TYPE_PHRASES = {"居民区": "居民小区", "村": "村", "街区": "街区"}

@@ -1,0 +1,303 @@
+"""Short verbatim quotes that read on their own.
+
+A handout question or a 为什么相似 reason quotes a few dozen characters of a
+script sentence, and the reader sees only those characters.  A span cut
+anywhere reads as a fragment ("逐步向", "…风俗习惯等"), opens with a word that
+points back ("但是…", "该群体…"), or carries the script's layout ("4、",
+"**", "【P15】").  :func:`excerpt` returns the best span of a sentence that is
+made of whole clauses and reads as a statement, or None when the sentence has
+none — the caller then quotes another sentence.
+
+The rules are about Chinese sentence structure, not about particular scripts:
+
+- a span starts at the sentence start (after its list marker, a leading
+  connective such as "同时," or "但是"), after a semicolon or colon, or after
+  the scene-setting clauses that open the sentence ("经过三个多月的努力,");
+- it ends at the sentence end or after a clause that is complete: not ending in
+  a word that needs what follows ("等", "的", "向", "和" …), not a lone
+  subordinate clause ("尽管…", "随着…");
+- it never cuts inside quotation marks, book-title marks or brackets, and its
+  quotation marks are paired;
+- it does not open with a word that points to something said before
+  ("该", "这", "其", "他们" …).
+
+Example::
+
+    >>> excerpt("同时,首创房屋建造\\"保障金\\"制度。")
+    '首创房屋建造"保障金"制度'
+    >>> excerpt("来自不同村的村民尽管居住在了同一小区,但文体活动、人情往来、风俗习惯等,还是以原来的村为单位。", limit=30) is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+QUOTE_CHARS = 60
+
+# list markers and layout residue in front of a sentence: "一是", "(一)", "4、", "第二,", "①", "-", "**", "【P15】"
+_MARKER = re.compile(
+    r"(?:\s|\*\*|【[^】]{0,12}】|[(（][^()（）]{2,30}[)）](?=[\u4e00-\u9fff])|[-·•]|(?:[一二三四五六七八九十]+[、是]|第[一二三四五六七八九十]+(?:步|个|是)?[，,、:：]?"
+    r"|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑩])\s*)+"
+)
+# a connective that opens a sentence says how it follows on; the statement starts after it
+_LEAD_CONNECTIVE = re.compile(
+    r"^(?:与此同时|在此基础上|另一方面|一方面|同时|此外|另外|因此|所以|于是|首先|其次|再次|最后|然后|接着|随后|当然|其实|总之|总的来说"
+    r"|但是|但|然而|可是|不过|而且|并且|而|再加上|加上|加之|举一个例子|举个例子|比如说|比如|例如|譬如|如(?=针对|在|对))(?![不非未没])[，,：:]?"
+)
+# a span opening with these points back to what came before: it cannot be read alone
+_POINTS_BACK = re.compile(
+    r"^(?:是(?!否)|诸如此类|如此|该|这|此(?!前)|其(?![他它实])|上述|以上|前者|后者|他们|她们|它们|他|她|它|对此|为此|那|之后|此后|然后|并|且|又|也|还|就|才|即|则|从而|进而|以便|以致)"
+)
+# a clause that tells the next step of what was done: a span may start there ("最终在…建设了478块菜园")
+_NEW_STEP = re.compile(r"^(?:最终|最后|随后|后来|如今|现在|目前|截至目前|此后)")
+# a clause that only sets the scene; the main clause follows
+_FRAME = re.compile(
+    r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|从|根据|按照|结合|围绕|依托|自|自从|当|对于|近年来|近期|目前|如今|此前|当时|\d{2,4}年)"
+)
+# a clause that needs the next one: a lone "尽管…" or "随着…" is not a statement
+_SUBORDINATE = re.compile(r"^(?:尽管|虽然|虽|如果|假如|若|因为|由于|随着|只要|只有|即使|哪怕|不仅|不但|既|一旦|当|为了?|面对|针对|在|经过|通过|对于|对)")
+# a clause ending in a word that needs what follows
+_DANGLING_END = re.compile(r"(?:等|的|地|和|与|及|以及|或|或者|对|向|在|把|将|被|从|为|以|让|使|给|是|及其|并|而|但|如|像|比如|例如|包括|就是|即)$")
+_SETS_SCENE = re.compile(
+    r"^(?:为了?|面对|针对|经过|通过|随着|由于|根据|按照|结合|围绕|依托|对于|尽管|虽然|如果|只要|只有|即使|借着|趁着|乘着|借助"
+    r"|经(?!济|营|费|验|常|理|历|典|过了))"
+)
+_PLACE_TIME = re.compile(r"^(?:在|从|自|当)")
+_PLACE_TIME_END = re.compile(r"(?:上|中|下|时|后|前|里|内|方面|之初|期间|问题|基础|过程)$")
+# a clause ending on when something happened: "平移工作启动伊始", "一到下班时间", "列成解决目标后"
+_WHEN_END = re.compile(r"(?:伊始|之初|之际|以来|期间|之时|时候|时间|时期|阶段|之后|以后|之前|以前|[^同及平随准按暂]时|[^之然最前背以今落身]后)$")
+# a clause with a preposition whose object ends the clause, and no verb after it: "2020年起依托产业项目"
+_PREPOSITIONS = re.compile(r"依托|借助|利用|围绕|依据|按照|根据|结合|针对|面对|通过|凭借|基于")
+_CLAUSE_SEP = re.compile(r"[，,；;：:]")
+_INNER_MARKER = re.compile(r"[，,；;：:]\s*(?:[(（]\d+[)）]|\d+[、.．](?!\d)|[①-⑩])")
+_OPEN = "“《(（【「"
+_CLOSE = "”》)）】」"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+MIN_CHARS = 8  # shorter spans say too little to be read alone
+
+
+def tidy(sentence: str) -> tuple[int, int]:
+    """The ``(start, end)`` of a sentence without its layout (list marker, "**", an unpaired edge quote mark)
+    and its closing punctuation."""
+    text = sentence
+    a, b = 0, len(text)
+    while True:
+        m = _MARKER.match(text, a)
+        if not m or m.end() == a:
+            break
+        a = m.end()
+    while b > a and text[b - 1] in "。！？!?；;，,、 \n*":
+        b -= 1
+    # a quote mark closing the previous sentence's quotation (at its start, or after its final stop)
+    if b > a and _unpaired(text[a:b]):
+        if text[a] in '"”' and not _unpaired(text[a + 1 : b]):
+            a += 1
+        elif text[b - 1] in '"”' and b - 2 >= a and text[b - 2] in "。！？!?" and not _unpaired(text[a : b - 1]):
+            b -= 2
+    return a, b
+
+
+def _unpaired(span: str) -> bool:
+    if span.count('"') % 2:
+        return True
+    depth = 0
+    for ch in span:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return True
+    return depth != 0
+
+
+def clauses(sentence: str) -> list[tuple[int, int]]:
+    """Clause boundaries of a sentence (offsets into it), never inside quotes, titles or brackets."""
+    a, b = tidy(sentence)
+    # a quotation running on into the next sentence ('有店主倾诉道,"安装花架护栏…'): its mark opens a new clause
+    opens = sentence.rindex('"', a, b) if sentence[a:b].count('"') % 2 else -1
+    out, start, depth, straight = [], a, 0, False
+    for i in range(a, b):
+        ch = sentence[i]
+        if i == opens:
+            if i > start:
+                out.append((start, i))
+            start = i + 1
+        elif ch == '"':
+            straight = not straight
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif _CLAUSE_SEP.match(ch) and not depth and not straight:
+            if i > start:
+                out.append((start, i))
+            start = i + 1
+    if b > start:
+        out.append((start, b))
+    return out
+
+
+def is_frame(clause: str) -> bool:
+    """A clause that only sets the scene ("经过三个多月的努力", "在业委会无法运作的过渡阶段")."""
+    return bool(_FRAME.match(clause))
+
+
+def lead_skip(text: str) -> int:
+    """Characters of a leading connective ("同时,", "但是") to skip."""
+    m = _LEAD_CONNECTIVE.match(text)
+    return m.end() if m else 0
+
+
+def reads_alone(span: str) -> bool:
+    """Whether a span can be quoted without its context: enough words, no layout, paired marks, not pointing back,
+    not ending in a word that needs more."""
+    s = span.strip()
+    if len(_CJK.findall(s)) < MIN_CHARS or "**" in s or "【" in s or "】" in s or _unpaired(s):
+        return False
+    if _INNER_MARKER.search(s):
+        return False  # a list inside: "旨在:(1)为…"
+    if _POINTS_BACK.match(s) or _LEAD_CONNECTIVE.match(s) or _MARKER.match(s):
+        return False
+    last = _CLAUSE_SEP.split(s.rstrip("。！？!?；;，,"))[-1]
+    last = last[lead_skip(last) :]
+    if _DANGLING_END.search(last.rstrip("\"”’)）")) or len(_CJK.findall(last)) < 3:
+        return False
+    if _SETS_SCENE.match(last) or (_PLACE_TIME.match(last) and _PLACE_TIME_END.search(last)) or _WHEN_END.search(last):
+        return False  # ends on a clause that only sets the scene for what was cut
+    m = _PREPOSITIONS.search(last)
+    if m and not _has_verb_after(last[m.end() :]):
+        return False
+    # "尽管…" needs its "但…", "不仅…" its "还…"
+    for first, then in _PAIRS:
+        m = first.search(s)
+        if m and not then.search(s, m.end()):
+            return False
+    return True
+
+
+def pos_cut(text: str) -> list[tuple[str, str]]:
+    """``(word, part of speech)`` by jieba over the library's tokenizer (one tagger for the process: a second
+    one built on the same tokenizer tags the user dictionary's words "x")."""
+    global _POS
+    if _POS is None:
+        import jieba.posseg
+
+        from assistant.lexical import load_tokenizer
+
+        _POS = jieba.posseg.POSTokenizer(load_tokenizer())
+    return [(t.word, t.flag) for t in _POS.cut(text)]
+
+
+_POS = None
+
+
+def _has_verb_after(text: str) -> bool:
+    """Whether ``text`` holds a verb: "依托产业项目" does not, "依托产业项目盘活闲置农房" does."""
+    return any(flag.startswith("v") and flag != "vn" for _, flag in pos_cut(text))
+
+_PAIRS = (
+    (re.compile(r"尽管|虽然|虽说|即使|哪怕"), re.compile(r"但|却|仍|还|也|依然")),
+    (re.compile(r"不仅|不但|不光"), re.compile(r"还|也|而且|更|并且|同时")),
+    (re.compile(r"既"), re.compile(r"又|也|还")),
+)
+
+
+def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Every ``(start, end)`` of ``sentence`` at most ``limit`` characters long that may be quoted alone.
+
+    ``starts_at``: offsets of clauses where a new statement starts besides those
+    found here (e.g. a clause whose subject is a new party: "…,二楼业主也反对")."""
+    cl = clauses(sentence)
+    if not cl:
+        return []
+    extra = set(starts_at)
+    starts = []
+    for i, (a, _) in enumerate(cl):
+        if i == 0:
+            ok = True
+        else:
+            sep = sentence[cl[i - 1][1] : a]
+            # after a semicolon, a colon or the mark opening a quotation a new statement starts; after a comma only
+            # when what comes before only set the scene, or where the caller knows a new subject starts
+            ok = (
+                any(ch in '；;：:"' for ch in sep)
+                or a in extra
+                or lead_skip(sentence[a:]) > 0
+                or _NEW_STEP.match(sentence[a:])
+                or all(_FRAME.match(sentence[x:y]) or lead_skip(sentence[x:y]) == y - x for x, y in cl[:i])
+            )
+        if ok:
+            starts.append(i)
+    out = []
+    for i in starts:
+        if len(_CJK.findall(sentence[cl[i][0] : cl[i][1]])) < 3 and i + 1 < len(cl):
+            continue  # "换,每根5米长…": a stray word left of a split, not a clause
+        a = cl[i][0]
+        m = _MARKER.match(sentence, a)
+        a = m.end() if m and i else a
+        a += lead_skip(sentence[a:])
+        for j in range(i, len(cl)):
+            b = cl[j][1]
+            if b - a > limit:
+                break
+            if j == i and _SUBORDINATE.match(sentence[a:b]) and j + 1 < len(cl):
+                continue  # "尽管…" alone
+            span = sentence[a:b]
+            if b < len(sentence) and sentence[b] in "：:" and j + 1 < len(cl):
+                continue  # a lead-in: what it introduces is cut
+            if reads_alone(span):
+                out.append((a, b))
+    return out
+
+
+def excerpt(
+    sentence: str,
+    limit: int = QUOTE_CHARS,
+    must: re.Pattern | None = None,
+    score: Callable[[str], float] | None = None,
+    starts_at: Iterable[int] = (),
+    only_from: int | None = None,
+    not_before: int = 0,
+) -> str | None:
+    """The best span of ``sentence`` (at most ``limit`` characters) that reads on its own, or None.
+
+    ``only_from``: the span must start there (a clause start).  The span
+    holds ``must`` when any readable span does; among those, the
+    whole sentence is preferred, then the highest ``score`` (e.g. how surely
+    it reads as a measure), then the longest.
+    """
+    cands = spans(sentence, limit, starts_at)
+    if only_from is not None:
+        cands = [(a, b) for a, b in cands if a == only_from]
+    cands = [(a, b) for a, b in cands if a >= not_before]
+    if not cands:
+        return None
+    whole = tidy(sentence)
+
+    def key(ab: tuple[int, int]) -> tuple:
+        text = sentence[ab[0] : ab[1]]
+        holds = bool(must and must.search(text))
+        # a span that runs to the end of the sentence says what the sentence comes to
+        full = ab[1] == whole[1]
+        return (holds, full, score(text) if score else 0.0, ab[1] - ab[0])
+
+    a, b = max(cands, key=key)
+    return sentence[a:b]
+
+
+# a slogan or a directive: the speaker's frame, not something a community did or faced
+_SLOGAN = re.compile(
+    r"习近平|总书记|党中央|二十大|二十届|十[八九]大|重要(?:讲话|指示|论述)|以人民为中心|紧跟|指示要求|指示精神|初心|使命"
+    r"|新时代|新征程|高质量发展|中国式现代化|根本遵循|人民城市|战斗堡垒|一面旗帜|贯彻落实|决策部署|获得感|幸福感|安全感"
+)
+
+
+def is_slogan(text: str) -> bool:
+    """A sentence built on a slogan or a directive (it supports nothing a trainer can discuss)."""
+    return bool(_SLOGAN.search(text))
+
+
+__all__ = ["QUOTE_CHARS", "clauses", "excerpt", "is_frame", "is_slogan", "lead_skip", "pos_cut", "reads_alone", "spans", "tidy"]
