@@ -72,6 +72,7 @@ MIN_PARTIES, MAX_PARTIES = 2, 3
 PARTY_QUOTE_CHARS = 50  # a role-play lists several parties, each with its own quote
 MAX_SUBJECTS = 4  # a topic handout draws on at most this many communities
 PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
+KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
 # how a question names the people, the meeting and the learner's own place, by the kind of community
 PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
 MEETING = {"居民区": "居民议事会", "村": "村民代表会议", "街区": "街区议事会"}
@@ -253,6 +254,10 @@ class _Material:
         self.card, self.tag = card, tag
         self.keep = hm.scope(card, tag)
         self._cache: dict[str, list] = {}
+        # a kind of community (动迁安置): its problems are where the script names the kind; what it did about them,
+        # who took part and what came of it are told elsewhere in the script, tied to those problems by their words
+        self.kind = bool(tag and tag.kind and tag.name in card.tag_counts)
+        self.acts = (lambda s: True) if self.kind else self.keep
 
     def _get(self, name: str, make: Callable[[], list]) -> list:
         if name not in self._cache:
@@ -265,11 +270,21 @@ class _Material:
 
     @property
     def measures(self) -> list[Sentence]:
-        return self._get("measures", lambda: hm.measure_sentences(self.card, self.keep, self.tag))
+        return self._get("measures", lambda: self._tied(hm.measure_sentences(self.card, self.acts, None if self.kind else self.tag)))
 
     @property
     def outcomes(self) -> list[Sentence]:
-        return self._get("outcomes", lambda: hm.outcome_sentences(self.card, self.keep, self.tag))
+        return self._get("outcomes", lambda: self._tied(hm.outcome_sentences(self.card, self.acts, None if self.kind else self.tag)))
+
+    def _tied(self, sents: list[Sentence]) -> list[Sentence]:
+        """For a kind of community: those sharing particular words with its problems first, the most tied first."""
+        if not self.kind:
+            return sents
+        words: set[str] = set()
+        for p in self.problems:
+            words |= hm.bigrams(p.text) - self.common
+        tie = {s.start: len(hm.bigrams(s.text) & words) for s in sents}
+        return sorted(sents, key=lambda s: (tie[s.start] < KIND_TIE, -tie[s.start]))
 
     @property
     def lessons(self) -> list[Sentence]:
@@ -277,7 +292,7 @@ class _Material:
 
     @property
     def stances(self) -> list[Stance]:
-        return self._get("stances", lambda: hm.stances(self.card, self.keep))
+        return self._get("stances", lambda: hm.stances(self.card, self.acts))
 
     @property
     def common(self) -> set[str]:
@@ -286,7 +301,7 @@ class _Material:
     def measures_on(self, tag: Tag | None) -> list[Sentence]:
         """Measures about ``tag`` (all of them for a kind the community is, or without a tag)."""
         about = [s for s in self.measures if hm.mentions(tag, s.text)]
-        if tag is None or (tag.kind and tag.name in self.card.tag_counts) or hm.mentions(tag, self.card.title):
+        if tag is None or (tag.kind and tag.name in self.card.tag_counts) or hm.all_about(self.card, tag):
             return about + [s for s in self.measures if s not in about]
         return about
 
@@ -389,7 +404,7 @@ class _Writer:
     def topic_words(self, card: CaseCard, tag: Tag | None = None) -> re.Pattern | None:
         """The topic's words, which a quote must hold when the community's script is not all about the topic."""
         t = tag or self.tag_of(card)
-        if t is None or hm.mentions(t, card.title) or (t.kind and t.name in card.tag_counts):
+        if t is None or (t.kind and t.name in card.tag_counts) or hm.all_about(card, t):
             return None
         return t.pattern
 
@@ -596,7 +611,7 @@ class _Writer:
             if not story:
                 break
             naming = [s for s in story.sentences if m.key in s.text and s.role == "做法" and self.mat(card).keep(s)]
-            naming = [s for s in naming if problem is None or hm.mentions(problem, s.text) or hm.mentions(problem, card.title)]
+            naming = [s for s in naming if problem is None or hm.mentions(problem, s.text)]
             naming = [s for s in naming if hm.concreteness(s.text) >= 0 and s.prob("做法") >= 0.5 and not hm.is_plan(s.text)]
             naming.sort(key=lambda s: (-hm.concreteness(s.text), -s.prob("做法")))
             if naming and self.model.role(m.key) != "问题":
@@ -774,9 +789,10 @@ def _one(
     # a topic handout's questions go round its communities in turn, starting the ``first``-th
     k = len(writer.subjects)
     subjects = [writer.subjects[(first + j) % k] for j in range(k)]
-    for card in subjects:
-        partners = writer.partners(card) if kind == "对比分析" else [None]
-        for partner, j in ((p, j) for p in partners for j in range(len(variants))):
+    # the preferred variant first (for any community), then the next: a prompt that fits matters more than whose turn
+    partners = {c.case_id: writer.partners(c) if kind == "对比分析" else [None] for c in subjects}
+    for j, card in ((j, c) for j in range(len(variants)) for c in subjects):
+        for partner in partners[card.case_id]:
             template = variants[(round_ + j) % len(variants)]
             if not _fits(template, card):
                 continue
@@ -880,7 +896,8 @@ def _summary(cards: dict[str, CaseCard], card: CaseCard, used: list[str], tag: T
     lines = []
     if tag:
         cases = [cards[c] for c in used] or [card]
-        lines.append(f"话题：{tag.name}")
+        related = [r for r in tag.related if any(r in c.tag_counts and tag.name not in c.tag_counts for c in cases)]
+        lines.append(f"话题：{tag.name}" + (f"（讲稿中讲到{tag.name}的案例较少，另选讲{'、'.join(related)}的案例作对照）" if related else ""))
         lines.append("涉及案例：" + "；".join(f"《{c.title}》（{place(c)}，{c.author}）" for c in cases))
         return lines
     lines.append(f"案例：《{card.title}》")

@@ -57,17 +57,48 @@ def mentions(tag: Tag | None, text: str) -> bool:
 
 
 def scope(card: CaseCard, tag: Tag | None) -> Callable[[Sentence], bool]:
-    """Which sentences of ``card`` a handout on ``tag`` may quote (every sentence without a topic)."""
+    """Which sentences of ``card`` a handout on ``tag`` may quote (every sentence without a topic).
+
+    A script whose title names the topic and whose main tag it is: all of it.  Otherwise, a problem topic (停车):
+    the sentences that name it, their neighbours in the paragraph (two either side) and
+    the sentences under a heading that names it.  A kind of community (动迁安置) the case is: the paragraphs and
+    sub-sections that name the kind (its words: 动迁, 农民变市民 …), where the script says what being such a
+    community brings."""
     story = card.story
-    if tag is None or story is None or mentions(tag, card.title) or (tag.kind and tag.name in card.tag_counts):
+    if tag is None or story is None:
+        return lambda s: True
+    if all_about(card, tag):
         return lambda s: True
     sents = story.sentences
     near: set[int] = set()
+    if tag.kind and tag.name in card.tag_counts:
+        pars = {s.par for s in sents if mentions(tag, s.text)}
+        blocks = {s.block for s in sents if mentions(tag, s.text) and not s.block[-1].startswith("¶")}
+        heads = {s.block for s in sents if any(mentions(tag, h) for h in s.block if not h.startswith("¶"))}
+        keep = {s.start for s in sents if s.par in pars or s.block in blocks or s.block in heads}
+        return lambda s: s.start in keep
     for i, s in enumerate(sents):
         if mentions(tag, s.text) or any(mentions(tag, h) for h in s.block if not h.startswith("¶")):
             near.update(k for k in range(i - 2, i + 3) if 0 <= k < len(sents) and sents[k].par == s.par)
-    keep = {sents[i].start for i in near}
+    # a part of the script that keeps returning to the topic is about it as a whole (西林塔's "换梯" sections)
+    pars: dict[int, set[int]] = {}
+    named: dict[int, set[int]] = {}
+    for s in sents:
+        pars.setdefault(s.part, set()).add(s.par)
+        if mentions(tag, s.text):
+            named.setdefault(s.part, set()).add(s.par)
+    whole = {k for k, ps in pars.items() if len(named.get(k, ())) >= max(2, PART_SHARE * len(ps))}
+    keep = {sents[i].start for i in near} | {s.start for s in sents if s.part in whole}
     return lambda s: s.start in keep
+
+
+PART_SHARE = 0.5  # a part with the topic in at least this share of its paragraphs is about the topic
+
+
+def all_about(card: CaseCard, tag: Tag) -> bool:
+    """The script is about the topic from its title on: its title names it and it is its main tag
+    (湖畔天地's 停车, 西林塔's 换梯), so every part of it is."""
+    return bool(card.tags) and card.tags[0] == tag.name and mentions(tag, card.title)
 
 
 def _usable(s: Sentence, card: CaseCard, min_chars: int = 12) -> bool:
@@ -168,7 +199,7 @@ def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     out = [s for s in _dedupe(own + more) if specificity(card, s.text) >= SPECIFIC and concreteness(s.text) > -2]
     # what was done, concretely, first: a figure or a named thing; general phrasing ("充分发挥…作用") last
     out.sort(key=lambda s: -concreteness(s.text))
-    out = [s for s in out if keep(s) and _usable(s, card) and not _PLAN.search(s.text) and quotable(s)]
+    out = [s for s in out if keep(s) and _usable(s, card) and not _PLAN.search(s.text) and not finding_out(s.text) and quotable(s)]
     return _topic_first(out, tag)
 
 
@@ -183,7 +214,7 @@ _NAMED = re.compile(r'"[^"]{2,14}"|“[^”]{2,14}”|《[^》]{2,20}》')
 # a phrase pointing to a group named elsewhere: "该人群", "这类群体", "上述问题"
 _UNCLEAR = re.compile(
     r"该(?:群体|人群|村|小区|社区|项目|问题|方案|制度|做法|模式|机制|平台|工作|情况)|这类|此类|上述|以上"
-    r"|这一|这件事|此事|这些事"
+    r"|这一|这件事|此事|这些事|(?:这个|这种|这样的?)(?:问题|情况|难题|做法|办法|疑问)"
 )
 # one night's incident is a story, not a measure to borrow: "某天晚上,徐叶美和搭档巡查到75号楼道时…"
 _INCIDENT = re.compile(r"^\s*(?:某天|某日|一天|有一天|有一次|那天|当天|当晚|一日|案例[:：])")
@@ -224,7 +255,7 @@ def lesson_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag 
     parties = _party_regex()
 
     def concrete(s: Sentence) -> bool:
-        if tag is not None and not mentions(tag, card.title) and not (tag.kind and tag.name in card.tag_counts):
+        if tag is not None and not tag.kind:
             return mentions(tag, s.text) or any(k in s.text for k in names)  # a topic handout: a lesson on the topic
         return any(k in s.text for k in names) or bool(parties.search(s.text)) or bool(_FIGURE.search(s.text))
 
@@ -330,6 +361,8 @@ _STANCE = re.compile(
     r"|不得不|只能|压力|回忆|反应|情绪|激动|疑惑|观望|疑虑|模糊|不一|不习惯|舍不得|迷路"
     r"|需耗时|找不到|不方便|难以|无法|影响|困扰|头疼|发愁"
 )
+# what a service lets a party do is not the party's position: "居民可随时在群内@相关人员或反映问题"
+_AFFORDS = re.compile(r"可随时|可以随时|只需|即可|可直接|可通过|均可")
 # a party that is gone: it cannot sit at the table
 _ABSENT = re.compile(r"辞职|解散|瘫痪|缺位|缺失|空缺|停摆|无法运作|成立不了|难以成立|未成立|没有成立|不存在|难产")
 # the words before a mention that make the party an object: served, mobilised, visited
@@ -520,7 +553,7 @@ def display_name(party: Tag, word: str, community_type: str) -> str:
         return "居民"
     if word == "商铺":
         return "商户"
-    if party.name in ("居民", "村民", "商户", "游客", "老年居民") or party.name == word:
+    if party.name in ("居民", "村民", "商户", "游客", "老年居民", "租户/新住民") or party.name == word:
         return word
     return party.name
 
@@ -551,7 +584,7 @@ def stances(card: CaseCard, keep: Callable[[Sentence], bool]) -> list[Stance]:
             told = _own_clauses(s.text, sub.clause)
             label = group_label(s.text, sub.at, sub.word).removeprefix(card.community) or sub.word
             absent = bool(_ABSENT.search(told)) or bool(_FORMER.match(label))
-            said = bool(_STANCE.search(told)) or sub.speech is not None
+            said = (bool(_STANCE.search(told)) and not _AFFORDS.search(told)) or sub.speech is not None
             own = told.split(",")[0].split("，")[0]
             if not (said or absent or (as_problem(told) >= 0.45 and TROUBLE.search(own))):
                 continue  # the party acting, or its problem solved: not its situation
@@ -683,6 +716,9 @@ def cast(
     for st in ranked:
         if closeness(scene, st.sentence, common) < CLOSE:
             break
+        ga, gb = _bigrams(scene.text), _bigrams(st.quote)
+        if ga and gb and len(ga & gb) / min(len(ga), len(gb)) > 0.6:
+            continue  # it restates the scene
         if any(not distinct(st, o, card.community_type) for o in out):
             continue
         out.append(st)

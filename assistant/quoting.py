@@ -48,7 +48,7 @@ _LEAD_CONNECTIVE = re.compile(
 )
 # a span opening with these points back to what came before: it cannot be read alone
 _POINTS_BACK = re.compile(
-    r"^(?:是(?!否)|诸如此类|如此|该|这|此(?!前)|其(?![他它实])|上述|以上|前者|后者|他们|她们|它们|他|她|它|对此|为此|那|之后|此后|然后|并|且|又|也|还|就|才|即|则|从而|进而|以便|以致)"
+    r"^(?:与(?!此同时)|是(?!否)|诸如此类|如此|该|这|此(?!前)|其(?![他它实])|上述|以上|前者|后者|他们|她们|它们|他|她|它|对此|为此|那|之后|此后|然后|并|且|又|也|还|就|才|即|则|从而|进而|以便|以致)"
 )
 # a clause that tells the next step of what was done: a span may start there ("最终在…建设了478块菜园")
 _FRAME_TAIL = re.compile(r"(?:等|的)(?:环节|方式|形式|途径|措施|渠道|手段|举措|过程|基础上|前提下|情况下)$")
@@ -241,6 +241,7 @@ _PAIRS = (
     (re.compile(r"尽管|虽然|虽说|即使|哪怕"), re.compile(r"但|却|仍|还|也|依然")),
     (re.compile(r"不仅|不但|不光"), re.compile(r"还|也|而且|更|并且|同时")),
     (re.compile(r"既"), re.compile(r"又|也|还")),
+    (re.compile(r"不是"), re.compile(r"而是|也不是|就是")),
 )
 
 
