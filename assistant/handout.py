@@ -72,6 +72,7 @@ MIN_PARTIES, MAX_PARTIES = 2, 3
 PARTY_QUOTE_CHARS = 50  # a role-play lists several parties, each with its own quote
 MAX_SUBJECTS = 4  # a topic handout draws on at most this many communities
 PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
+MEASURE_CHARS = 16  # a quoted measure says what was done, not only its name
 KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
 # how a question names the people, the meeting and the learner's own place, by the kind of community
 PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
@@ -194,6 +195,8 @@ class _Sources:
         self.items: list[tuple[Citation, CaseCard]] = []
         self.quoted_spans: set[tuple[str, int, int]] = set()
         self.quoted_text: set[str] = set()
+        self.elsewhere: set[str] = set()  # spans other handouts of the course quote
+        self.avoid = False
 
     def number(self, c: Citation) -> int:
         for i, (d, _) in enumerate(self.items, 1):
@@ -203,7 +206,11 @@ class _Sources:
         return len(self.items)
 
     def free(self, c: Citation) -> bool:
-        return (c.case_id, c.start, c.end) not in self.quoted_spans
+        return (c.case_id, c.start, c.end) not in self.quoted_spans and not self._avoided(c)
+
+    def _avoided(self, c: Citation) -> bool:
+        """A sentence whose quote another handout of the course uses already (see ``build_handout``)."""
+        return self.avoid and any(t in _norm(c.quote) for t in self.elsewhere)
 
     def quote(
         self,
@@ -300,10 +307,21 @@ class _Material:
 
     def measures_on(self, tag: Tag | None) -> list[Sentence]:
         """Measures about ``tag`` (all of them for a kind the community is, or without a tag)."""
-        about = [s for s in self.measures if hm.mentions(tag, s.text)]
         if tag is None or (tag.kind and tag.name in self.card.tag_counts) or hm.all_about(self.card, tag):
+            about = [s for s in self.measures if hm.mentions(tag, s.text)]
             return about + [s for s in self.measures if s not in about]
-        return about
+        # about the topic, not naming it in passing: its paragraph keeps to it, or its heading names it
+        story = self.card.story
+        assert story is not None
+        named = {}
+        for s in story.sentences:
+            named[s.par] = named.get(s.par, 0) + tag.count(s.text)
+        return [
+            s
+            for s in self.measures
+            if hm.mentions(tag, s.text)
+            and (named.get(s.par, 0) >= 2 or any(hm.mentions(tag, h) for h in s.block if not h.startswith("¶")))
+        ]
 
     def cite(self, s: Sentence) -> Citation:
         assert self.card.story is not None
@@ -388,6 +406,7 @@ class _Writer:
         self.anchors: list[tuple[str, Sentence, str]] = []  # (case id, sentence, what it is) a question is about
         self.casts: list[frozenset[str]] = []
         self.pairs: set[tuple[str, str]] = set()  # compared communities
+        self.turns: dict[str, int] = {}  # questions led by each community
         self.model = get_role_model()
         self.idf = tag_idf(cards)
 
@@ -590,8 +609,8 @@ class _Writer:
             sub = _Draft()
             try:
                 got = (
-                    self.take(card, [a], sub, must=must_a, role="做法", anchor="measure"),
-                    self.take(other, [b], sub, must=must_b, role="做法", anchor="measure"),
+                    self.take(card, [a], sub, must=must_a, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
+                    self.take(other, [b], sub, must=must_b, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
                 )
             except _Missing:
                 self.src.restore(snap)
@@ -652,7 +671,7 @@ class _Writer:
             "problem": lambda: self.take(
                 card, m.problems, draft, must=_both(trouble, on), role="问题", anchor="problem", fits=fits_problem, particular=True
             ),
-            "measure": lambda: self.take(card, m.measures, draft, must=on, role="做法", anchor="measure"),
+            "measure": lambda: self.take(card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
             "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.QUANTITY, on), role="成效", anchor="outcome"),
             "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=on),
         }
@@ -677,12 +696,16 @@ class _Writer:
             lazy["method"] = lambda: mine[0].name if mine else _no("method")
             lazy["other_method"] = lambda: theirs[0].name if theirs else _no("method")
             lazy["method_def"] = lambda: (
-                self.take(card, mine[1], draft, must=_both(re.compile(re.escape(mine[0].key)), self.topic_words(card, problem)))
+                self.take(
+                    card, mine[1], draft, must=_both(re.compile(re.escape(mine[0].key)), self.topic_words(card, problem)), min_chars=MEASURE_CHARS
+                )
                 if mine
                 else _no("method")
             )
             lazy["other_method_def"] = lambda: (
-                self.take(other, theirs[1], draft, must=_both(re.compile(re.escape(theirs[0].key)), self.topic_words(other, there)))
+                self.take(
+                    other, theirs[1], draft, must=_both(re.compile(re.escape(theirs[0].key)), self.topic_words(other, there)), min_chars=MEASURE_CHARS
+                )
                 if theirs
                 else _no("method")
             )
@@ -771,24 +794,33 @@ def template_questions(
     out: list[Question] = []
     before = list(kept or [])
     cap = -(-n // len(KINDS)) + 1  # a kind that runs out is not replaced by one kind asked over and over
-    for i in range(n):
-        for shift in range(len(KINDS)):
-            kind = KINDS[(i + shift) % len(KINDS)]
-            if shift and sum(q.kind == kind for q in before + out) >= cap:
-                continue
-            q = _one(writer, kind, i // len(KINDS), templates[kind], before + out, first=len(out))
-            if q:
-                out.append(q)
-                break
+    # first with the sentences other handouts of the course quote left aside, then, if the material runs short,
+    # with them (a thin topic: better a shared sentence than a missing question)
+    for _ in range(2 if src.avoid else 1):
+        for i in range(len(out), n):
+            for shift in range(len(KINDS)):
+                kind = KINDS[(i + shift) % len(KINDS)]
+                if shift and sum(q.kind == kind for q in before + out) >= cap:
+                    continue
+                q = _one(writer, kind, i // len(KINDS), templates[kind], before + out, first=len(out), n=n)
+                if q:
+                    out.append(q)
+                    break
+        if len(out) >= n:
+            break
+        src.avoid = False
     return out
 
 
 def _one(
-    writer: _Writer, kind: str, round_: int, variants: list[Template], asked: list[Question], first: int = 0
+    writer: _Writer, kind: str, round_: int, variants: list[Template], asked: list[Question], first: int = 0, n: int = 8
 ) -> Question | None:
     # a topic handout's questions go round its communities in turn, starting the ``first``-th
     k = len(writer.subjects)
     subjects = [writer.subjects[(first + j) % k] for j in range(k)]
+    if k > 1:  # a topic handout shows several communities: none leads more than its share of the questions
+        share = max(2, -(-n // k))
+        subjects = [c for c in subjects if writer.turns.get(c.case_id, 0) < share]
     # the preferred variant first (for any community), then the next: a prompt that fits matters more than whose turn
     partners = {c.case_id: writer.partners(c) if kind == "对比分析" else [None] for c in subjects}
     for j, card in ((j, c) for j in range(len(variants)) for c in subjects):
@@ -810,6 +842,7 @@ def _one(
                 writer.anchors, writer.casts, writer.pairs = state
                 continue
             writer.anchors += draft.anchors
+            writer.turns[card.case_id] = writer.turns.get(card.case_id, 0) + 1
             if kind == "对比分析" and len(draft.cases) == 2:
                 a, b = sorted(draft.cases)
                 writer.pairs.add((a, b))
@@ -858,6 +891,13 @@ def build_handout(
     card = subjects[0]
     templates = templates or load_templates(Path(settings.prompts_dir) if settings else PROMPTS_DIR)
     src = _Sources(cards)
+    if tag is not None:
+        # a course on a topic often hands out the communities' own handouts too: this one asks about other
+        # sentences, so they complement each other
+        for subject in subjects:
+            for q in template_questions(cards, [subject], None, n, templates, _Sources(cards)):
+                src.elsewhere.update(_norm(x) for x in q.quotes)
+        src.avoid = True
     notice = None
     questions: list[Question] | None = None
     if settings is not None and _llm_configured(settings):

@@ -179,7 +179,7 @@ def problem_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     more.sort(key=lambda s: -(s.prob("问题") * (1 + specificity(card, s.text)) ** 0.5))
     out = _dedupe(own + more)
     out = [s for s in out if keep(s) and _usable(s, card) and quotable(s, TROUBLE)]
-    return _topic_first(out, tag)
+    return _topic_first(out, tag) if tag is None else _by_topic(out, tag, "问题", card)
 
 
 def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag | None = None) -> list[Sentence]:
@@ -200,13 +200,13 @@ def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     # what was done, concretely, first: a figure or a named thing; general phrasing ("充分发挥…作用") last
     out.sort(key=lambda s: -concreteness(s.text))
     out = [s for s in out if keep(s) and _usable(s, card) and not _PLAN.search(s.text) and not finding_out(s.text) and quotable(s)]
-    return _topic_first(out, tag)
+    return _topic_first(out, tag) if tag is None or tag.kind else _by_topic(out, tag, "做法", card)
 
 
 # phrasing that says how hard something was pursued, not what was done
 _VAGUE = re.compile(
     r"充分发挥|积极调动|党建引领|高度重视|切实|全力|大力|着力|坚持|不断|深入推进|扎实|有效(?:推进|提升)|作用|紧紧围绕|积极|努力|旨在"
-    r"|致力于|助力|为主题|为目标"
+    r"|致力于|助力|为主题|为目标|稳步推进|啃下|硬骨头"
 )
 _NAMED = re.compile(r'"[^"]{2,14}"|“[^”]{2,14}”|《[^》]{2,20}》')
 
@@ -229,7 +229,7 @@ def concreteness(text: str) -> int:
 
 
 # finding out is a step before the measure, not the measure: "开展了进一步的调研和走访"
-_FINDING_OUT = re.compile(r"调研|走访|排摸|摸排|了解到|座谈|研判|理清|勘察|听取")
+_FINDING_OUT = re.compile(r"调研|走访|排摸|摸排|了解到|座谈|研判|理清|勘察|听取|取经|考察")
 
 
 def finding_out(text: str) -> bool:
@@ -291,6 +291,12 @@ def _dedupe(sents: Iterable[Sentence]) -> list[Sentence]:
 
 def _topic_first(sents: list[Sentence], tag: Tag | None) -> list[Sentence]:
     return sorted(sents, key=lambda s: not mentions(tag, s.text)) if tag else sents
+
+
+def _by_topic(sents: list[Sentence], tag: Tag, role: str, card: CaseCard) -> list[Sentence]:
+    """For a topic handout: the sentences most about the topic (naming it most often) first, then the surest and most
+    particular; the card's own choice (what a handout on the case leads with) gets no precedence."""
+    return sorted(sents, key=lambda s: (-tag.count(s.text), -(s.prob(role) * (1 + specificity(card, s.text)) ** 0.5)))
 
 
 # ---------------------------------------------------------------------------

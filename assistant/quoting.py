@@ -192,6 +192,8 @@ def reads_alone(span: str) -> bool:
     m = _PREPOSITIONS.search(last)
     if m and not _has_verb_after(last[m.end() :]):
         return False
+    if _NOUN_END.search(last) and not _PREDICATE.search(last):
+        return False  # "北门外阻挡停车堵塞消防通道放置的石墩子": a thing named, nothing said of it
     # "尽管…" needs its "但…", "不仅…" its "还…"
     for first, then in _PAIRS:
         m = first.search(s)
@@ -236,6 +238,10 @@ def _has_subject(head: str) -> bool:
 def _has_verb_after(text: str) -> bool:
     """Whether ``text`` holds a verb: "依托产业项目" does not, "依托产业项目盘活闲置农房" does."""
     return any(flag.startswith("v") and flag != "vn" for _, flag in pos_cut(text))
+
+# a clause ending in "…的" + a short noun, with nothing marking a predicate, only names a thing
+_NOUN_END = re.compile(r"的[\"“]?[\u4e00-\u9fff]{1,4}[\"”]?$")
+_PREDICATE = re.compile(r"[了着过]|是|成为|成了|变成|为|有|属于|让|使|得|在|没|不")
 
 _PAIRS = (
     (re.compile(r"尽管|虽然|虽说|即使|哪怕"), re.compile(r"但|却|仍|还|也|依然")),
