@@ -1,0 +1,61 @@
+"""Quotes that read on their own: the fragments a trainer found in the first handouts are not produced."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.quoting import excerpt, is_slogan, reads_alone
+
+
+@pytest.mark.parametrize(
+    "sentence, limit, expected",
+    [
+        # a leading connective is left out, the statement kept
+        ('同时,首创房屋建造"保障金"制度。', 60, '首创房屋建造"保障金"制度'),
+        ("但是老百姓的生活习惯一时难以改变,闲暇时间小区居民喜欢聚在楼道里聊家常。", 30, "老百姓的生活习惯一时难以改变"),
+        # a scene-setting clause is dropped, the main clause kept
+        ("由于先天条件小区主干道道路较窄,居民停车一直是社区的老大难问题。", 30, "居民停车一直是社区的老大难问题"),
+        # list numbering and Markdown are layout, not words of the quote
+        ("4、焦点问题:物业费收缴率低,居民对物业服务不满意。", 60, "焦点问题:物业费收缴率低,居民对物业服务不满意"),
+        # a speaker's note in brackets is not quoted, nor what comes before it
+        (
+            '推出"开店明白卡",解沿街商户难题(引出问题)在一次街区走访中,我了解到街区内一位商户李大姐,她盘下店铺,打算做餐饮,手续办完后,却因排烟问题遭到了小区业主的投诉。',
+            60,
+            "在一次街区走访中,我了解到街区内一位商户李大姐,她盘下店铺,打算做餐饮,手续办完后,却因排烟问题遭到了小区业主的投诉",
+        ),
+    ],
+)
+def test_excerpt_is_whole_clauses(sentence, limit, expected):
+    assert excerpt(sentence, limit) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "该群体流动性强,服务需求多元,管理难度大。",  # "该…" without its referent
+        "**二是建立议事规则:**",  # Markdown residue only
+        "平移工作启动伊始,",  # only when
+        "宅基地盘活:2020年起依托产业项目,",  # a preposition whose verb was cut
+        "西门外隔离出安全视线的石墩子、北门外阻挡停车堵塞消防通道放置的石墩子。",  # things named, nothing said
+    ],
+)
+def test_no_span_reads_alone(sentence):
+    assert excerpt(sentence) is None
+
+
+def test_paired_words_and_marks():
+    # "尽管…" needs its "但…", "不是…" its "而是…"; a cut inside a quotation is not a quote
+    assert not reads_alone("来自不同村的村民尽管居住在了同一小区")
+    assert excerpt("来自不同村的村民尽管居住在了同一小区,但文体活动、人情往来、风俗习惯等,还是以原来的村为单位。", 30) == (
+        "文体活动、人情往来、风俗习惯等,还是以原来的村为单位"
+    )
+    assert excerpt("我发现洞北小区停车难不是难在车多位少,而是在于收费标准低,由于价格低,2个小时内停车免费。", 30) is None
+    assert not reads_alone('从解决"住得进"的基础问题,到实现住得好"的品质追求')
+    assert not reads_alone("逐步向") and not reads_alone("1+3+N")
+    assert reads_alone("居民陈先生回忆,此前每日下班后需耗时数小时寻找车位")
+
+
+def test_slogans():
+    assert is_slogan("最后,根本还是要坚持以人民为中心。")
+    assert is_slogan("紧跟指示要求,推动工作落地见效。")
+    assert not is_slogan("对外来车辆收费从每日5元提至40元。")
