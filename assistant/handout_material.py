@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from assistant.cards import LESSONS, CaseCard, Sentence
+from assistant.cards import _AIM, _INCIDENT, LESSONS, QUANTITY, CaseCard, Sentence, concreteness
 from assistant.citations import Citation
 from assistant.quoting import QUOTE_CHARS, clauses, excerpt, is_frame, is_slogan, lead_skip, pos_cut, reads_alone
 from assistant.taxonomy import Tag, load_taxonomy
@@ -42,10 +42,6 @@ _PLAN = re.compile(r"下一步|今后|未来|将(?:继续|进一步|持续)|计�
 _COURTESY = re.compile(r"大家好|各位|很荣幸|向大家|汇报|我是|分享")
 _FIGURE = re.compile(r"\d|百分之")
 # a quantity (not a date): "11个新车位", "80%", "515户"
-_UNITS = r"(?:%|％|万元|亿元|万|元|户|人次|人|名|次|件|辆|个|组|项|套|栋|幢|台|平方米|平米|米|亩|家|场|条|处|倍|位|张|间|公里|支|所|块|分)"
-QUANTITY = _QUANTITY = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*" + _UNITS + r"|百分之")
-# a count in words: "增设三个"暖心通道"" (not "一是", "第一")
-_COUNT = re.compile(r"(?<![第])[两三四五六七八九十百千]+" + _UNITS)
 
 
 # ---------------------------------------------------------------------------
@@ -203,12 +199,6 @@ def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     return _topic_first(out, tag) if tag is None or tag.kind else _by_topic(out, tag, "做法", card)
 
 
-# phrasing that says how hard something was pursued, not what was done
-_VAGUE = re.compile(
-    r"充分发挥|积极调动|党建引领|高度重视|切实|全力|大力|着力|坚持|不断|深入推进|扎实|有效(?:推进|提升)|作用|紧紧围绕|积极|努力|旨在"
-    r"|致力于|助力|为主题|为目标|稳步推进|啃下|硬骨头"
-)
-_NAMED = re.compile(r'"[^"]{2,14}"|“[^”]{2,14}”|《[^》]{2,20}》')
 
 
 # a phrase pointing to a group named elsewhere: "该人群", "这类群体", "上述问题"
@@ -216,18 +206,6 @@ _UNCLEAR = re.compile(
     r"该(?:群体|人群|村|小区|社区|项目|问题|方案|制度|做法|模式|机制|平台|工作|情况)|这类|此类|上述|以上"
     r"|这一|这件事|此事|这些事|(?:这个|这种|这样的?)(?:问题|情况|难题|做法|办法|疑问)"
 )
-# one night's incident is a story, not a measure to borrow: "某天晚上,徐叶美和搭档巡查到75号楼道时…"
-_INCIDENT = re.compile(r"^\s*(?:某天|某日|一天|有一天|有一次|那天|当天|当晚|一日|案例[:：])")
-# an aim is not a measure taken: "旨在:(1)为街区企业…提供贴心服务"
-_AIM = re.compile(r"^\s*(?:旨在|目的是|目标是|目的在于|意在)|口号|标语")
-
-
-def concreteness(text: str) -> int:
-    """How concretely a sentence says what was done: a figure, a named thing; minus general phrasing."""
-    figure = _QUANTITY.search(text) or _COUNT.search(text)
-    return (1 if figure else 0) + (1 if _NAMED.search(text) else 0) - len(_VAGUE.findall(text))
-
-
 # finding out is a step before the measure, not the measure: "开展了进一步的调研和走访"
 _FINDING_OUT = re.compile(r"调研|走访|排摸|摸排|了解到|座谈|研判|理清|勘察|听取|取经|考察")
 
