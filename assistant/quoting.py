@@ -277,6 +277,7 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
                 or (_has_subject(sentence[a : a + 14]) and not any(is_frame(sentence[x:y]) for x, y in cl[hard:i]))
                 or lead_skip(sentence[a:]) > 0
                 or _NEW_STEP.match(sentence[a:])
+                or (_FRAME.match(sentence[a:]) and not _FRAME_TAIL.search(sentence[cl[i - 1][0] : cl[i - 1][1]]))
                 or all(is_frame(sentence[x:y]) or lead_skip(sentence[x:y]) == y - x for x, y in cl[hard:i])
             )
         if ok:
@@ -300,6 +301,8 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
             span = sentence[a:b]
             if b < len(sentence) and sentence[b] in "：:" and j + 1 < len(cl):
                 continue  # a lead-in: what it introduces is cut
+            if j + 1 < len(cl) and _PREPOSITIONS.search(sentence[cl[j][0] : b]):
+                continue  # "我们通过召开…会议" cut before what was done by it
             if reads_alone(span):
                 out.append((a, b))
     return out

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
@@ -350,7 +350,7 @@ _ACTS = re.compile(r"增设|新增|建成|安装|设立|开通|打通|拆除|改
 class _Cand:
     score: float
     sentence: Sentence
-    card: CaseCard
+    card: CaseCard = field(repr=False)
     span: str | None = None  # a span chosen already (the difficulty told inside a measure's frame)
 
 
@@ -423,9 +423,10 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
             assert near is not None
             told_after.append(_Cand(quality * (1.0 - (s.start - near.start) / (2 * NEAR_CHARS)), s, card, span))
             continue
-        words = wording.score(s.text, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)
+        # judged on what the reader sees: the span
+        words = wording.score(span, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)
         if near is not None:
-            a, b = _bigrams(s.text), _bigrams(near.text)
+            a, b = _bigrams(span), _bigrams(near.text)
             words += 10.0 * len(a & b) / max(1.0, (len(a) * len(b)) ** 0.5)
             if s.part == near.part:
                 words += 0.5
@@ -435,13 +436,13 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
 
 
 def _situations(card: CaseCard, wording: Wording, spans: list[Citation], avoid: set[int]) -> list[_Cand]:
-    """Failing a shared difficulty, spans that tell a situation like the description's (any role)."""
+    """Failing a shared difficulty, spans that tell a situation like the description's (not a lesson drawn)."""
     story = card.story
     if not story:
         return []
     out = []
     for s in story.sentences:
-        if s.start in avoid or is_slogan(s.text) or _ASKS.search(s.text) or wording.score(s.text) < MIN_RARE:
+        if s.start in avoid or s.role == "感悟" or is_slogan(s.text) or _ASKS.search(s.text) or wording.score(s.text) < MIN_RARE:
             continue
         span = _quote(card, s, wording.pattern(s.text), "背景")
         if span and (w := wording.score(span)) >= MIN_RARE:
@@ -458,7 +459,7 @@ def _quote(card: CaseCard, s: Sentence, must, role: str, *, measure: bool = Fals
 
     def score(x: str) -> float:
         p = float(model.probabilities(x)[ROLES.index(role)])
-        return p + 0.3 * hm.concreteness(x) if measure else p
+        return p + 0.5 * hm.concreteness(x) if measure else p
 
     for span in excerpts(s.text, REASON_QUOTE_CHARS, None if measure else must, score, to_the_end=not measure):
         if not hm.clear(span):
@@ -511,7 +512,7 @@ def reason_candidates(
     """The spans a reason for ``card`` may quote as the shared difficulty, the likeliest few (to embed in one batch;
     the measure is chosen by its words and its tie to the difficulty)."""
     taxonomy = load_taxonomy()
-    wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).phrase(card.community_type)])
+    wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
     return [_meant(c) for c in _difficulties(card, wording, spans)[:per_kind]]
 
 
@@ -536,9 +537,8 @@ def explain(
     close = close or Closeness(description)
     close.ensure(reason_candidates(card, description, spans, shared))
     taxonomy = load_taxonomy()
-    kind_tags = [t for t in shared if taxonomy.tag(t).phrase(card.community_type)]
-    kinds = [taxonomy.tag(t).phrase(card.community_type) for t in kind_tags]
-    wording = Wording(description, card, kind_tags)
+    kinds = [p for t in shared if (p := taxonomy.tag(t).phrase(card.community_type))]
+    wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
     what = f"同为{'、'.join(kinds[:2])}" if kinds else ""
     situation_cite = None
     size = community_size(card) if _SCALE.search(description) else None
