@@ -313,7 +313,7 @@ class _Material:
         # about the topic, not naming it in passing: its paragraph keeps to it, or its heading names it
         story = self.card.story
         assert story is not None
-        named = {}
+        named: dict[int, int] = {}
         for s in story.sentences:
             named[s.par] = named.get(s.par, 0) + tag.count(s.text)
         return [

@@ -68,11 +68,11 @@ def scope(card: CaseCard, tag: Tag | None) -> Callable[[Sentence], bool]:
     sents = story.sentences
     near: set[int] = set()
     if tag.kind and tag.name in card.tag_counts:
-        pars = {s.par for s in sents if mentions(tag, s.text)}
+        named_pars = {s.par for s in sents if mentions(tag, s.text)}
         blocks = {s.block for s in sents if mentions(tag, s.text) and not s.block[-1].startswith("¶")}
         heads = {s.block for s in sents if any(mentions(tag, h) for h in s.block if not h.startswith("¶"))}
-        keep = {s.start for s in sents if s.par in pars or s.block in blocks or s.block in heads}
-        return lambda s: s.start in keep
+        kind_keep = {s.start for s in sents if s.par in named_pars or s.block in blocks or s.block in heads}
+        return lambda s: s.start in kind_keep
     for i, s in enumerate(sents):
         if mentions(tag, s.text) or any(mentions(tag, h) for h in s.block if not h.startswith("¶")):
             near.update(k for k in range(i - 2, i + 3) if 0 <= k < len(sents) and sents[k].par == s.par)

@@ -271,7 +271,7 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
                 hard = i
             # a new statement starts after a hard boundary; after a comma only when what comes before only set the
             # scene, or where the caller knows a new subject starts
-            ok = (
+            ok = bool(
                 hard == i
                 or a in extra
                 or (_has_subject(sentence[a : a + 14]) and not any(is_frame(sentence[x:y]) for x, y in cl[hard:i]))

@@ -250,7 +250,7 @@ class Closeness:
         self.wanted = _bigrams(description)
         self.sims = sims or {}
         self.embedder = embedder
-        self._query = None
+        self._query: np.ndarray | None = None
 
     def __call__(self, text: str) -> float:
         if text in self.sims:
@@ -307,7 +307,7 @@ class Wording:
     a sentence's word score is the summed weight of the description's words it holds.  The situation is what
     the description tells; what it asks ("有没有小区是靠调整收费规则…") says which measure it wants."""
 
-    def __init__(self, description: str, card: CaseCard, kinds: list[str] = ()) -> None:
+    def __init__(self, description: str, card: CaseCard, kinds: Iterable[str] = ()) -> None:
         parts = [x for x in re.split(r"(?<=[。！？!?])", description) if x.strip()]
         told = "".join(x for x in parts if not re.search(r"[？?]\s*$", x)) or description
         asked = "".join(x for x in parts if re.search(r"[？?]\s*$", x))
@@ -507,7 +507,7 @@ def _unit(xs: list[float]) -> list[float]:
 
 
 def reason_candidates(
-    card: CaseCard, description: str, spans: list[Citation], shared: list[str] = (), per_kind: int = EMBED_PER_CASE
+    card: CaseCard, description: str, spans: list[Citation], shared: Iterable[str] = (), per_kind: int = EMBED_PER_CASE
 ) -> list[str]:
     """The spans a reason for ``card`` may quote as the shared difficulty, the likeliest few (to embed in one batch;
     the measure is chosen by its words and its tie to the difficulty)."""

@@ -70,7 +70,6 @@ def test_no_quote_twice_and_no_question_twice(handouts):
 
 def test_no_two_questions_about_one_conflict(handouts, cards):
     """Two questions may not rest on two problem sentences of one paragraph (one story, one conflict)."""
-    from assistant import handout_material as hm
 
     for label, h in handouts.items():
         seen: list = []
