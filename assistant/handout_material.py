@@ -361,7 +361,9 @@ _GENERAL = re.compile(r"^(?:小区|社区|广大|全体|本|该|这些|一些|�
 _NOT_CAST = {"社区党组织", "居委会/村委会"}
 # a former body is gone: "前期业委会遗留了诸多官司"
 _FORMER = re.compile(r"^(?:前期|前任|上届|上一届|原(?!住)|老(?![年人]|党员|干部|骑手))")
-SUBJECT_WITHIN = 12  # a party named later in its clause is not what the sentence is about
+SUBJECT_WITHIN = 12
+STANCE_CHARS = 10
+_CJK = re.compile(r"[\u4e00-\u9fff]")  # a party named later in its clause is not what the sentence is about
 
 
 @dataclass(frozen=True)
@@ -581,8 +583,8 @@ def stances(card: CaseCard, keep: Callable[[Sentence], bool]) -> list[Stance]:
                 quote = excerpt(s.text, must=re.compile(re.escape(sub.word)), score=as_problem, starts_at=[sub.clause])
                 if quote and sub.word not in quote:
                     quote = None
-            if not quote or not clear(quote):
-                continue
+            if not quote or not clear(quote) or len(_CJK.findall(quote)) < STANCE_CHARS:
+                continue  # a stance says something: "居民主动参与度低" (a heading) does not
             if label == sub.word:
                 label = display_name(sub.party, sub.word, card.community_type)
             out.append(Stance(sub.party, label, sub.word, s, absent, quote, sub.clause))

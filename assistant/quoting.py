@@ -156,6 +156,14 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     return out
 
 
+def _pure_frame(clause: str) -> bool:
+    """A clause that is only a frame ("依据上海市物业管理相关规定"), not a statement beginning with one
+    ("在车辆密集时段通行困难")."""
+    if not _FRAME.match(clause):
+        return False
+    return not _PLACE_TIME.match(clause) or bool(_PLACE_TIME_END.search(clause))
+
+
 def is_frame(clause: str) -> bool:
     """A clause that only sets the scene ("经过三个多月的努力", "在业委会无法运作的过渡阶段"), or ends one that
     runs over a comma ("通过职能部门实地勘察、初步拟定方案,街区党支部征询商户意见等环节")."""
@@ -277,7 +285,7 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
                 or (_has_subject(sentence[a : a + 14]) and not any(is_frame(sentence[x:y]) for x, y in cl[hard:i]))
                 or lead_skip(sentence[a:]) > 0
                 or _NEW_STEP.match(sentence[a:])
-                or (_FRAME.match(sentence[a:]) and not _FRAME_TAIL.search(sentence[cl[i - 1][0] : cl[i - 1][1]]))
+                or (_pure_frame(sentence[a : cl[i][1]]) and not _FRAME_TAIL.search(sentence[cl[i - 1][0] : cl[i - 1][1]]))
                 or all(is_frame(sentence[x:y]) or lead_skip(sentence[x:y]) == y - x for x, y in cl[hard:i])
             )
         if ok:
