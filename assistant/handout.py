@@ -316,10 +316,11 @@ class _Material:
         named: dict[int, int] = {}
         for s in story.sentences:
             named[s.par] = named.get(s.par, 0) + tag.count(s.text)
+        strong = hm.strong_pattern(tag)
         return [
             s
             for s in self.measures
-            if hm.mentions(tag, s.text)
+            if strong.search(s.text)
             and (named.get(s.par, 0) >= 2 or any(hm.mentions(tag, h) for h in s.block if not h.startswith("¶")))
         ]
 
@@ -560,7 +561,8 @@ class _Writer:
         share)``.  The tags differ when the partner speaks of a related matter (加装电梯 here, 电梯更新 there)."""
         taxonomy = load_taxonomy()
         mine = self.tag_of(card)
-        topics = [mine] if mine else [taxonomy.tag(t) for t in card.tags]
+        # a case handout compares on what the case is about: its main tags
+        topics = [mine] if mine else [taxonomy.tag(t) for t in card.tags[:2]]
         out: list[tuple[CaseCard, Tag, Tag, Tag | None]] = []
         for topic in topics:
             for other in hm.partners(self.cards, card, topic):
@@ -572,17 +574,16 @@ class _Writer:
                     (taxonomy.tag(r) for r in topic.related if r in other.tag_counts), topic
                 )
                 self.topic_of.setdefault(other.case_id, theirs)
-                problem, there, kind = topic, theirs, None
                 if topic.kind:  # 动迁安置: compare on a problem both such communities share
-                    kind = topic
-                    shared = hm.shared_problem(card, other, self.idf, exclude=[topic.name])
-                    if shared is None:
-                        continue
-                    problem = there = shared
-                if self.mat(card).measures_on(problem) and self.mat(other).measures_on(there):
-                    out.append((other, problem, there, kind))
-                    if len(out) >= limit:
-                        return out
+                    options = [(p, p, topic) for p in hm.shared_problems(card, other, self.idf, exclude=[topic.name])[:3]]
+                else:
+                    options = [(topic, theirs, None)]
+                for problem, there, kind in options:
+                    if self.mat(card).measures_on(problem) and self.mat(other).measures_on(there):
+                        out.append((other, problem, there, kind))
+                        break
+                if len(out) >= limit:
+                    return out
         return out
 
     def measure_pair(
@@ -592,6 +593,8 @@ class _Writer:
         particular words (what they address), each quotable, holding the problem's words, not asked about yet."""
         ma, mb = self.mat(card), self.mat(other)
         must_a, must_b = self.topic_words(card, problems[0]), self.topic_words(other, problems[1])
+        must_a = hm.strong_pattern(problems[0]) if must_a is not None else None
+        must_b = hm.strong_pattern(problems[1]) if must_b is not None else None
         common = ma.common | mb.common
         xs = [s for s in ma.measures_on(problems[0])[:12] if self.src.free(ma.cite(s)) and self.new_conflict(card, s, draft, "measure")]
         ys = [s for s in mb.measures_on(problems[1])[:12] if self.src.free(mb.cite(s)) and self.new_conflict(other, s, draft, "measure")]
@@ -673,7 +676,7 @@ class _Writer:
             ),
             "measure": lambda: self.take(card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
             "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.QUANTITY, on), role="成效", anchor="outcome"),
-            "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=on),
+            "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=hm.lesson_pattern(card, self.tag_of(card))),
         }
         if kind == "对比分析":
             if partner is None:
@@ -793,14 +796,18 @@ def template_questions(
     writer = _Writer(cards, subjects, tag, src)
     out: list[Question] = []
     before = list(kept or [])
-    cap = -(-n // len(KINDS)) + 1  # a kind that runs out is not replaced by one kind asked over and over
+    # a kind that runs out is not replaced by one kind asked over and over: by the i-th question, a kind standing
+    # in for another has been asked at most once more than its turn
+    def cap(i: int) -> int:
+        return -(-(i + 1) // len(KINDS)) + 1
+
     # first with the sentences other handouts of the course quote left aside, then, if the material runs short,
     # with them (a thin topic: better a shared sentence than a missing question)
     for _ in range(2 if src.avoid else 1):
         for i in range(len(out), n):
             for shift in range(len(KINDS)):
                 kind = KINDS[(i + shift) % len(KINDS)]
-                if shift and sum(q.kind == kind for q in before + out) >= cap:
+                if shift and sum(q.kind == kind for q in before + out) >= cap(len(before) + len(out)):
                     continue
                 q = _one(writer, kind, i // len(KINDS), templates[kind], before + out, first=len(out), n=n)
                 if q:
@@ -809,6 +816,18 @@ def template_questions(
         if len(out) >= n:
             break
         src.avoid = False
+    return _in_turn(out)
+
+
+def _in_turn(questions: list[Question]) -> list[Question]:
+    """The questions in rounds of the four kinds (情境研讨, 对比分析, 角色扮演, 反思迁移), each kind in the
+    order it was written: a handout reads the same whatever material ran short."""
+    queues = {k: [q for q in questions if q.kind == k] for k in KINDS}
+    out: list[Question] = []
+    while any(queues.values()):
+        for k in KINDS:
+            if queues[k]:
+                out.append(queues[k].pop(0))
     return out
 
 
@@ -818,7 +837,7 @@ def _one(
     # a topic handout's questions go round its communities in turn, starting the ``first``-th
     k = len(writer.subjects)
     subjects = [writer.subjects[(first + j) % k] for j in range(k)]
-    if k > 1:  # a topic handout shows several communities: none leads more than its share of the questions
+    if k > 2:  # a topic handout shows several communities: none leads more than its share of the questions
         share = max(2, -(-n // k))
         subjects = [c for c in subjects if writer.turns.get(c.case_id, 0) < share]
     # the preferred variant first (for any community), then the next: a prompt that fits matters more than whose turn

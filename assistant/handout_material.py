@@ -52,6 +52,12 @@ def mentions(tag: Tag | None, text: str) -> bool:
     return bool(tag and tag.count(text))
 
 
+def strong_pattern(tag: Tag) -> re.Pattern:
+    """A tag's words without those that only begin its name ("楼道" of 楼道堆物 names any stairwell)."""
+    words = [w for w in (tag.name, *tag.synonyms) if w and "/" not in w and not (w != tag.name and tag.name.startswith(w))]
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
+
+
 def scope(card: CaseCard, tag: Tag | None) -> Callable[[Sentence], bool]:
     """Which sentences of ``card`` a handout on ``tag`` may quote (every sentence without a topic).
 
@@ -257,6 +263,15 @@ def lesson_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag 
     return _topic_first(out, tag)
 
 
+def lesson_pattern(card: CaseCard, tag: Tag | None = None) -> re.Pattern:
+    """What a quoted lesson must hold to say something particular: the topic, or the case's methods or a party."""
+    if tag is not None and not tag.kind:
+        words = [tag.pattern.pattern] + [re.escape(m.key) for m in card.methods]
+    else:
+        words = [re.escape(m.key) for m in card.methods] + [_party_regex().pattern]
+    return re.compile("|".join(f"(?:{w})" for w in words))
+
+
 def _dedupe(sents: Iterable[Sentence]) -> list[Sentence]:
     seen: set[int] = set()
     out = []
@@ -288,7 +303,7 @@ PROBLEM_KINDS: dict[str, re.Pattern] = {
     # money: who pays, how much
     "资金": re.compile(r"资金|经费|出资|筹|维修基金|物业费|收费|缴费|费用|钱|补贴|成本|入不敷出"),
     # habits and customs
-    "习惯": re.compile(r"习惯|观念|老规矩|传统|风俗|陋习|意识|旧习"),
+    "习惯": re.compile(r"习惯|观念|老规矩|老传统|传统习俗|风俗|陋习|旧习"),
     # many people, many places, always moving
     "规模": re.compile(r"流动|分散|人户分离|规模|点多面广|复杂|多元|万人|\d{3,}(?:户|人|家|辆)"),
 }
@@ -741,7 +756,8 @@ def partners(cards: dict[str, CaseCard], card: CaseCard, tag: Tag) -> list[CaseC
     carries ``tag`` itself."""
     taxonomy = load_taxonomy()
     pool = [c for c in topic_cases(cards, tag) if c.case_id != card.case_id]
-    pool = [c for c in pool if measure_sentences(c, scope(c, tag), tag)]
+    # what a community of a kind did is told all over its script; a problem's measures where it names the problem
+    pool = [c for c in pool if measure_sentences(c, (lambda s: True) if tag.kind else scope(c, tag), tag)]
     if not pool:
         for name in tag.related:
             rel = taxonomy.tag(name)
@@ -764,19 +780,17 @@ def _measures_alike(a: CaseCard, b: CaseCard) -> float:
     return sum(max((len(x & y) / len(x | y) if x | y else 0.0) for y in lb) for x in la) / len(la)
 
 
-def shared_problem(a: CaseCard, b: CaseCard, idf: dict[str, float], exclude: Iterable[str] = ()) -> Tag | None:
-    """The problem tag two communities share, for a kind topic: the one most about both, rare tags first
-    (楼道堆物 says more than 矛盾调解)."""
+def shared_problems(a: CaseCard, b: CaseCard, idf: dict[str, float], exclude: Iterable[str] = ()) -> list[Tag]:
+    """The problem tags two communities share, for a kind topic: the most about both first, rare tags before
+    common ones (楼道堆物 says more than 矛盾调解)."""
     taxonomy = load_taxonomy()
     skip = set(exclude)
-    best, score = None, 0.0
-    for t in taxonomy.tags:
-        if t.kind or t.name in skip or t.name not in a.tag_counts or t.name not in b.tag_counts:
-            continue
-        s = min(a.tag_counts[t.name], b.tag_counts[t.name]) ** 0.5 * idf.get(t.name, 0.0)
-        if s > score:
-            best, score = t, s
-    return best
+    scored = [
+        (min(a.tag_counts[t.name], b.tag_counts[t.name]) ** 0.5 * idf.get(t.name, 0.0), t)
+        for t in taxonomy.tags
+        if not t.kind and t.name not in skip and t.name in a.tag_counts and t.name in b.tag_counts
+    ]
+    return [t for sc, t in sorted(scored, key=lambda x: -x[0]) if sc > 0]
 
 
 __all__ = [
@@ -797,7 +811,7 @@ __all__ = [
     "problem_sentences",
     "same_conflict",
     "scope",
-    "shared_problem",
+    "shared_problems",
     "stances",
     "topic_cases",
 ]

@@ -76,6 +76,8 @@ _WHEN_END = re.compile(r"(?:伊始|之初|之际|以来|期间|之时|时候|时
 # a clause with a preposition whose object ends the clause, and no verb after it: "2020年起依托产业项目"
 _PREPOSITIONS = re.compile(r"依托|借助|利用|围绕|依据|按照|根据|结合|针对|面对|通过|凭借|基于")
 _CLAUSE_SEP = re.compile(r"[，,；;：:]")
+# an enumeration introduced, its items cut: "…的例子还有像小区南门主路…"
+_LIST_INTRO = re.compile(r"例子还有|还有像")
 # a note of the speaker's left in the script: "(引出问题)", "(举些例子)", "【展示照片】"
 _STAGE = re.compile(r"[(（【](?:引出问题|引出|举些?例子|举例|过渡|小结|总结|展示[^)）】]{0,6}|PPT|图片?\d*|照片|视频|播放[^)）】]{0,6})[)）】]")
 _INNER_MARKER = re.compile(r"[，,；;：:]\s*(?:[(（]\d+[)）]|\d+[、.．](?!\d)|[①-⑩])")
@@ -182,7 +184,7 @@ def reads_alone(span: str) -> bool:
     s = span.strip()
     if len(_CJK.findall(s)) < MIN_CHARS or "**" in s or "【" in s or "】" in s or _unpaired(s):
         return False
-    if _INNER_MARKER.search(s) or _STAGE.search(s):
+    if _INNER_MARKER.search(s) or _STAGE.search(s) or _LIST_INTRO.search(s):
         return False  # a list inside: "旨在:(1)为…"
     if _POINTS_BACK.match(s) or _LEAD_CONNECTIVE.match(s) or _MARKER.match(s):
         return False
