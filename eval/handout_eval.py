@@ -143,6 +143,23 @@ def check(h, cards, topic: str | None = None) -> dict:
     }
 
 
+def round1() -> list[tuple[str, int, int, int, set[str]]]:
+    """The first round's handouts, read back from their blind sheet (eval/blind/round1/): per handout its label,
+    questions, quotes, quotes not reading alone or unclear, slogans, and its quoted spans."""
+    base = ROOT / "eval" / "blind" / "round1"
+    key = json.loads((base / "blind_handouts_key.json").read_text(encoding="utf-8"))
+    sheet = (base / "blind_handouts_sheet.md").read_text(encoding="utf-8")
+    out = []
+    for item, label in key.items():
+        body = re.search(rf"^## {item}\n(.*?)(?=^## H\d+\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        questions = body.split("#### 资料来源")[0]
+        quotes = re.findall(r"“([^”]*)”\[\d+\]", questions)
+        bad = [q for q in quotes if not reads_alone(q) or not hm.clear(q)]
+        out.append((label, len(re.findall(r"^\d+\. \*\*【", questions, flags=re.M)), len(quotes), len(bad),
+                    sum(is_slogan(q) for q in quotes), {re.sub(r"\s+", "", q) for q in quotes}))
+    return out
+
+
 def _quoted_numbers(q) -> list[int]:
     """Source numbers that follow a quote in the question text (“…”[n])."""
     return [int(n) for n in re.findall(r"”\[(\d+)\]", q.text)]
@@ -154,7 +171,17 @@ def main() -> int:
     ap.add_argument("--sheet", action="store_true", help="write eval/blind_handouts_sheet.md and the key")
     ap.add_argument("--seed", type=int, default=214)
     ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
+    ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
     args = ap.parse_args()
+    if args.round1:
+        old = round1()
+        print("Round 1 (eval/blind/round1/blind_handouts_sheet.md), the same checks on its quotes:\n")
+        print("| handout | questions | quotes | not reading alone / unclear | slogans |")
+        print("|---|---|---|---|---|")
+        for label, nq, nquotes, bad, slog, _ in sorted(old):
+            print(f"| {label} | {nq} | {nquotes} | {bad} | {slog} |")
+        shared = [(a[0], b[0], len(a[5] & b[5])) for a, b in combinations(old, 2) if a[5] & b[5]]
+        print("\nquotes two round-1 handouts share: " + "; ".join(f"{a} & {b}: {n}" for a, b, n in shared) + "\n")
     cards = load_cards(ROOT / "corpus")
     rows = []
     for label, kw in [(c, {"case_id": c}) for c in CASES] + [(t, {"topic": t}) for t in TOPICS]:
