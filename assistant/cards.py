@@ -218,6 +218,7 @@ class Rarity:
 
         self._tokenize = tokenize
         self._words: dict[str, frozenset[str]] = {}
+        self._spec: dict[str, float] = {}
         df: dict[str, int] = {}
         n = 0
         for sentences in documents:
@@ -241,10 +242,12 @@ class Rarity:
 
     def specificity(self, sentence: str) -> float:
         """Sum over the sentence's distinct words of their rarity above a common word's (0 for a lone script)."""
-        total = 0.0
-        for w in self.words(sentence):
-            total += max(0.0, math.log((self.n + 1) / (self.df.get(w, 0) + 0.5)) - 1.0)
-        return total
+        got = self._spec.get(sentence)
+        if got is None:
+            got = self._spec[sentence] = sum(
+                max(0.0, math.log((self.n + 1) / (self.df.get(w, 0) + 0.5)) - 1.0) for w in self.words(sentence)
+            )
+        return got
 
 
 def _weight(p: float, specificity: float) -> float:

@@ -408,6 +408,8 @@ class _Writer:
         self.casts: list[frozenset[str]] = []
         self.pairs: set[tuple[str, str]] = set()  # compared communities
         self.turns: dict[str, int] = {}  # questions led by each community
+        self._partners_of: dict[str, list] = {}
+        self.memo: dict = {}  # material of the other communities, computed once per handout
         self.model = get_role_model()
         self.idf = tag_idf(cards)
 
@@ -556,6 +558,14 @@ class _Writer:
     # -- the comparison: a measure against a measure on the same problem
 
     def partners(self, card: CaseCard, limit: int = 4) -> list[tuple[CaseCard, Tag, Tag, Tag | None]]:
+        """Other communities that took measures on the same problem, not compared yet in this handout (see
+        :meth:`_partners`)."""
+        if card.case_id not in self._partners_of:
+            self._partners_of[card.case_id] = self._partners(card, limit + 2)
+        pairs = self.pairs
+        return [p for p in self._partners_of[card.case_id] if (card.case_id, p[0].case_id) not in pairs and (p[0].case_id, card.case_id) not in pairs][:limit]
+
+    def _partners(self, card: CaseCard, limit: int = 4) -> list[tuple[CaseCard, Tag, Tag, Tag | None]]:
         """Other communities that took measures on the same problem, not compared yet in this handout, the
         likeliest first: ``(partner, the problem's tag here, its tag there, the kind of community the two
         share)``.  The tags differ when the partner speaks of a related matter (加装电梯 here, 电梯更新 there)."""
@@ -565,15 +575,14 @@ class _Writer:
         topics = [mine] if mine else [taxonomy.tag(t) for t in card.tags[:2]]
         out: list[tuple[CaseCard, Tag, Tag, Tag | None]] = []
         for topic in topics:
-            for other in hm.partners(self.cards, card, topic):
+            for other in hm.partners(self.cards, card, topic, self.memo):
                 if any(o is other for o, *_ in out):
-                    continue
-                if (card.case_id, other.case_id) in self.pairs or (other.case_id, card.case_id) in self.pairs:
                     continue
                 theirs = topic if topic.name in other.tag_counts or hm.topic_cases({other.case_id: other}, topic) else next(
                     (taxonomy.tag(r) for r in topic.related if r in other.tag_counts), topic
                 )
                 self.topic_of.setdefault(other.case_id, theirs)
+                options: list[tuple[Tag, Tag, Tag | None]]
                 if topic.kind:  # 动迁安置: compare on a problem both such communities share
                     options = [(p, p, topic) for p in hm.shared_problems(card, other, self.idf, exclude=[topic.name])[:3]]
                 else:

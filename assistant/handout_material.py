@@ -732,8 +732,14 @@ def cast(
 # the comparison partner: the same problem, another measure
 
 
-def topic_cases(cards: dict[str, CaseCard], tag: Tag) -> list[CaseCard]:
-    """Cases with something to say on ``tag``: carrying it, or with a measure sentence about it; most about it first."""
+def topic_cases(cards: dict[str, CaseCard], tag: Tag, memo: dict | None = None) -> list[CaseCard]:
+    """Cases with something to say on ``tag``: carrying it, or with a measure sentence about it; most about it first.
+    ``memo``: a dict kept by the caller for the time its ``cards`` stay the same."""
+    if memo is not None:
+        key = ("topic_cases", tag.name)
+        if key not in memo:
+            memo[key] = topic_cases(cards, tag)
+        return memo[key]
     out = []
     for c in cards.values():
         keep = scope(c, tag)
@@ -750,10 +756,15 @@ def topic_cases(cards: dict[str, CaseCard], tag: Tag) -> list[CaseCard]:
 KIND_SHARE = 0.4
 
 
-def partners(cards: dict[str, CaseCard], card: CaseCard, tag: Tag) -> list[CaseCard]:
+def partners(cards: dict[str, CaseCard], card: CaseCard, tag: Tag, memo: dict | None = None) -> list[CaseCard]:
     """Other communities that faced the problem ``tag`` and took measures on it, the likeliest partner first:
     the most alike problems, the least alike measures; a related tag's cases (加装电梯 ~ 电梯更新) when none
     carries ``tag`` itself."""
+    if memo is not None:
+        key = ("partners", card.case_id, tag.name)
+        if key not in memo:
+            memo[key] = partners(cards, card, tag)
+        return memo[key]
     taxonomy = load_taxonomy()
     pool = [c for c in topic_cases(cards, tag) if c.case_id != card.case_id]
     # what a community of a kind did is told all over its script; a problem's measures where it names the problem

@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, Iterable
 
 QUOTE_CHARS = 60
@@ -212,20 +213,13 @@ def reads_alone(span: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=65536)
 def pos_cut(text: str) -> list[tuple[str, str]]:
     """``(word, part of speech)`` by jieba over the library's tokenizer (one tagger for the process: a second
     one built on the same tokenizer tags the user dictionary's words "x")."""
-    global _POS
-    if _POS is None:
-        import jieba.posseg
+    from assistant.lexical import pos_tokenizer
 
-        from assistant.lexical import load_tokenizer
-
-        _POS = jieba.posseg.POSTokenizer(load_tokenizer())
-    return [(t.word, t.flag) for t in _POS.cut(text)]
-
-
-_POS = None
+    return [(t.word, t.flag) for t in pos_tokenizer().cut(text)]
 
 
 # who acts in a script: the speaker, the community's bodies, its people
@@ -266,9 +260,14 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
 
     ``starts_at``: offsets of clauses where a new statement starts besides those
     found here (e.g. a clause whose subject is a new party: "…,二楼业主也反对")."""
+    return list(_spans(sentence, limit, tuple(sorted(set(starts_at)))))
+
+
+@lru_cache(maxsize=65536)
+def _spans(sentence: str, limit: int, starts_at: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     cl = clauses(sentence)
     if not cl:
-        return []
+        return ()
     extra = set(starts_at)
     starts = []
     hard = 0  # the first clause after the last hard boundary (a semicolon, a colon, a quotation mark, a speaker's note)
@@ -315,7 +314,7 @@ def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()
                 continue  # "我们通过召开…会议" cut before what was done by it
             if reads_alone(span):
                 out.append((a, b))
-    return out
+    return tuple(out)
 
 
 def excerpts(
