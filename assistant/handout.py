@@ -1024,6 +1024,8 @@ def llm_material(card: CaseCard, other: CaseCard, src: _Sources) -> str:
     """Numbered sentences the LLM may use (the same numbers the source list will show)."""
     cites: list[Citation] = problems(card)[:2] + measures(card)[:4] + outcomes(card)[:2] + lessons(card)[:1]
     cites += problems(other)[:1] + measures(other)[:2]
+    if card.story:  # the parties' own words, for a role-play
+        cites += [card.story.cite(st.sentence) for st in hm.stances(card, lambda s: True) if not st.absent][:3]
     lines: list[str] = []
     for c in cites:
         n = src.number(c)
