@@ -436,6 +436,8 @@ def subjects(text: str) -> list[Subject]:
     out: list[Subject] = []
     first = True
     for i, (a, b) in enumerate(cl):
+        if text[a] in "(（":
+            continue  # an aside in brackets
         skip = lead_skip(text[a:b])
         seg = text[a + skip : b]
         if first and seg and is_frame(seg) and i + 1 < len(cl):

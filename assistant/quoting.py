@@ -81,6 +81,7 @@ _CLAUSE_SEP = re.compile(r"[，,；;：:]")
 _LIST_INTRO = re.compile(r"例子还有|还有像")
 # a note of the speaker's left in the script: "(引出问题)", "(举些例子)", "【展示照片】"
 _STAGE = re.compile(r"[(（【](?:引出问题|引出|举些?例子|举例|过渡|小结|总结|展示[^)）】]{0,6}|PPT|图片?\d*|照片|视频|播放[^)）】]{0,6})[)）】]")
+_ASIDE = re.compile(r"[(（][^()（）]{16,}?[)）]")
 _INNER_MARKER = re.compile(r"[，,；;：:]\s*(?:[(（]\d+[)）]|\d+[、.．](?!\d)|[①-⑩])")
 _OPEN = "“《(（【「"
 _CLOSE = "”》)）】」"
@@ -130,6 +131,9 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     opens = sentence.rindex('"', a, b) if sentence[a:b].count('"') % 2 else -1
     out, start, depth, straight = [], a, 0, False
     stage = {m.start(): m.end() for m in _STAGE.finditer(sentence, a, b)}
+    # a long aside in brackets ("拥有一票否决权(多层620户、别墅区180户…)"): a clause of its own, so that what comes
+    # before it can be quoted without it
+    aside = {m.start(): m.end() for m in _ASIDE.finditer(sentence, a, b) if m.start() not in stage}
     skip_to = -1
     for i in range(a, b):
         ch = sentence[i]
@@ -139,6 +143,12 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
             if i > start:
                 out.append((start, i))
             start = skip_to = stage[i]
+            continue
+        if i in aside and not depth and not straight:
+            if i > start:
+                out.append((start, i))
+            out.append((i, aside[i]))
+            start = skip_to = aside[i]
             continue
         if i == opens:
             if i > start:
@@ -191,7 +201,8 @@ def reads_alone(span: str) -> bool:
         return False
     last = _CLAUSE_SEP.split(s.rstrip("。！？!?；;，,"))[-1]
     last = last[lead_skip(last) :]
-    if _DANGLING_END.search(last.rstrip("\"”’)）")) or len(_CJK.findall(last)) < 3:
+    bare = re.sub(r"[(（][^()（）]*[)）]$", "", last)  # "…的共性矛盾(遮光、挡路、安全隐患等)": what the brackets close on
+    if _DANGLING_END.search(bare.rstrip("\"”’)）")) or len(_CJK.findall(last)) < 3:
         return False
     if (
         _SETS_SCENE.match(last)
@@ -205,6 +216,8 @@ def reads_alone(span: str) -> bool:
         return False
     if _NOUN_END.search(last) and not _PREDICATE.search(last):
         return False  # "北门外阻挡停车堵塞消防通道放置的石墩子": a thing named, nothing said of it
+    if _NOUN_END.search(last) and _TOPIC.search(last):
+        return False  # "各区域对于不符合自己利益的议题": the topic named, what of it is cut
     # "尽管…" needs its "但…", "不仅…" its "还…"
     for first, then in _PAIRS:
         m = first.search(s)
@@ -245,6 +258,7 @@ def _has_verb_after(text: str) -> bool:
 
 # a clause ending in "…的" + a short noun, with nothing marking a predicate, only names a thing
 _NOUN_END = re.compile(r"的[\"“]?[\u4e00-\u9fff]{1,4}[\"”]?$")
+_TOPIC = re.compile(r"对于|关于|至于")
 _PREDICATE = re.compile(r"[了着过]|是|成为|成了|变成|为|有|属于|让|使|得|在|没|不")
 
 _PAIRS = (
@@ -252,6 +266,8 @@ _PAIRS = (
     (re.compile(r"不仅|不但|不光"), re.compile(r"还|也|而且|更|并且|同时")),
     (re.compile(r"既"), re.compile(r"又|也|还")),
     (re.compile(r"不是"), re.compile(r"而是|也不是|就是")),
+    # "表面是花粉问题" needs its "背后是…", "看似都有责任" its "实则都难牵头"
+    (re.compile(r"表面上?(?:是|看)|看似|看上去"), re.compile(r"背后|实则|实际|实质|其实|却|但")),
 )
 
 
@@ -293,6 +309,8 @@ def _spans(sentence: str, limit: int, starts_at: tuple[int, ...]) -> tuple[tuple
             starts.append(i)
     out = []
     for i in starts:
+        if sentence[cl[i][0]] in "(（":
+            continue  # an aside
         if len(_CJK.findall(sentence[cl[i][0] : cl[i][1]])) < 3 and i + 1 < len(cl):
             continue  # "换,每根5米长…": a stray word left of a split, not a clause
         if _FRAME_TAIL.search(sentence[cl[i][0] : cl[i][1]]):
@@ -310,8 +328,8 @@ def _spans(sentence: str, limit: int, starts_at: tuple[int, ...]) -> tuple[tuple
             span = sentence[a:b]
             if b < len(sentence) and sentence[b] in "：:" and j + 1 < len(cl):
                 continue  # a lead-in: what it introduces is cut
-            if j + 1 < len(cl) and _PREPOSITIONS.search(sentence[cl[j][0] : b]):
-                continue  # "我们通过召开…会议" cut before what was done by it
+            if j + 1 < len(cl) and (m := _PREPOSITIONS.search(sentence[cl[j][0] : b])) and not _has_verb_after(sentence[cl[j][0] : cl[j][0] + m.start()]):
+                continue  # "我们通过召开…会议" cut before what was done by it (not "拟定居委会通过…代为履职")
             if reads_alone(span):
                 out.append((a, b))
     return tuple(out)

@@ -42,7 +42,7 @@ from assistant.cards import CaseCard, Sentence, cards_for, tag_idf
 from assistant.citations import Citation, cite, place
 from assistant.errors import AssistantError, InputError
 from assistant.lexical import tokenize
-from assistant.quoting import excerpts, is_slogan, reads_alone
+from assistant.quoting import tidy, excerpts, is_slogan, reads_alone
 from assistant.retrieval import HybridSearcher, check_question
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import load_taxonomy
@@ -329,9 +329,11 @@ class Wording:
         got = set(tokenize(text))
         return sum(self.weight[w] for w in got & self.told) + asked * sum(self.weight[w] for w in got & self.asked)
 
-    def pattern(self, text: str) -> re.Pattern | None:
-        """The rarest description words ``text`` holds, as a pattern a quote should keep."""
-        got = sorted((w for w in self.told if w in text), key=lambda w: -self.weight[w])[:2]
+    def pattern(self, text: str, asked: bool = False, rare: float = 0.0) -> re.Pattern | None:
+        """The rarest description words ``text`` holds (of what it tells, and with ``asked`` of what it asks too;
+        of weight at least ``rare``), as a pattern a quote should keep."""
+        words = self.told | self.asked if asked else self.told
+        got = sorted((w for w in words if w in text and self.weight[w] >= rare), key=lambda w: (-self.weight[w], -len(w), w))[:2]
         return re.compile("|".join(re.escape(w) for w in got)) if got else None
 
 
@@ -341,6 +343,10 @@ LINKED = 0.15  # a measure sharing this much of the difficulty's wording is abou
 NEAR_CHARS = 500
 # a span that only names a method ("探索出的群租整治"四步法"") says nothing of what was done
 _NAMES_ONLY = re.compile(r"(?:探索出|形成了?|总结出|提炼出|打造了?|构建了?|推出了?|建立了?)[^,，;；]{0,24}(?:法|模式|机制|体系|品牌)[\"”]?$")
+# a warning of what would happen, not a difficulty met: "迁移一棵树后,若不制定《树木管理公约》,新的矛盾还会出现"
+_IF = re.compile(r"(?:若|如果|假如|倘若|要是)[^。]{0,30}[,，][^。]*(?:会|将)")
+# the difficulty a measure is told against: "针对操办红白事时,乱燃放乱堆丢造成周边环境脏乱差等问题"
+_AGAINST = re.compile(r"(?:针对|面对|为解决|为了解决|鉴于)(?P<inner>[^。；;]{4,60}?)(?:的|等)(?:情况|问题|诉求|需求|困难|难题|现象|矛盾|状况|困境)")
 _SPOKEN = re.compile(r"[!！]\s*[\"”]?\s*$")  # a measure told this close after the difficulty, in its paragraph, answers it
 # what a result that tells what was done says was done
 _ACTS = re.compile(r"增设|新增|建成|安装|设立|开通|打通|拆除|改造|调整|成立|组建|制定|出台|推出|划设|腾出|抠出")  # a shared difficulty shares at least one word few scripts use (or several common ones)
@@ -370,7 +376,7 @@ def _difficulties(card: CaseCard, wording: Wording, spans: list[Citation]) -> li
         w = wording.score(s.text, asked=1.0)
         if (p >= 0.45 or (p >= PROBLEM_MIN and hm.TROUBLE.search(s.text))) and w >= MIN_RARE:
             span = _quote(card, s, wording.pattern(s.text), "问题")
-            if span:
+            if span and not _IF.search(span):
                 out.append(_Cand(w * boost, s, card, span))
         for m in hm.FRAMED.finditer(s.text):
             inner = m.group("inner").strip(",，、 ")
@@ -413,9 +419,9 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
             continue
         if is_slogan(s.text) or hm.is_plan(s.text) or _ASKS.search(s.text) or _SPOKEN.search(s.text):
             continue
-        if hm.concreteness(s.text) < 0 or hm.specificity(card, s.text) < hm.SPECIFIC:
+        if hm.concreteness(s.text) < 0 or hm.specificity(card, s.text) < hm.SPECIFIC * (0.8 if s.prob("做法") >= 0.8 else 1.0):
             continue
-        span = _quote(card, s, None, "做法", measure=True)
+        span = _quote(card, s, wording.pattern(s.text, asked=True, rare=1.0), "做法", measure=True)
         if not span:
             continue
         quality = (0.2 + s.prob("做法")) * (1 + 0.25 * _detail(span))
@@ -425,6 +431,9 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
             continue
         # judged on what the reader sees: the span
         words = wording.score(span, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)
+        framed = _AGAINST.search(span)
+        if framed and wording.score(framed.group("inner")) < 1.0:
+            words *= 0.5  # "针对操办红白事时,乱燃放乱堆丢…的问题,…": a measure against another difficulty than the description's
         if near is not None:
             a, b = _bigrams(span), _bigrams(near.text)
             words += 10.0 * len(a & b) / max(1.0, (len(a) * len(b)) ** 0.5)
@@ -461,10 +470,12 @@ def _quote(card: CaseCard, s: Sentence, must, role: str, *, measure: bool = Fals
         p = float(model.probabilities(x)[ROLES.index(role)])
         return p + 0.5 * hm.concreteness(x) if measure else p
 
-    for span in excerpts(s.text, REASON_QUOTE_CHARS, None if measure else must, score, to_the_end=not measure):
+    for span in excerpts(s.text, REASON_QUOTE_CHARS, must, score, to_the_end=not measure):
         if not hm.clear(span):
             continue
-        if measure and (len(_CJK.findall(span)) < 14 or hm.concreteness(span) < 0 or hm.finding_out(span) or _NAMES_ONLY.search(span)):
+        # a short whole sentence surely telling what was done is enough ("对业主车辆,我们实行阶梯式收费")
+        least = 12 if s.prob("做法") >= 0.8 and span == s.text[slice(*tidy(s.text))] else 14
+        if measure and (len(_CJK.findall(span)) < least or hm.concreteness(span) < 0 or hm.finding_out(span) or _NAMES_ONLY.search(span)):
             continue
         if role == "问题" and not (hm.TROUBLE.search(span) or model.probabilities(span)[ROLES.index("问题")] >= 0.4):
             continue

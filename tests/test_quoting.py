@@ -61,3 +61,21 @@ def test_slogans():
     assert is_slogan("最后,根本还是要坚持以人民为中心。")
     assert is_slogan("紧跟指示要求,推动工作落地见效。")
     assert not is_slogan("对外来车辆收费从每日5元提至40元。")
+
+
+def test_asides_and_halves():
+    # a long aside in brackets may be left out: what comes before it is quoted whole
+    s = (
+        "但是在讨论小区公共事宜上,各区域对于不符合自己利益的议题,拥有一票否决权(多层620户、别墅区180户、高层3000多户,"
+        "按照现有业委大会规则,公共事宜上须三分之二业主同意),也是因为这个原因,造成各区域之间对话语权的争夺愈发严重。"
+    )
+    assert "在讨论小区公共事宜上,各区域对于不符合自己利益的议题,拥有一票否决权" in excerpts(s, 60)
+    # the topic named, what of it is cut
+    assert not reads_alone("在讨论小区公共事宜上,各区域对于不符合自己利益的议题")
+    # "表面是…" needs its "背后是…", "看似…" its "实则…"
+    assert not reads_alone('王阿姨提"移树",表面是花粉问题')
+    assert reads_alone('王阿姨提"移树",表面是花粉问题,背后是老旧小区"自栽树木无序生长"的共性矛盾(遮光、挡路、安全隐患等)')
+    assert not reads_alone('像树木迁移,涉及绿化、城管、物业、居民等多方,看似"都有责任"')
+    # a preposition inside what was done ("拟定居委会通过…代为履职") does not cut the span
+    got = excerpts("面对别墅区有存量违建,无法产生候选人的问题,拟定居委会通过业主大会授权的形式代为履职别墅区,其他四个区域业委会成员则在居民中产生。", 50)
+    assert "面对别墅区有存量违建,无法产生候选人的问题,拟定居委会通过业主大会授权的形式代为履职别墅区" in got
