@@ -1,7 +1,8 @@
 """Cited answers: extractive by default, through the LLM when one is configured.
 
 The pipeline (:meth:`Answerer.ask`): a follow-up question is made standalone
-(the previous turn's key terms, or the LLM's rewrite), the passages are
+(the conversation's topic, :mod:`assistant.topic`, or the LLM's rewrite) and
+prefers the cases the conversation already cites; the passages are
 retrieved, and then
 
 - when the cases do not cover the question, the answer says so and lists
@@ -27,10 +28,9 @@ Example::
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from assistant.citations import Citation
@@ -49,18 +49,20 @@ from assistant.grounding import (
 )
 from assistant.retrieval import HybridSearcher, Hit, check_question, get_searcher
 from assistant.roles import RoleModel
+from assistant.topic import TopicFinder
 
 __all__ = [
     "Answer", "Answerer", "Conversation", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
-    "ask", "get_answerer", "is_follow_up",
+    "ask", "get_answerer",
 ]
 
 CANDIDATE_HITS = 8  # passages whose sentences may be quoted
 LLM_PASSAGES = 6  # passages given to the LLM
-_FOLLOW_UP = re.compile(
-    r"^(那|那么|这|这个|这些|那个|那些|它|他们|她们|其中|还有|另外|此外|同时|然后|以及|上面|刚才|前面|如果|要是|具体)"
-    r"|(呢|吗|么)[？?]?$"
-)
+# A follow-up answered without an LLM searches twice as deep and lifts the
+# passages of the cases the previous answer cited by this share of their score:
+# "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
+CITED_CASE_LIFT = 0.3
+TOPIC_WORDS = 3  # words that name a conversation's topic
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Answer:
     search_question: str = ""
     confidence: float = 0.0
     hits: list[Hit] = field(default_factory=list, repr=False)
+    topic: list[str] = field(default_factory=list)  # what the conversation is about after this answer
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +95,9 @@ class Turn:
     question: str
     standalone: str
     answer: str
+    topic: list[str] = field(default_factory=list)  # focal words of the conversation at this turn
+    cases: list[str] = field(default_factory=list)  # cases the answer cited, in order
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # what it quoted: (case id, start, end)
 
 
 @dataclass
@@ -102,7 +108,11 @@ class Conversation:
     max_turns: int = 6
 
     def add(self, answer: Answer) -> None:
-        self.turns.append(Turn(answer.question, answer.search_question or answer.question, answer.answer))
+        cited = answer.citations if answer.answered else []
+        cases = list(dict.fromkeys(c.case_id for c in cited))
+        spans = [(c.case_id, c.start, c.end) for c in cited]
+        turn = Turn(answer.question, answer.search_question or answer.question, answer.answer, list(answer.topic), cases, spans)
+        self.turns.append(turn)
         del self.turns[: -self.max_turns]
 
     def history_text(self, turns: int = 3, answer_chars: int = 200) -> str:
@@ -127,6 +137,7 @@ class Answerer:
         self.stats = CorpusStats(searcher.index.passages)
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
+        self.topics = TopicFinder(self.stats)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:
         """> ``CONFIDENCE_THRESHOLD`` when the cases cover the question."""
@@ -134,13 +145,44 @@ class Answerer:
 
     # -- follow-ups ----------------------------------------------------------
 
+    def follows(self, question: str, conversation: Conversation | None) -> bool:
+        """Whether ``question`` continues the conversation's topic (:meth:`assistant.topic.TopicFinder.follows`)."""
+        if not conversation or not conversation.turns:
+            return False
+        last = conversation.turns[-1]
+        cases = self.searcher.index.cases
+        context = "\n".join(cases[c].text for c in last.cases if c in cases)
+        return self.topics.follows(question, last.topic, context)
+
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
-        """Extractive follow-up: add the previous question's key terms to a short or anaphoric question."""
-        if not conversation or not conversation.turns or not is_follow_up(question):
+        """Extractive follow-up: the question with the conversation's topic words it lacks.
+
+        "那钱从哪里来？" after "宅基地平移建房，农户钱不够怎么办？" searches
+        "那钱从哪里来？（宅基地 平移 建房）"; a question that opens a new matter
+        ("对了，楼道堆物怎么治理？") is searched as it is.
+        """
+        if not self.follows(question, conversation):
             return question
-        previous = conversation.turns[-1].standalone
-        terms = [t for t in self.stats.key_terms(previous, 4) if t not in question]
+        assert conversation is not None
+        terms = [t for t in conversation.turns[-1].topic if t not in question]
         return f"{question}（{' '.join(terms)}）" if terms else question
+
+    def topic_after(self, question: str, hits: list[Hit], conversation: Conversation | None, follows: bool) -> list[str]:
+        """The conversation's topic once ``question`` is answered: its own focal words (those the
+        retrieved passages use), then, for a follow-up, the earlier topic's."""
+        own = self.topics.focal(question, TOPIC_WORDS, within="".join(h.passage.text for h in hits[:4]))
+        if follows and conversation and conversation.turns:
+            own += [t for t in conversation.turns[-1].topic if t not in own]
+        return own[:TOPIC_WORDS]
+
+    def search(self, question: str, cited: list[str]) -> list[Hit]:
+        """The passages for ``question``; those of the ``cited`` cases (a follow-up's) lifted by ``CITED_CASE_LIFT``."""
+        if not cited:
+            return self.searcher.search(question, CANDIDATE_HITS)
+        hits = self.searcher.search(question, 2 * CANDIDATE_HITS)
+        lift = {c: CITED_CASE_LIFT / (1 + n) for n, c in enumerate(cited)}  # the first block's case most
+        lifted = sorted((replace(h, score=h.score * (1 + lift.get(h.case.id, 0.0))) for h in hits), key=lambda h: -h.score)
+        return [replace(h, rank=r) for r, h in enumerate(lifted[:CANDIDATE_HITS], 1)]
 
     def condense(self, question: str, conversation: Conversation, timeout: float) -> str:
         """The LLM's standalone rewrite of a follow-up question."""
@@ -172,19 +214,26 @@ class Answerer:
         if want_llm:
             warm_up()
         deadline = time.monotonic() + self.settings.llm_timeout
+        follows = self.follows(question, conversation)
         standalone = self.carry_terms(question, conversation)
+        cited = conversation.turns[-1].cases if follows and conversation else []
         if want_llm and conversation and conversation.turns:
             try:
                 standalone = self.condense(question, conversation, timeout=self.settings.llm_timeout)
+                cited = []  # the rewrite names its topic; retrieval needs no nudge
             except LLMError as exc:
-                notices.append(f"大模型改写追问失败（{exc}），已改用关键词延续上一轮问题。")
+                notices.append(f"大模型改写追问失败（{exc}），已改用上一轮的话题延续检索。")
                 want_llm = False
         if standalone != question:
             notices.append(f"结合上一轮对话，按“{standalone}”检索。")
-        hits = self.searcher.search(standalone, CANDIDATE_HITS)
+        hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
-        if sure < CONFIDENCE_THRESHOLD:
+        answer.topic = self.topic_after(question, hits, conversation, follows) if conversation is not None else []
+        # a follow-up whose best passage is in a case the conversation cites stays in
+        # a matter the cases were found to cover: answer it from there rather than refuse
+        stays = bool(cited) and bool(hits) and hits[0].case.id in cited
+        if sure < CONFIDENCE_THRESHOLD and not stays:
             answer.answered = False
             answer.answer, answer.citations = refusal(hits)
         elif want_llm:
@@ -201,7 +250,8 @@ class Answerer:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])
                     notices.extend(extra)
         if not answer.answer:
-            answer.answer, answer.citations = self.extractor.compose(standalone, hits)
+            shown = conversation.turns[-1].spans if follows and conversation else []
+            answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown)
         if conversation is not None:
             conversation.add(answer)
         return answer
@@ -213,11 +263,6 @@ class Answerer:
         if remaining <= 0.5:
             raise LLMError("大模型在时限内没有答完（超时）。", "timeout")
         return complete(llm_messages(question, hits, self.settings), self.settings, on_token, timeout=remaining)
-
-
-def is_follow_up(question: str) -> bool:
-    """Short or anaphoric questions lean on the previous turn ("那资金从哪里来？")."""
-    return len(question) <= 14 or bool(_FOLLOW_UP.search(question.strip()))
 
 
 # One answerer per settings, over the searcher get_searcher() returns for them,

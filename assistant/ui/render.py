@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from assistant.citations import place
+from assistant.extractive import BLOCK_LINE, RESULT_LABEL, RESULT_LINE
 
 if TYPE_CHECKING:
     from assistant.citations import Citation
@@ -114,18 +115,46 @@ def _with_chips(text: str, by_n: dict) -> str:
 
 
 def answer_message(answer, model: str | None) -> str:
-    """An answer with clickable citation chips, its notices and how it was made."""
+    """An answer with clickable citation chips, its notices and how it was made.
+
+    An extractive answer is a lead line and one block per community
+    (:func:`assistant.extractive.compose_blocks`): each block shows the
+    community, where and who, the quoted measure and its result, every quote
+    followed by its chip.  Any other answer is shown line by line.
+    """
     by_n = {c.n: c for c in answer.citations}
     lines = [x for x in answer.answer.split("\n") if x.strip()]
     parts = []
+    block: list[str] = []
+
+    def close() -> None:
+        if block:
+            parts.append(f"<div class='block'>{''.join(block)}</div>")
+            block.clear()
+
     for i, line in enumerate(lines):
+        head = BLOCK_LINE.match(line)
         lead = GROUP_LEAD.match(line)
-        if lead:
+        if head:
+            close()
+            n, community, where = head.groups()
+            block.append(
+                f"<div class='block-head'><span class='block-n'>{esc(n)}</span><b>{esc(community)}</b>"
+                f"<span class='block-where'>{esc(where)}</span></div>"
+                f"<p class='measure'>{_with_chips(line[head.end():], by_n)}</p>"
+            )
+        elif block and RESULT_LINE.match(line):
+            body = RESULT_LINE.sub("", line, count=1)
+            block.append(f"<p class='result'><span class='result-label'>{esc(RESULT_LABEL.rstrip('：'))}</span>{_with_chips(body, by_n)}</p>")
+        elif lead:
+            close()
             parts.append(f"<p><b>{esc(lead.group(1))}：</b>{_with_chips(line[lead.end():], by_n)}</p>")
         elif i == 0:
             parts.append(f"<p class='lead'>{_with_chips(line, by_n)}</p>")
         else:
+            close()
             parts.append(f"<p>{_with_chips(line, by_n)}</p>")
+    close()
     notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
     how = f"大模型 {esc(model)} 撰写，已逐句核对出处" if answer.mode == "llm" else "本地摘录：以上均为讲稿原文"
     if not answer.answered:
@@ -458,6 +487,15 @@ CSS = """
 #chat .q { white-space: pre-wrap; }
 .ans p { margin: 0 0 8px; line-height:1.75; }
 .ans p.lead { color:#57534e; font-size:.92rem; }
+.ans .block { border-left:3px solid #fecaca; padding:2px 0 2px 10px; margin:8px 0 10px; }
+.ans .block-head { display:flex; align-items:baseline; gap:6px; margin-bottom:2px; }
+.ans .block-n { display:inline-flex; align-items:center; justify-content:center; width:1.4em; height:1.4em; border-radius:999px;
+  background:#b91c1c; color:#fff; font-size:.78rem; font-weight:700; }
+.ans .block-where { color:#78716c; font-size:.85rem; }
+.ans .block p.measure { margin:0 0 4px; }
+.ans .block p.result { margin:0 0 4px; color:#44403c; }
+.ans .result-label { display:inline-block; background:#dcfce7; color:#166534; border-radius:4px; padding:0 6px; margin-right:6px;
+  font-size:.8rem; font-weight:600; }
 .ans.refusal p.lead { color:#9a3412; font-weight:600; }
 .ans-meta { margin-top:6px; font-size:.8rem; color:#78716c; border-top:1px dashed #e7e5e4; padding-top:4px; }
 .ans .notice, .notice { background:#fffbeb; border-left:3px solid #f59e0b; padding:4px 8px; margin:6px 0; font-size:.86rem; color:#78350f; }
