@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 CANDIDATE_HITS = 8  # passages whose sentences may be quoted
-LLM_PASSAGES = 6  # passages given to the LLM
+LLM_PASSAGES = 6  # passages given to the LLM (grouped by community like the blocks: Extractor.context)
 # A follow-up answered without an LLM searches twice as deep and lifts the
 # passages of the cases the previous answer cited by this share of their score:
 # "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
@@ -150,8 +150,8 @@ class Answerer:
         if not conversation or not conversation.turns:
             return False
         last = conversation.turns[-1]
-        cases = self.searcher.index.cases
-        context = "\n".join(cases[c].text for c in last.cases if c in cases)
+        quoted = {(c, p.section) for c, s, _ in last.spans for p in self.stats.passages_of(c) if p.start <= s < p.end}
+        context = "\n".join(p.text for c, section in quoted for p in self.stats.passages_of(c) if p.section == section)
         return self.topics.follows(question, last.topic, context)
 
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
@@ -237,8 +237,9 @@ class Answerer:
             answer.answered = False
             answer.answer, answer.citations = refusal(hits)
         elif want_llm:
+            context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:
-                reply = self._complete(standalone, hits[:LLM_PASSAGES], deadline, on_token)
+                reply = self._complete(standalone, context, deadline, on_token)
             except LLMError as exc:
                 notices.append(f"大模型暂不可用：{exc} 以下改为直接摘录讲稿原文作答。")
             else:
@@ -247,7 +248,7 @@ class Answerer:
                     answer.answered = False
                     answer.answer, answer.citations = refusal(hits)
                 else:
-                    answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])
+                    answer.answer, answer.citations, extra = self.grounder.check(reply, context)
                     notices.extend(extra)
         if not answer.answer:
             shown = conversation.turns[-1].spans if follows and conversation else []

@@ -46,6 +46,7 @@ WINDOW_MAX_ASIDE = 0.6  # a block grows over sentences read as 问题/背景/感
 NEW_PARAGRAPH_LEX = 0.1  # ... and into another paragraph only when the sentence shares this much of the question
 ANCHOR_MAX_CHARS = 300  # a longer sentence (a list of honours, a run-on paragraph) leads a block only if nothing else can
 ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
+ANCHORS = 3  # sentences of a case tried as a block's anchor
 OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
 RESULT_MAX_CHARS = 150
 RESULT_REACH = 600  # a result this close after the measure may share the measure's words instead of the question's
@@ -288,15 +289,19 @@ class Extractor:
             if case_id not in options or (out and options[case_id][0].score < OTHER_CASE_SHARE * top):
                 continue
             budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
+            # the block around the case's best sentence, or its next best if that one leans on
+            # a sentence the block cannot take in (scoring whole windows instead did worse)
             tried = []
-            for anchor in options[case_id][:3]:
+            for anchor in options[case_id][:ANCHORS]:
                 pieces = self.window(anchor, q_tokens, fact, budget)
-                tried.append((anchor, pieces))
-                text = anchor.hit.case.text
-                if pieces and dangling_opener(text[pieces[0][0] : pieces[0][1]]) != 0:
-                    break  # reads on its own; otherwise the next best sentence of the case may
+                if pieces:
+                    tried.append((anchor, pieces))
+                    if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                        break
             else:
                 tried = tried[:1]
+            if not tried:
+                continue
             anchor, pieces = tried[-1]
             if not pieces:
                 continue
@@ -460,24 +465,26 @@ class Extractor:
     def context(self, question: str, hits: list[Hit], n: int) -> list[Hit]:
         """The passages an LLM answers from: per community in block order, each community's in script order.
 
-        The blocks' passages come first (the communities the extractive answer
-        would show, in its order), then the other retrieved communities; at most ``n``.
+        First the passages the blocks quote (the communities the extractive
+        answer would show, in its order), then the other retrieved passages,
+        best first, up to ``n``; then grouped by community (the blocks' first)
+        and put in script order within each, so the model reads each
+        community's account as the script tells it.
         """
-        order: list[str] = [b.case.id for b in self.blocks(question, hits)]
-        order += [cid for cid in case_order(hits) if cid not in order]
-        by_case: dict[str, list[Hit]] = {}
+        blocks = self.blocks(question, hits)
+        by_id = {h.passage.id: h for h in hits}
+        chosen: dict[str, Hit] = {}
+        for b in blocks:
+            for _, _, p in b.measure + ([b.result] if b.result else []):
+                if p.id not in chosen and len(chosen) < n:
+                    chosen[p.id] = by_id.get(p.id) or Hit(0, 0.0, p, b.case, {})
         for h in hits:
-            by_case.setdefault(h.case.id, []).append(h)
-        chosen: list[Hit] = []
-        for cid in order:
-            for h in by_case.get(cid, []):
-                if len(chosen) < n:
-                    chosen.append(h)
-        keep = {h.passage.id for h in chosen}
-        out: list[Hit] = []
-        for cid in order:
-            out.extend(sorted((h for h in by_case.get(cid, []) if h.passage.id in keep), key=lambda h: h.passage.start))
-        return out
+            if h.passage.id not in chosen and len(chosen) < n:
+                chosen[h.passage.id] = h
+        order = [b.case.id for b in blocks]
+        order += [c for c in case_order(hits) if c not in order]
+        rank = {c: i for i, c in enumerate(order)}
+        return sorted(chosen.values(), key=lambda h: (rank.get(h.case.id, len(rank)), h.passage.start))
 
 
 Piece = tuple[int, int, Passage]  # a quoted span of a case (start, end) and the passage holding it

@@ -117,14 +117,26 @@ def declines(reply: str) -> bool:
 
 
 def llm_messages(question: str, hits: list[Hit], settings: Settings) -> list[tuple[str, str]]:
-    """System rules and the question with its passages as numbered, fenced data."""
+    """System rules and the question with its passages as numbered, fenced data.
+
+    ``hits`` come grouped by community, best first, each community's passages
+    in script order (:meth:`assistant.extractive.Extractor.context`, the same
+    order as the extractive answer's blocks); each group is headed by the
+    community it comes from, so the model can write one paragraph per community.
+    """
+    from assistant.citations import place
     from assistant.llm import render_prompt
 
     blocks = []
+    groups = 0
     for i, h in enumerate(hits, 1):
-        where = h.passage.section_label or "开头"
+        if i == 1 or hits[i - 2].case.id != h.case.id:
+            groups += 1
+            where = " · ".join(x for x in (h.case.town, h.case.author) if x)
+            blocks.append(f"【社区（村）{groups}：{place(h.case, town=False)}（{where}）】")
+        section = h.passage.section_label or "开头"
         blocks.append(
-            f"[{i}] 来源：《{h.case.title}》，{h.case.author_line}，{where}\n"
+            f"[{i}] 来源：《{h.case.title}》，{h.case.author_line}，{section}\n"
             f"<<<段落{i}开始>>>\n{defang(h.passage.text)}\n<<<段落{i}结束>>>"
         )
     return [

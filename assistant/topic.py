@@ -43,6 +43,7 @@ from assistant.taxonomy import Taxonomy, load_taxonomy
 TAXONOMY_BONUS = 2.0  # a curated topic word outranks a word that only one script uses once
 MIN_TOPICALITY = 0.9  # below this a word is spread over most scripts (with 21 scripts: in more than ~8 of them)
 SHORT = 10  # a question this short leans on the conversation
+LONG = 20  # a longer question with a matter of its own, sharing no word with the topic, opens a new one
 # Question and filler words: they say what is asked, not what about.
 _GENERIC = frozenset(
     "怎么 怎么办 怎样 如何 什么 为什么 哪些 哪里 哪儿 多少 能不能 可不可以 是不是 有没有 要不要 应该 可以 需要 现在 以后 后来 当时"
@@ -58,6 +59,7 @@ _TOPIC_CHANGE = re.compile(
     r"^(?:对了|另外问(?:一下|下|个)?|换个(?:事|问题|话题)|说个别的|说点别的|问个别的|还有个事|还有一个问题|"
     r"再问(?:一下|个|一个)|顺便问(?:一下|下|个)?|另一个问题|题外话)[,，:：;；\s]*"
 )
+_POINTS_BACK = re.compile(r"^(?:那|那么|这|这个|这些|那个|那些|其中)")
 # Words that point back to the conversation ("那…", "他…", "…呢？").
 _ANAPHORA = re.compile(
     r"^(?:那|那么|这|这个|这些|那个|那些|它|他|她|他们|她们|其中|还有|然后|如果|要是|具体|后来|最后|当时)"
@@ -171,24 +173,26 @@ class TopicFinder:
     def follows(self, question: str, topic: list[str], context: str = "") -> bool:
         """Whether ``question`` continues a conversation about ``topic`` (else it opens a new matter).
 
-        ``context`` is what the conversation has been reading (the text of the
-        cases it cited).  In order:
+        ``context`` is what the conversation has been reading (the sections
+        its last answer quoted).  In order:
 
-        - "对了，…" "换个事，…" with a matter of its own: new;
+        - "对了，…" "换个事，…" with a matter of its own: new (unless it goes on "对了，那…");
         - words that point back ("那…" "他…" "…呢？"), no matter of its own, or a
           short question (``SHORT`` characters or fewer): a follow-up;
         - a matter of its own: a follow-up when it shares a word with the
-          topic or the cases being read speak of half of it or more ("拆完又偷偷隔回去"
-          after a 群租 case that says 隔), else new.
+          topic, or when it is not long (``LONG`` characters or fewer) and the
+          passages being read speak of half of it or more ("谈不拢谁出面？" after
+          a lift passage that says 谈不拢), else new.
         """
         if not topic:
             return False
         q = question.strip()
-        own = self.focal(_TOPIC_CHANGE.sub("", q, count=1))
-        if _TOPIC_CHANGE.match(q) and own:
+        rest = _TOPIC_CHANGE.sub("", q, count=1)
+        own = self.focal(rest)
+        if rest != q and own and not _POINTS_BACK.match(rest):  # "对了，那…" still points back
             return False
-        if _ANAPHORA.search(q) or not own or len(q) <= SHORT:
+        if _ANAPHORA.search(rest) or not own or len(rest) <= SHORT:
             return True
         if any(w in t or t in w for w in own for t in topic):
             return True
-        return 2 * sum(w in context for w in own) >= len(own)
+        return len(rest) <= LONG and 2 * sum(w in context for w in own) >= len(own)
