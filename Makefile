@@ -42,6 +42,7 @@ system-deps:
 test: install-test system-deps
 	$(BIN)/ruff check assistant tests eval
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 eval: install

@@ -1,15 +1,20 @@
 """Cited answers: extractive by default, through the LLM when one is configured.
 
 The pipeline (:meth:`Answerer.ask`): a follow-up question is made standalone
-(the conversation's topic, :mod:`assistant.topic`, or the LLM's rewrite) and
-prefers the cases the conversation already cites; the passages are
-retrieved, and then
+(the conversation's topic, :mod:`assistant.topic`, or the LLM's rewrite; not
+after a 没有 turn, which a follow-up cannot build on) and prefers the cases the
+conversation already cites; the passages are retrieved, and right then, before any LLM call, :mod:`assistant.coverage` judges whether
+the scripts cover the question: 有 (``full``), 部分 (``partial``) or
+没有 (``none``).  Then
 
-- when the cases do not cover the question, the answer says so and lists
-  the nearest cases (:mod:`assistant.grounding`);
+- 没有: the answer says so plainly and lists at most two nearest cases as
+  可参考 (:func:`assistant.grounding.not_covered`); no LLM is asked;
+- 部分: the answer covers what the scripts cover and names the rest
+  ("关于费用分摊，讲稿中没有涉及"), in the LLM's prompt as well;
 - with an LLM, the model answers from the passages as numbered, fenced data
   and its reply is checked sentence by sentence (:mod:`assistant.grounding`);
-- otherwise, or when the LLM fails (with a notice), the answer quotes whole
+- otherwise, or when the LLM fails (with a notice), the answer is one block
+  per community (:mod:`assistant.extractive`), quoting whole
   sentences of the passages (:mod:`assistant.extractive`), so every
   citation is exact: ``case.text[c.start:c.end] == c.quote``.
 
@@ -35,24 +40,27 @@ from typing import Callable
 
 from assistant.citations import Citation
 from assistant.config import Settings, get_settings
+from assistant.coverage import FULL, NONE, PARTIAL, Coverage, CoverageJudge
 from assistant.extractive import CorpusStats, Extractor
 from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
     REFUSAL,
     UNSUPPORTED_MARK,
     Grounder,
+    Reference,
     confidence,
     declines,
     defang,
     llm_messages,
-    refusal,
+    not_covered,
+    uncovered_line,
 )
 from assistant.retrieval import HybridSearcher, Hit, check_question, get_searcher
 from assistant.roles import RoleModel
 from assistant.topic import TopicFinder
 
 __all__ = [
-    "Answer", "Answerer", "Conversation", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
+    "Answer", "Answerer", "Conversation", "FULL", "NONE", "PARTIAL", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
     "ask", "get_answerer",
 ]
 
@@ -63,7 +71,6 @@ LLM_PASSAGES = 6  # passages given to the LLM (grouped by community like the blo
 # "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
 CITED_CASE_LIFT = 0.3
 TOPIC_WORDS = 6  # words that name a conversation's topic (follow-ups tune half, first block: 3 / 4 / 5 / 6 / 8 words 0.57 / 0.65 / 0.70 / 0.74 / 0.74)
-
 
 @dataclass
 class Answer:
@@ -77,15 +84,40 @@ class Answer:
     search_question: str = ""
     confidence: float = 0.0
     hits: list[Hit] = field(default_factory=list, repr=False)
+    coverage: str = FULL  # full | partial | none: do the scripts address what is asked (有 / 部分 / 没有)
+    uncovered: list[str] = field(default_factory=list)  # what they do not address, in the user's words
+    references: list[Reference] = field(default_factory=list)  # 可参考 cases under a 没有 answer
+    judgement: Coverage | None = field(default=None, repr=False)  # the concepts behind ``coverage``
     topic: list[str] = field(default_factory=list)  # what the conversation is about after this answer
+
+    @property
+    def off_domain(self) -> bool:
+        return bool(self.judgement and self.judgement.off_domain)
+
+    def gap(self) -> dict | None:
+        """The content-gap record of a 没有 / 部分 answer (``FeedbackStore.record_gap`` arguments), else None."""
+        if self.coverage not in (NONE, PARTIAL):
+            return None
+        judgement = self.judgement or Coverage(self.coverage)
+        return {
+            "question": self.question,
+            "coverage": self.coverage,
+            "concepts": judgement.focal,
+            # grouped by what the answer said is missing, in the askers' words (费用分摊, not 费用 + 分摊)
+            "topics": [u.lower() for u in self.uncovered] or judgement.topics,
+            "uncovered": list(self.uncovered),
+        }
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answered": self.answered,
+            "coverage": self.coverage,
+            "uncovered": list(self.uncovered),
             "mode": self.mode,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
+            "references": [r.to_dict() for r in self.references],
             "notices": list(self.notices),
         }
 
@@ -95,6 +127,7 @@ class Turn:
     question: str
     standalone: str
     answer: str
+    coverage: str = FULL
     topic: list[str] = field(default_factory=list)  # focal words of the conversation at this turn
     cases: list[str] = field(default_factory=list)  # cases the answer cited, in order
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # what it quoted: (case id, start, end)
@@ -111,8 +144,8 @@ class Conversation:
         cited = answer.citations if answer.answered else []
         cases = list(dict.fromkeys(c.case_id for c in cited))
         spans = [(c.case_id, c.start, c.end) for c in cited]
-        turn = Turn(answer.question, answer.search_question or answer.question, answer.answer, list(answer.topic), cases, spans)
-        self.turns.append(turn)
+        standalone = answer.search_question or answer.question
+        self.turns.append(Turn(answer.question, standalone, answer.answer, answer.coverage, list(answer.topic), cases, spans))
         del self.turns[: -self.max_turns]
 
     def history_text(self, turns: int = 3, answer_chars: int = 200) -> str:
@@ -137,6 +170,7 @@ class Answerer:
         self.stats = CorpusStats(searcher.index.passages)
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
+        self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
         self.topics = TopicFinder(self.stats)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:
@@ -214,12 +248,14 @@ class Answerer:
         if want_llm:
             warm_up()
         deadline = time.monotonic() + self.settings.llm_timeout
-        follows = self.follows(question, conversation)
-        standalone = self.carry_terms(question, conversation)
-        cited = conversation.turns[-1].cases if follows and conversation else []
-        if want_llm and conversation and conversation.turns:
+        # a follow-up builds on the previous turn, unless that turn was 没有: then it is judged on its own
+        earlier = conversation if conversation and conversation.turns and conversation.turns[-1].coverage != NONE else None
+        follows = self.follows(question, earlier)
+        standalone = self.carry_terms(question, earlier)
+        cited = earlier.turns[-1].cases if follows and earlier else []
+        if want_llm and earlier:
             try:
-                standalone = self.condense(question, conversation, timeout=self.settings.llm_timeout)
+                standalone = self.condense(question, earlier, timeout=self.settings.llm_timeout)
                 cited = []  # the rewrite names its topic; retrieval needs no nudge
             except LLMError as exc:
                 notices.append(f"大模型改写追问失败（{exc}），已改用上一轮的话题延续检索。")
@@ -229,41 +265,65 @@ class Answerer:
         hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
-        answer.topic = self.topic_after(question, hits, conversation, follows) if conversation is not None else []
-        # a follow-up whose best passage is in a case the conversation cites stays in
-        # a matter the cases were found to cover: answer it from there rather than refuse
+        answer.topic = self.topic_after(question, hits, earlier, follows) if conversation is not None else []
+        # a follow-up whose best passage is in a case the conversation cites stays in a matter
+        # the cases were found to cover: retrieval's distance alone does not make it 没有
         stays = bool(cited) and bool(hits) and hits[0].case.id in cited
-        if sure < CONFIDENCE_THRESHOLD and not stays:
-            answer.answered = False
-            answer.answer, answer.citations = refusal(hits)
-        elif want_llm:
+        # the judgement comes before any LLM call: a 没有 question is not put to the LLM
+        self._judge(answer, self.judge.judge(standalone, hits, far=sure < CONFIDENCE_THRESHOLD and not stays))
+        if answer.coverage != NONE and want_llm:
             context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:
-                reply = self._complete(standalone, context, deadline, on_token)
+                reply = self._complete(standalone, context, deadline, on_token, tuple(answer.uncovered))
             except LLMError as exc:
                 notices.append(f"大模型暂不可用：{exc} 以下改为直接摘录讲稿原文作答。")
             else:
                 answer.mode = "llm"
-                if declines(reply):
-                    answer.answered = False
-                    answer.answer, answer.citations = refusal(hits)
+                if declines(reply):  # the model found no answer in its passages: 没有, said our way
+                    notices.append("大模型认为检索到的讲稿段落不足以回答这个问题。")
+                    self._judge(answer, replace(answer.judgement, level=NONE) if answer.judgement else Coverage(NONE))
                 else:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, context)
                     notices.extend(extra)
+                    if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
+                        answer.answer += "\n" + self._partial_line(answer)
         if not answer.answer:
-            shown = conversation.turns[-1].spans if follows and conversation else []
+            shown = earlier.turns[-1].spans if follows and earlier else []
             answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown)
+            if answer.coverage == PARTIAL:
+                answer.answer += "\n" + self._partial_line(answer)
         if conversation is not None:
             conversation.add(answer)
         return answer
 
-    def _complete(self, question: str, hits: list[Hit], deadline: float, on_token) -> str:
+    @staticmethod
+    def _partial_line(answer: Answer) -> str:
+        briefly = answer.judgement.briefly if answer.judgement else ()
+        return uncovered_line(tuple(answer.uncovered), briefly)
+
+    def _judge(self, answer: Answer, judgement: Coverage) -> None:
+        """Record the coverage judgement on ``answer``; a 没有 answer gets its text and 可参考 cases here."""
+        answer.judgement = judgement
+        answer.coverage = judgement.level
+        answer.uncovered = list(judgement.uncovered)
+        if judgement.level == NONE:
+            answer.answered = False
+            answer.answer, answer.references = not_covered(
+                answer.hits, len(self.searcher.index.cases), judgement.uncovered, judgement.covered,
+                off_domain=judgement.off_domain, examples=self.judge.example_questions(),
+            )
+            answer.citations = []
+
+    def _complete(
+        self, question: str, hits: list[Hit], deadline: float, on_token, uncovered: tuple[str, ...] = ()
+    ) -> str:
         from assistant.llm import LLMError, complete
 
         remaining = deadline - time.monotonic()
         if remaining <= 0.5:
             raise LLMError("大模型在时限内没有答完（超时）。", "timeout")
-        return complete(llm_messages(question, hits, self.settings), self.settings, on_token, timeout=remaining)
+        messages = llm_messages(question, hits, self.settings, uncovered)
+        return complete(messages, self.settings, on_token, timeout=remaining)
 
 
 # One answerer per settings, over the searcher get_searcher() returns for them,

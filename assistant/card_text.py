@@ -1,7 +1,7 @@
 """Text views of case cards for the CLI (``assistant cases``, ``case``, ``methods``).
 
-Every extracted item is shown with its source: case id, section and the
-character offsets of the quote in the case text.
+Every extracted item is shown with the section it is quoted from (the JSON
+views, ``--json``, carry the character offsets of each quote).
 
 Example::
 
@@ -25,12 +25,16 @@ def card_line(card: CaseCard) -> str:
     return f"{card.case_id}  {card.author_line}  [{card.community_type}]  《{card.title}》\n    标签：{'、'.join(card.tags) or '（无）'}"
 
 
+def _where(c: Citation) -> str:
+    """Where a quote is in its script, as a reader finds it: the section, or the opening."""
+    return f"（{c.section or '开头'}）"
+
+
 def render_card(card: CaseCard) -> str:
-    """The whole card as readable text, every extracted item with its source."""
+    """The whole card as readable text, every extracted item with the section it is quoted from.
 
-    def src(c: Citation) -> str:
-        return f"（{c.case_id} · {c.section or '开头'} · 第 {c.start}–{c.end} 字）"
-
+    ``assistant case ID --json`` gives the same items with their character offsets.
+    """
     out = [
         f"《{card.title}》  [{card.case_id}]",
         f"讲述人：{card.author}" + (f"（{card.role}）" if card.role else ""),
@@ -40,20 +44,27 @@ def render_card(card: CaseCard) -> str:
         "",
         "【遇到的问题】",
     ]
-    out += [f"  “{' '.join(c.quote.split())}”{src(c)}" for c in card.problem] or ["  （未识别）"]
+    out += [f"  “{' '.join(c.quote.split())}”{_where(c)}" for c in card.problem] or ["  （讲稿没有单独陈述问题）"]
     out += ["", "【主要做法】"]
-    out += [f"  - {c.section or '（开头）'}" for c in card.measures] or ["  （未识别）"]
+    for m in card.measures:
+        out.append(f"  - {m.label}")
+        if not m.label or m.label not in m.citation.quote:
+            out.append(f"    “{' '.join(m.citation.quote.split())}”{_where(m.citation)}")
+        else:
+            out[-1] += _where(m.citation)
+    if not card.measures:
+        out.append("  （未识别）")
     out += ["", "【提出的方法】"]
-    for m in card.methods:
-        out.append(f"  {m.name}（出现 {m.mentions} 次）")
-        out.append(f"    “{' '.join(m.definition.quote.split())}”{src(m.definition)}")
+    for method in card.methods:
+        out.append(f"  {method.name}（出现 {method.mentions} 次）")
+        out.append(f"    “{' '.join(method.definition.quote.split())}”{_where(method.definition)}")
     if not card.methods:
         out.append("  （讲稿中没有命名的方法）")
-    out += ["", "【带数字的成效】"]
-    out += [f"  - “{o.quote}”{src(o.citation)}" for o in card.outcomes] or ["  （讲稿未给出带数字的成效）"]
+    out += ["", "【成效】"]
+    out += [f"  - “{o.quote}”{_where(o.citation)}" for o in card.outcomes] or ["  （讲稿未给出带数字的成效）"]
     out += ["", "【启示】"]
     if card.lessons:
-        out.append(f"  {card.lessons.title}{src(card.lessons.citation)}")
+        out.append(f"  {card.lessons.title or '（结尾部分）'}")
         out += [f"  - {p}" for p in card.lessons.points]
         text = " ".join(card.lessons.citation.quote.split())
         out.append(f"  “{text[:300]}{'……' if len(text) > 300 else ''}”")
@@ -70,7 +81,4 @@ def method_record(m: Method, card: CaseCard) -> dict:
 def render_method(m: Method, card: CaseCard) -> str:
     """A named method, the community that proposed it and the passage that defines it."""
     d = m.definition
-    return (
-        f"{m.name}  —— {card.community}（{card.author}，{m.case_id}）\n"
-        f"    “{' '.join(d.quote.split())}”\n    （{d.section or '开头'} · 第 {d.start}–{d.end} 字）"
-    )
+    return f"{m.name}  —— {card.community}（{card.author}，{m.case_id}）\n    “{' '.join(d.quote.split())}”\n    {_where(d)}"

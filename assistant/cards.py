@@ -1,12 +1,24 @@
-"""Case cards computed from the case text: who, where, tags, named methods, outcomes, lessons.
+"""Case cards computed from the case text: who, where, tags, problem, measures, methods, outcomes, lessons.
 
 Nothing here is typed by hand per case.  Tags come from the curated taxonomy
 (:mod:`assistant.taxonomy`); named methods are quoted names that look like a
-working method ("三个一"工作法, "1+3+N", "奥园四制" …); outcomes are
-sentences reporting a change with numbers; the lessons are the section headed
-启示/感悟/经验/结语 … .  Every extracted item carries a
-:class:`~assistant.citations.Citation` with ``case.text[start:end] == quote``.
-Text views of the cards for the CLI are in :mod:`assistant.card_text`.
+working method ("三个一"工作法, "1+3+N", "奥园四制" …).
+
+遇到的问题, 主要做法, 成效 and 启示 are read from the story the script tells
+(:func:`read_story`): every body sentence gets its role probabilities from the
+sentence-role model (:mod:`assistant.roles`: 背景/问题/做法/成效/感悟), and
+every part of the script (the opening, each top-level section) the role its
+sentences have on average.  The problem comes from the situation parts at the
+start; a measure is a sentence read as 做法 (labelled with its heading only
+when the heading itself reads as a measure); an outcome is a sentence read as
+成效 carrying a figure.  Among sentences with the role, those particular to
+this script (rare words, :class:`Rarity`) are preferred over general ones.
+A script added later gets its card from the same model, nothing retrained.
+``eval/cards_eval.py`` scores the fields against ``eval/cards_gold.jsonl``.
+
+Every extracted item carries a :class:`~assistant.citations.Citation` with
+``case.text[start:end] == quote``.  Text views of the cards for the CLI are in
+:mod:`assistant.card_text`.
 
 Cards of the searcher's cases are computed once per set of case records
 (:func:`cards_for`, keyed by a digest of the records it was given).
@@ -18,11 +30,13 @@ Example::
     >>> cards = build_cards(load_corpus("corpus"))
     >>> card = cards["sj2025-12"]
     >>> [m.name for m in card.methods][:2], card.tags[:3]
+    >>> card.problem[0].quote, [m.label for m in card.measures][:3], card.outcomes[0].numbers
     >>> [c.case_id for c in filter_cards(cards, tag="车位", community_type="居民区")][:2]
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
@@ -36,62 +50,329 @@ from assistant.chunking import Passage, chunk_case, split_sentences
 from assistant.citations import Citation, cite
 from assistant.corpus import COMMUNITY_TYPES, Case
 from assistant.errors import InputError
+from assistant.roles import ROLES, RoleModel, get_role_model
 from assistant.taxonomy import Taxonomy, case_tags, load_taxonomy, resolve_tag
 
 MAX_TAGS = 8
-MAX_OUTCOMES = 8
 
 
 # ---------------------------------------------------------------------------
-# section roles: problem / measures / outcomes / lessons
+# the story: every body sentence with its role probabilities, in its part of the script
+#
+# A script tells its story in parts: the opening, then its top-level sections.
+# Each part gets the role its sentences have on average (the sentence-role
+# model of :mod:`assistant.roles`, weighted by length), with 背景 and 问题 read
+# together as the situation.  The situation parts at the start of the script
+# hold the problem; the parts after them hold the measures and the outcomes;
+# a 感悟 part holds the lessons.  Headings say where a part starts, not what
+# it is about: "三、基层治理见实效,实在何方?" is read by its sentences.
 
-_ROLE_WORDS = (
-    ("lessons", re.compile(r"启示|感悟|经验|思考|体会|结语|总结|之道|展望|逻辑")),
-    ("outcomes", re.compile(r"成效|实效|之变|变化|成果|成绩|见效|结出|裂变")),
-    ("measures", re.compile(r"破解|路径|做法|对策|举措|措施|工作法|之治|密钥|解题|破局|具体实践")),
-    ("problem", re.compile(r"难题|困境|挑战|背景|概况|现状|问题|痛点|之困|之问|难在|死结|困难|阵痛|融合度低")),
-    ("measures", re.compile(r"探索|实践|方法|机制|步|如何|怎么|模式")),
+SITUATION, MEASURES, OUTCOMES, LESSONS = "situation", "measures", "outcomes", "lessons"
+_PART_ROLE = {"背景": SITUATION, "问题": SITUATION, "做法": MEASURES, "成效": OUTCOMES, "感悟": LESSONS}
+_I = {r: i for i, r in enumerate(ROLES)}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+    p: tuple[float, ...]  # role probabilities in ROLES order
+    part: int  # index into Story.parts
+    block: tuple[str, ...]  # heading path, or the paragraph for text outside any heading
+    par: int  # paragraph index
+
+    def prob(self, role: str) -> float:
+        return self.p[_I[role]]
+
+    @property
+    def role(self) -> str:
+        """The role read most probably."""
+        return ROLES[max(range(len(ROLES)), key=lambda i: self.p[i])]
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str  # "" for the opening
+    start: int
+    end: int
+    role: str  # situation / measures / outcomes / lessons
+    shares: dict[str, float]
+
+
+@dataclass
+class Story:
+    case: Case
+    sentences: list[Sentence]
+    parts: list[Part]
+
+    @property
+    def situation_parts(self) -> list[int]:
+        """The leading run of situation parts (the opening counts): where a script states its problem."""
+        out = []
+        for i, part in enumerate(self.parts):
+            if part.role != SITUATION:
+                break
+            out.append(i)
+        return out
+
+    def cite(self, s: Sentence) -> Citation:
+        return cite(self.case, s.start, s.end)
+
+    def in_parts(self, parts: Iterable[int]) -> list[Sentence]:
+        keep = set(parts)
+        return [s for s in self.sentences if s.part in keep]
+
+
+def read_story(case: Case, model: RoleModel | None = None) -> Story:
+    """The case's body sentences with role probabilities, and its parts with their roles."""
+    model = model or get_role_model()
+    top_level = min((s.level for s in case.sections), default=0)
+    tops = sorted((s for s in case.sections if s.level == top_level), key=lambda s: s.start)
+    bounds = [(("", 0))] + [(s.title, s.start) for s in tops]
+    if len(bounds) > 1 and bounds[1][1] == 0:
+        bounds = bounds[1:]
+    starts = [b for _, b in bounds]
+    sentences: list[Sentence] = []
+    for i, par in enumerate(case.paragraphs):
+        if par.heading_level:
+            continue
+        part = bisect.bisect_right(starts, par.start) - 1
+        block = par.path or (f"¶{i}",)
+        for a, b in split_sentences(case.text[par.start : par.end], par.start):
+            c = cite(case, a, b)
+            if not _CJK.search(c.quote):
+                continue
+            p = tuple(float(x) for x in model.probabilities(c.quote))
+            sentences.append(Sentence(c.start, c.end, c.quote, p, part, block, i))
+    parts = []
+    for k, (title, start) in enumerate(bounds):
+        end = bounds[k + 1][1] if k + 1 < len(bounds) else len(case.text)
+        acc = [0.0] * len(ROLES)
+        n = 0
+        for sent in sentences:
+            if sent.part == k:
+                n += sent.end - sent.start
+                acc = [a + (sent.end - sent.start) * x for a, x in zip(acc, sent.p)]
+        shares = {r: (a / n if n else 0.0) for r, a in zip(ROLES, acc)}
+        merged: dict[str, float] = {}
+        for r, x in shares.items():
+            merged[_PART_ROLE[r]] = merged.get(_PART_ROLE[r], 0.0) + x
+        role = max(merged, key=lambda r: merged[r]) if n else SITUATION
+        parts.append(Part(title, start, end, role, shares))
+    return Story(case, sentences, parts)
+
+
+# ---------------------------------------------------------------------------
+# what a sentence is not: a quoted directive, a courtesy, a question, a lead-in, a plan
+
+# a quoted directive or policy line is the speaker's frame, not the community's own problem
+_DIRECTIVE = re.compile(
+    r"习近平|总书记|党中央|中央.{0,8}会议|二十大|十[八九]大|重要(?:讲话|指示|论述)|(?:指出|强调)[:：,，\"“]"
 )
-# what a problem statement sounds like, and what an opening courtesy sounds like
-_PROBLEM_WORDS = re.compile(r"难|问题|矛盾|困境|投诉|缺|不足|老旧|隐患|乱|堵|没有|无法|困扰|怨|纠纷|冲突|不愿|不肯|抵触|挤|吵|脏")
-_COURTESY = re.compile(r"习近平|总书记|大家好|各位|很荣幸|汇报|分享|我是|感谢|同志们|二十大|指出")
+_COURTESY = re.compile(r"大家好|各位(?:领导|老师|同志|学员|同仁)|很荣幸|向大家|汇报|我是.{0,24}(?:书记|主任)")
+# a question frames what comes next; it does not state a problem or a measure
+_ASKS = re.compile(r"[？?]|如何|怎样|怎么|为什么|为何|是否|是不是")
+# a plan is not a measure taken
+_PLAN = re.compile(r"下一步|今后|未来|将(?:进一步|继续|持续)|计划|拟|预计|即将")
+# list markers in front of an item: "一是", "(一)", "1、", "第二,", "①", "-"
+_MARKER = re.compile(
+    r"^(?:(?:[一二三四五六七八九十]+[、是]|第[一二三四五六七八九十]+(?:步|个|是)?[，,、:：]?|[(（][一二三四五六七八九十\d]+[)）]"
+    r"|\d+[、.．]|[①-⑩]|-)\s*)+"
+)
+# a connective that opens a sentence says how it follows on, not what was done
+_CONNECTIVE = re.compile(r"^(?:于是|因此|所以|同时|此外|另外|另一方面|一方面|首先|其次|再次|最后|然后|接着|在此基础上)[,，]?")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def section_role(title: str) -> str | None:
-    for role, pat in _ROLE_WORDS:
-        if pat.search(title):
-            return role
-    return None
+def _content(text: str) -> str:
+    """The sentence without its list marker."""
+    return _MARKER.sub("", text.strip()).strip()
 
 
-def passage_role(case: Case, start: int) -> str:
-    """Role of the text at ``start``: the first classified heading from the top of
-    its path; unclassified text is background before the first heading (or in
-    the first third of a script without headings) and measures after it."""
-    for s in sorted(case.sections, key=lambda s: s.level):
-        if s.start <= start <= s.end:
-            role = section_role(s.title)
-            if role:
-                return role
-    first = min((s.start for s in case.sections), default=len(case.text) // 3)
-    return "problem" if start < first else "measures"
+def _statement(s: Sentence, min_chars: int = 16) -> bool:
+    """A sentence that states something of the community's own (not a question, a lead-in, a quotation of a directive)."""
+    body = _content(s.text)
+    return (
+        len(_CJK.findall(body)) >= min_chars
+        and not body.rstrip("\"”").endswith((":", "："))
+        and not _ASKS.search(body)
+        and not _DIRECTIVE.search(body)
+        and not _COURTESY.search(body)
+    )
 
 
-def problem_passages(case: Case, passages: list[Passage], n: int = 2) -> list[Passage]:
-    """The passages that best state the case's problem, in text order.
+class Rarity:
+    """How much of a sentence is particular to one script rather than common to all of them.
 
-    Problem sections come first; openings are discounted when they are
-    courtesies or quotations rather than the situation itself.
+    Words are jieba tokens; a word's rarity is its inverse document frequency
+    over the scripts (a script is a document).  "邻里之间,常常因为抢车位而争吵不休"
+    says more about one community than "社区治理问题的复杂性源于多重因素叠加":
+    its words occur in few scripts.  Computed over the library's cases, so a
+    script added later is weighed against all the others; nothing is trained.
     """
 
-    def score(p: Passage) -> float:
-        role = passage_role(case, p.start)
-        base = {"problem": 2.0, "measures": 0.0}.get(role, -5.0)
-        position = 1.0 - p.start / max(len(case.text), 1)
-        return base + len(_PROBLEM_WORDS.findall(p.text)) / 3 - 2 * len(_COURTESY.findall(p.text)) + position
+    def __init__(self, documents: Iterable[Iterable[str]]) -> None:
+        """``documents``: per script, its sentences (each tokenized once and kept for :meth:`specificity`)."""
+        from assistant.lexical import tokenize
 
-    best = sorted(passages, key=score, reverse=True)[:n]
-    return sorted(best, key=lambda p: p.start)
+        self._tokenize = tokenize
+        self._words: dict[str, frozenset[str]] = {}
+        df: dict[str, int] = {}
+        n = 0
+        for sentences in documents:
+            n += 1
+            seen: set[str] = set()
+            for text in sentences:
+                seen |= self.words(text)
+            for w in seen:
+                df[w] = df.get(w, 0) + 1
+        self.n, self.df = n, df
+
+    @classmethod
+    def of_stories(cls, stories: Iterable[Story]) -> "Rarity":
+        return cls([s.text for s in story.sentences] for story in stories)
+
+    def words(self, sentence: str) -> frozenset[str]:
+        got = self._words.get(sentence)
+        if got is None:
+            got = self._words[sentence] = frozenset(w for w in self._tokenize(sentence) if len(w) > 1)
+        return got
+
+    def specificity(self, sentence: str) -> float:
+        """Sum over the sentence's distinct words of their rarity above a common word's (0 for a lone script)."""
+        total = 0.0
+        for w in self.words(sentence):
+            total += max(0.0, math.log((self.n + 1) / (self.df.get(w, 0) + 0.5)) - 1.0)
+        return total
+
+
+def _weight(p: float, specificity: float) -> float:
+    """A sentence's weight for a field: how surely it has the role, times how particular it is."""
+    return p * math.sqrt(1.0 + specificity)
+
+
+# ---------------------------------------------------------------------------
+# 遇到的问题
+
+MAX_PROBLEMS = 2
+PROBLEM_MIN = 0.4  # besides being its most probable role
+
+
+def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) -> list[Citation]:
+    """This community's own problem: the most particular sentences read surely as 问题.
+
+    Taken from the situation parts at the start of the script (its
+    problem/background sections) when the script has headed ones; a script
+    that states its problems along the way (no such section) is read whole,
+    except its lessons.  Directives, courtesies, questions and lead-ins are
+    never a problem; one sentence per paragraph, in text order.
+    """
+    lead = story.situation_parts
+    if any(story.parts[i].title for i in lead):
+        pool = story.in_parts(lead)
+    else:
+        pool = [s for s in story.sentences if story.parts[s.part].role != LESSONS]
+    cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and _statement(s)]
+    ranked = sorted(cands, key=lambda s: (-_weight(s.prob("问题"), rarity.specificity(s.text)), s.start))
+    picked: list[Sentence] = []
+    for s in ranked:
+        if all(s.par != o.par for o in picked):
+            picked.append(s)
+        if len(picked) >= limit:
+            break
+    return [cite(story.case, s.start, s.end) for s in sorted(picked, key=lambda s: s.start)]
+
+
+# ---------------------------------------------------------------------------
+# 主要做法
+
+MIN_MEASURES, MAX_MEASURES, MEASURE_SPAN = 6, 20, 400
+LABEL_CHARS = 40
+
+
+@dataclass
+class Measure:
+    """A measure the community took: a short label and the sentence that states it."""
+
+    label: str  # the heading when it names the measure, else the sentence's lead clause
+    named_by_heading: bool
+    citation: Citation
+    weight: float  # how surely and particularly the sentence states a 做法
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "named_by_heading": self.named_by_heading, "citation": self.citation.to_dict()}
+
+
+def _heading_names_measure(title: str, model: RoleModel) -> str | None:
+    """The heading without its marker when the role model reads it as a 做法 ("优化规则,巧用"价格杠杆"调需求"),
+    else None ("社区基本情况", "第一个关键词", "难在何处?")."""
+    body = _content(title).rstrip("。:：;；")
+    if len(_CJK.findall(body)) < 4 or _ASKS.search(body):
+        return None
+    p = model.probabilities(body)
+    return body if ROLES[int(p.argmax())] == "做法" else None
+
+
+# a clause that only sets the scene of an action: "经过三个多月的努力", "在广泛听取意见的基础上", "为了加强监督"
+_FRAME = re.compile(r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|从|根据|按照|结合|围绕|依托)")
+
+
+def lead_clause(text: str, limit: int = LABEL_CHARS) -> str:
+    """A short label for a measure sentence: its action clauses, without scene-setting ones."""
+    body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；")
+    if len(body) <= limit:
+        return body
+    clauses = [c for c in re.split(r"[，,；;]", body) if c.strip()]
+    # scene-setting clauses and bare connectives ("随后") are not the action
+    acts = [c for c in clauses if not _FRAME.match(c) and len(c) >= 4] or clauses
+    comma = "," if "," in body else "，"
+    out = ""
+    for c in acts:
+        if out and len(out) + 1 + len(c) > limit:
+            break
+        out = f"{out}{comma}{c}" if out else c
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _measure_weight(s: Sentence, rarity: Rarity) -> float:
+    """How surely and particularly a sentence states a measure taken (a reflection is not one)."""
+    return _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
+
+
+def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None) -> list[Measure]:
+    """The measures the community took: per paragraph, the sentence most surely and particularly a 做法.
+
+    Lessons and plans are not measures.  A measure under a heading that names
+    a measure is labelled with that heading (once); otherwise with its own
+    lead clause.  The ``limit`` weightiest, in text order.
+    """
+    best: dict[int, tuple[float, Sentence]] = {}
+    for s in story.sentences:
+        if story.parts[s.part].role == LESSONS or s.role != "做法":
+            continue
+        if not _statement(s, 10) or _PLAN.search(s.text):
+            continue
+        w = _measure_weight(s, rarity)
+        if s.par not in best or w > best[s.par][0]:
+            best[s.par] = (w, s)
+    # a longer script tells of more measures: about one per MEASURE_SPAN characters
+    limit = limit or max(MIN_MEASURES, min(MAX_MEASURES, round(len(story.case.text) / MEASURE_SPAN)))
+    chosen = sorted(best.values(), key=lambda x: -x[0])[:limit]
+    out: list[Measure] = []
+    labelled: set[str] = set()
+    for w, s in sorted(chosen, key=lambda x: x[1].start):
+        heading = next((t for t in reversed(s.block) if not t.startswith("¶")), None)
+        # a heading in a situation part names a difficulty ("(三)三驾马车受制"), not a measure
+        in_situation = story.parts[s.part].role == SITUATION
+        name = _heading_names_measure(heading, model) if heading and not in_situation else None
+        c = cite(story.case, s.start, s.end)
+        if name and heading and heading not in labelled:
+            labelled.add(heading)
+            out.append(Measure(name, True, c, w))
+        else:
+            out.append(Measure(lead_clause(s.text), False, c, w))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -228,18 +509,17 @@ def _span_from(case: Case, pos: int, min_chars: int = 120, max_chars: int = 260)
 
 
 # ---------------------------------------------------------------------------
-# outcomes with numbers
+# 成效: a result with a figure or a concrete change
 
 _UNIT = (
-    r"(?:%|％|万元|亿元|万|元|户|人次|人|名|次|件|辆|把|个|组|项|套|栋|幢|台|平方米|平米|米|亩|家|场|条|处|倍|位|张|间|公里|支|所|单|起|类)"
+    r"(?:%|％|万元|亿元|万|元|户|人次|人|名|次|件|辆|把|个|组|项|套|栋|幢|台|平方米|平米|米|亩|公顷|家|场|条|处|倍|位|张|间|公里|支|所|单|起|类|块)"
 )
 _QTY = re.compile(r"(?<![\d.])(?:\d+(?:\.\d+)?\s*(?:余|多)?\s*" + _UNIT + r"|百分之\s*\d+)")
-_CHANGE = re.compile(r"从.{0,16}?\d.{0,20}?(?:到|至|降|减|升|增)|由.{0,16}?\d.{0,20}?(?:到|至|降|减|升|增)")
-_OUTCOME_VERB = re.compile(
-    r"下降|降到|降至|减少|提升|提高|增加|增长|增至|增收|达到|超过|突破|实现|完成|累计|新增|拆除|化解|覆盖|受益|惠及|吸引|带动|节约|结案|满意率|清理|整改|安装|建成|收获|获评|获得|投入使用|新建|增设|缓解|促成|转化|零成本|签约|入住|打通|开辟|腾挪|回收|撤销|化作|扩展|抠出|争取|解决"
+# a change completed: what a measure produced ("共安装充电桩10个", "抠出了11个新车位", "累计签约676户")
+_DONE = re.compile(
+    r"累计|共计|已经?|完成|建成|新增|增至|增加|减少|下降|降至|降到|提升|达到|超过|突破|实现|解决|清除|拆除|安装|签约|搬[入进]|入住|投入使用|抠出|腾出"
 )
-# scene-setting numbers (size, population, plans) are background, not results
-_SETUP = re.compile(r"总户数|常住|户籍|面积|位于|地处|建成于|规划|占地|下设|从业人员|涉及|其中|总计划|目前有|共有|估算|预算|预计")
+MAX_OUTCOMES = 5
 
 
 @dataclass
@@ -247,54 +527,69 @@ class Outcome:
     quote: str
     numbers: list[str]
     citation: Citation
+    weight: float = 0.0  # how surely and particularly the sentence reads as 成效
+    headline: bool = False  # stated where the script sums up (its opening, or a part read as 成效/感悟)
 
     def to_dict(self) -> dict:
         return {"quote": self.quote, "numbers": self.numbers, "citation": self.citation.to_dict()}
 
 
-def extract_outcomes(case: Case, limit: int = MAX_OUTCOMES) -> list[Outcome]:
-    """Sentences that report a result with numbers, best first by evidence strength."""
-    scored = []
-    for par in case.paragraphs:
-        if par.heading_level:
+def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) -> list[Outcome]:
+    """Results with a figure: sentences read as 成效 that carry one.
+
+    A script whose results are told inside its measures ("硬是在边角空置区域
+    抠出了11个新车位") has none read as 成效; its card then shows the one
+    measure sentence that reports a completed change with a figure and reads
+    more as 成效 than as background or problem, or failing that the one
+    sentence read as 成效 that reports a completed change without a figure
+    ("成功打通了…交通线，新增多条公交").  Weightiest first; a result restated
+    with the same figures is kept once; shown in text order.
+    """
+    results, produced, changes = [], [], []
+    for s in story.sentences:
+        if len(s.text) > 220 or _DIRECTIVE.search(s.text) or _ASKS.search(_content(s.text)) or _PLAN.search(s.text):
             continue
-        for s, e in split_sentences(case.text[par.start : par.end], par.start):
-            sent = case.text[s:e]
-            qty = [m.group(0).replace(" ", "") for m in _QTY.finditer(sent)]
-            if not qty or len(sent) > 220:
-                continue
-            verbs = len(_OUTCOME_VERB.findall(sent))
-            change = bool(_CHANGE.search(sent))
-            if not verbs and not change:
-                continue
-            role = passage_role(case, s)
-            score = verbs + min(len(qty), 2) + 4 * change + 2 * ("%" in sent or "百分之" in sent)
-            score += {"outcomes": 3, "lessons": 2, "problem": -3}.get(role, 0) - 3 * bool(_SETUP.search(sent))
-            if score >= 4:
-                scored.append((score, s, e, qty))
-    best: list[tuple[int, int, int, list[str]]] = []
-    seen = set()
-    for item in sorted(scored, key=lambda x: (-x[0], x[1])):
-        key = frozenset(item[3])  # the summary often repeats a result reported earlier
-        if key not in seen and len(best) < limit:
-            seen.add(key)
-            best.append(item)
+        qty = [m.group(0).replace(" ", "") for m in _QTY.finditer(s.text)]
+        w = _weight(s.prob("成效"), rarity.specificity(s.text))
+        if not qty:
+            if s.role == "成效" and _DONE.search(s.text):
+                changes.append((w, s, qty))
+            continue
+        if s.role == "成效":
+            results.append((w, s, qty))
+        elif (
+            s.role == "做法"
+            and _DONE.search(s.text)
+            and s.prob("成效") >= max(s.prob("背景"), s.prob("问题"), s.prob("感悟"))
+        ):
+            produced.append((w, s, qty))
+    pool = results or sorted(produced or changes, key=lambda x: -x[0])[:1]
+    best: list[tuple[Sentence, list[str]]] = []
+    seen: list[frozenset[str]] = []
+    for _, s, qty in sorted(pool, key=lambda x: (-x[0], x[1].start)):
+        key = frozenset(qty)
+        if key and any(key <= k or k <= key for k in seen):
+            continue  # the same figures again (a summary restating a result)
+        seen.append(key)
+        best.append((s, qty))
+        if len(best) >= limit:
+            break
+    weights = {id(s): w for w, s, _ in pool}
     out = []
-    for _, s, e, qty in sorted(best, key=lambda x: x[1]):
-        c = cite(case, s, e)
-        out.append(Outcome(c.quote, qty, c))
+    for s, qty in sorted(best, key=lambda x: x[0].start):
+        c = cite(story.case, s.start, s.end)
+        summing_up = s.part == 0 or story.parts[s.part].role in (OUTCOMES, LESSONS)
+        out.append(Outcome(c.quote, qty, c, weights[id(s)], summing_up))
     return out
 
 
 # ---------------------------------------------------------------------------
-# lessons
-
-_LESSON_SENT = re.compile(r"启示|体会|感悟|深刻认识|实践证明|我们认识到|关键在于|经验")
+# 启示
 
 
 @dataclass
 class Lessons:
-    title: str
+    title: str  # the section heading; "" when the lessons close the script without one
     points: list[str]
     citation: Citation
 
@@ -302,22 +597,32 @@ class Lessons:
         return {"title": self.title, "points": self.points, "citation": self.citation.to_dict()}
 
 
-def extract_lessons(case: Case) -> Lessons | None:
-    """The 启示/感悟/经验/结语 section (its sub-headings as points); failing
-    that, the closing paragraphs that draw a lesson."""
-    top = [s for s in case.sections if section_role(s.title) == "lessons" and not s.inline]
-    if top:
-        lvl = min(s.level for s in top)
-        sec = next(s for s in top if s.level == lvl)
-        body_start = sec.start + len(sec.title) + 1
-        subs = [s.title for s in case.sections if s.level > sec.level and sec.start < s.start <= sec.end]
-        if body_start < sec.end:
-            return Lessons(sec.title, subs, cite(case, body_start, sec.end))
-    body = [p for p in case.paragraphs if not p.heading_level and p.end - p.start > 40]
-    if not body:
+def extract_lessons(story: Story) -> Lessons | None:
+    """The last part read as 感悟 (its sub-headings as points); failing that,
+    the closing paragraph read most as 感悟."""
+    case = story.case
+    for k in range(len(story.parts) - 1, -1, -1):
+        part = story.parts[k]
+        if part.role != LESSONS or not part.title:
+            continue
+        sec = next((s for s in case.sections if s.start == part.start and s.title == part.title), None)
+        body_start = part.start + len(part.title) + 1 if sec and not sec.inline else part.start
+        subs = [s.title for s in case.sections if sec and s.level > sec.level and part.start < s.start <= part.end]
+        if body_start < part.end:
+            return Lessons(part.title, subs, cite(case, body_start, part.end))
+    tail = [p for p in case.paragraphs[-4:] if not p.heading_level and p.end - p.start > 40]
+    if not tail:
         return None
-    par = next((p for p in reversed(body[-4:]) if _LESSON_SENT.search(case.text[p.start : p.end])), body[-1])
-    return Lessons("（结尾段落）", [], cite(case, par.start, par.end))
+
+    def lesson_share(i: int) -> float:
+        sents = [s for s in story.sentences if s.par == i]
+        n = sum(s.end - s.start for s in sents)
+        return sum((s.end - s.start) * s.prob("感悟") for s in sents) / n if n else 0.0
+
+    idx = [case.paragraphs.index(p) for p in tail]
+    best = max(idx, key=lesson_share)
+    par = case.paragraphs[best]
+    return Lessons("", [], cite(case, par.start, par.end))
 
 
 # ---------------------------------------------------------------------------
@@ -337,13 +642,14 @@ class CaseCard:
     author_line: str
     tags: list[str]
     tag_counts: dict[str, int]
-    summary: Citation | None
     problem: list[Citation]
-    measures: list[Citation]
+    measures: list[Measure]
     methods: list[Method]
     outcomes: list[Outcome]
     lessons: Lessons | None
     roles: dict[str, int] = field(default_factory=dict)
+    # the script read sentence by sentence, for handouts that quote more than the card shows
+    story: Story | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -357,25 +663,33 @@ class CaseCard:
             "instructor": self.instructor,
             "author_line": self.author_line,
             "tags": self.tags,
-            "summary": self.summary.to_dict() if self.summary else None,
             "problem": [c.to_dict() for c in self.problem],
-            "measures": [c.to_dict() for c in self.measures],
+            "measures": [m.to_dict() for m in self.measures],
             "methods": [m.to_dict() for m in self.methods],
             "outcomes": [o.to_dict() for o in self.outcomes],
             "lessons": self.lessons.to_dict() if self.lessons else None,
         }
 
 
-def build_card(case: Case, taxonomy: Taxonomy | None = None) -> CaseCard:
+def build_card(
+    case: Case,
+    taxonomy: Taxonomy | None = None,
+    role_model: RoleModel | None = None,
+    rarity: Rarity | None = None,
+    story: Story | None = None,
+) -> CaseCard:
+    """The card of one case.
+
+    ``role_model`` defaults to the shipped sentence-role model; ``rarity``
+    (word rarity over the library) to this case alone — :func:`build_cards`
+    passes the rarity over all the cases it builds, and their stories.
+    """
     taxonomy = taxonomy or load_taxonomy()
+    model = role_model or get_role_model()
+    story = story or read_story(case, model)
+    rarity = rarity or Rarity.of_stories([story])
     passages = chunk_case(case)
     counts = case_tags(case, taxonomy)
-    by_role: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_role.setdefault(passage_role(case, p.start), []).append(p)
-    problem = problem_passages(case, passages)
-    measures = _measure_heads(case, by_role.get("measures", []))
-    summary = _first_sentences(case, problem[0]) if problem else None
     roles = {r.name: n for r in taxonomy.roles if (n := r.count(case.text))}
     return CaseCard(
         case_id=case.id,
@@ -389,43 +703,25 @@ def build_card(case: Case, taxonomy: Taxonomy | None = None) -> CaseCard:
         author_line=case.author_line,
         tags=list(counts)[:MAX_TAGS],
         tag_counts=counts,
-        summary=summary,
-        problem=[cite(case, p.start, p.end) for p in problem],
-        measures=measures,
+        problem=extract_problems(story, rarity),
+        measures=extract_measures(story, model, rarity),
         methods=extract_methods(case, passages, taxonomy),
-        outcomes=extract_outcomes(case),
-        lessons=extract_lessons(case),
+        outcomes=extract_outcomes(story, rarity),
+        lessons=extract_lessons(story),
         roles=dict(sorted(roles.items(), key=lambda x: -x[1])),
+        story=story,
     )
 
 
-def _first_sentences(case: Case, p: Passage, max_chars: int = 160) -> Citation:
-    end = p.start
-    for s, e in split_sentences(p.text, p.start):
-        if e - p.start > max_chars and end > p.start:
-            break
-        end = e
-    return cite(case, p.start, end)
-
-
-def _measure_heads(case: Case, measure_passages: list[Passage], limit: int = 8) -> list[Citation]:
-    """One passage per measure section: the first passage under each distinct heading path."""
-    seen: set[tuple[str, ...]] = set()
-    out = []
-    for p in measure_passages:
-        key = p.section[:2]
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(cite(case, p.start, p.end))
-        if len(out) >= limit:
-            break
-    return out
-
-
-def build_cards(cases: Iterable[Case], taxonomy: Taxonomy | None = None) -> dict[str, CaseCard]:
+def build_cards(
+    cases: Iterable[Case], taxonomy: Taxonomy | None = None, role_model: RoleModel | None = None
+) -> dict[str, CaseCard]:
+    """Cards of ``cases``, word rarity weighed over all of them."""
     taxonomy = taxonomy or load_taxonomy()
-    return {c.id: build_card(c, taxonomy) for c in cases}
+    model = role_model or get_role_model()
+    stories = {c.id: read_story(c, model) for c in cases}
+    rarity = Rarity.of_stories(stories.values())
+    return {c.id: build_card(c, taxonomy, model, rarity, stories[c.id]) for c in cases}
 
 
 # Digest of the case records -> their cards.  Keyed by content, not by id():

@@ -32,45 +32,38 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.index import build_index, stderr_progress
+    from assistant.indexing import build_index, stderr_progress
 
-    settings = _settings(args)
-    report = build_index(settings, progress=stderr_progress())
+    report = build_index(_settings(args), progress=stderr_progress())
     print(
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
     if report.milvus is not None:
-        _print_sync(report.milvus, settings)
+        _print_sync(report.milvus)
     return 0
 
 
-def _print_sync(sync, settings) -> None:
-    from assistant.milvus_store import MilvusStore
-
-    store = MilvusStore.from_settings(settings)
+def _print_sync(sync) -> None:
     print(
-        f"Milvus 已同步（{store.where}，集合 {store.passages_name}）：写入 {sync.inserted} 段，"
-        f"删除 {sync.deleted} 段，保留 {sync.kept} 段，用时 {sync.seconds:.1f} 秒"
+        f"Milvus 已同步（{sync.where}，集合 {sync.collection}）：新增 {sync.inserted} 段，"
+        f"更新 {sync.rewritten} 段（BM25 权重随语料统计变化），删除 {sync.deleted} 段，保留 {sync.kept} 段，"
+        f"用时 {sync.seconds:.1f} 秒"
     )
 
 
 def cmd_index_export(args: argparse.Namespace) -> int:
     """Copy the live local index into Milvus, vectors included (nothing is embedded again)."""
-    from dataclasses import replace
+    from assistant.indexing import export_to_milvus
 
-    from assistant.milvus_store import MilvusStore
-
-    settings = replace(_settings(args), store="milvus", milvus_uri=args.to_milvus)
-    store = MilvusStore.from_settings(settings)
-    sync = store.sync_from_index(settings)
-    _print_sync(sync, settings)
-    print(f"使用方法：ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={store.where} assistant serve")
+    sync = export_to_milvus(_settings(args), args.to_milvus)
+    _print_sync(sync)
+    print(f"使用方法：ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={sync.where} assistant serve")
     return 0
 
 
 def cmd_index_status(args: argparse.Namespace) -> int:
-    from assistant.index import status
+    from assistant.indexing import status
 
     info = status(_settings(args))
     if args.json:
@@ -119,7 +112,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from assistant.retrieval import get_searcher
-    from assistant.store import Filters
+    from assistant.stores.base import Filters
     from assistant.taxonomy import resolve_tag
 
     filters = Filters(town=args.town, community_type=args.type, tag=args.tag)
@@ -164,6 +157,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.retrieval import get_searcher
 
     items = read_questions(args.questions)
+    if args.half:
+        items = [i for i in items if i.get("half") == args.half]
+        if not items:
+            raise InputError(f"{args.questions} 中没有 half 为 {args.half} 的问题。")
     if args.out and not _writable(Path(args.out)):
         raise InputError(f"无法写入输出文件：{args.out}")
     searcher = get_searcher(_settings(args))
@@ -190,6 +187,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         atomic_write(args.out, "".join(rows))
     print("\n".join(report.lines()))
     return 0
+
+
+def _record_gap(answer) -> None:
+    """A 没有/部分 answer is recorded as a content gap for trainers; a failure never stops the answer."""
+    gap = answer.gap()
+    if gap is None:
+        return
+    from assistant.feedback import FeedbackStore
+
+    try:
+        FeedbackStore().record_gap(**gap)
+    except AssistantError as exc:
+        print(f"提示：内容缺口没有记录（{exc}）", file=sys.stderr)
 
 
 def _print_answer(answer, as_json: bool, streamed: str = "") -> None:
@@ -230,6 +240,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         answer = answerer.ask(question, conversation, use_llm=use_llm, on_token=None if args.json else on_token)
         _print_answer(answer, args.json, "".join(pieces))
+        if not args.no_record:
+            _record_gap(answer)
 
     if args.question is not None:
         one(args.question, None)
@@ -373,7 +385,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from assistant.index import stderr_progress
+    from assistant.indexing import stderr_progress
     from assistant.ingest import FRONT_MATTER_KEYS, add_documents
 
     overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
@@ -392,7 +404,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from assistant.index import stderr_progress
+    from assistant.indexing import stderr_progress
     from assistant.ingest import remove_case
 
     case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())
@@ -421,6 +433,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
         launch(app, args.host, args.port, make_auth(users) if users else None, quiet=True)
     except OSError as exc:
         raise InputError(f"无法在 {args.host}:{args.port} 上启动：{exc}。端口可能已被占用，请用 --port 换一个。") from None
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """The uncovered topics practitioners asked about, grouped and counted (content gaps)."""
+    from assistant.feedback import FeedbackStore, parse_day
+
+    since = parse_day(args.since)
+    store = FeedbackStore(args.db)
+    if args.out:
+        if not _writable(Path(args.out)):
+            raise InputError(f"无法写入输出文件：{args.out}")
+        n = store.export_gaps_csv(args.out, since)
+        print(f"已导出 {n} 个未覆盖话题到 {args.out}（数据库：{store.location}）")
+        return 0
+    topics = store.gap_topics(since)
+    if args.json:
+        print(json.dumps([t.to_dict() for t in topics], ensure_ascii=False, indent=1))
+        return 0
+    if not topics:
+        print("还没有记录到讲稿未覆盖的问题" + (f"（{since} 以来）" if since else "") + "。")
+        return 0
+    total = sum(t.count for t in topics)
+    print(f"讲稿未覆盖的话题（{len(topics)} 个，{total} 次提问" + (f"，{since} 以来" if since else "") + "）：")
+    for t in topics:
+        detail = "、".join(x for x in (f"没有 {t.none}" if t.none else "", f"部分 {t.partial}" if t.partial else "") if x)
+        print(f"  {t.topic}  {t.count} 次（{detail}；{t.first_asked} 至 {t.last_asked}）")
+        for q in t.questions:
+            print(f"      · {q}")
     return 0
 
 
@@ -485,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     ak.add_argument("question", nargs="?", help="问题；“-” 表示从标准输入读取；省略则进入对话模式（可追问）")
     ak.add_argument("--json", action="store_true")
     ak.add_argument("--extractive", action="store_true", help="即使配置了大模型，也只用原文摘录作答")
+    ak.add_argument("--no-record", action="store_true", help="讲稿未覆盖的问题不记入内容缺口")
     ak.set_defaults(func=cmd_ask)
 
     ev = sub.add_parser("eval", parents=[common], help="在问题集上评测检索（--answers：评测回答与拒答）")
@@ -493,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out")
     ev.add_argument("--answers", action="store_true", help="评测回答：首个社区段落命中证据、拒答率、回答延迟（多轮对话按对话评测）")
     ev.add_argument("--llm", action="store_true", help="与 --answers 同用：经大模型作答（默认原文摘录）")
+    ev.add_argument("--half", choices=("tune", "test"), help="只评测 half 字段为 tune 或 test 的问题（eval/coverage.jsonl）")
     ev.set_defaults(func=cmd_eval)
 
     be = sub.add_parser("bench", help="基准测试：与同类方案比检索质量；速度与规模")
@@ -565,6 +608,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help="SQLite 反馈数据库（默认 $ASSISTANT_FEEDBACK_URL 指向的 PostgreSQL，否则 ~/.local/share/jiceng-assistant/feedback.db）"
     )
     fe.set_defaults(func=cmd_feedback_export)
+
+    ga = sub.add_parser("gaps", help="内容缺口：讲稿没有讲到（或只讲到一部分）的提问，按话题归并计数")
+    ga.add_argument("--since", metavar="YYYY-MM-DD", help="只看这一天（UTC）以来的提问")
+    ga.add_argument("--out", help="导出为 CSV，例如 gaps.csv")
+    ga.add_argument("--json", action="store_true")
+    ga.add_argument(
+        "--db", help="SQLite 数据库（默认 $ASSISTANT_FEEDBACK_URL 指向的 PostgreSQL，否则数据目录下的 feedback.db）"
+    )
+    ga.set_defaults(func=cmd_gaps)
 
     us = sub.add_parser("users", help="网页登录用户")
     us_sub = us.add_subparsers(dest="users_command", parser_class=_Parser)

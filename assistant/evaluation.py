@@ -203,7 +203,12 @@ def evaluate_answers(
       holding the quote;
     - quotes_verbatim: every citation's quote equals the case text at its offsets;
     - refused_unanswerable / refused_answerable: share of each group refused
-      (:func:`answerable`; questions without the fields count as answerable);
+      (:func:`answerable`: the ``answerable`` field, or a coverage label other than
+      ``none``; questions without either count as answerable);
+    - coverage judgements per gold label, for question files with a ``label``
+      (full / partial / none) and a ``domain`` (in / off), as
+      eval/coverage.jsonl has: ``gold=full judged none`` is the share of the
+      full questions judged 没有, and so on; ``gold=off`` are the off-domain ones;
     - latency p50/p95 of the whole answer call (warm: the first is skipped).
     """
     items = list(items)
@@ -216,6 +221,7 @@ def evaluate_answers(
         "quotes_verbatim": [],
     }
     groups: dict[str, list[bool]] = {}
+    judged: dict[str, list[str]] = {}
     latencies = []
     for item in items:
         t0 = time.perf_counter()
@@ -229,6 +235,9 @@ def evaluate_answers(
         latencies.append((time.perf_counter() - t0) * 1000)
         can = answerable(item)
         hits["refused_answerable" if can else "refused_unanswerable"].append(not a.answered)
+        gold = gold_label(item)
+        if gold:
+            judged.setdefault(gold, []).append(a.coverage)
         cases = {h.case.id: h.case for h in a.hits}
         for c in a.citations:
             case = cases.get(c.case_id)
@@ -253,6 +262,8 @@ def evaluate_answers(
                 "latency_ms": round(latencies[-1], 2),
                 "answered": a.answered,
                 "first_block_evidence": block_ok,
+                "coverage": a.coverage,
+                "uncovered": list(a.uncovered),
                 "top_sentence_evidence": top_ok,
                 "search_question": a.search_question,
                 "answer": a.answer,
@@ -263,6 +274,12 @@ def evaluate_answers(
         if values:
             report.metrics[name] = sum(values) / len(values)
             report.counts[name] = len(values)
+    for gold in ("full", "partial", "none", "off"):
+        levels = judged.get(gold) or []
+        for level in ("full", "partial", "none") if levels else ():
+            name = f"gold={gold} judged {level}"
+            report.metrics[name] = sum(x == level for x in levels) / len(levels)
+            report.counts[name] = len(levels)
     warm = latencies[1:] if len(latencies) > 1 else latencies
     report.metrics["latency_p50_ms"] = float(np.percentile(warm, 50))
     report.metrics["latency_p95_ms"] = float(np.percentile(warm, 95))
@@ -291,6 +308,14 @@ def first_block(text: str, citations: list) -> str:
     by_n = {c.n: c for c in citations}
     numbers = [int(n) for line in block for n in _MARKER.findall(line)]
     return "".join(by_n[n].quote for n in dict.fromkeys(numbers) if n in by_n)
+
+
+def gold_label(item: dict) -> str | None:
+    """full / partial / none for an in-domain question with a coverage ``label``, off for an off-domain one."""
+    label = item.get("label")
+    if label not in ("full", "partial", "none"):
+        return None
+    return "off" if item.get("domain") == "off" else label
 
 
 def _passage_of(passages: list, citation) -> str | None:

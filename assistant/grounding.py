@@ -1,10 +1,17 @@
-"""Keeping answers grounded: refusal when the cases do not cover a question, checks of LLM answers.
+"""Keeping answers grounded: what to say when the scripts do not cover a question, checks of LLM answers.
 
-- :func:`confidence` says whether the retrieved passages cover the question;
-  below ``CONFIDENCE_THRESHOLD`` the answer is :func:`refusal`: an honest
-  "the cases do not cover this" (``REFUSAL``) and the nearest cases.
+- :func:`confidence` says how close the retrieved passages are to the
+  question at all; below ``CONFIDENCE_THRESHOLD`` the question is far from
+  every script (one input of :mod:`assistant.coverage`).
+- :func:`not_covered` is the answer to a question judged 没有: a plain
+  sentence first ("这 21 篇讲稿没有讲到……"), then at most two nearest cases,
+  labelled 可参考 and each with one line on why it might still help, as
+  references, not numbered citations; an off-domain question gets
+  "这个问题不在案例库的范围内" and example questions instead.
+  :func:`uncovered_line` names the part of a 部分 question the scripts miss.
 - :func:`llm_messages` gives the model the passages as numbered, fenced data
-  (:func:`defang` keeps data from closing its own fence).
+  (:func:`defang` keeps data from closing its own fence); for a 部分
+  question it also names the part the scripts do not cover.
 - :meth:`Grounder.check` reads the model's reply sentence by sentence:
   citation numbers that do not exist are removed, the rest renumbered in
   order of appearance, and claims their passages do not support are marked
@@ -26,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,8 +48,12 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.retrieval import HybridSearcher
 
-REFUSAL = "案例库中没有找到直接相关的做法"
+REFUSAL = "案例库中没有找到直接相关的做法"  # what the LLM is told to say when its passages do not answer
 UNSUPPORTED_MARK = "〔未找到依据〕"
+OUT_OF_SCOPE = "这个问题不在案例库的范围内"
+REFERENCE_LABEL = "可参考"
+MAX_REFERENCES = 2
+_ABSENCE = re.compile(r"没有涉及|没有讲到|未涉及|没有提到")
 
 # --- refusal ---------------------------------------------------------------
 # Confidence that the corpus covers the question, from two signals that fail
@@ -91,20 +103,80 @@ def confidence(stats: CorpusStats, question: str, hits: list[Hit]) -> float:
     return (dense - DENSE_FLOOR) * 10 + (coverage - COVERAGE_FLOOR)
 
 
-def refusal(hits: list[Hit]) -> tuple[str, list[Citation]]:
-    """``REFUSAL`` and the nearest three cases, each cited by its best passage."""
-    nearest: list[Hit] = []
+@dataclass(frozen=True)
+class Reference:
+    """A case listed as 可参考 under a 没有 answer: where to look, and why it might still help (not a citation)."""
+
+    case_id: str
+    case_title: str
+    author: str  # with role and community
+    section: str
+    quote: str  # the best passage, verbatim: case.text[start:end]
+    start: int
+    end: int
+    why: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def references(hits: list[Hit], concepts: tuple[str, ...] = ()) -> list[Reference]:
+    """The nearest cases (at most ``MAX_REFERENCES``), each by its best passage, with one line on why it may help."""
+    out: list[Reference] = []
     for h in hits:
-        if h.case.id not in {n.case.id for n in nearest}:
-            nearest.append(h)
-        if len(nearest) == 3:
+        if h.case.id in {r.case_id for r in out}:
+            continue
+        shared = [w for w in concepts if w and w.lower() in h.case.text.lower()][:3]
+        why = f"讲稿谈到了{'、'.join(shared)}，思路或可借鉴" if shared else "讲稿内容与问题最接近，或有可借鉴之处"
+        where = h.passage.section[-1] if h.passage.section else ""
+        if where:
+            why += f"（见“{where}”）"
+        p = h.passage
+        out.append(Reference(h.case.id, h.case.title, h.case.author_line, p.section_label, p.text, p.start, p.end, why))
+        if len(out) == MAX_REFERENCES:
             break
-    lines = [f"{REFUSAL}。以下是内容最接近的几个案例，可供参考："]
-    citations = []
-    for i, h in enumerate(nearest, 1):
-        citations.append(_passage_citation(i, h))
-        lines.append(f"{i}.《{h.case.title}》——{h.case.author_line} [{i}]")
-    return "\n".join(lines), citations
+    return out
+
+
+def not_covered(
+    hits: list[Hit],
+    n_cases: int,
+    uncovered: tuple[str, ...] = (),
+    covered: tuple[str, ...] = (),
+    *,
+    off_domain: bool = False,
+    examples: list[str] | None = None,
+) -> tuple[str, list[Reference]]:
+    """The answer to a question judged 没有: (text, references).
+
+    The text says so plainly first; the references (可参考) are listed after a
+    blank line, without citation numbers, so nothing looks like an answer.
+    """
+    if off_domain:
+        lines = [f"{OUT_OF_SCOPE}。案例库收录的是 {n_cases} 篇村居书记讲稿，讲的是基层治理的实际做法，可以这样问："]
+        lines += [f"· {q}" for q in (examples or [])]
+        return "\n".join(lines), []
+    topic = "、".join(f"“{u}”" for u in uncovered) if uncovered else "这个问题"
+    lines = [f"这 {n_cases} 篇讲稿没有讲到{topic}。"]
+    refs = references(hits, covered)
+    if refs:
+        lines.append("")
+        lines.append(f"{REFERENCE_LABEL}（不是对这个问题的回答，只是内容相近的案例）：")
+        lines += [f"· 《{r.case_title}》——{r.author}：{r.why}" for r in refs]
+    return "\n".join(lines), refs
+
+
+def uncovered_line(uncovered: tuple[str, ...], briefly: tuple[str, ...] = ()) -> str:
+    """The sentence naming what a 部分 question asks that the scripts do not cover
+    (``briefly``: the part they mention once, in passing, without going into it)."""
+    absent = [u for u in uncovered if u not in briefly]
+    said = [u for u in uncovered if u in briefly]
+    parts = []
+    if absent:
+        parts.append(f"关于{'、'.join(absent)}，讲稿中没有涉及。")
+    if said:
+        parts.append(f"关于{'、'.join(said)}，讲稿只是顺带提到，没有具体讲。")
+    return "".join(parts)
 
 
 def declines(reply: str) -> bool:
@@ -116,13 +188,17 @@ def declines(reply: str) -> bool:
 # the prompt
 
 
-def llm_messages(question: str, hits: list[Hit], settings: Settings) -> list[tuple[str, str]]:
+def llm_messages(
+    question: str, hits: list[Hit], settings: Settings, uncovered: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
     """System rules and the question with its passages as numbered, fenced data.
 
     ``hits`` come grouped by community, best first, each community's passages
     in script order (:meth:`assistant.extractive.Extractor.context`, the same
     order as the extractive answer's blocks); each group is headed by the
     community it comes from, so the model can write one paragraph per community.
+    ``uncovered``: the part of a 部分 question the scripts do not cover; the
+    model is told to answer only the rest and to say so.
     """
     from assistant.citations import place
     from assistant.llm import render_prompt
@@ -139,10 +215,10 @@ def llm_messages(question: str, hits: list[Hit], settings: Settings) -> list[tup
             f"[{i}] 来源：《{h.case.title}》，{h.case.author_line}，{section}\n"
             f"<<<段落{i}开始>>>\n{defang(h.passage.text)}\n<<<段落{i}结束>>>"
         )
-    return [
-        ("system", render_prompt("answer_system", settings)),
-        ("user", render_prompt("answer_user", settings, question=defang(question), passages="\n\n".join(blocks))),
-    ]
+    user = render_prompt("answer_user", settings, question=defang(question), passages="\n\n".join(blocks))
+    if uncovered:
+        user += "\n\n" + render_prompt("answer_partial", settings, uncovered=defang("、".join(uncovered)))
+    return [("system", render_prompt("answer_system", settings)), ("user", user)]
 
 
 def defang(text: str) -> str:
@@ -205,8 +281,9 @@ class Grounder:
             for n in valid:
                 numbering.setdefault(n, len(numbering) + 1)
             markers = "".join(f"[{numbering[n]}]" for n in valid)
-            # a lead-in ("可以参考以下做法。") claims nothing; a number or a longer statement does
-            substantive = REFUSAL not in body and (
+            # a lead-in ("可以参考以下做法。") or a statement of what the scripts lack claims nothing;
+            # a number or a longer statement does
+            substantive = REFUSAL not in body and not _ABSENCE.search(body) and (
                 len(set(tokenize(body))) >= 5 or bool(valid) or bool(re.search(r"\d", body))
             )
             # an uncited sentence (a summary, a lead-in) may stand if some passage supports it

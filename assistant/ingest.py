@@ -6,7 +6,7 @@ is detected and decoded), split into scripts the way the bundled compilation
 is (by author lines), or kept as one script with metadata from a front-matter
 block or from the command line, and saved into ``corpus/`` as a ``.txt``.
 Then the index is rebuilt incrementally: only new or changed passages are
-embedded, and the new version is published atomically (``assistant.index``).
+embedded, and the new version is published atomically (``assistant.indexing``).
 
 A bad document (empty, scanned PDF without a text layer, a .docx that is not
 one, too large, undecodable, a duplicate of an indexed case) gets one clear
@@ -37,7 +37,7 @@ from assistant.errors import AssistantError, InputError
 from assistant.fsutil import atomic_write
 
 if TYPE_CHECKING:
-    from assistant.index import BuildReport
+    from assistant.indexing import BuildReport
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # the whole 21-script compilation is 0.35 MB of text
@@ -291,7 +291,9 @@ def add_documents(
     Good documents are added even when others in the same call are refused;
     every refused one has its message in ``report.errors``.
     """
-    from assistant.index import build_index, read_manifest, staleness
+    from assistant.indexing import build_index
+    from assistant.stores.base import staleness
+    from assistant.stores.files import FilesStore
 
     report = AddReport()
     files, report.errors = collect_paths(paths)
@@ -326,7 +328,7 @@ def add_documents(
     if not needs_build and report.already:
         # a previous run saved the document but was interrupted before the index was published
         try:
-            needs_build = bool(staleness(settings, read_manifest(settings), _embedder_id(settings, embedder)))
+            needs_build = bool(staleness(settings, FilesStore(settings).read_manifest(), _embedder_id(settings, embedder)))
         except AssistantError:
             needs_build = True  # no readable index: build one
     if needs_build:
@@ -342,7 +344,7 @@ def _embedder_id(settings: Settings, embedder) -> str:
 
 def remove_case(case_id: str, settings: Settings, progress=None, embedder=None):
     """Take a case out of the corpus and out of every index."""
-    from assistant.index import build_index
+    from assistant.indexing import build_index
 
     corpus_dir = Path(settings.corpus_dir)
     cases = corpus_mod.load_corpus(corpus_dir)

@@ -27,7 +27,7 @@ import bm25s
 import jieba
 import numpy as np
 
-__all__ = ["ANALYZERS", "LexicalIndex", "LexicalIndexError", "tokenize", "tokenize_chars"]
+__all__ = ["ANALYZERS", "LexicalIndex", "LexicalIndexError", "load_tokenizer", "tokenize", "tokenize_chars"]
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 USERDICT_PATH = _DATA_DIR / "userdict.txt"
@@ -46,7 +46,7 @@ class LexicalIndexError(Exception):
     """Raised when a lexical index cannot be built, saved or loaded."""
 
 
-def _init() -> jieba.Tokenizer:
+def load_tokenizer() -> jieba.Tokenizer:
     """Load jieba (private instance), the user dictionary and stopwords exactly once."""
     global _tokenizer, _stopwords, _signature
     if _tokenizer is not None:
@@ -75,7 +75,7 @@ def _init() -> jieba.Tokenizer:
 
 def tokenizer_signature() -> str:
     """Hash of the user dictionary + stopwords; stored with saved indexes to detect drift."""
-    _init()
+    load_tokenizer()
     return _signature
 
 
@@ -89,7 +89,7 @@ def tokenize(text: str) -> list[str]:
     NFKC-normalised and lower-cased; punctuation, whitespace and stopwords are dropped,
     numbers are kept. HMM is off so unknown spans split deterministically into characters.
     """
-    tok = _init()
+    tok = load_tokenizer()
     text = unicodedata.normalize("NFKC", text).lower()
     freq = tok.FREQ
     out: list[str] = []
@@ -113,7 +113,7 @@ def tokenize_chars(text: str) -> list[str]:
     ("修桥" against "危桥改造", "木桥"); character n-grams catch them, and
     BM25's IDF keeps frequent characters from dominating.
     """
-    _init()
+    load_tokenizer()
     chars = [ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum()]
     grams = [ch for ch in chars if ch not in _stopwords]
     grams.extend(a + b for a, b in zip(chars, chars[1:]))
@@ -121,26 +121,6 @@ def tokenize_chars(text: str) -> list[str]:
 
 
 ANALYZERS = {"jieba": tokenize, "chars": tokenize_chars}
-
-
-def pool_bm25(query_tokens: Sequence[str], docs: Sequence[dict[str, int]], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
-    """BM25 of each document of a small pool (token -> count), with IDF and
-    length taken from the pool itself: re-scoring an engine's candidates
-    when the engine's own BM25 scores are not returned."""
-    n = len(docs)
-    if not n:
-        return np.zeros(0, dtype=np.float32)
-    lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
-    avg = max(lengths.mean(), 1.0)
-    out = np.zeros(n, dtype=np.float64)
-    for t in set(query_tokens):
-        tf = np.array([d.get(t, 0) for d in docs], dtype=np.float64)
-        df = int((tf > 0).sum())
-        if not df:
-            continue
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        out += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
-    return out.astype(np.float32)
 
 
 class LexicalIndex:
@@ -156,7 +136,10 @@ class LexicalIndex:
     def build(cls, texts: Sequence[str], analyzer: str = "jieba") -> LexicalIndex:
         if analyzer not in ANALYZERS:
             raise LexicalIndexError(f"unknown analyzer {analyzer!r} (expected one of {sorted(ANALYZERS)})")
-        corpus_tokens = [ANALYZERS[analyzer](t) for t in texts]
+        # one string object per distinct token: the character analyzer yields ~375 tokens a passage,
+        # and a str object for each occurrence cost a build ~13 MB more at its peak (bundled corpus)
+        distinct: dict[str, str] = {}
+        corpus_tokens = [[distinct.setdefault(t, t) for t in ANALYZERS[analyzer](text)] for text in texts]
         if not any(corpus_tokens):
             raise LexicalIndexError("nothing to index: corpus is empty or has only stopwords/punctuation")
         model = bm25s.BM25()
@@ -170,10 +153,17 @@ class LexicalIndex:
     def vocabulary(self) -> dict[str, int]:
         return dict(self._model.vocab_dict)
 
+    def term_ids(self, tokens: Sequence[str]) -> list[int]:
+        """Vocabulary ids of the known ``tokens``, repeats kept (a repeated query token counts twice)."""
+        vocab = self._model.vocab_dict
+        return [vocab[t] for t in tokens if t in vocab]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document (zeros when no query token is known)."""
-        vocab = self._model.vocab_dict
-        ids = [vocab[t] for t in self._tokenize(query) if t in vocab]
+        return self.scores_of_tokens(self._tokenize(query))
+
+    def scores_of_tokens(self, tokens: Sequence[str]) -> np.ndarray:
+        ids = self.term_ids(tokens)
         if not ids:
             return np.zeros(self._n_docs, dtype=np.float32)
         return np.asarray(self._model.get_scores(ids), dtype=np.float32)
@@ -181,14 +171,54 @@ class LexicalIndex:
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-``k`` ``(doc_index, score)`` pairs with score > 0, best first
         (only documents where the boolean mask ``allowed`` is true, when given)."""
+        return self.search_tokens(self._tokenize(query), k, allowed)
+
+    def search_tokens(self, tokens: Sequence[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """:meth:`search` for a query already tokenised with this index's analyzer."""
         if k <= 0:
             return []
-        scores = self.scores(query)
+        scores = self.scores_of_tokens(tokens)
         hits = np.flatnonzero((scores > 0) if allowed is None else (scores > 0) & allowed)
         if hits.size > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         order = hits[np.lexsort((hits, -scores[hits]))]  # score desc, doc index asc on ties
         return [(int(i), float(scores[i])) for i in order]
+
+    # The precomputed BM25 matrix, for a store that scores documents itself (the
+    # Milvus store keeps these weights as sparse vectors: inner product = BM25).
+
+    def terms(self) -> list[str]:
+        """The vocabulary in id order (term ``i`` has id ``i``)."""
+        out = [""] * self._n_terms()
+        for term, i in self._model.vocab_dict.items():
+            if i < len(out):  # bm25s's empty token "" has an id but no matrix column
+                out[i] = term
+        return out
+
+    def document_weights(self) -> list[dict[int, float]]:
+        """Per document, term id -> the term's precomputed BM25 contribution (bm25s's score(doc, term)).
+
+        The BM25 score of a query is the sum of these weights over the query's
+        tokens, a repeated token counting as often as it occurs.
+        """
+        indptr, indices, data = (np.asarray(self._model.scores[k]) for k in ("indptr", "indices", "data"))
+        terms = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+        order = np.argsort(indices, kind="stable")
+        docs, terms, weights = indices[order], terms[order], data[order]
+        bounds = np.searchsorted(docs, np.arange(self._n_docs + 1))
+        return [
+            dict(zip(terms[a:b].tolist(), weights[a:b].tolist())) for a, b in zip(bounds[:-1], bounds[1:])
+        ]
+
+    def fingerprint(self) -> str:
+        """Digest of the vocabulary and every weight: equal fingerprints, equal scores for any query."""
+        h = hashlib.sha1(json.dumps(self.terms(), ensure_ascii=False).encode("utf-8"))
+        for k in ("indptr", "indices", "data"):
+            h.update(np.ascontiguousarray(self._model.scores[k]).tobytes())
+        return h.hexdigest()
+
+    def _n_terms(self) -> int:
+        return int(np.asarray(self._model.scores["indptr"]).size - 1)
 
     def save(self, dirpath: Path) -> None:
         dirpath = Path(dirpath)

@@ -1,6 +1,8 @@
 """Hybrid retrieval: dense vectors + BM25 over jieba words + BM25 over character n-grams.
 
-Each ranker returns its top ``depth`` passages.  The lists are fused either
+The store (:mod:`assistant.stores`, FAISS files or Milvus: retrieval never
+asks which) returns each route's top ``depth`` passages with their raw
+scores, the same on every store.  The lists are fused either
 by rescaled score (``minmax``, the default) or by reciprocal rank (``rrf``);
 both need no calibration between BM25 scores and cosine similarities, which
 live on unrelated scales.  ``assistant eval`` on ``eval/dev.jsonl`` compares
@@ -28,7 +30,6 @@ import logging
 import re
 import threading
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,16 +39,17 @@ from assistant.config import Settings, get_settings
 from assistant.corpus import Case
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, InputError
-from assistant.index import IVF_NPROBE, LoadedIndex, current_dir, load_index
-from assistant.lexical import pool_bm25, tokenize, tokenize_chars
+from assistant.memory import release_memory
 from assistant.roles import problem_share
-from assistant.store import Filters, resolve_tag
+from assistant.stores import open_store
+from assistant.stores.base import Filters, Library, Query, Ranking
 
 log = logging.getLogger(__name__)
 
-# Ranker weights.  The dense model and the two BM25 views are about equally
+# Route weights.  The dense model and the two BM25 views are about equally
 # good alone on the dev set; equal weights are the untuned choice and were
 # within noise of the best grid point (README, "Evaluation").
+# A route missing here is not searched (a new route is switched on by giving it a weight).
 DEFAULT_WEIGHTS = {"dense": 1.0, "words": 1.0, "chars": 1.0}
 
 
@@ -81,8 +83,8 @@ class Hit:
 @dataclass
 class Fused:
     scores: dict[int, float]  # passage index -> fused score
-    raw: dict[str, dict[int, float]]  # ranker -> passage index -> raw score, where known
-    query_vector: np.ndarray | None = None
+    raw: dict[str, dict[int, float]]  # route -> passage index -> raw score, where known
+    query_vector: np.ndarray | None = None  # the question's embedding, when a route computed it
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -100,17 +102,16 @@ def check_question(question: object, max_chars: int) -> str:
     return cleaned
 
 
-RANKERS = ("dense", "words", "chars")
 _BACKGROUND = re.compile(r"概况|背景|难点|挑战|困境|现状|问题|痛点|难在|之困|困局|矛盾|基本情况|为什么")
 _MEASURES = re.compile(r"做法|路径|探索|实践|举措|破解|对策|措施|工作法|机制|之治|怎么|如何|步")
 
 
 class HybridSearcher:
-    """Dense + BM25 (jieba words) + BM25 (character n-grams) over a loaded index."""
+    """Dense + BM25 (jieba words) + BM25 (character n-grams) over a loaded library, on any store."""
 
     def __init__(
         self,
-        index: LoadedIndex,
+        index: Library,
         embedder: Embedder,
         *,
         weights: dict[str, float] | None = None,
@@ -129,9 +130,10 @@ class HybridSearcher:
         self.index = index
         self.embedder = embedder
         self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
-        unknown = set(self.weights) - set(RANKERS)
+        offered = index.store.route_names
+        unknown = set(self.weights) - set(offered)
         if unknown:
-            raise ValueError(f"weights has unknown rankers {sorted(unknown)}; expected {RANKERS}")
+            raise ValueError(f"weights has unknown routes {sorted(unknown)}; expected {offered}")
         self.fusion = fusion
         self.depth = depth
         self.rrf_k = rrf_k
@@ -143,7 +145,6 @@ class HybridSearcher:
         self.role_penalty = role_penalty
         self._problem_share: dict[int, float] = {}
         self.case_weight = case_weight
-        self._token_cache: dict[tuple[int, str], dict[str, int]] = {}
         self._background = [
             bool(_BACKGROUND.search(" ".join(p.section)) and not _MEASURES.search(" ".join(p.section)))
             for p in index.passages
@@ -154,39 +155,22 @@ class HybridSearcher:
     def from_settings(cls, settings: Settings | None = None, **kwargs) -> "HybridSearcher":
         settings = settings or get_settings()
         embedder = get_embedder(settings.embedder, settings.query_instruction)
-        index = load_index(settings, embedder)
+        index = open_store(settings).load(embedder.id)
         return cls(index, embedder, max_question_chars=settings.max_question_chars, **kwargs)
 
-    def rankings(self, question: str, filters: Filters | None = None) -> dict[str, list[tuple[int, float]]]:
-        """Each ranker's top ``depth`` ``(passage index, raw score)``, best first (local stores)."""
-        out: dict[str, list[tuple[int, float]]] = {}
-        depth = min(self.depth, len(self.index.passages))
-        allowed = None
-        if filters is not None and not filters.empty:
-            allowed = self.index.allowed(filters)
-            if not allowed.any():
-                return {name: [] for name in RANKERS if self.weights.get(name)}
-        if self.weights.get("dense"):
-            q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)[None, :]
-            assert self.index.vectors is not None, "rankings() runs on a local (FAISS-store) index"
-            if allowed is None:
-                scores, ids = self.index.vectors.search(q, depth)
-            else:
-                scores, ids = self.index.vectors.search(q, depth, params=_selector(self.index.vectors, allowed))
-            out["dense"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        if self.weights.get("words"):
-            assert self.index.lexical is not None, "rankings() runs on a local (FAISS-store) index"
-            out["words"] = self.index.lexical.search(question, depth, allowed)
-        if self.weights.get("chars"):
-            assert self.index.chars is not None, "rankings() runs on a local (FAISS-store) index"
-            out["chars"] = self.index.chars.search(question, depth, allowed)
-        return out
+    def rankings(self, question: str, filters: Filters | None = None) -> dict[str, Ranking]:
+        """Each weighted route's top ``depth`` ``(passage index, raw score)``, best first."""
+        return self._rankings(Query(question, self.embedder.embed_query), filters)
 
-    def fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> dict[int, float]:
-        """Weighted fusion of the rankers' lists.
+    def _rankings(self, query: Query, filters: Filters | None) -> dict[str, Ranking]:
+        names = [name for name in self.index.store.route_names if self.weights.get(name)]
+        return self.index.store.routes(self.index, query, self.depth, filters, names)
+
+    def fuse(self, rankings: dict[str, Ranking]) -> dict[int, float]:
+        """Weighted fusion of the routes' lists.
 
         ``minmax`` rescales each list to [0, 1] between its last and first
-        score, so a passage that one ranker likes far more than the runner-up
+        score, so a passage that one route likes far more than the runner-up
         keeps that margin; ``rrf`` uses ranks only.  On eval/dev.jsonl
         minmax beat rrf on every metric (README, "Evaluation").
         """
@@ -205,61 +189,15 @@ class HybridSearcher:
         return fused
 
     def fused(self, question: str, filters: Filters | None = None) -> Fused:
-        """Fused score per passage index, and each ranker's raw scores where known.
-
-        The FAISS store runs the three rankers here and fuses them; the Milvus
-        store runs them as one hybrid search fused inside the engine.
-        """
+        """Fused score per passage index, and each route's raw scores where known."""
         if filters is not None:
-            filters = resolve_tag(filters)
+            filters = filters.resolved()
             towns = sorted({f.town for f in self.index.facets().values() if f.town})
             if filters.town and filters.town not in towns:
                 raise InputError(f"没有街镇“{filters.town}”。可用的街镇：{'、'.join(towns)}")
-        if self.index.milvus is not None:
-            return self._fused_in_milvus(question, filters)
-        rankings = self.rankings(question, filters)
-        return Fused(self.fuse(rankings), {name: dict(r) for name, r in rankings.items()})
-
-    def _fused_in_milvus(self, question: str, filters: Filters | None) -> Fused:
-        """Milvus finds the candidates: one hybrid search of dense, BM25-words and
-        BM25-chars requests fused inside the engine by reciprocal rank.  Rank
-        fusion forgets by how much a passage leads, which cost 0.05 evidence@5
-        on the dev set (0.825 against 0.875), so the ``depth`` candidates are
-        re-scored here exactly as the local fusion scores passages: min-max of
-        the dense cosine (the vectors come back with the hits) plus min-max of
-        BM25 over jieba words and over character n-grams, computed within the
-        candidate pool.  That gives 0.863 (README, "Scaling out")."""
-        q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
-        routes = tuple(name for name in RANKERS if self.weights.get(name))
-        depth = min(self.depth, len(self.index.passages))
-        found: list[tuple[int, float]] = []
-        assert self.index.milvus is not None, "fused() calls this only for a Milvus-store index"
-        for pid, _rrf, vector in self.index.milvus.search(question, q, depth, filters, routes):
-            pos = self.index.position(pid)
-            if pos is not None:  # else a row of a version this reader has not loaded yet
-                found.append((pos, float(q @ vector)))
-        if not found:
-            return Fused({}, {}, q)
-        ids = [i for i, _ in found]
-        raw = {"dense": dict(found)}
-        for name, analyzer in (("words", tokenize), ("chars", tokenize_chars)):
-            if self.weights.get(name):
-                docs = [self._tokens(i, name, analyzer) for i in ids]
-                raw[name] = dict(zip(ids, pool_bm25(analyzer(question), docs).tolist()))
-        fused = np.zeros(len(ids))
-        for name, scores in raw.items():
-            fused += self.weights.get(name, 0.0) * _minmax(np.array([scores[i] for i in ids]))
-        return Fused(dict(zip(ids, fused.tolist())), raw, q)
-
-    def _tokens(self, i: int, name: str, analyzer) -> dict[str, int]:
-        """Token counts of passage ``i`` (cached: the same passages come back often)."""
-        key = (i, name)
-        got = self._token_cache.get(key)
-        if got is None:
-            if len(self._token_cache) > 50_000:
-                self._token_cache.clear()
-            got = self._token_cache[key] = Counter(analyzer(self.index.passages[i].index_text))
-        return got
+        query = Query(question, self.embedder.embed_query)
+        rankings = self._rankings(query, filters)
+        return Fused(self.fuse(rankings), {name: dict(r) for name, r in rankings.items()}, query.computed_vector())
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         """Top ``k`` passages for ``question``, fused and case-diversified.
@@ -350,7 +288,7 @@ class HybridSearcher:
             return scores
         passages = self.index.passages
         out = dict(scores)
-        for i, s in sorted(scores.items(), key=lambda x: -x[1])[:30]:
+        for i, s in sorted(scores.items(), key=lambda x: (-x[1], x[0]))[:30]:
             j = i + 1
             if j < len(passages) and passages[j].case_id == passages[i].case_id:
                 out[j] = max(out.get(j, 0.0), self.follow * s)
@@ -372,57 +310,37 @@ class HybridSearcher:
         return chosen
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
-    span = float(x.max() - x.min())
-    return (x - x.min()) / span if span > 0 else np.ones_like(x)
-
-
-def _selector(index, allowed: np.ndarray):
-    """FAISS search parameters restricted to the passages in the mask."""
-    import faiss
-
-    sel = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-    try:
-        faiss.extract_index_ivf(index)
-    except RuntimeError:
-        # faiss's stubs omit the keyword __init__ that its Python wrappers add to every SearchParameters class
-        return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
-    return faiss.SearchParametersIVF(sel=sel, nprobe=IVF_NPROBE)  # type: ignore[call-arg]  # as above
-
-
 _searchers: dict[tuple, HybridSearcher] = {}
 _lock = threading.Lock()
 
 
-def get_searcher(settings: Settings | None = None) -> HybridSearcher:
-    """A process-wide searcher per settings (the index and model load once).
+# the settings a searcher depends on (the LLM, feedback and login settings do not matter to it)
+_SEARCHER_FIELDS = (
+    "index_dir", "corpus_dir", "embedder", "query_instruction", "max_question_chars",
+    "store", "milvus_uri", "milvus_collection", "milvus_timeout",
+)
 
-    When an update publishes a new index version, the next call loads it, so
-    a running UI picks up added documents without a restart.  Until the new
-    version is complete the old one keeps answering; if the new one cannot be
-    loaded, the old one stays in service.
+
+def get_searcher(settings: Settings | None = None) -> HybridSearcher:
+    """A process-wide searcher per settings over the store's published version (loaded once).
+
+    When an update publishes a new index version, the next call loads it and
+    drops the searcher of the old one, so a running UI picks up added
+    documents without a restart and without keeping old versions in memory.
+    Until the new version is complete the old one keeps answering; if the new
+    one cannot be loaded, the old one stays in service.
     """
     settings = settings or get_settings()
-    key = (
-        settings.index_dir, settings.corpus_dir, settings.embedder, settings.query_instruction,
-        settings.store, settings.milvus_uri, settings.milvus_collection,
-    )
+    key = tuple(getattr(settings, name) for name in _SEARCHER_FIELDS)
     with _lock:
         searcher = _searchers.get(key)
         if searcher is None:
             searcher = _searchers[key] = HybridSearcher.from_settings(settings)
-        elif _published(settings) not in (None, searcher.index.version):
+        elif searcher.index.store.published_version() not in (None, searcher.index.version):
             try:
                 searcher = _searchers[key] = HybridSearcher.from_settings(settings)
             except AssistantError as exc:
                 log.warning("new index version could not be loaded, keeping %s: %s", searcher.index.path, exc)
+            else:
+                release_memory()  # the old version is gone: give its pages back
         return searcher
-
-
-def _published(settings: Settings) -> str | None:
-    if settings.store == "milvus":
-        from assistant.milvus_store import published_version
-
-        return published_version(settings)
-    live = current_dir(settings.index_dir)
-    return live.name if live else None

@@ -203,8 +203,8 @@ def write_synthetic_corpus(src_dir: Path, dst_dir: Path, factor: int, seed: int 
 
 def prepare(size: int, root: Path) -> dict:
     """Corpus, local index and exported milvus-lite folder for one size (run in a subprocess)."""
-    from assistant.index import build_index, current_dir, read_manifest
-    from assistant.milvus_store import MilvusStore
+    from assistant.indexing import build_index, export_to_milvus
+    from assistant.stores.files import FilesStore, current_dir
 
     base = root / f"x{size}"
     corpus, index, db = base / "corpus", base / "index", base / "milvus.db"
@@ -224,9 +224,9 @@ def prepare(size: int, root: Path) -> dict:
         vectors = "fake: random unit vectors, dim 384, keyed by text hash"
     build_s = time.perf_counter() - t
     settings = settings_for({"corpus": corpus, "index": index}, "faiss")
-    manifest = read_manifest(settings)
+    manifest = FilesStore(settings).read_manifest()
     t = time.perf_counter()
-    MilvusStore.from_settings(settings, str(db)).sync_from_index(settings)
+    export_to_milvus(settings, str(db))
     export_s = time.perf_counter() - t
     return {
         "size": size, "corpus": str(corpus), "index": str(index), "db": str(db), "vectors": vectors,
@@ -246,9 +246,9 @@ def memory_worker(data: dict, mode: str, uri: str | None) -> dict:
     steps = {"start": rss_mb()}
     from assistant.answer import Answerer
     from assistant.embedding import get_embedder
-    from assistant.index import load_index
     from assistant.lexical import tokenize
     from assistant.retrieval import HybridSearcher
+    from assistant.stores import open_store
 
     if mode != "faiss":
         import pymilvus  # noqa: F401 - a library cost, paid before the baseline
@@ -270,7 +270,7 @@ def memory_worker(data: dict, mode: str, uri: str | None) -> dict:
         assert embedder.id == data["embedder_id"], (embedder.id, data["embedder_id"])
     settings = settings_for(data, "faiss" if mode == "faiss" else "milvus", uri)
     t = time.perf_counter()
-    index = load_index(settings, embedder, check_stale=False)
+    index = open_store(settings).load(embedder.id, check_stale=False)
     load_s = time.perf_counter() - t
     searcher = HybridSearcher(index, embedder)
     qs = questions(3)
@@ -285,7 +285,7 @@ def memory_worker(data: dict, mode: str, uri: str | None) -> dict:
     gc.collect()
     rss2 = rss_mb()
     return {
-        "mode": mode, "size": data["size"], "n_passages": len(index.passages), "store": index.store,
+        "mode": mode, "size": data["size"], "n_passages": len(index.passages), "store": index.store.kind,
         "steps_mb": steps, "baseline_mb": rss0, "index_mb": rss1 - rss0, "with_answerer_mb": rss2 - rss0,
         "rss_mb": rss2, "load_s": load_s, "first_searches_s": search_s,
     }

@@ -92,3 +92,33 @@ def test_export_to_a_missing_folder_is_one_clear_line(tmp_path, monkeypatch, cap
     assert main(["feedback", "export", "--out", str(tmp_path / "nope" / "f.csv")]) == 2
     err = capsys.readouterr().err
     assert "目录" in err and "不存在" in err and "Traceback" not in err
+
+
+def test_content_gaps_are_recorded_grouped_counted_and_exported(tmp_path):
+    from datetime import date
+
+    from assistant.feedback import group_gaps, parse_day
+
+    store = FeedbackStore(tmp_path / "feedback.db")
+    assert store.gaps() == [] and store.gap_topics() == []
+    store.record_gap("社区想办老年食堂，怎么弄？", "partial", ["食堂"], ["食堂"], ["食堂"])
+    store.record_gap("小区想办个老年食堂，场地和钱从哪来？", "none", ["食堂"], ["老年食堂"], ["老年食堂"], username="wangli")
+    store.record_gap("社区里的公共Wi-Fi总是断，找谁修？", "none", ["wi-fi"], ["wi-fi"], ["Wi-Fi"])
+    rows = store.gaps()
+    assert [r["coverage"] for r in rows] == ["partial", "none", "none"] and rows[1]["username"] == "wangli"
+    assert rows[0]["username"] is None and rows[2]["concepts"] == ["wi-fi"]
+    topics = store.gap_topics()
+    # 老年食堂 holds 食堂: one topic, counted twice; shown in the askers' spelling (Wi-Fi)
+    assert [(t.topic, t.count, t.none, t.partial) for t in topics] == [("食堂", 2, 1, 1), ("Wi-Fi", 1, 1, 0)]
+    assert topics[0].questions == ["社区想办老年食堂，怎么弄？", "小区想办个老年食堂，场地和钱从哪来？"]
+    assert store.gap_topics(date(2999, 1, 1)) == [] and len(store.gap_topics(date(2000, 1, 1))) == 2
+    assert group_gaps([]) == []
+    n = store.export_gaps_csv(tmp_path / "gaps.csv")
+    lines = (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert n == 2 and lines[0].startswith("话题,次数") and lines[1].startswith("食堂,2,1,1,")
+    with pytest.raises(InputError):
+        store.export_gaps_csv(tmp_path / "missing" / "gaps.csv")
+    with pytest.raises(InputError, match="年-月-日"):
+        parse_day("上周")
+    with pytest.raises(ValueError):
+        store.record_gap("q", "full", [], [], [])

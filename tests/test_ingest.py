@@ -15,7 +15,9 @@ import pytest
 
 from assistant.config import get_settings
 from assistant.corpus import load_corpus
-from assistant.index import build_index, current_dir, load_index
+from assistant.indexing import build_index
+from assistant.stores import open_store
+from assistant.stores.files import current_dir
 from assistant.ingest import IngestError, add_documents, decode_text, prepare, remove_case
 from assistant.retrieval import HybridSearcher, get_searcher
 
@@ -98,8 +100,8 @@ def test_add_docx_with_author_line(small, fake_embedder, tmp_path):
     assert case.instructor == "区委党校讲师李四"
     assert [s.title for s in case.sections if s.level == 1] == ["一、村里垃圾分类的难点", "二、我们的做法", "三、体会"]
     # only the new passages were embedded
-    assert report.build.embedded == len([p for p in load_index(small, fake_embedder).passages if p.case_id == case.id])
-    idx = load_index(small, fake_embedder)
+    assert report.build.embedded == len([p for p in open_store(small).load(fake_embedder.id).passages if p.case_id == case.id])
+    idx = open_store(small).load(fake_embedder.id)
     assert idx.stale_reasons == [] and case.id in idx.cases
     hits = HybridSearcher(idx, fake_embedder).search("垃圾分类积分兑换", k=3)
     assert hits[0].case.id == case.id
@@ -226,7 +228,7 @@ def test_remove_a_case_from_every_index(small, fake_embedder, tmp_path):
         remove_case("nope-01", small, embedder=fake_embedder)
     case, build = remove_case(new_id, small, embedder=fake_embedder)
     assert case.id == new_id and build.embedded == 0
-    idx = load_index(small, fake_embedder)
+    idx = open_store(small).load(fake_embedder.id)
     assert new_id not in idx.cases and all(p.case_id != new_id for p in idx.passages)
     assert not list(small.corpus_dir.glob("v-*.txt"))  # the added file itself is gone
     with pytest.raises(IngestError, match="最后一个"):
@@ -312,13 +314,13 @@ def test_update_killed_halfway_leaves_the_old_index_and_rerun_finishes(small, fa
         proc.wait()
     # the previous index is intact and loadable
     assert (small.index_dir / "CURRENT").read_text() == live
-    idx = load_index(small, fake_embedder)
+    idx = open_store(small).load(fake_embedder.id)
     assert all(c.author != "王小明" for c in idx.cases.values())
     assert idx.stale_reasons  # the document was saved, the index not yet updated
     # re-running the same command finishes the job
     report = add_documents([docx], small, embedder=fake_embedder)
     assert report.already and report.build is not None
-    idx = load_index(small, fake_embedder)
+    idx = open_store(small).load(fake_embedder.id)
     assert idx.stale_reasons == [] and any(c.author == "王小明" for c in idx.cases.values())
     assert current_dir(small.index_dir).name != live.strip()
 

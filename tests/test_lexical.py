@@ -1,7 +1,6 @@
 """Tests for assistant.lexical (jieba + user dictionary + bm25s)."""
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -175,18 +174,39 @@ def test_inconsistent_meta_raises(index: LexicalIndex, tmp_path: Path) -> None:
         LexicalIndex.load(d)
 
 
-def test_search_is_fast_on_1000_docs() -> None:
+def test_search_on_1000_docs_returns_finite_ranked_scores() -> None:
     text = Path(__file__).resolve().parents[1].joinpath(
         "corpus", "songjiang_yixian_daoshi_2025-10_jianggao.txt").read_text(encoding="utf-8")
     paras = [p for p in text.split("\n") if len(p.strip()) > 20]
     docs = (paras * (1000 // len(paras) + 1))[:1000]
     idx = LexicalIndex.build(docs)
-    queries = ["老旧小区停车难怎么办", "加装电梯资金分摊", "飞线充电", "新就业群体服务", "宅基地平移归并"]
-    idx.search(queries[0], 10)
-    t0 = time.perf_counter()
-    for _ in range(20):
-        for q in queries:
-            assert idx.search(q, 10)
-    per_query = (time.perf_counter() - t0) / (20 * len(queries))
-    assert per_query < 0.02, per_query
-    assert np.isfinite([s for _, s in idx.search(queries[1], 10)]).all()
+    for q in ["老旧小区停车难怎么办", "加装电梯资金分摊", "飞线充电", "新就业群体服务", "宅基地平移归并"]:
+        hits = idx.search(q, 10)
+        assert len(hits) == 10
+        assert np.isfinite([s for _, s in hits]).all()
+
+
+def test_document_weights_sum_to_the_bm25_score(index: LexicalIndex) -> None:
+    """What the Milvus store stores: per document, each term's BM25 contribution.
+    A query's count vector dotted with them is the score the index computes itself."""
+    weights = index.document_weights()
+    terms = index.terms()
+    assert len(weights) == len(SNIPPETS) and len(set(terms)) == len(terms) and "" not in terms
+    assert all(0 <= t < len(terms) and w > 0 for row in weights for t, w in row.items())
+    for query in ["电梯 电梯 更新", "红色业委会 党员", "小区停车难", "量子计算机"]:
+        tokens = tokenize(query)
+        counts: dict[int, int] = {}
+        for t in index.term_ids(tokens):
+            counts[t] = counts.get(t, 0) + 1
+        expected = index.scores_of_tokens(tokens)
+        got = [sum(n * row.get(t, 0.0) for t, n in counts.items()) for row in weights]
+        assert got == pytest.approx(expected.tolist(), rel=1e-6, abs=1e-7)
+    assert terms == [t for t, _ in sorted(index.vocabulary.items(), key=lambda x: x[1]) if t]
+
+
+def test_fingerprint_follows_the_statistics(index: LexicalIndex, tmp_path: Path) -> None:
+    index.save(tmp_path / "lex")
+    assert LexicalIndex.load(tmp_path / "lex").fingerprint() == index.fingerprint()
+    assert LexicalIndex.build(SNIPPETS).fingerprint() == index.fingerprint()
+    # one more document changes every weight (document count, average length, frequencies)
+    assert LexicalIndex.build(SNIPPETS + ["社区食堂"]).fingerprint() != index.fingerprint()

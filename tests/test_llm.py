@@ -200,7 +200,28 @@ def test_unsupported_sentences_are_marked_not_hidden(llm_answerer, server):
 def test_llm_refusal_shows_nearest_cases(llm_answerer, server):
     server.script(Reply(f"{REFUSAL}。"))
     a = llm_answerer.ask(QUESTION)
-    assert not a.answered and REFUSAL in a.answer and 2 <= len(a.citations) <= 3
+    assert not a.answered and a.coverage == "none" and a.citations == []
+    assert a.answer.startswith(f"这 {len(llm_answerer.searcher.index.cases)} 篇讲稿没有讲到")
+    assert 1 <= len(a.references) <= 2 and any("大模型认为" in n for n in a.notices)
+
+
+def test_a_question_the_scripts_do_not_cover_is_not_put_to_the_llm(llm_answerer, server):
+    server.script(Reply("蓝天二村拆除了地锁。[1]"))
+    before = len(server.requests)
+    a = llm_answerer.ask("社区里的公共Wi-Fi总是断，找谁修？")
+    assert len(server.requests) == before  # judged before the call: no call for 没有
+    assert a.coverage == "none" and not a.answered and a.mode == "extractive" and "Wi-Fi" in a.answer
+
+
+def test_partial_prompt_names_the_uncovered_part_and_sentences_are_still_checked(llm_answerer, server):
+    invented = "该小区还引入了无人机巡逻和区块链积分系统，每年节省经费三千万元"
+    server.script(Dynamic(lambda body: f"{first_sentence(passage(body, 1))}[1]。{invented}[1]。"))
+    a = llm_answerer.ask("加梯费用怎么分摊")
+    assert a.mode == "llm" and a.coverage == "partial" and a.uncovered == ["费用分摊"]
+    user = server.requests[-1]["body"]["messages"][-1]["content"]
+    assert "关于费用分摊，讲稿中没有涉及" in user  # the prompt names the uncovered part
+    assert a.answer.count(UNSUPPORTED_MARK) == 1 and invented in a.answer  # the support check still runs
+    assert a.answer.splitlines()[-1] == "关于费用分摊，讲稿中没有涉及。"
 
 
 @pytest.mark.parametrize(

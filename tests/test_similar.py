@@ -33,11 +33,36 @@ def test_issue_example_finds_the_bench_case(finder):
     assert [r.score for r in res] == sorted((r.score for r in res), reverse=True)
 
 
+def test_why_similar_is_a_reason_a_person_would_write(finder):
+    """为什么相似: the shared situation and the measure worth borrowing, in sentences, each claim linked to its span;
+    not a token list ("居民、小区、委会、2000")."""
+    import re
+
+    from assistant.ui.render import similar_cards
+
+    res = finder.find("我们小区是动迁安置房，老人把凳子搬到楼道里聊天，屡清屡放，既不好看又挡路", k=3)
+    top = res[0]
+    why, reason = top.why, top.reason
+    assert why.startswith(top.card.community) and "动迁安置" in why and "值得借鉴" in why
+    assert why.count("。") in (1, 2) and len(why) <= 160
+    assert not re.search(r"（[^）]*、[^）]*）|问题描述相近|共同话题", why)
+    case = finder.searcher.index.cases[top.card.case_id]
+    for c in (reason.situation, reason.measure):
+        assert c is not None and case.text[c.start : c.end] == c.quote
+    quoted = re.search(r"“([^”]+)”", why)
+    assert quoted and quoted.group(1) in reason.situation.quote  # the difficulty in the script's own words
+    assert reason.measure_name in why
+    html = similar_cards(res)
+    assert f"#case/{top.card.case_id}/{reason.measure.start}/{reason.measure.end}" in html
+    for r in res:
+        assert r.why and not re.search(r"（[^）]*、[^）]*）", r.why)
+
+
 def test_json_shape(finder):
     d = {"cases": [r.to_dict() for r in finder.find("村里想搞宅基地平移归并，村民担心新房分配不公平", k=2)]}
     assert d["cases"][0]["case_id"] in ("sj2025-16", "sj2025-17")
     for c in d["cases"]:
-        assert {"case_id", "case_title", "author", "score", "tags", "passages"} <= set(c)
+        assert {"case_id", "case_title", "author", "score", "tags", "passages", "why", "why_sources"} <= set(c)
         assert all({"section", "text"} <= set(p) for p in c["passages"])
 
 

@@ -331,7 +331,7 @@ def test_library_view_on_page_load(backend):
 
 
 def test_upload_adds_a_document_and_refreshes_the_library(workdir, fake_embedder, tmp_path):
-    from assistant.index import build_index
+    from assistant.indexing import build_index
 
     from test_ingest import make_docx
 
@@ -415,3 +415,66 @@ def test_the_handlers_do_not_load_gradio():
     code = "import sys, assistant.ui.handlers; assert 'gradio' not in sys.modules, 'gradio was imported'"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------------
+# coverage: 没有 / 部分 look different, and gaps are recorded for trainers
+
+WIFI = "社区里的公共Wi-Fi总是断，找谁修？"
+
+
+def _join_gap_writers() -> None:
+    import threading
+
+    for t in threading.enumerate():
+        if t.name == "record-gap":
+            t.join(30)
+
+
+def test_a_question_the_scripts_do_not_cover_is_a_calm_notice_with_references_and_a_recorded_gap(backend):
+    *_, last = H.ask(backend, WIFI, [], None, [], username="wangli")
+    answer = last.answer
+    assert answer.coverage == "none" and not answer.answered
+    message = last.chat[1]["content"]
+    assert "not-covered" in message and "msg-error" not in message  # calm, not an error
+    assert "讲稿没有讲到" in message and "Wi-Fi" in message
+    assert 'class="cite"' not in message and "class='cite'" not in message  # no chips styled as answers
+    assert "可参考" in message and message.count("#case/") == len(answer.references) >= 1
+    assert "可参考" in last.sources_html and "class=\"cite\"" not in last.sources_html
+    _join_gap_writers()
+    gaps = backend.feedback.gaps()
+    assert any(g["question"] == WIFI and g["coverage"] == "none" and g["username"] == "wangli" for g in gaps)
+    view = H.gaps_view(backend)
+    assert "Wi-Fi" in view.html and any(t.topic == "Wi-Fi" and t.count >= 1 for t in view.topics)
+    assert "讲稿未覆盖" in R.gaps([]) or "还没有记录" in R.gaps([])
+
+
+def test_a_partly_covered_answer_names_the_missing_part_and_keeps_its_chips(backend):
+    *_, last = H.ask(backend, "加梯费用怎么分摊", [], None, [])
+    message = last.chat[1]["content"]
+    assert last.answer.coverage == "partial" and 'class="cite"' in message
+    assert "partial-note" in message and "关于费用分摊，讲稿中没有涉及。" in html.unescape(message)
+    assert "讲稿只讲到问题的一部分" in message
+
+
+def test_an_off_domain_question_gets_example_questions(backend):
+    *_, last = H.ask(backend, "明天上海会下雨吗", [], None, [])
+    message = html.unescape(last.chat[1]["content"])
+    assert "这个问题不在案例库的范围内" in message and message.count("<li>") == 3
+    assert "可参考" not in message and 'class="cite"' not in message
+
+
+def test_a_covered_answer_is_not_recorded_as_a_gap(backend):
+    _join_gap_writers()
+    before = len(backend.feedback.gaps())
+    *_, last = H.ask(backend, QUESTION, [], None, [])
+    assert last.answer.coverage == "full" and backend.record_gap(last.answer) is None
+    _join_gap_writers()
+    assert len(backend.feedback.gaps()) == before
+
+
+def test_the_gaps_view_shows_a_database_error_as_one_message(tmp_path, no_llm):
+    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
+    (tmp_path / "feedback.db").write_text("not a database", encoding="utf-8")
+    view = H.gaps_view(H.Backend(settings, FeedbackStore(tmp_path / "feedback.db")))
+    assert "msg-error" in view.html and "Traceback" not in view.html and view.topics == []

@@ -36,12 +36,12 @@ def test_ui_answers_from_milvus_and_says_when_the_library_is_unavailable(tmp_pat
 
     from assistant.config import get_settings
     from assistant.feedback import FeedbackStore
-    from assistant.milvus_store import MilvusStore
+    from assistant.indexing import export_to_milvus
     from assistant.ui import build_app, launch
 
     with running_milvus(tmp_path / "milvus") as server:
-        source = get_settings(index_dir=INDEX_DIR, corpus_dir=CORPUS_DIR, store="milvus", milvus_uri=server.uri)
-        MilvusStore.from_settings(source).sync_from_index(source)  # reads the shipped index, writes only to Milvus
+        source = get_settings(index_dir=INDEX_DIR, corpus_dir=CORPUS_DIR)
+        export_to_milvus(source, server.uri)  # reads the shipped index, writes only to Milvus
 
         # a web worker with no local index at all: everything comes from Milvus
         settings = get_settings(

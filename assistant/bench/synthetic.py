@@ -12,7 +12,6 @@ import random
 import re
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -102,12 +101,13 @@ def _dataclass(cls, base=None, **values):
 
 def synthetic_index(cases: dict[str, Case], passages: list[Passage], vectors: np.ndarray,
                     base=None) -> tuple[Any, dict]:
-    """An in-memory LoadedIndex over synthetic passages, and the seconds each part took to build.
+    """An in-memory library over synthetic passages (local store), and the seconds each part took to build.
 
     ``base`` (the loaded 1x index) supplies any field this module does not set.
     """
 
-    from assistant.index import FORMAT_VERSION, LoadedIndex, Manifest, vector_index
+    from assistant.stores.base import FORMAT_VERSION, Manifest
+    from assistant.stores.files import FilesStore, vector_index
     from assistant.lexical import LexicalIndex
     from assistant.roles import problem_share
 
@@ -129,8 +129,7 @@ def synthetic_index(cases: dict[str, Case], passages: list[Passage], vectors: np
                           corpus_hash="synthetic", corpus_files=[], parser_version="-", chunker_version="-",
                           embedder_id="synthetic", dim=vectors.shape[1], n_cases=len(cases),
                           n_passages=len(passages), built_at="", build_seconds=0.0, reused_vectors=0, file_sizes={})
-    index = _dataclass(LoadedIndex, base, path=Path("<synthetic>"), manifest=manifest, cases=cases,
-                       passages=passages, vectors=flat, lexical=words, chars=chars, problem_share=shares)
+    index = FilesStore.in_memory(manifest, cases, passages, flat, words, chars, shares)
     return index, times
 
 

@@ -160,6 +160,8 @@ class _Page:
     meta: dict[str, gr.components.Component]  # handlers.UPLOAD_FIELDS → its box
     upload_go: gr.Button
     upload_status: gr.HTML
+    gaps: gr.HTML
+    gaps_refresh: gr.Button
     # hidden plumbing for citation links (see HEAD)
     link_target: gr.Textbox
     link_go: gr.Button
@@ -284,6 +286,9 @@ def _layout(view: H.LibraryView) -> _Page:
                 }
                 p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
                 p.upload_status = gr.HTML("", elem_id="upload-status")
+            with gr.Accordion("讲稿未覆盖的提问（内容缺口）", open=False, elem_id="gaps-box"):
+                p.gaps = gr.HTML("", elem_id="gaps")
+                p.gaps_refresh = gr.Button("刷新", size="sm", elem_id="gaps-refresh")
 
     p.link_target = gr.Textbox(visible="hidden", elem_id="link-target")
     p.link_go = gr.Button("open", visible="hidden", elem_id="link-go")
@@ -310,10 +315,10 @@ class _Events:
     # ---------------------------------------------------------------- 问答
     # Method names name the private endpoints in the page's config; the
     # parameter names of the ``api_name`` events are the public API's: keep both.
-    def respond(self, text, chat, conversation, turns) -> Iterator[dict]:
+    def respond(self, text, chat, conversation, turns, request: gr.Request) -> Iterator[dict]:
         """Stream one answer into the chat; errors become a notice, never a trace."""
         p = self.p
-        for r in H.ask(self.backend, text, chat, conversation, turns):
+        for r in H.ask(self.backend, text, chat, conversation, turns, username=getattr(request, "username", None)):
             out: dict = {p.chat: r.chat, p.conversation: r.conversation, p.turns: r.turns}
             if r.redraw_chat:
                 out[p.chatbot] = r.chat
@@ -423,6 +428,9 @@ class _Events:
             p.header: v.header_html,
         }
 
+    def show_gaps(self) -> str:
+        return H.gaps_view(self.backend).html
+
     def on_load(self, request: gr.Request) -> dict:
         p, v = self.p, H.library_view(self.backend, getattr(request, "username", None))
         return {
@@ -430,6 +438,7 @@ class _Events:
             p.handout_case: gr.update(choices=v.case_choices),
             p.handout_topic: gr.update(choices=v.topic_choices),
             p.open_case: gr.update(choices=v.case_choices),
+            p.gaps: H.gaps_view(self.backend).html,
         }
 
 
@@ -489,8 +498,9 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
         [p.upload_status, p.case_list, p.open_case, p.handout_case, p.handout_topic, p.town, p.tag, p.header],
         api_name="upload", concurrency_id="ingest", concurrency_limit=1,
     )
+    p.gaps_refresh.click(ev.show_gaps, None, p.gaps, api_visibility="private", concurrency_id="feedback")
     app.load(
-        ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case],
+        ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case, p.gaps],
         api_visibility="private", queue=False, show_progress="hidden",
     )
 

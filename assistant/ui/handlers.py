@@ -100,12 +100,13 @@ class Backend:
 
         if self.embedder is None:
             return get_searcher(self.settings)
-        from assistant.index import current_dir, load_index
+        from assistant.stores import open_store
 
-        version = current_dir(self.settings.index_dir)
+        store = open_store(self.settings)
+        version = store.published_version()
         with self._lock:
             if self._own is None or self._own[0] != version:
-                index = load_index(self.settings, self.embedder)
+                index = store.load(self.embedder.id)
                 searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
                 self._own = (version, searcher)
             return self._own[1]
@@ -119,6 +120,22 @@ class Backend:
 
     def cases(self) -> dict[str, Case]:
         return self.searcher().index.cases
+
+    def record_gap(self, answer: Answer, username: str | None = None) -> threading.Thread | None:
+        """Record a 没有/部分 answer as a content gap, in a background thread (returned, for tests to join)."""
+        gap = answer.gap()
+        if gap is None:
+            return None
+
+        def write() -> None:
+            try:
+                self.feedback.record_gap(**gap, username=username)
+            except Exception:  # noqa: BLE001 - a gap that cannot be written must not disturb the answer
+                log.exception("content gap not recorded")
+
+        thread = threading.Thread(target=write, name="record-gap", daemon=True)
+        thread.start()
+        return thread
 
     def cards(self) -> dict[str, CaseCard]:
         from assistant.cards import cards_for
@@ -172,11 +189,14 @@ def ask(
     turns: Sequence[AnsweredTurn] | None,
     *,
     stream_every: float = STREAM_EVERY,
+    username: str | None = None,
 ) -> Iterator[AskResult]:
     """Answer ``question`` in the chat: a pending message, streamed text (LLM mode), then the answer.
 
     A refused question (empty, too long) or a failure leaves the chat as it
-    was, with a message in ``notice_html``; never a trace.
+    was, with a message in ``notice_html``; never a trace.  An answer judged
+    没有 or 部分 is recorded as a content gap in the background (with the
+    user name only when logged in); the answer never waits for it.
     """
     from assistant.answer import Conversation
     from assistant.retrieval import check_question
@@ -219,6 +239,7 @@ def ask(
         yield AskResult(chat[:-2], conversation, turns, question=question, notice_html=R.error(outcome["error"]))
         return
     answer: Answer = outcome["answer"]
+    backend.record_gap(answer, username)
     chat[-1] = {"role": "assistant", "content": R.answer_message(answer, backend.model)}
     turns.append(AnsweredTurn(
         index=len(chat) - 1,
@@ -231,7 +252,10 @@ def ask(
     yield AskResult(
         list(chat), conversation, turns,
         question="",
-        sources_html=R.sources(answer.citations, backend.cases()),
+        sources_html=(
+            R.references_panel(answer.references) if answer.references and not answer.citations
+            else R.sources(answer.citations, backend.cases())
+        ),
         viewer_html=R.viewer_empty(),
         notice_html="",
         answer=answer,
@@ -495,6 +519,23 @@ def library_view(backend: Backend, username: str | None = None) -> LibraryView:
         tag_choices=R.tag_choices(cards),
         n_cases=len(cards),
     )
+
+
+@dataclass
+class GapsResult:
+    html: str  # the grouped topics, or a message
+    topics: list = field(default_factory=list)
+
+
+def gaps_view(backend: Backend, since: str | None = None) -> GapsResult:
+    """Content gaps for trainers (案例库 tab): uncovered topics, grouped and counted, most asked first."""
+    from assistant.feedback import parse_day
+
+    try:
+        topics = backend.feedback.gap_topics(parse_day(since))
+    except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
+        return GapsResult(R.error(friendly(exc, "gaps")))
+    return GapsResult(R.gaps(topics), topics)
 
 
 @dataclass

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from assistant.citations import place
 from assistant.extractive import BLOCK_LINE, RESULT_LABEL, RESULT_LINE
 
-if TYPE_CHECKING:
-    from assistant.citations import Citation
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
 UNSUPPORTED = "〔未找到依据〕"
+PARTIAL_LINE = re.compile(r"^关于.+，讲稿(中没有涉及|只是顺带提到，没有具体讲)。")
 
 
 def esc(text: object) -> str:
@@ -114,14 +112,42 @@ def _with_chips(text: str, by_n: dict) -> str:
     return "".join(out).replace(esc(UNSUPPORTED), f"<span class='unsupported' title='所引段落中找不到这句话的依据'>{esc(UNSUPPORTED)}</span>")
 
 
+def not_covered_message(answer) -> str:
+    """A 没有 answer: a calm notice first, then the 可参考 cases as plain links (no citation chips)."""
+    head = answer.answer.split("\n\n", 1)[0]
+    body = "".join(f"<p>{esc(line)}</p>" for line in head.split("\n") if line.strip() and not line.startswith("· "))
+    examples = ""
+    if answer.off_domain:
+        items = "".join(f"<li>{esc(line[2:])}</li>" for line in head.split("\n") if line.startswith("· "))
+        examples = f"<ul class='examples'>{items}</ul>" if items else ""
+    refs = ""
+    if answer.references:
+        items = "".join(
+            f"<li><a class='ref' href='{link('case', r.case_id, r.start, r.end)}' title='在案例库中打开这篇讲稿'>"
+            f"《{esc(short(r.case_title, 40))}》</a><span class='ref-author'>{esc(r.author)}</span>"
+            f"<div class='ref-why'>{esc(r.why)}</div></li>"
+            for r in answer.references
+        )
+        refs = (
+            "<div class='references'><div class='ref-label'>可参考 <span>（不是对这个问题的回答，只是内容相近的案例）</span></div>"
+            f"<ul>{items}</ul></div>"
+        )
+    notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
+    meta = "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
+    return f"<div class='ans not-covered cov-none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
+
+
 def answer_message(answer, model: str | None) -> str:
-    """An answer with clickable citation chips, its notices and how it was made.
+    """An answer with clickable citation chips, its notices and how it was made (有 / 部分 / 没有 look different).
 
     An extractive answer is a lead line and one block per community
     (:func:`assistant.extractive.compose_blocks`): each block shows the
     community, where and who, the quoted measure and its result, every quote
     followed by its chip.  Any other answer is shown line by line.
     """
+    coverage = getattr(answer, "coverage", "full")
+    if coverage == "none" and not answer.citations:
+        return not_covered_message(answer)
     by_n = {c.n: c for c in answer.citations}
     lines = [x for x in answer.answer.split("\n") if x.strip()]
     parts = []
@@ -135,7 +161,10 @@ def answer_message(answer, model: str | None) -> str:
     for i, line in enumerate(lines):
         head = BLOCK_LINE.match(line)
         lead = GROUP_LEAD.match(line)
-        if head:
+        if coverage == "partial" and PARTIAL_LINE.match(line):
+            close()
+            parts.append(f"<p class='partial-note'>{esc(line)}</p>")
+        elif head:
             close()
             n, community, where = head.groups()
             block.append(
@@ -157,14 +186,56 @@ def answer_message(answer, model: str | None) -> str:
     close()
     notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
     how = f"大模型 {esc(model)} 撰写，已逐句核对出处" if answer.mode == "llm" else "本地摘录：以上均为讲稿原文"
+    if coverage == "partial":
+        how = "讲稿只讲到问题的一部分 · " + how
     if not answer.answered:
         how = "案例库未直接覆盖这个问题"
     meta = f"<div class='ans-meta'>{how}"
     if answer.citations:
         meta += f" · {len(answer.citations)} 处出处 · 点击编号查看原文"
     meta += "</div>"
-    cls = "ans" if answer.answered else "ans refusal"
+    cls = f"ans cov-{esc(coverage)}" if answer.answered else f"ans refusal cov-{esc(coverage)}"
     return f"<div class='{cls}'>{''.join(parts)}{notices}{meta}</div>"
+
+
+def references_panel(references) -> str:
+    """The 可参考 cases of a 没有 answer beside the chat: where to read on, not sources of an answer."""
+    if not references:
+        return sources_empty()
+    items = "".join(
+        f'<a class="src ref" href="{link("cite", r.case_id, r.start, r.end)}"><div class="src-body">'
+        f"<div class='src-title'>《{esc(short(r.case_title, 40))}》</div>"
+        f"<div class='src-meta'>{esc(r.author)}</div>"
+        f"<div class='src-meta'>章节：{esc(r.section or '开头')}</div>"
+        f"<div class='src-quote'>{esc(r.why)}</div></div></a>"
+        for r in references
+    )
+    return (
+        f"<div class='panel sources'><div class='panel-title'>可参考（{len(references)}）</div>"
+        f"<div class='src-list'>{items}</div></div>"
+    )
+
+
+def gaps(topics, since: str | None = None) -> str:
+    """Content gaps for trainers: the uncovered topics practitioners asked about, grouped and counted."""
+    intro = (
+        "<div class='gaps-intro'>提问者问到、但讲稿没有讲到（或只讲到一部分）的话题，按提问次数排序："
+        "这是下一批讲稿可以补上的内容。</div>"
+    )
+    if not topics:
+        return f"<div class='gaps'>{intro}<div class='empty'>还没有记录到讲稿未覆盖的提问。</div></div>"
+    rows = "".join(
+        f"<tr><td class='gap-topic'>{esc(t.topic)}</td><td class='gap-count'>{t.count}</td>"
+        f"<td>{t.none}</td><td>{t.partial}</td><td>{esc(t.last_asked)}</td>"
+        f"<td class='gap-questions'>{'<br>'.join(esc(short(q, 60)) for q in t.questions)}</td></tr>"
+        for t in topics
+    )
+    total = sum(t.count for t in topics)
+    return (
+        f"<div class='gaps'>{intro}<div class='list-count'>{len(topics)} 个话题，{total} 次提问</div>"
+        "<table class='gaps-table'><thead><tr><th>话题</th><th>次数</th><th>没有</th><th>部分</th>"
+        f"<th>最近</th><th>提问举例</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def sources_empty() -> str:
@@ -251,15 +322,10 @@ def _tags(tags, shared=()) -> str:
     return "".join(f"<span class='tag{' shared' if t in shared else ''}'>{esc(t)}</span>" for t in tags)
 
 
-def _measure_names(card, limit: int = 5) -> list[tuple[str, Citation]]:
-    out: list[tuple[str, Citation]] = []
-    for c in card.measures:
-        name = (c.section or "").split(" > ")[-1].strip()
-        if name and name not in [n for n, _ in out]:
-            out.append((name, c))
-        if len(out) >= limit:
-            break
-    return out
+def _top_measures(card, limit: int = 5) -> list:
+    """The card's weightiest measures, in the order the script tells them."""
+    top = sorted(card.measures, key=lambda m: -m.weight)[:limit]
+    return sorted(top, key=lambda m: m.citation.start)
 
 
 def _outcome_html(o) -> str:
@@ -270,20 +336,26 @@ def _outcome_html(o) -> str:
 
 
 def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
+    """遇到的问题, 主要做法 (named methods first), 成效 and 启示 of a card, each item linked to its span."""
     parts = []
-    if card.summary:
-        parts.append(
-            f"<div class='card-sec'><div class='label'>遇到的问题</div><div>{esc(short(card.summary.quote, 160))}"
-            f" <a class='more' href='{link('case', card.case_id, card.summary.start, card.summary.end)}'>原文</a></div></div>"
+    if card.problem:
+        problem = "".join(
+            f"<li>{esc(short(c.quote, 120))} <a class='more' href='{link('case', card.case_id, c.start, c.end)}'>原文</a></li>"
+            for c in card.problem
         )
-    measures = _measure_names(card)
-    if card.methods or measures:
+        parts.append(f"<div class='card-sec'><div class='label'>遇到的问题</div><ul>{problem}</ul></div>")
+    measures = _top_measures(card)
+    if (card.methods and methods) or measures:
         items = [
             f"<li><a href='{link('case', card.case_id, m.definition.start, m.definition.end)}' "
             f"title='{esc(short(m.definition.quote, 120))}'><b>{esc(m.name)}</b></a></li>"
             for m in (card.methods[:5] if methods else [])
         ]
-        items += [f"<li><a href='{link('case', card.case_id, c.start, c.end)}'>{esc(n)}</a></li>" for n, c in measures]
+        items += [
+            f"<li><a href='{link('case', card.case_id, m.citation.start, m.citation.end)}' "
+            f"title='{esc(short(m.citation.quote, 160))}'>{esc(m.label)}</a></li>"
+            for m in measures
+        ]
         parts.append(f"<div class='card-sec'><div class='label'>主要做法</div><ul>{''.join(items)}</ul></div>")
     if card.outcomes:
         items = [
@@ -296,6 +368,27 @@ def card_body(card, *, outcomes: int = 3, methods: bool = True) -> str:
             f"<div class='card-sec'><div class='label'>启示</div><ul>{''.join(f'<li>{esc(p)}</li>' for p in card.lessons.points[:4])}</ul></div>"
         )
     return "".join(parts)
+
+
+def _why_html(r) -> str:
+    """为什么相似, its quoted situation and the measure worth borrowing linked to their spans."""
+    reason = getattr(r, "reason", None)
+    text = esc(r.why or "问题描述语义相近")
+    if reason is None:
+        return text
+    cid = r.card.case_id
+    m = re.search(r"“[^”]*”", r.why)
+    if m and reason.situation is not None:
+        quoted = esc(m.group(0))
+        href = link("case", cid, reason.situation.start, reason.situation.end)
+        text = text.replace(quoted, f"<a href='{href}'>{quoted}</a>", 1)
+    if reason.measure_name and reason.measure is not None:
+        name = esc(reason.measure_name)
+        href = link("case", cid, reason.measure.start, reason.measure.end)
+        at = text.rfind(name)
+        if at >= 0:
+            text = text[:at] + f"<a href='{href}'>{name}</a>" + text[at + len(name) :]
+    return text
 
 
 def similar_cards(results) -> str:
@@ -316,7 +409,7 @@ def similar_cards(results) -> str:
             f"<div class='card-title'><a href='{link('case', c.case_id)}'>《{esc(c.title)}》</a></div>"
             f"<div class='card-meta'>{esc(c.author_line)} · {esc(c.community_type)}</div></div></div>"
             f"<div class='tags'>{_tags(c.tags, r.shared_tags)}</div>"
-            f"<div class='why'>为什么相似：{esc(r.why or '问题描述语义相近')}</div>"
+            f"<div class='why'>为什么相似：{_why_html(r)}</div>"
             f"{card_body(c, outcomes=2)}"
             f"<div class='card-sec'><div class='label'>相似段落</div><ul class='passages'>{passages}</ul></div>"
             "</div>"
@@ -432,7 +525,7 @@ def handout_view(h) -> str:
     )
     sources = "".join(
         f"<li><a href='{link('case', c.case_id, c.start, c.end)}'>《{esc(short(card.title, 30))}》</a>"
-        f" {esc(card.author)} · {esc(c.section or '开头')}<div class='src-quote'>“{esc(short(c.quote, 120))}”</div></li>"
+        f" {esc(card.author_line)} · {esc(c.section or '开头')}<blockquote class='src-quote'>{esc(c.quote)}</blockquote></li>"
         for c, card in h.sources
     )
     return (
@@ -497,6 +590,23 @@ CSS = """
 .ans .result-label { display:inline-block; background:#dcfce7; color:#166534; border-radius:4px; padding:0 6px; margin-right:6px;
   font-size:.8rem; font-weight:600; }
 .ans.refusal p.lead { color:#9a3412; font-weight:600; }
+.ans.not-covered .coverage-note { background:#f0f9ff; border-left:3px solid #7dd3fc; padding:6px 10px; border-radius:6px; color:#0c4a6e; }
+.ans.not-covered .coverage-note p { margin:0 0 4px; }
+.ans.not-covered .examples { margin:4px 0 0; padding-left:18px; color:#075985; }
+.references { margin-top:10px; padding:6px 10px; border:1px dashed #d6d3d1; border-radius:8px; background:#fafaf9; }
+.references .ref-label { font-weight:700; color:#57534e; font-size:.9rem; }
+.references .ref-label span { font-weight:400; color:#a8a29e; font-size:.8rem; }
+.references ul { margin:4px 0 0; padding-left:18px; } .references li { margin:4px 0; line-height:1.6; }
+.references a.ref { color:#44403c !important; font-weight:600; text-decoration:none !important; }
+.references a.ref:hover { text-decoration:underline !important; }
+.references .ref-author { font-size:.8rem; color:#78716c; margin-left:6px; } .references .ref-why { font-size:.84rem; color:#57534e; }
+.ans p.partial-note { background:#fffbeb; border-left:3px solid #fbbf24; padding:4px 8px; border-radius:4px; color:#78350f; font-size:.92rem; }
+.gaps-intro { color:#57534e; font-size:.9rem; margin-bottom:4px; }
+.gaps-table { width:100%; border-collapse:collapse; font-size:.88rem; }
+.gaps-table th { text-align:left; color:#78716c; font-weight:600; border-bottom:1px solid #e7e5e4; padding:4px 6px; }
+.gaps-table td { border-bottom:1px solid #f5f5f4; padding:4px 6px; vertical-align:top; }
+.gaps-table .gap-topic { font-weight:700; color:#9f1239; } .gaps-table .gap-count { font-weight:700; }
+.gaps-table .gap-questions { color:#57534e; font-size:.82rem; }
 .ans-meta { margin-top:6px; font-size:.8rem; color:#78716c; border-top:1px dashed #e7e5e4; padding-top:4px; }
 .ans .notice, .notice { background:#fffbeb; border-left:3px solid #f59e0b; padding:4px 8px; margin:6px 0; font-size:.86rem; color:#78350f; }
 .ans.pending .dots::after { content:'…'; animation: blink 1s infinite; }
@@ -536,7 +646,8 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .tags { margin:8px 0 4px; display:flex; flex-wrap:wrap; gap:5px; }
 .tag { background:#f5f5f4; color:#57534e; border-radius:999px; padding:1px 9px; font-size:.78rem; }
 .tag.shared { background:#fee2e2; color:#991b1b; font-weight:600; }
-.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; }
+.why { font-size:.85rem; color:#9a3412; margin: 4px 0 6px; line-height:1.6; }
+.why a { color:#9a3412 !important; text-decoration: underline dotted !important; }
 .card-sec { margin-top:8px; font-size:.88rem; color:#44403c; }
 .card-sec .label { font-weight:700; color:#9f1239; font-size:.82rem; margin-bottom:2px; letter-spacing:.05em; }
 .card-sec ul { margin:0; padding-left:18px; } .card-sec li { margin:2px 0; line-height:1.6; }
@@ -562,6 +673,7 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .handout li { line-height:1.75; margin:4px 0; }
 .kind { display:inline-block; background:#fef3c7; color:#92400e; border-radius:6px; padding:0 7px; margin-right:6px; font-size:.8rem; font-weight:700; }
 .handout-sources { font-size:.86rem; }
+.handout-sources blockquote { margin:2px 0 6px; padding:2px 10px; border-left:3px solid #fecaca; color:#57534e; }
 .upload-report li.ok { color:#166534; } .upload-report li.bad { color:#991b1b; }
 #feedback-box { margin-top:4px; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:8px 10px; }
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }

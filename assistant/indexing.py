@@ -1,0 +1,175 @@
+"""The index jobs: build (parse, chunk, embed, BM25), status, export to Milvus.
+
+Storing, loading and publishing belong to the stores (:mod:`assistant.stores`);
+this module decides what goes into an index.  A build reuses the vectors
+(and sentence-role shares) of passages whose content did not change, then
+hands the complete index to the configured store, which publishes it
+atomically (``index/`` always; Milvus too when it is the store).
+
+Example::
+
+    >>> from assistant.config import get_settings
+    >>> from assistant.indexing import build_index, status
+    >>> report = build_index(get_settings())      # doctest: +SKIP
+    >>> status(get_settings())["stale_reasons"]   # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from assistant import corpus as corpus_mod
+from assistant.chunking import CHUNKER_VERSION, chunk_cases
+from assistant.config import Settings
+from assistant.corpus import CorpusError
+from assistant.embedding import Embedder, get_embedder
+from assistant.errors import InputError
+from assistant.lexical import LexicalIndex
+from assistant.roles import model_fingerprint, problem_share
+from assistant.stores import open_store
+from assistant.stores.base import FORMAT_VERSION, BuiltIndex, Manifest, SyncReport, staleness
+from assistant.stores.files import FilesStore, current_dir
+from assistant.memory import release_memory
+
+
+@dataclass
+class BuildReport:
+    path: Path  # the new version folder under index/
+    n_cases: int
+    n_passages: int
+    embedded: int
+    reused: int
+    seconds: float
+    milvus: SyncReport | None = None  # what a shared store wrote after the local publication
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Parse, chunk, embed (reusing unchanged vectors) and publish a new index version."""
+    t0 = time.perf_counter()
+    embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
+    files = corpus_mod.corpus_files(settings.corpus_dir)
+    try:
+        cases = corpus_mod.load_corpus(settings.corpus_dir)
+    except CorpusError as exc:
+        raise InputError(str(exc)) from None
+    if not cases:
+        raise InputError(f"语料目录 {settings.corpus_dir} 中没有案例，无法建立索引。")
+    passages = chunk_cases(cases)
+    local = FilesStore(settings)
+    reuse = local.stored_vectors(embedder.id)
+    todo = [i for i, p in enumerate(passages) if p.key not in reuse]
+    vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    for i, p in enumerate(passages):
+        if p.key in reuse:
+            vectors[i] = reuse[p.key]
+    if todo:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(todo))
+
+        vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
+    words = LexicalIndex.build([p.index_text for p in passages], "jieba")
+    chars = LexicalIndex.build([p.index_text for p in passages], "chars")
+    old_shares = local.stored_shares()
+    shares = [old_shares[p.key] if p.key in old_shares else round(problem_share(p.text), 4) for p in passages]
+    seconds = round(time.perf_counter() - t0, 2)
+    built = BuiltIndex(
+        manifest=Manifest(
+            format_version=FORMAT_VERSION,
+            corpus_hash=corpus_mod.corpus_hash(files),
+            corpus_files=[p.name for p in files],
+            corpus_digests={p.name: corpus_mod.file_digest(p) for p in files},
+            parser_version=corpus_mod.PARSER_VERSION,
+            chunker_version=CHUNKER_VERSION,
+            embedder_id=embedder.id,
+            dim=embedder.dim,
+            n_cases=len(cases),
+            n_passages=len(passages),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=seconds,
+            reused_vectors=len(passages) - len(todo),
+            file_sizes={},  # filled in by the local store when it writes the files
+            roles_model=model_fingerprint(),
+        ),
+        cases=cases,
+        passages=passages,
+        vectors=vectors,
+        words=words,
+        chars=chars,
+        shares=shares,
+    )
+    published = open_store(settings).publish(built)
+    report = BuildReport(
+        published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync
+    )
+    del built, vectors, words, chars  # a running UI builds in-process: give the build's memory back
+    release_memory()
+    return report
+
+
+def export_to_milvus(
+    settings: Settings, uri: str, progress: Callable[[int, int], None] | None = None
+) -> SyncReport:
+    """Copy the live local index into the Milvus at ``uri``, vectors included (nothing is embedded)."""
+    from assistant.stores.milvus import MilvusStore
+
+    built = FilesStore(settings).read_built()
+    return MilvusStore(replace(settings, store="milvus", milvus_uri=uri)).sync(built, progress)
+
+
+def corpus_changes(settings: Settings, manifest: Manifest) -> dict[str, list[str]]:
+    """Files added, changed and deleted on disk since the index was built."""
+    now = {p.name: corpus_mod.file_digest(p) for p in corpus_mod.corpus_files(settings.corpus_dir)}
+    then = manifest.corpus_digests
+    return {
+        "added": sorted(set(now) - set(then)),
+        "changed": sorted(n for n in set(now) & set(then) if now[n] != then[n]),
+        "deleted": sorted(set(then) - set(now)),
+    }
+
+
+def status(settings: Settings) -> dict:
+    """What is indexed and whether it matches the corpus, the configuration and the store."""
+    embedder = get_embedder(settings.embedder, settings.query_instruction)
+    manifest = FilesStore(settings).read_manifest()
+    out: dict[str, Any] = {
+        "index": str(current_dir(settings.index_dir)),
+        "manifest": manifest.to_dict(),
+        "stale_reasons": staleness(settings, manifest, embedder.id),
+        "changes": corpus_changes(settings, manifest),
+    }
+    extra, reasons = open_store(settings).status(manifest)
+    out.update(extra)
+    out["stale_reasons"] += reasons
+    return out
+
+
+def stderr_progress() -> Callable[[int, int], None]:
+    """A tqdm progress bar on stderr for embedding."""
+    from tqdm import tqdm
+
+    bar: list = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr))
+        bar[0].update(done - bar[0].n)
+        if done >= total:
+            bar[0].close()
+
+    return update

@@ -1,0 +1,423 @@
+"""What every store shares: the :class:`Store` interface, the loaded :class:`Library`, filters and manifests.
+
+A store keeps a built index somewhere and searches it.  Two implement it
+(README, "Scaling out"):
+
+- :class:`assistant.stores.files.FilesStore` (``ASSISTANT_STORE=faiss``, the
+  default): versioned folders under ``index/``, FAISS for the vectors and two
+  local BM25 indexes;
+- :class:`assistant.stores.milvus.MilvusStore` (``ASSISTANT_STORE=milvus``):
+  the same vectors and the same BM25 weights in Milvus collections shared by
+  many web workers.
+
+Both answer every route with the same candidates and the same scores, so
+:mod:`assistant.retrieval` fuses them without knowing which store it has.
+A route is one way of finding candidate passages for a question:
+
+``dense``  inner product of the question's and the passages' unit vectors;
+``words``  BM25 over jieba words (:func:`assistant.lexical.tokenize`);
+``chars``  BM25 over character unigrams and bigrams (:func:`assistant.lexical.tokenize_chars`).
+
+A new route (say, questions linked to the passages that answer them) is a
+new name in :data:`ROUTES` plus a ``_route`` branch in each store: the shared
+work of :meth:`Store.routes` (filters, depth, de-duplication to the best score
+per passage, ordering) and the fusion in retrieval stay as they are.
+
+Example::
+
+    >>> from assistant.stores import open_store
+    >>> store = open_store(get_settings())                       # doctest: +SKIP
+    >>> library = store.load(embedder.id)                        # doctest: +SKIP
+    >>> store.routes(library, Query("停车难", embedder.embed_query), depth=100)["words"][:2]  # doctest: +SKIP
+    [(412, 13.9), (87, 12.1)]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, ClassVar, Iterable
+
+import numpy as np
+
+from assistant import corpus as corpus_mod
+from assistant.chunking import CHUNKER_VERSION, Passage
+from assistant.config import Settings
+from assistant.corpus import COMMUNITY_TYPES, Case, Paragraph, Section
+from assistant.errors import IndexProblem, InputError
+from assistant.lexical import LexicalIndex, tokenize, tokenize_chars
+from assistant.roles import model_fingerprint
+from assistant.taxonomy import case_tags, load_taxonomy, resolve_tag
+
+ROUTES = ("dense", "words", "chars")
+LEXICAL_ROUTES = ("words", "chars")  # the BM25 routes, each over its own analyzer
+FORMAT_VERSION = 1
+BUILD_CMD = "assistant index build"
+
+Ranking = list[tuple[int, float]]  # (passage position, raw score), best first
+
+
+# ---------------------------------------------------------------------------
+# filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Keep only the cases of a town/street, a community type and/or a topic tag.
+
+    >>> Filters(town="岳阳街道", tag="停车").describe()
+    '街镇=岳阳街道，话题=停车'
+    """
+
+    town: str | None = None
+    community_type: str | None = None
+    tag: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("town", "community_type", "tag"):
+            value = getattr(self, name)
+            if value is not None:
+                value = str(value).strip() or None
+                object.__setattr__(self, name, value)
+        if self.community_type and self.community_type not in COMMUNITY_TYPES:
+            raise InputError(f"社区类型（{self.community_type}）只能是 {'、'.join(COMMUNITY_TYPES)} 之一。")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.town or self.community_type or self.tag)
+
+    def resolved(self) -> "Filters":
+        """The same filters with the tag given by its taxonomy name (车位 → 停车)."""
+        return self if not self.tag else Filters(self.town, self.community_type, resolve_tag(self.tag))
+
+    def describe(self) -> str:
+        parts = [
+            f"{label}={value}"
+            for label, value in (("街镇", self.town), ("类型", self.community_type), ("话题", self.tag))
+            if value
+        ]
+        return "，".join(parts)
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What filters match on, per case."""
+
+    town: str
+    community_type: str
+    tags: tuple[str, ...]
+
+    def matches(self, f: Filters) -> bool:
+        return (
+            (not f.town or self.town == f.town)
+            and (not f.community_type or self.community_type == f.community_type)
+            and (not f.tag or f.tag in self.tags)
+        )
+
+
+def case_facets(cases: Iterable[Case]) -> dict[str, Facets]:
+    """Town, type and every taxonomy tag of each case, computed from its text the same way
+    its card's tags are, so ``assistant cases --tag 停车`` and ``assistant search --tag 停车`` agree."""
+    taxonomy = load_taxonomy()
+    return {
+        c.id: Facets(c.town or "", c.community_type or "", tuple(case_tags(c, taxonomy)))
+        for c in cases
+    }
+
+
+# ---------------------------------------------------------------------------
+# manifest
+
+
+@dataclass
+class Manifest:
+    """What a built index was built from (stored with it by every store)."""
+
+    format_version: int
+    corpus_hash: str
+    corpus_files: list[str]
+    parser_version: str
+    chunker_version: str
+    embedder_id: str
+    dim: int
+    n_cases: int
+    n_passages: int
+    built_at: str
+    build_seconds: float
+    reused_vectors: int
+    file_sizes: dict[str, int]
+    corpus_digests: dict[str, str] = field(default_factory=dict)  # file -> sha256: what changed on disk
+    roles_model: str = ""  # fingerprint of the role model the passages' problem shares were computed with
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        """The manifest fields of ``data`` (a store may keep more keys beside them)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def incompatibility(manifest: Manifest, embedder_id: str) -> list[str]:
+    """Reasons why the index cannot be searched at all with this configuration."""
+    reasons = []
+    if manifest.embedder_id != embedder_id:
+        reasons.append(f"索引用的向量模型是 {manifest.embedder_id}，当前配置为 {embedder_id}")
+    if manifest.format_version != FORMAT_VERSION:
+        reasons.append("索引格式版本不同")
+    return reasons
+
+
+def outdatedness(settings: Settings, manifest: Manifest) -> list[str]:
+    """Reasons why a searchable index no longer reflects the corpus on disk."""
+    reasons = []
+    files = corpus_mod.corpus_files(settings.corpus_dir)
+    if corpus_mod.corpus_hash(files) != manifest.corpus_hash:
+        reasons.append("语料目录中的文档已变化")
+    if manifest.parser_version != corpus_mod.PARSER_VERSION or manifest.chunker_version != CHUNKER_VERSION:
+        reasons.append("解析/切分程序版本已更新")
+    return reasons
+
+
+def staleness(settings: Settings, manifest: Manifest, embedder_id: str) -> list[str]:
+    """All reasons (in Chinese) why the index no longer matches corpus and configuration."""
+    return outdatedness(settings, manifest) + incompatibility(manifest, embedder_id)
+
+
+def case_from_dict(d: dict) -> Case:
+    """A case record as stored by :meth:`Case.to_dict` (the raw text is not kept)."""
+    d = dict(d)
+    d["paragraphs"] = [Paragraph(p["start"], p["end"], p["heading_level"], tuple(p["path"])) for p in d["paragraphs"]]
+    d["sections"] = [
+        Section(s["title"], s["level"], s["start"], s["end"], tuple(s["path"]), s["inline"]) for s in d["sections"]
+    ]
+    return Case(raw_text="", **d)
+
+
+def shares_if_current(shares: list | None, manifest: Manifest, n: int) -> np.ndarray | None:
+    """Stored problem shares, when computed with the role model in use (else retrieval computes them)."""
+    if shares is None or manifest.roles_model != model_fingerprint() or len(shares) != n:
+        return None
+    try:
+        return np.array(shares, dtype=np.float32)
+    except (ValueError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------------------
+# what is published and what is loaded
+
+
+@dataclass
+class BuiltIndex:
+    """A complete index, ready to publish: what :func:`assistant.indexing.build_index` produces."""
+
+    manifest: Manifest
+    cases: list[Case]
+    passages: list[Passage]
+    vectors: np.ndarray  # unit vectors, one row per passage
+    words: LexicalIndex  # BM25 over jieba words
+    chars: LexicalIndex  # BM25 over character n-grams
+    shares: list[float]  # per passage, see assistant.roles.problem_share
+
+    def lexical(self, route: str) -> LexicalIndex:
+        """The BM25 index of a lexical route."""
+        if route not in LEXICAL_ROUTES:
+            raise ValueError(f"{route!r} is not a BM25 route {LEXICAL_ROUTES}")
+        return self.words if route == "words" else self.chars
+
+
+@dataclass
+class SyncReport:
+    """What a shared store wrote to catch up with a published index."""
+
+    where: str  # the store's address, without credentials
+    collection: str
+    inserted: int  # rows of new passages
+    rewritten: int  # rows kept but written again: their BM25 weights changed with the corpus statistics
+    deleted: int
+    kept: int  # rows left as they were
+    seconds: float
+
+
+@dataclass
+class PublishReport:
+    path: Path  # the version folder under index/ (every build lands there first)
+    version: str
+    sync: SyncReport | None = None  # what a shared store wrote after it
+
+
+@dataclass(eq=False)
+class Library:
+    """A loaded index version: everything retrieval needs besides the routes themselves."""
+
+    store: "Store"
+    path: Path  # where it was loaded from (a version folder, or the store's address and version)
+    version: str
+    manifest: Manifest
+    cases: dict[str, Case]
+    passages: list[Passage]
+    stale_reasons: list[str]  # the corpus moved on since the build: still usable, but outdated
+    problem_share: np.ndarray | None = None  # per passage, see assistant.roles.problem_share
+    _facets: dict[str, Facets] | None = field(default=None, repr=False)
+
+    def facets(self) -> dict[str, Facets]:
+        """Case id → :class:`Facets` (computed once)."""
+        if self._facets is None:
+            self._facets = case_facets(self.cases.values())
+        return self._facets
+
+    def allowed(self, filters: Filters) -> np.ndarray:
+        """Boolean mask of the passages whose case matches ``filters``."""
+        facets = self.facets()
+        ok = {cid for cid, f in facets.items() if f.matches(filters)}
+        return np.fromiter((p.case_id in ok for p in self.passages), dtype=bool, count=len(self.passages))
+
+    def vector(self, i: int) -> np.ndarray | None:
+        """The stored embedding of passage ``i`` (None when the store cannot give it back)."""
+        return self.store.vector(i)
+
+
+class Query:
+    """A question as the routes see it: text, embedding and tokens, each computed on first use."""
+
+    def __init__(self, text: str, embed: Callable[[str], object]) -> None:
+        self.text = text
+        self._embed = embed
+
+    @cached_property
+    def vector(self) -> np.ndarray:
+        return np.asarray(self._embed(self.text), dtype=np.float32)
+
+    @cached_property
+    def words(self) -> list[str]:
+        return tokenize(self.text)
+
+    @cached_property
+    def chars(self) -> list[str]:
+        return tokenize_chars(self.text)
+
+    def tokens(self, route: str) -> list[str]:
+        """The question's tokens for a BM25 route ("words" or "chars")."""
+        if route not in LEXICAL_ROUTES:
+            raise ValueError(f"{route!r} is not a BM25 route {LEXICAL_ROUTES}")
+        return self.words if route == "words" else self.chars
+
+    def computed_vector(self) -> np.ndarray | None:
+        """The embedding if a route needed it, without computing it otherwise."""
+        return self.__dict__.get("vector")
+
+
+# ---------------------------------------------------------------------------
+# the interface
+
+
+class Store(ABC):
+    """Where a built index is kept, and how its passages are searched.
+
+    A store object serves the one version it loaded (``load``); ``publish``
+    and ``published_version`` speak of the store's location as a whole.  The
+    public methods do the work every store shares; an implementation writes
+    ``read_manifest``, ``_load``, ``_route``, ``vector``, ``publish`` and ``published_version``.
+    """
+
+    kind: ClassVar[str]
+    route_names: ClassVar[tuple[str, ...]] = ROUTES
+    corpus_optional: ClassVar[bool] = False  # True: readers may run without the corpus folder
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loaded = False
+
+    # ------------------------------------------------------------ loading
+
+    def load(self, embedder_id: str, check_stale: bool = True) -> Library:
+        """The published version, refused with the command that fixes it when it is damaged or was
+        built with another embedder; one the corpus has moved on from loads, with its ``stale_reasons``."""
+        if self._loaded:  # a store serves one version: a second load gets a store of its own
+            return type(self)(self.settings).load(embedder_id, check_stale)
+        manifest = self.read_manifest()
+        reasons = incompatibility(manifest, embedder_id)
+        if reasons:
+            raise IndexProblem(f"{self.label}索引与当前配置不符（{'；'.join(reasons)}）。请运行：{BUILD_CMD}")
+        library = self._load(manifest)
+        if check_stale and (not self.corpus_optional or self.settings.corpus_dir.is_dir()):
+            library.stale_reasons = outdatedness(self.settings, manifest)
+        self._loaded = True
+        return library
+
+    @property
+    def label(self) -> str:
+        """How messages name where the index is ("" for the local folder, "Milvus 中的" …)."""
+        return ""
+
+    @abstractmethod
+    def read_manifest(self) -> Manifest:
+        """The manifest of the published version (IndexProblem when there is none or it is damaged)."""
+
+    @abstractmethod
+    def _load(self, manifest: Manifest) -> Library:
+        """Read the version ``manifest`` describes (cases, passages) and prepare its routes."""
+
+    # ---------------------------------------------------------- searching
+
+    def routes(
+        self,
+        library: Library,
+        query: Query,
+        depth: int,
+        filters: Filters | None = None,
+        names: Iterable[str] | None = None,
+    ) -> dict[str, Ranking]:
+        """Each route's top ``depth`` ``(passage position, raw score)``, best first.
+
+        Only passages whose case matches ``filters``; each passage once (its
+        best score); ties in passage order, so every store lists the same
+        candidates in the same order.
+        """
+        names = self.route_names if names is None else tuple(names)
+        unknown = [n for n in names if n not in self.route_names]
+        if unknown:
+            raise ValueError(f"unknown routes {unknown}; this store offers {self.route_names}")
+        assert library.store is self, "a store searches the library it loaded"
+        allowed = None
+        if filters is not None and not filters.empty:
+            allowed = library.allowed(filters)
+            if not allowed.any():
+                return {name: [] for name in names}
+        depth = min(depth, len(library.passages))
+        out: dict[str, Ranking] = {}
+        for name in names:
+            best: dict[int, float] = {}
+            for pos, score in self._route(name, query, depth, filters, allowed):
+                if (allowed is None or allowed[pos]) and score > best.get(pos, -np.inf):
+                    best[pos] = score
+            out[name] = sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))[:depth]
+        return out
+
+    @abstractmethod
+    def _route(
+        self, name: str, query: Query, depth: int, filters: Filters | None, allowed: np.ndarray | None
+    ) -> Iterable[tuple[int, float]]:
+        """Up to ``depth`` candidates of route ``name`` among the ``allowed`` passages (all when None)."""
+
+    @abstractmethod
+    def vector(self, i: int) -> np.ndarray | None:
+        """The stored embedding of passage ``i`` of the loaded version."""
+
+    # --------------------------------------------------------- publishing
+
+    @abstractmethod
+    def publish(self, built: BuiltIndex, progress: Callable[[int, int], None] | None = None) -> PublishReport:
+        """Make ``built`` the version every reader of this store loads next."""
+
+    @abstractmethod
+    def published_version(self) -> str | None:
+        """The version a reader would load now (None when nothing is published)."""
+
+    def status(self, local: Manifest) -> tuple[dict, list[str]]:
+        """What ``assistant index status`` adds for this store, and why it may be out of step with ``local``."""
+        return {}, []

@@ -1,0 +1,219 @@
+"""The coverage judgement (有 / 部分 / 没有) on the real corpus and index, and through the command line.
+
+The judgement reads the live index: a script added with ``assistant add`` that
+covers a former gap turns that question to 有 without retraining anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.coverage import FULL, NONE, PARTIAL, Concept, CoverageJudge, decide, in_passing
+from assistant.retrieval import HybridSearcher
+
+from conftest import CORPUS_DIR, INDEX_DIR, ROOT
+
+WIFI = "社区里的公共Wi-Fi总是断，找谁修？"
+
+
+@pytest.fixture(scope="module")
+def searcher():
+    return HybridSearcher.from_settings(get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR))
+
+
+@pytest.fixture(scope="module")
+def judge(searcher):
+    return CoverageJudge(searcher.index.passages, searcher.index.cases)
+
+
+def judged(judge, searcher, question):
+    return judge.judge(question, searcher.search(question, 8))
+
+
+# ---------------------------------------------------------------------------
+# the pieces
+
+
+def test_a_list_item_or_a_bracket_is_a_mention_in_passing():
+    s = "动态管理独居高龄老人、残疾人、社区矫正人员等10类重点关爱群体"
+    at = s.index("矫正")
+    assert in_passing(s, at, at + 2)
+    s = "这些指标为公共服务设施(如公共服务中心、村民大食堂等)的落地提供了保障"
+    at = s.index("食堂")
+    assert in_passing(s, at, at + 2)
+    s = "在办白事上依然保留着不少老规矩、老传统"  # a clause before a list is no list item
+    assert not in_passing(s, 1, 4)
+    s = "升级后的村级大食堂,日均服务超100人次"
+    assert not in_passing(s, s.index("食堂"), s.index("食堂") + 2)
+
+
+def test_concepts_drop_question_request_and_everyday_words_and_keep_english_whole(judge):
+    got = {c.text: c for c in judge.concepts(WIFI)}
+    assert "wi-fi" in got and got["wi-fi"].noun
+    assert not {"怎么", "谁", "找", "修"} & set(got)
+    got = {c.text: c for c in judge.concepts("有没有什么办法把种粮收益提上去？")}
+    assert "办法" not in got and "种粮" in got
+    got = {c.text: c for c in judge.concepts("社区治安巡逻队怎么组建")}
+    assert got["组建"].action and not got["巡逻队"].action  # how, not what
+    got = {c.text: c for c in judge.concepts("明天上海会下雨吗")}
+    assert "上海" not in got and "明天" not in got  # a place and a time say nothing about the topic
+
+
+def test_a_concept_is_found_under_its_synonyms_and_parts(judge):
+    assert ("加装电梯",) in judge.alternatives("加梯")  # taxonomy synonym
+    assert ("积分", "兑换") in judge.alternatives("积分兑换")  # parts together in one sentence
+    assert ("产证",) in judge.alternatives("房产证")  # the compound's head word
+
+
+def test_decide_on_hand_made_concepts():
+    def c(text, support, asked=True, noun=True, common=False):
+        return Concept(text, 5.0, asked, noun, common=common, support=support)
+
+    assert decide([c("停车", "discussed")], question="停车怎么管").level == FULL
+    assert decide([c("食堂", "passing"), c("小区", "discussed", common=True)], question="小区食堂").level == NONE
+    got = decide([c("加梯", "discussed"), c("分摊", "passing")], question="加梯怎么分摊")
+    assert got.level == PARTIAL and got.uncovered == ("分摊",)
+    got = decide([c("宠物", "mentioned"), c("粪便", "absent")], question="宠物粪便怎么办")
+    assert got.level == NONE  # a short question's noun unknown to every script
+    assert decide([c("下雨", "mentioned")], off_vocabulary=True, question="会下雨吗").off_domain
+
+
+# ---------------------------------------------------------------------------
+# the issue's questions
+
+
+def test_wifi_is_not_covered(judge, searcher):
+    got = judged(judge, searcher, WIFI)
+    assert got.level == NONE and not got.off_domain and got.uncovered == ("Wi-Fi",)
+    assert "wi-fi" in got.topics and "wi-fi" in got.focal
+
+
+def test_weather_is_off_domain(judge, searcher):
+    got = judged(judge, searcher, "明天上海会下雨吗")
+    assert got.level == NONE and got.off_domain
+
+
+def test_a_canteen_is_at_best_partly_covered(judge, searcher):
+    got = judged(judge, searcher, "社区想办老年食堂，怎么弄？")
+    assert got.level in (PARTIAL, NONE) and "食堂" in "".join(got.uncovered)
+
+
+def test_lift_cost_sharing_names_the_uncovered_part(judge, searcher):
+    got = judged(judge, searcher, "加梯费用怎么分摊")
+    assert got.level == PARTIAL and got.uncovered == ("费用分摊",)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["小区停车位不够，外来车辆多怎么办？", "楼道里飞线充电怎么治理？", "业主大会投票率不够怎么办", "宅基地平移归并是怎么推进的？"],
+)
+def test_covered_questions_are_not_refused(judge, searcher, question):
+    assert judged(judge, searcher, question).level != NONE
+
+
+def test_a_new_index_is_judged_without_any_training(tmp_path, judge):
+    """Nothing is fitted to the bundled corpus: an empty judge over other cases knows nothing of them."""
+    other = CoverageJudge([], {})
+    assert other.concepts("停车位不够") and other.example_questions() == []
+
+
+# ---------------------------------------------------------------------------
+# through the command line: ask --json, gaps, and a script that closes a gap
+
+
+def cli(*args, env=None, cwd=ROOT):
+    e = dict(os.environ, HF_HUB_OFFLINE="1")
+    e.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=e, cwd=cwd, timeout=600
+    )
+
+
+WIFI_SCRIPT = """---
+title: 让社区公共Wi-Fi不再掉线
+author: 李明
+role: 党支部书记
+town: 岳阳街道
+community: 新风居民区
+---
+一、公共Wi-Fi为什么总是断
+社区公共Wi-Fi覆盖了小区广场、睦邻点和活动室，但是经常断网，居民反映找不到人修。
+我们排摸发现，公共Wi-Fi的设备由街道采购，维护合同却在运营商手里，居委会、物业都说不归自己管。
+二、我们的做法
+第一步，理清公共Wi-Fi归谁修：居委会牵头召开协调会，明确运营商负责设备维修，物业负责机房供电，居委会负责收集报修。
+第二步，建立公共Wi-Fi报修群：居民发现断网就在群里报修，网格员当天登记、转给运营商，维修结果在群里公示。
+第三步，请运营商每月上门巡检一次公共Wi-Fi设备，老旧路由器统一更换。
+三、成效
+公共Wi-Fi报修从每月二十多次降到三次，居民说现在断网找谁修心里有数了。
+"""
+
+
+@pytest.fixture
+def library(tmp_path):
+    """The bundled corpus and its shipped index, copied: the test adds a script to them."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, corpus)
+    index = tmp_path / "index"
+    shutil.copytree(INDEX_DIR, index, ignore=shutil.ignore_patterns("milvus.db"))
+    return corpus, index, tmp_path / "data"
+
+
+def test_ask_json_for_each_state_and_the_gaps_it_records(library):
+    corpus, index, data = library
+    dirs = ["--corpus-dir", str(corpus), "--index-dir", str(index)]
+    env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_FEEDBACK_URL": ""}
+    expect = {WIFI: (NONE, False), "加梯费用怎么分摊": (PARTIAL, True), "小区停车位不够，外来车辆多怎么办？": (FULL, True)}
+    for question, (level, answered) in expect.items():
+        r = cli("ask", question, "--json", *dirs, env=env)
+        assert r.returncode == 0, r.stderr
+        d = json.loads(r.stdout)
+        assert d["coverage"] == level and d["answered"] is answered, question
+        assert isinstance(d["uncovered"], list) and bool(d["uncovered"]) == (level != FULL)
+        if level == NONE:
+            assert d["citations"] == [] and 1 <= len(d["references"]) <= 2
+            assert d["answer"].startswith("这 21 篇讲稿没有讲到") and "可参考" in d["answer"]
+    r = cli("ask", "明天上海会下雨吗", *dirs, env=env)  # the plain text answer
+    assert r.returncode == 0 and r.stdout.startswith("这个问题不在案例库的范围内") and "出处" not in r.stdout
+
+    r = cli("gaps", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Wi-Fi  1 次" in r.stdout and "费用分摊" in r.stdout and "停车" not in r.stdout
+    assert WIFI in r.stdout
+    r = cli("gaps", "--json", "--since", "2000-01-01", env=env)
+    topics = {t["topic"]: t for t in json.loads(r.stdout)}
+    assert topics["Wi-Fi"]["count"] == 1 and topics["Wi-Fi"]["none"] == 1 and topics["Wi-Fi"]["questions"] == [WIFI]
+    assert json.loads(cli("gaps", "--json", "--since", "2999-01-01", env=env).stdout) == []
+    out = data / "gaps.csv"
+    r = cli("gaps", "--out", str(out), env=env)
+    assert r.returncode == 0 and "已导出" in r.stdout
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][:2] == ["话题", "次数"] and any(row[0] == "Wi-Fi" for row in rows[1:])
+    r = cli("gaps", "--since", "昨天", env=env)
+    assert r.returncode == 2 and "年-月-日" in r.stderr and "Traceback" not in r.stderr
+    # --no-record: nothing more is recorded
+    before = cli("gaps", "--json", env=env).stdout
+    assert cli("ask", WIFI, "--no-record", *dirs, env=env).returncode == 0
+    assert cli("gaps", "--json", env=env).stdout == before
+
+
+def test_a_script_added_later_turns_a_former_gap_into_covered(library, tmp_path):
+    corpus, index, data = library
+    dirs = ["--corpus-dir", str(corpus), "--index-dir", str(index)]
+    env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_FEEDBACK_URL": ""}
+    before = json.loads(cli("ask", WIFI, "--json", "--no-record", *dirs, env=env).stdout)
+    assert before["coverage"] == NONE
+    script = tmp_path / "wifi.md"
+    script.write_text(WIFI_SCRIPT, encoding="utf-8")
+    r = cli("add", str(script), *dirs, env=env)
+    assert r.returncode == 0, r.stderr
+    after = json.loads(cli("ask", WIFI, "--json", "--no-record", *dirs, env=env).stdout)
+    assert after["coverage"] == FULL and after["answered"] and after["uncovered"] == []
+    assert any("Wi-Fi" in c["quote"] and "李明" in c["author"] for c in after["citations"])
