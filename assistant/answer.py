@@ -184,8 +184,8 @@ class Answerer:
         if not conversation or not conversation.turns:
             return False
         last = conversation.turns[-1]
-        quoted = {(c, p.section) for c, s, _ in last.spans for p in self.stats.passages_of(c) if p.start <= s < p.end}
-        context = "\n".join(p.text for c, section in quoted for p in self.stats.passages_of(c) if p.section == section)
+        cases = self.searcher.index.cases
+        context = "\n".join(cases[c].text for c in last.cases if c in cases)  # the scripts being discussed
         return self.topics.follows(question, last.topic, context)
 
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
@@ -193,10 +193,11 @@ class Answerer:
 
         "那钱从哪里来？" after "宅基地平移建房，农户钱不够怎么办？" searches
         "那钱从哪里来？（宅基地 平移 建房）"; a question that opens a new matter
-        ("对了，楼道堆物怎么治理？") is searched as it is.
+        is searched as it is, without its opener ("对了，楼道堆物怎么治理？" searches
+        "楼道堆物怎么治理？").
         """
         if not self.follows(question, conversation):
-            return question
+            return self.topics.without_opener(question)
         assert conversation is not None
         terms = [t for t in conversation.turns[-1].topic if t not in question]
         return f"{question}（{' '.join(terms)}）" if terms else question
@@ -253,14 +254,15 @@ class Answerer:
         follows = self.follows(question, earlier)
         standalone = self.carry_terms(question, earlier)
         cited = earlier.turns[-1].cases if follows and earlier else []
+        rewritten = follows
         if want_llm and earlier:
             try:
                 standalone = self.condense(question, earlier, timeout=self.settings.llm_timeout)
-                cited = []  # the rewrite names its topic; retrieval needs no nudge
+                cited, rewritten = [], True  # the rewrite names its topic; retrieval needs no nudge
             except LLMError as exc:
                 notices.append(f"大模型改写追问失败（{exc}），已改用上一轮的话题延续检索。")
                 want_llm = False
-        if standalone != question:
+        if rewritten and standalone != question:
             notices.append(f"结合上一轮对话，按“{standalone}”检索。")
         hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)

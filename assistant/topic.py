@@ -170,19 +170,24 @@ class TopicFinder:
                 break
         return out
 
+    def without_opener(self, question: str) -> str:
+        """The question without an opener that announces a new matter ("对了，", "换个事，"), if any."""
+        rest = _TOPIC_CHANGE.sub("", question.strip(), count=1)
+        return rest if rest and self.focal(rest) else question
+
     def follows(self, question: str, topic: list[str], context: str = "") -> bool:
         """Whether ``question`` continues a conversation about ``topic`` (else it opens a new matter).
 
-        ``context`` is what the conversation has been reading (the sections
-        its last answer quoted).  In order:
+        ``context`` is what the conversation has been reading (the scripts its
+        last answer cited).  In order:
 
         - "对了，…" "换个事，…" with a matter of its own: new (unless it goes on "对了，那…");
         - words that point back ("那…" "他…" "…呢？"), no matter of its own, or a
           short question (``SHORT`` characters or fewer): a follow-up;
         - a matter of its own: a follow-up when it shares a word with the
           topic, or when it is not long (``LONG`` characters or fewer) and the
-          passages being read speak of half of it or more ("谈不拢谁出面？" after
-          a lift passage that says 谈不拢), else new.
+          scripts being read speak of half of it or more ("谈不拢谁出面？" after
+          a lift case that says 谈不拢), else new.
         """
         if not topic:
             return False

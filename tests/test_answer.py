@@ -314,7 +314,7 @@ def test_a_follow_up_that_changes_topic_is_a_new_question(answerer):
     chat = Conversation()
     answerer.ask("小区停车位不够，外来车辆多怎么办？", chat)
     b = answerer.ask("对了，楼道堆物怎么治理？", chat)
-    assert b.search_question == b.question and not any("上一轮" in n for n in b.notices)
+    assert b.search_question == "楼道堆物怎么治理？" and not any("上一轮" in n for n in b.notices)
     assert "堆物" in b.answer
     c = answerer.ask("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", chat)
     assert c.search_question == c.question

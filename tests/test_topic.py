@@ -61,6 +61,13 @@ def test_a_question_of_its_own_matter_opens_a_new_topic(topics):
     assert not topics.follows("任何问题", [])  # no topic yet: nothing to follow
 
 
+def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
+    assert topics.without_opener("对了，楼道堆物怎么治理？") == "楼道堆物怎么治理？"
+    assert topics.without_opener("说个别的，农村保洁费老是收不上来，有什么办法？").startswith("农村保洁费")
+    assert topics.without_opener("对了，那呢？") == "对了，那呢？"  # nothing of its own after it: kept as asked
+    assert topics.without_opener("楼道堆物怎么治理？") == "楼道堆物怎么治理？"
+
+
 def test_a_mid_length_question_follows_when_the_passages_being_read_speak_of_it(topics):
     context = '加梯工作小组前期"打头阵",做了出资意向排摸。"谈不拢"了再由居委会出面协商。'
     question = "出资比例一直谈不拢，到时候谁出面协调？"
