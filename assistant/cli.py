@@ -165,11 +165,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"无法写入输出文件：{args.out}")
     searcher = get_searcher(_settings(args))
     if args.answers:
-        from assistant.answer import Answerer
+        from assistant.answer import Answerer, Conversation
         from assistant.evaluation import evaluate_answers
 
         answerer = Answerer(searcher, _settings(args))
-        report = evaluate_answers(lambda q: answerer.ask(q, use_llm=args.llm), items, searcher.index.passages)
+
+        def converse(turns: list[str]):
+            chat = Conversation()  # a conversation (eval/followups.jsonl) is played turn by turn
+            for turn in turns:
+                last = answerer.ask(turn, chat, use_llm=args.llm)
+            return last
+
+        ask = lambda q: answerer.ask(q, use_llm=args.llm)  # noqa: E731
+        report = evaluate_answers(ask, items, searcher.index.passages, converse)
     else:
         report = evaluate(searcher.search, items, k=args.k)
     if args.out:
@@ -525,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("questions")
     ev.add_argument("--k", type=_positive_int, default=5)
     ev.add_argument("--out")
-    ev.add_argument("--answers", action="store_true", help="评测回答：首句出处命中证据、拒答率、回答延迟")
+    ev.add_argument("--answers", action="store_true", help="评测回答：首个社区段落命中证据、拒答率、回答延迟（多轮对话按对话评测）")
     ev.add_argument("--llm", action="store_true", help="与 --answers 同用：经大模型作答（默认原文摘录）")
     ev.add_argument("--half", choices=("tune", "test"), help="只评测 half 字段为 tune 或 test 的问题（eval/coverage.jsonl）")
     ev.set_defaults(func=cmd_eval)

@@ -8,9 +8,13 @@ from the body (never from the OCR-damaged table of contents), repairs the PDF
 artefacts and records the section tree.
 
 The repaired ``Case.text`` is what the UI shows and what every passage and
-citation points into.  Repairs only remove whitespace (stray spaces, page
-breaks inside a sentence), so any quote taken from the original document still
-matches the case text once whitespace is ignored.
+citation points into.  Repairs only remove things, never rewrite: whitespace
+(stray spaces, page breaks inside a sentence) and the leftovers of the PDF's
+conversion to text (:func:`strip_artefacts`: page markers such as ``【P15】``,
+lines holding only a page number, Markdown bold ``**`` and list dashes).  So
+any quote taken from the original document still matches the case text once
+whitespace and those leftovers are ignored, and since offsets are computed
+on the repaired text, every citation is verbatim against what the UI shows.
 
 Example::
 
@@ -29,7 +33,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: page markers, page-number lines, ** and list dashes removed
 # Every Case.community_type is one of these (see community_type() below); filters,
 # cards and handouts validate against this one list.
 COMMUNITY_TYPES = ("居民区", "村", "街区")
@@ -131,6 +135,27 @@ def _keeps_space(left: str, right: str) -> bool:
     return left.isascii() and right.isascii() and left.isalpha() and right.isalpha()
 
 
+# Leftovers of the PDF's conversion to text.  A page marker inside a line
+# ("着力开发用钓湾老街,【P15】区级各部门…"), a line holding only a page number
+# ("15", "- 15 -", "第 15 页", "15/120"), Markdown bold ("**统筹资源**") and a
+# list dash opening a paragraph ("- 2、设…").
+PAGE_MARKER = re.compile(r"[【\[〔［]\s*(?:[Pp]|第|页)\s*\d{1,4}\s*页?\s*[】\]〕］]|[(（]\s*第\s*\d{1,4}\s*页\s*[)）]")
+PAGE_NUMBER_LINE = re.compile(r"^\s*(?:[-—–]\s*)?(?:第\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4})?\s*(?:[-—–]\s*)?$")
+_BOLD = re.compile(r"\*\*")
+_LIST_DASH = re.compile(r"^[-•·*]\s*(?=\S)")
+
+
+def strip_artefacts(line: str) -> str:
+    """A line without page markers, Markdown bold and its list dash ("" for a page-number line).
+
+    Only characters that are not the author's are removed.
+    """
+    if PAGE_NUMBER_LINE.match(line):
+        return ""
+    line = _BOLD.sub("", PAGE_MARKER.sub("", line))
+    return _LIST_DASH.sub("", line.strip(" \t\u3000"))
+
+
 def clean_line(line: str) -> str:
     """Remove PDF whitespace artefacts; never change any other character."""
     line = line.replace("\u3000", " ").replace("\t", " ").strip()
@@ -192,7 +217,7 @@ def repair_paragraphs(lines: list[str]) -> list[str]:
     """Clean lines and re-join sentences that a page break split in two."""
     pars: list[str] = []
     for line in lines:
-        par = clean_line(line)
+        par = clean_line(strip_artefacts(line))
         if not par:
             continue
         if (

@@ -90,6 +90,12 @@ def test_ask_see_citation_open_passage_highlighted(ui, page):
     from assistant.retrieval import get_searcher
 
     ask(page, "小区停车位不够，外来车辆多，怎么办？")
+    # one block per community: its name and where/who, then the quoted measure with its chips
+    blocks = page.locator("#chat .ans .block")
+    assert blocks.count() >= 1
+    head = blocks.first.locator(".block-head").inner_text()
+    assert re.search(r"1\s*\S+(居民区|村|街区)", head) and "·" in head
+    assert blocks.first.locator("p.measure a.cite").count() >= 1
     chips = page.locator("#chat a.cite")
     assert chips.count() >= 2
     assert page.locator("#sources a.src").count() == chips.count()

@@ -94,6 +94,35 @@ def test_ask_streams_a_pending_message_then_the_cited_answer(backend, asked):
     assert last.conversation.turns[-1].question == QUESTION
 
 
+def test_the_answer_shows_one_block_per_community_with_its_quotes_and_chips(backend):
+    answer = backend.answerer().ask(SITUATION)
+    message = R.answer_message(answer, None)
+    heads = re.findall(r"<span class='block-n'>(\d)</span><b>(.*?)</b><span class='block-where'>(.*?)</span>", message)
+    communities = list(dict.fromkeys(c.case_id for c in answer.citations))
+    assert len(heads) == message.count("<div class='block'>") == len(communities) >= 1
+    cases = backend.cases()
+    for (n, name, where), case_id in zip(heads, communities):
+        case = cases[case_id]
+        assert name.startswith(case.community) and case.author in where
+    # the lead line first, then the blocks; every quote is on the page with its chip right after it
+    assert message.index("class='lead'") < message.index("<div class='block'>")
+    for c in answer.citations:
+        chip = f'href="#cite/{quote(c.case_id, safe="")}/{c.start}/{c.end}"'
+        assert html.escape(c.quote) + '<a class="cite" ' + chip in message
+    if "成效：" in answer.answer:
+        assert "<span class='result-label'>成效</span>" in message
+
+
+def test_an_llm_answer_without_blocks_renders_line_by_line(backend):
+    from dataclasses import replace
+
+    answer = backend.answerer().ask(QUESTION)
+    plain = replace(answer, mode="llm", answer="可以参考蓝天二村的做法。\n蓝天二村拆除了地锁[1]。")
+    message = R.answer_message(plain, "m")
+    assert "<div class='block'>" not in message and "<p class='lead'>可以参考蓝天二村的做法。</p>" in message
+    assert message.count('class="cite"') == 1
+
+
 def test_follow_up_continues_the_conversation(backend):
     *_, one = H.ask(backend, LIFT, [], None, [])
     *_, two = H.ask(backend, "那资金从哪里来？", one.chat, one.conversation, one.turns)
