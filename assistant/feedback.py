@@ -32,8 +32,6 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import sqlite3
@@ -45,7 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from assistant.config import Settings, get_settings
 from assistant.errors import InputError
-from assistant.fsutil import atomic_write
+from assistant.fsutil import write_csv
 
 APP_DIR_NAME = "jiceng-assistant"
 RATINGS = ("👍", "👎")
@@ -171,21 +169,14 @@ class FeedbackStore:
 
         The file is written beside its target and renamed into place, so a
         reader never sees half a file and a failure leaves no partial file.
+        A cell that a spreadsheet would run as a formula (a comment such as
+        ``=HYPERLINK(…)``) is written with a leading ``'`` (:func:`assistant.fsutil.write_csv`).
         """
         out = Path(out)
         parent = out.parent if str(out.parent) else Path(".")
         if not parent.is_dir():
             raise InputError(f"无法写入 {out}：目录 {parent} 不存在。")
-        rows = self.rows()
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        try:
-            atomic_write(out, buf.getvalue(), encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"无法写入 {out}：{exc.strerror or exc}") from None
-        return len(rows)
+        return write_csv(out, COLUMNS, self.rows(), fix="或用 --out 写到其他位置")
 
 
 def _assignments(values: dict[str, Any], placeholder: str) -> str:
