@@ -25,12 +25,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from assistant.auth import LoginThrottle
 from assistant.corpus import COMMUNITY_TYPES
 from assistant.config import Settings, get_settings
 from assistant.feedback import FeedbackStore
 from assistant.ui import handlers as H
 from assistant.ui import render as R
+from assistant.ui.guard import LoginGuard
 
 # Answers are CPU-bound (jieba + BM25 + one e5 query, ~0.1-0.4 s) on two
 # cores: more than two at once only adds contention.  An LLM answer mostly
@@ -159,6 +162,7 @@ class _Page:
     files: gr.File
     meta: dict[str, gr.components.Component]  # handlers.UPLOAD_FIELDS → its box
     upload_go: gr.Button
+    upload_cancel: gr.Button
     upload_status: gr.HTML
     # hidden plumbing for citation links (see HEAD)
     link_target: gr.Textbox
@@ -282,7 +286,9 @@ def _layout(view: H.LibraryView) -> _Page:
                     "title": title, "author": author, "role": role, "town": town, "community": community,
                     "community_type": community_type, "instructor": instructor,
                 }
-                p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                with gr.Row():
+                    p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                    p.upload_cancel = gr.Button("取消上传", elem_id="upload-cancel")
                 p.upload_status = gr.HTML("", elem_id="upload-status")
 
     p.link_target = gr.Textbox(visible="hidden", elem_id="link-target")
@@ -409,7 +415,7 @@ class _Events:
         r = H.upload(
             self.backend, paths, meta,
             progress=lambda fraction, message: progress(fraction, desc=message),
-            username=getattr(request, "username", None),
+            username=getattr(request, "username", None), session=getattr(request, "session_hash", None),
         )
         v = r.library
         return {
@@ -422,6 +428,9 @@ class _Events:
             p.tag: gr.update(choices=v.tag_choices, value=H.ALL),
             p.header: v.header_html,
         }
+
+    def cancel_upload(self, request: gr.Request) -> str:
+        return H.cancel_upload(self.backend, getattr(request, "session_hash", None))
 
     def on_load(self, request: gr.Request) -> dict:
         p, v = self.p, H.library_view(self.backend, getattr(request, "username", None))
@@ -489,6 +498,10 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
         [p.upload_status, p.case_list, p.open_case, p.handout_case, p.handout_topic, p.town, p.tag, p.header],
         api_name="upload", concurrency_id="ingest", concurrency_limit=1,
     )
+    # Not Gradio's ``cancels``: that cancels the asyncio task and then waits for the handler's
+    # thread to finish.  The handler's own stop flag ends it at the next embedding batch instead,
+    # and its last update says what happened.
+    p.upload_cancel.click(ev.cancel_upload, None, p.upload_status, api_name="cancel_upload", queue=False)
     app.load(
         ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case],
         api_visibility="private", queue=False, show_progress="hidden",
@@ -548,9 +561,17 @@ def launch(
     *,
     block: bool = True,
     quiet: bool = False,
+    throttle: LoginThrottle | None = None,
 ):
-    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``."""
+    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``.
+
+    With ``auth``, :class:`assistant.ui.guard.LoginGuard` throttles failed
+    logins (``throttle``, a fresh :class:`~assistant.auth.LoginThrottle` by
+    default) and keeps the API description off the login page.
+    """
+    guard = [Middleware(LoginGuard, throttle=throttle or LoginThrottle())] if auth else []
     return app.launch(
+        app_kwargs={"middleware": guard},
         server_name=host,
         server_port=port,
         auth=auth,
