@@ -38,19 +38,24 @@ def _unchanged_on_ctrl_c(job):
     """Ctrl+C during a job that changes corpus or index: nothing was changed, say so (exit 130)."""
 
     def run(args: argparse.Namespace) -> int:
+        from assistant.indexing import stderr_progress
+
+        args.progress = stderr_progress()
         try:
             return job(args)
         except KeyboardInterrupt:
             raise Cancelled("已取消（Ctrl+C）：语料和索引都没有改动。") from None
+        finally:
+            args.progress.close()  # the bar's line ends before the message that follows
 
     return run
 
 
 @_unchanged_on_ctrl_c
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.indexing import build_index, stderr_progress
+    from assistant.indexing import build_index
 
-    report = build_index(_settings(args), progress=stderr_progress())
+    report = build_index(_settings(args), progress=args.progress)
     print(
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
@@ -389,11 +394,10 @@ class _Parser(argparse.ArgumentParser):
 
 @_unchanged_on_ctrl_c
 def cmd_add(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import FRONT_MATTER_KEYS, add_documents
 
     overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
-    report = add_documents(args.paths, _settings(args), overrides, progress=stderr_progress())
+    report = add_documents(args.paths, _settings(args), overrides, progress=args.progress)
     for prepared in report.added:
         titles = "；".join(f"{c.id}《{c.title}》（{c.author}）" for c in prepared.cases)
         print(f"已添加 {prepared.source.name}：{len(prepared.cases)} 个案例 — {titles}")
@@ -409,10 +413,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 @_unchanged_on_ctrl_c
 def cmd_remove(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import remove_case
 
-    case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())
+    case, b = remove_case(args.case_id, _settings(args), progress=args.progress)
     print(f"已移除 {case.id}《{case.title}》（{case.author}）。索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落")
     return 0
 

@@ -192,23 +192,32 @@ def status(settings: Settings) -> dict:
     return out
 
 
-def stderr_progress() -> Callable[[int, int], None]:
-    """A tqdm progress bar on stderr for embedding, with the time left.
+class StderrProgress:
+    """A tqdm progress bar on stderr for embedding, with the time left; ``close()`` it when the job ends.
 
     The bar starts when the build announces the work (``progress(0, total)``,
     before the first batch), so its rate is passages per second of embedding
     (not the first batch divided by the microseconds since the bar appeared).
     """
-    from tqdm import tqdm
 
-    bar: list = []
+    def __init__(self) -> None:
+        self.bar: Any = None  # a tqdm bar once the build says how much there is to do
 
-    def update(done: int, total: int) -> None:
-        if not bar:
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
             print(f"需要向量化 {total} 个新段落（按 Ctrl+C 可随时取消，语料和索引不会改动）。", file=sys.stderr)
-            bar.append(tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr, smoothing=0.1))
-        bar[0].update(done - bar[0].n)
+            self.bar = tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr, smoothing=0.1)
+        self.bar.update(done - self.bar.n)
         if done >= total:
-            bar[0].close()
+            self.close()
 
-    return update
+    def close(self) -> None:
+        """End the bar's line (also when the job was stopped halfway), before any message that follows."""
+        if self.bar is not None and not self.bar.disable:
+            self.bar.close()
+
+
+def stderr_progress() -> StderrProgress:
+    return StderrProgress()

@@ -130,12 +130,12 @@ class TooLong(IngestError):
     """A document expands to more text than the limit allows."""
 
 
-def _too_long(path: Path, limit: int, where: str = "") -> TooLong:
+def _too_long(path: Path, limit: int, how: str = "展开后的文字超过") -> TooLong:
     size = path.stat().st_size
     shown = f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
     return TooLong(
-        f"{path.name}：文件只有 {shown}，{where}展开后的文字已超过 {limit:,} 字的上限"
-        "（ASSISTANT_MAX_DOCUMENT_CHARS），未添加。请把它拆成几个文件分别添加，或请管理员调高这个上限。"
+        f"{path.name}：文件只有 {shown}，{how} {limit:,} 字的上限（ASSISTANT_MAX_DOCUMENT_CHARS），"
+        "已停止读取，未添加。请把它拆成几个文件分别添加，或请管理员调高这个上限。"
     )
 
 
@@ -232,7 +232,7 @@ def read_docx(path: Path, max_chars: int) -> str:
             except KeyError:
                 raise IngestError(f"{path.name}：不是有效的 Word（.docx）文档（缺少 word/document.xml）。") from None
             if info.file_size > XML_BYTES_PER_CHAR * max_chars:
-                raise _too_long(path, max_chars, f"正文 XML 声明展开为 {info.file_size / 1024 / 1024:.0f} MB，")
+                raise _too_long(path, max_chars, f"正文却要展开为 {info.file_size / 1024 / 1024:.0f} MB，远超")
             handler = _DocxText(max_chars)
             parser = expat.ParserCreate(namespace_separator=" ")
             parser.StartElementHandler = handler.start
@@ -272,7 +272,7 @@ def read_pdf(path: Path, max_chars: int) -> str:
             text = page.extract_text() or ""
             count += len(text) + 2
             if count > max_chars:
-                raise _too_long(path, max_chars, f"读到第 {n} 页时，")
+                raise _too_long(path, max_chars, f"读到第 {n} 页时文字已超过")
             pages.append(text)
     except IngestError:
         raise
