@@ -193,7 +193,7 @@ class LoginThrottle:
                 self._failures[(kind, key)] = (count + 1, now)
             counts = self._failures[("user", user)][0], self._failures[("address", address)][0]
         log.warning(
-            "failed login for user %r from %s (%d failures for the name, %d from the address); next attempt in %.0f s",
+            "failed login for user %r from %s (%d failures for the name, %d from the address); next attempt in %.1f s",
             user, address, *counts, self.wait(user, address),
         )
 

@@ -108,18 +108,16 @@ class LoginGuard:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        status: list[int] = []
-
         async def watch(message: Message) -> None:
+            # counted before the client hears the answer, so its next attempt already sees it
             if message["type"] == "http.response.start":
-                status.append(message["status"])
+                if message["status"] == 200:
+                    self.throttle.succeeded(user, address)
+                elif message["status"] in (400, 401, 403):
+                    self.throttle.failed(user, address)
             await send(message)
 
         await self.app(scope, replay, watch)
-        if status and status[0] == 200:
-            self.throttle.succeeded(user, address)
-        elif status and status[0] in (400, 401, 403):
-            self.throttle.failed(user, address)
 
     # ------------------------------------------------------------ login page
 
