@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.config import get_settings
-from assistant.errors import InputError
+from assistant.errors import InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.feedback import data_dir
 
@@ -217,7 +217,7 @@ def add_user(name: str, password: str, path: str | Path | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, "\n".join(lines) + "\n", mode=0o600)  # hashes are still secrets
     except OSError as exc:
-        raise InputError(f"无法写入用户文件 {path}：{exc.strerror or exc}") from None
+        raise storage_error(exc, path, fix="或用 --users 写到其他位置") from None
     return path
 
 

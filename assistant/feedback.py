@@ -42,7 +42,7 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from assistant.config import Settings, get_settings
-from assistant.errors import InputError
+from assistant.errors import InputError, StorageError
 from assistant.fsutil import write_csv
 
 APP_DIR_NAME = "jiceng-assistant"
@@ -196,7 +196,7 @@ class _SQLiteBackend:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise InputError(
+            raise StorageError(
                 f"无法打开反馈数据库 {self.path}：{exc}。请检查目录权限，或用环境变量 ASSISTANT_DATA_DIR 指定其他数据目录。"
             ) from None
         con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -230,6 +230,11 @@ class _SQLiteBackend:
             except sqlite3.OperationalError as exc:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
+                if "readonly" in str(exc) or "full" in str(exc) or "disk I/O" in str(exc):
+                    raise StorageError(
+                        f"反馈没有保存：数据库 {self.path} 无法写入（{exc}）。请检查磁盘空间和目录权限，"
+                        "或用环境变量 ASSISTANT_DATA_DIR 指定其他数据目录。"
+                    ) from None
                 if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 4:
                     raise InputError(f"反馈没有保存（数据库 {self.path}：{exc}），请稍后再试。") from None
                 time.sleep(0.05 * (attempt + 1))

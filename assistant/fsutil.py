@@ -92,8 +92,7 @@ def check_writable(folder: str | Path, fix: str = "") -> None:
             os.close(fd)
             os.unlink(name)
     except OSError as exc:
-        if not getattr(exc, "filename", None):
-            exc.filename = str(folder)
+        exc.filename = str(folder)  # the folder, not the name of the probe file
         raise storage_error(exc, folder, fix=fix) from None
 
 
