@@ -101,6 +101,8 @@ def make_bomb(path: Path, chars: int = 19_000_000, seed: int = 17) -> Path:
                 z.writestr(item, src.read(item))
         with z.open("word/document.xml", "w", force_zip64=True) as f:
             f.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{W}"><w:body>'.encode())
+            for line in ("积分兑换撬动垃圾分类——新建村人居环境整治实践", "泖港镇新建村党总支书记王小明"):  # a script's head
+                f.write(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>".encode())
             written = 0
             while written < chars:
                 para = rng.choice(paragraphs)

@@ -316,7 +316,8 @@ finally:
 def _login(c: Case) -> list[str]:
     if not hasattr(c, "_login_lines"):
         r = c.python(LOGIN_UI, str(c.corpus), str(c.index))
-        c._login_lines = r.stdout.strip().splitlines() or [seen(r)]  # type: ignore[attr-defined]
+        lines = [line for line in r.stdout.strip().splitlines() if line.startswith(("login page", "60 wrong"))]
+        c._login_lines = lines or [seen(r)]  # type: ignore[attr-defined]
     return c._login_lines  # type: ignore[attr-defined]
 
 
