@@ -29,7 +29,7 @@ from assistant.fsutil import FORMULA_START
 from assistant.indexing import build_index
 from assistant.stores.files import current_dir
 
-from conftest import CORPUS_FILE, ROOT, FakeEmbedder
+from conftest import CORPUS_FILE, FakeEmbedder
 from test_ingest import make_docx, snapshot
 from ui_server import copy_data, free_port
 

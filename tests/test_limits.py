@@ -29,7 +29,7 @@ from assistant.indexing import build_index
 from assistant.ingest import add_documents, extract_text
 
 from conftest import CORPUS_FILE, ROOT
-from test_ingest import make_docx, make_pdf, snapshot
+from test_ingest import make_docx, snapshot
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 WORDS = "居民 小区 停车 电梯 党员 志愿者 业委会 物业 垃圾分类 协商 议事会 楼组长 网格 积分 老人 青年 服务 治理 村民 河道".split()

@@ -185,3 +185,35 @@ def test_serve_logs_ui_errors_with_their_traceback_and_says_started_only_when_li
     assert "Traceback (most recent call last)" in log and "RuntimeError: boom in the similar-case finder" in log
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ERROR assistant\.ui\.handlers", log)  # a dated log line
     assert log.index("正在加载索引") < log.index("已启动") and proc.returncode == 0
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_a_large_upload_shows_the_time_left_and_its_cancel_button_leaves_nothing(tmp_path):
+    """In a real browser, with the real model: 取消上传 while the passages are embedded."""
+    from playwright.sync_api import sync_playwright
+
+    from test_limits import long_script
+    from ui_server import running_ui
+
+    big = tmp_path / "长篇讲稿.txt"
+    big.write_text(long_script(400), encoding="utf-8")
+    with running_ui(tmp_path / "ui") as ui, sync_playwright() as p:
+        before = {q: q.read_bytes() for d in (ui.settings.corpus_dir, ui.settings.index_dir) for q in d.rglob("*") if q.is_file()}
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(ui.url)
+            page.get_by_role("tab", name="案例库").click()
+            page.get_by_text("添加讲稿（.txt / .md / .docx / .pdf）").click()
+            page.locator("#upload-files input[type=file]").set_input_files(str(big))
+            page.wait_for_selector("#upload-files :text('长篇讲稿.txt')")
+            page.locator("#upload-go").click()
+            page.wait_for_selector("text=/预计还需/")  # the progress line, once a batch or two are done
+            page.locator("#upload-cancel").click()
+            page.wait_for_selector("#upload-status :text('已取消')")
+            assert "语料和索引都没有改动" in page.locator("#upload-status").inner_text()
+        finally:
+            browser.close()
+        after = {q: q.read_bytes() for d in (ui.settings.corpus_dir, ui.settings.index_dir) for q in d.rglob("*") if q.is_file()}
+        assert after == before

@@ -62,7 +62,9 @@ from assistant.stores.base import (
 
 log = logging.getLogger(__name__)
 
-VERSION_NAME = re.compile(r"^v-(\d+)-(\d+)$")  # v-<time_ns>-<pid>: what publish() names a version
+# A version folder's name: publish() writes v-<time_ns>-<pid>; any "v-" name without a path in it is accepted
+VERSION_NAME = re.compile(r"^v-[0-9A-Za-z][0-9A-Za-z_-]*$")
+_PUBLISHED_NAME = re.compile(r"^v-(\d+)-(\d+)$")
 CHECKSUM_MAX_BYTES = 16 * 1024 * 1024  # files up to this size get a sha256 in the manifest
 INDEX_DIR_FIX = "或用 --index-dir（环境变量 ASSISTANT_INDEX_DIR）指定可写的索引目录"
 
@@ -79,8 +81,8 @@ def current_dir(index_dir: Path) -> Path | None:
     """The live version folder named by ``index_dir/CURRENT`` (None when there is no CURRENT).
 
     A CURRENT that is not UTF-8 text or does not name a version folder
-    (``v-<digits>-<digits>``, so never a path outside ``index/``) raises
-    IndexProblem with the command that repairs it.
+    (``v-`` and letters, digits, ``-`` or ``_``: never a path outside
+    ``index/``) raises IndexProblem with the command that repairs it.
     """
     pointer = Path(index_dir) / "CURRENT"
     try:
@@ -106,9 +108,14 @@ def version_dirs(index_dir: Path) -> list[Path]:
     """The complete version folders under ``index_dir``, newest first (by build time, not by name)."""
     found = []
     for p in Path(index_dir).glob("v-*"):
-        m = VERSION_NAME.match(p.name)
-        if m and p.is_dir():
-            found.append(((int(m.group(1)), int(m.group(2))), p))
+        if not VERSION_NAME.match(p.name) or not p.is_dir():
+            continue
+        m = _PUBLISHED_NAME.match(p.name)
+        try:
+            when = int(m.group(1)) if m else p.stat().st_mtime_ns  # a folder named by hand: its time on disk
+        except OSError:
+            continue
+        found.append(((when, p.name), p))
     return [p for _, p in sorted(found, reverse=True)]
 
 
