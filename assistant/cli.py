@@ -1,7 +1,8 @@
 """Command line: ``assistant index build|status``, ``assistant search``, ``assistant eval``.
 
 Every user mistake ends in one Chinese line on stderr and a non-zero exit
-code (2: bad input, 3: index missing/stale/corrupt, 4: Milvus unreachable),
+code (2: bad input, 3: index missing/stale/corrupt, 4: Milvus unreachable,
+5: a file or folder cannot be read or written, 130: cancelled with Ctrl+C),
 never a traceback.
 
 Example::
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, Cancelled, InputError, storage_error
 
 
 def _settings(args: argparse.Namespace):
@@ -31,14 +34,35 @@ def _settings(args: argparse.Namespace):
     )
 
 
-def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.indexing import build_index, stderr_progress
+def _unchanged_on_ctrl_c(job):
+    """Ctrl+C during a job that changes corpus or index: nothing was changed, say so (exit 130)."""
 
-    report = build_index(_settings(args), progress=stderr_progress())
+    def run(args: argparse.Namespace) -> int:
+        from assistant.indexing import stderr_progress
+
+        args.progress = stderr_progress()
+        try:
+            return job(args)
+        except KeyboardInterrupt:
+            raise Cancelled("已取消（Ctrl+C）：语料和索引都没有改动。") from None
+        finally:
+            args.progress.close()  # the bar's line ends before the message that follows
+
+    return run
+
+
+@_unchanged_on_ctrl_c
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.indexing import build_index
+
+    report = build_index(_settings(args), progress=args.progress)
     print(
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
+    previous = report.reused_from
+    if previous is not None and report.reused and previous.name != report.path.name:
+        print(f"  （复用的向量来自完好的版本 {previous.name}）")
     if report.milvus is not None:
         _print_sync(report.milvus)
     return 0
@@ -68,7 +92,7 @@ def cmd_index_status(args: argparse.Namespace) -> int:
     info = status(_settings(args))
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
-        return 0
+        return 3 if info["damage"] else 0
     m = info["manifest"]
     print(f"索引：{info['index']}")
     print(f"  案例 {m['n_cases']} 个，段落 {m['n_passages']} 个；向量模型 {m['embedder_id']}（{m['dim']} 维）")
@@ -82,6 +106,14 @@ def cmd_index_status(args: argparse.Namespace) -> int:
         mv = info["milvus"]
         print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，版本 {mv['version'] or '（空）'}"
               f"，{'与本地索引一致' if mv['in_sync'] else '与本地索引不一致'}")
+    if info["damage"]:
+        for line in info["damage"]:
+            print(f"  损坏：{line}")
+        print(f"  状态：索引已损坏（{len(info['damage'])} 个文件）。请运行：assistant index build（会复用完好的向量）")
+        return 3
+    files = len(m["file_sizes"])
+    checked = "大小与校验和" if info["checksums"] else "大小（此索引建于记录校验和之前）"
+    print(f"  文件：{files} 个，{checked}与建索引时一致")
     if info["stale_reasons"]:
         print(f"  状态：已过期（{'；'.join(info['stale_reasons'])}）。请运行：assistant index build")
         return 1
@@ -211,7 +243,10 @@ def _print_answer(answer, as_json: bool, streamed: str = "") -> None:
         if streamed.strip() == answer.answer.strip():
             streamed = answer.answer  # nothing changed by the check: do not repeat it
     if streamed != answer.answer:
-        if streamed:
+        if streamed and answer.mode != "llm":
+            # the stream above was cut or refused: what follows is not the LLM's answer checked
+            print("—— 大模型的回答没有完成，以上内容作废；以下为讲稿原文摘录 ——")
+        elif streamed:
             print("—— 核对引用后的回答 ——")
         print(answer.answer)
     for notice in answer.notices:
@@ -384,12 +419,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+@_unchanged_on_ctrl_c
 def cmd_add(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import FRONT_MATTER_KEYS, add_documents
 
     overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
-    report = add_documents(args.paths, _settings(args), overrides, progress=stderr_progress())
+    report = add_documents(args.paths, _settings(args), overrides, progress=args.progress)
     for prepared in report.added:
         titles = "；".join(f"{c.id}《{c.title}》（{c.author}）" for c in prepared.cases)
         print(f"已添加 {prepared.source.name}：{len(prepared.cases)} 个案例 — {titles}")
@@ -403,11 +438,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 2 if report.errors else 0
 
 
+@_unchanged_on_ctrl_c
 def cmd_remove(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import remove_case
 
-    case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())
+    case, b = remove_case(args.case_id, _settings(args), progress=args.progress)
     print(f"已移除 {case.id}《{case.title}》（{case.author}）。索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落")
     return 0
 
@@ -423,16 +458,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     from assistant.ui import build_app, launch
 
+    _check_port(args.host, args.port)  # before seconds of loading, and before saying it started
     settings = _settings(args)
+    # The service log: our warnings and errors (with their tracebacks), each with its time.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.INFO)
     print("正在加载索引……", file=sys.stderr)
     app = build_app(settings)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     login = f"需要登录（用户来自 {source}，共 {len(users)} 人）" if users else "无需登录"
+    try:
+        launch(app, args.host, args.port, make_auth(users) if users else None, block=False, quiet=True)
+    except OSError as exc:  # taken between the check and the launch
+        raise _port_taken(args.host, args.port, exc) from None
+    # only now that the server listens
     print(f"基层治理案例问答助手已启动：http://{shown}:{args.port}/ （{login}；按 Ctrl+C 停止）", file=sys.stderr)
     try:
-        launch(app, args.host, args.port, make_auth(users) if users else None, quiet=True)
-    except OSError as exc:
-        raise InputError(f"无法在 {args.host}:{args.port} 上启动：{exc}。端口可能已被占用，请用 --port 换一个。") from None
+        while app.is_running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("正在停止……", file=sys.stderr)
+    finally:
+        app.close()
     return 0
 
 
@@ -463,6 +510,24 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         for q in t.questions:
             print(f"      · {q}")
     return 0
+
+
+def _port_taken(host: str, port: int, exc: OSError) -> InputError:
+    return InputError(
+        f"无法在 {host}:{port} 上启动（{exc.strerror or '端口可能已被占用'}）。请用 --port 换一个端口，"
+        "或先停止占用它的程序。"
+    )
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise _port_taken(host, port, exc) from None
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
@@ -638,8 +703,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except AssistantError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"{'' if isinstance(exc, Cancelled) else '错误：'}{exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file-system failure no command turned into its own message yet
+        error = storage_error(exc)
+        print(f"错误：{error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

@@ -17,7 +17,9 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,15 +30,16 @@ import numpy as np
 from assistant import corpus as corpus_mod
 from assistant.chunking import CHUNKER_VERSION, chunk_cases
 from assistant.config import Settings
-from assistant.corpus import CorpusError
+from assistant.corpus import CORPUS_DIR_FIX, CorpusEdit, CorpusError
 from assistant.embedding import Embedder, get_embedder
-from assistant.errors import InputError
+from assistant.errors import Cancelled, InputError, storage_error
+from assistant.fsutil import check_writable
 from assistant.lexical import LexicalIndex
 from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
 from assistant.stores.base import FORMAT_VERSION, BuiltIndex, Manifest, SyncReport, staleness
-from assistant.stores.files import FilesStore, current_dir
 from assistant.memory import release_memory
+from assistant.stores.files import INDEX_DIR_FIX, FilesStore, current_dir
 
 
 @dataclass
@@ -48,21 +51,36 @@ class BuildReport:
     reused: int
     seconds: float
     milvus: SyncReport | None = None  # what a shared store wrote after the local publication
+    reused_from: Path | None = None  # the version folder whose vectors were reused
 
 
 def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    edit: CorpusEdit | None = None,
+    stop: threading.Event | None = None,
 ) -> BuildReport:
-    """Parse, chunk, embed (reusing unchanged vectors) and publish a new index version."""
+    """Parse, chunk, embed (reusing unchanged vectors) and publish a new index version.
+
+    ``edit``: documents to add or delete, built into the index as if they were
+    already in ``corpus/`` and written there only when the new version is
+    published (:class:`assistant.corpus.CorpusEdit`).  ``stop``: set it (the
+    UI's 取消 button) to abandon the build between two embedding batches,
+    changing nothing (:class:`~assistant.errors.Cancelled`).  ``progress(done,
+    total)`` is told ``(0, total)`` before the first passage is embedded.
+    """
     t0 = time.perf_counter()
+    check_writable(settings.index_dir, INDEX_DIR_FIX)  # before hours of embedding, not after
     embedder = embedder or get_embedder(settings.embedder, settings.query_instruction)
-    files = corpus_mod.corpus_files(settings.corpus_dir)
     try:
-        cases = corpus_mod.load_corpus(settings.corpus_dir)
+        contents = corpus_mod.corpus_contents(settings.corpus_dir, edit)
+        cases = corpus_mod.load_corpus(settings.corpus_dir, edit)
     except CorpusError as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise storage_error(exc, settings.corpus_dir, writing=False, fix=CORPUS_DIR_FIX) from None
     if not cases:
         raise InputError(f"语料目录 {settings.corpus_dir} 中没有案例，无法建立索引。")
     passages = chunk_cases(cases)
@@ -73,6 +91,11 @@ def build_index(
     for i, p in enumerate(passages):
         if p.key in reuse:
             vectors[i] = reuse[p.key]
+
+    def check_stop() -> None:
+        if stop is not None and stop.is_set():
+            raise Cancelled("已取消：语料和索引都没有改动。")
+
     if todo:
         done = 0
 
@@ -81,7 +104,11 @@ def build_index(
             done += n
             if progress:
                 progress(done, len(todo))
+            check_stop()
 
+        if progress:
+            progress(0, len(todo))
+        check_stop()
         vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
     words = LexicalIndex.build([p.index_text for p in passages], "jieba")
     chars = LexicalIndex.build([p.index_text for p in passages], "chars")
@@ -91,9 +118,9 @@ def build_index(
     built = BuiltIndex(
         manifest=Manifest(
             format_version=FORMAT_VERSION,
-            corpus_hash=corpus_mod.corpus_hash(files),
-            corpus_files=[p.name for p in files],
-            corpus_digests={p.name: corpus_mod.file_digest(p) for p in files},
+            corpus_hash=corpus_mod.hash_contents(contents),
+            corpus_files=sorted(contents),
+            corpus_digests={name: hashlib.sha256(data).hexdigest() for name, data in sorted(contents.items())},
             parser_version=corpus_mod.PARSER_VERSION,
             chunker_version=CHUNKER_VERSION,
             embedder_id=embedder.id,
@@ -112,10 +139,13 @@ def build_index(
         words=words,
         chars=chars,
         shares=shares,
+        corpus_edit=edit,
     )
+    check_stop()
     published = open_store(settings).publish(built)
     report = BuildReport(
-        published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync
+        published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync,
+        local.reused_from,
     )
     del built, vectors, words, chars  # a running UI builds in-process: give the build's memory back
     release_memory()
@@ -144,12 +174,19 @@ def corpus_changes(settings: Settings, manifest: Manifest) -> dict[str, list[str
 
 
 def status(settings: Settings) -> dict:
-    """What is indexed and whether it matches the corpus, the configuration and the store."""
+    """What is indexed and whether it matches the corpus, the configuration and the store.
+
+    ``damage`` lists the live version's files that are missing, truncated or
+    changed since the build (sizes, and checksums of the small files).
+    """
     embedder = get_embedder(settings.embedder, settings.query_instruction)
-    manifest = FilesStore(settings).read_manifest()
+    local = FilesStore(settings)
+    manifest = local.read_manifest()
     out: dict[str, Any] = {
         "index": str(current_dir(settings.index_dir)),
         "manifest": manifest.to_dict(),
+        "damage": local.damage(),
+        "checksums": bool(manifest.file_sha256),
         "stale_reasons": staleness(settings, manifest, embedder.id),
         "changes": corpus_changes(settings, manifest),
     }
@@ -159,17 +196,32 @@ def status(settings: Settings) -> dict:
     return out
 
 
-def stderr_progress() -> Callable[[int, int], None]:
-    """A tqdm progress bar on stderr for embedding."""
-    from tqdm import tqdm
+class StderrProgress:
+    """A tqdm progress bar on stderr for embedding, with the time left; ``close()`` it when the job ends.
 
-    bar: list = []
+    The bar starts when the build announces the work (``progress(0, total)``,
+    before the first batch), so its rate is passages per second of embedding
+    (not the first batch divided by the microseconds since the bar appeared).
+    """
 
-    def update(done: int, total: int) -> None:
-        if not bar:
-            bar.append(tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr))
-        bar[0].update(done - bar[0].n)
+    def __init__(self) -> None:
+        self.bar: Any = None  # a tqdm bar once the build says how much there is to do
+
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            print(f"需要向量化 {total} 个新段落（按 Ctrl+C 可随时取消，语料和索引不会改动）。", file=sys.stderr)
+            self.bar = tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr, smoothing=0.1)
+        self.bar.update(done - self.bar.n)
         if done >= total:
-            bar[0].close()
+            self.close()
 
-    return update
+    def close(self) -> None:
+        """End the bar's line (also when the job was stopped halfway), before any message that follows."""
+        if self.bar is not None and not self.bar.disable:
+            self.bar.close()
+
+
+def stderr_progress() -> StderrProgress:
+    return StderrProgress()

@@ -328,7 +328,8 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
     drops the searcher of the old one, so a running UI picks up added
     documents without a restart and without keeping old versions in memory.
     Until the new version is complete the old one keeps answering; if the new
-    one cannot be loaded, the old one stays in service.
+    one cannot be loaded (a damaged CURRENT, manifest or file), the old one
+    stays in service and the log says why, once per cause.
     """
     settings = settings or get_settings()
     key = tuple(getattr(settings, name) for name in _SEARCHER_FIELDS)
@@ -336,11 +337,37 @@ def get_searcher(settings: Settings | None = None) -> HybridSearcher:
         searcher = _searchers.get(key)
         if searcher is None:
             searcher = _searchers[key] = HybridSearcher.from_settings(settings)
-        elif searcher.index.store.published_version() not in (None, searcher.index.version):
-            try:
-                searcher = _searchers[key] = HybridSearcher.from_settings(settings)
-            except AssistantError as exc:
-                log.warning("new index version could not be loaded, keeping %s: %s", searcher.index.path, exc)
-            else:
-                release_memory()  # the old version is gone: give its pages back
+            return searcher
+        try:
+            published = searcher.index.store.published_version()
+        except AssistantError as exc:
+            _keep_serving(key, searcher, exc)
+            return searcher
+        if published in (None, searcher.index.version) or _failed.get(key, ("",))[0] == published:
+            return searcher
+        try:
+            searcher = _searchers[key] = HybridSearcher.from_settings(settings)
+        except AssistantError as exc:
+            _keep_serving(key, searcher, exc, published)
+        else:
+            _failed.pop(key, None)
+            release_memory()  # the old version is gone: give its pages back
         return searcher
+
+
+_failed: dict[tuple, tuple[str | None, str]] = {}  # settings key -> (version that failed to load, why)
+
+
+def _keep_serving(key: tuple, searcher: HybridSearcher, exc: AssistantError, version: str | None = None) -> None:
+    """Log (once per cause) why the published version is not switched to; the loaded one keeps answering.
+
+    A version that failed to load is not tried again on every question (it
+    does not change: a repair publishes a new one).
+    """
+    why = str(exc)
+    if _failed.get(key) != (version, why):
+        log.warning(
+            "keeping index version %s in service; the published one%s cannot be used: %s",
+            searcher.index.version, f" ({version})" if version else "", why,
+        )
+    _failed[key] = (version, why)

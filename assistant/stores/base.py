@@ -45,7 +45,7 @@ import numpy as np
 from assistant import corpus as corpus_mod
 from assistant.chunking import CHUNKER_VERSION, Passage
 from assistant.config import Settings
-from assistant.corpus import COMMUNITY_TYPES, Case, Paragraph, Section
+from assistant.corpus import COMMUNITY_TYPES, Case, CorpusEdit, Paragraph, Section
 from assistant.errors import IndexProblem, InputError
 from assistant.lexical import LexicalIndex, tokenize, tokenize_chars
 from assistant.roles import model_fingerprint
@@ -147,18 +147,62 @@ class Manifest:
     built_at: str
     build_seconds: float
     reused_vectors: int
-    file_sizes: dict[str, int]
+    file_sizes: dict[str, int]  # every file of the version folder (path inside it) -> bytes
     corpus_digests: dict[str, str] = field(default_factory=dict)  # file -> sha256: what changed on disk
     roles_model: str = ""  # fingerprint of the role model the passages' problem shares were computed with
+    file_sha256: dict[str, str] = field(default_factory=dict)  # the small files' checksums (`index status`)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Manifest":
-        """The manifest fields of ``data`` (a store may keep more keys beside them)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_dict(cls, data: object) -> "Manifest":
+        """The manifest fields of ``data`` (a store may keep more keys beside them), their types checked.
+
+        A damaged manifest raises TypeError naming the field (``"file_sizes": []`` is not a mapping).
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"清单应为 JSON 对象，实为 {_json_type(data)}")
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue  # a missing required field: the constructor names it
+            value = data[f.name]
+            expected = _MANIFEST_TYPES.get(str(f.type))
+            if expected is not None and not expected[0](value):
+                raise TypeError(f"字段 {f.name} 应为{expected[1]}，实为 {_json_type(value)}")
+            values[f.name] = value
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            missing = sorted({f.name for f in fields(cls)} - set(values))
+            raise TypeError(f"缺少字段 {'、'.join(missing)}" if missing else str(exc)) from None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "对象", list: "列表", str: "字符串", bool: "布尔值", int: "整数", float: "小数", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+# field annotation -> (check, what it should be); a field of another type is not checked
+_MANIFEST_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "int": (_is_int, "整数"),
+    "float": (lambda v: _is_int(v) or isinstance(v, float), "数字"),
+    "str": (lambda v: isinstance(v, str), "字符串"),
+    "list[str]": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "字符串列表"),
+    "dict[str, int]": (
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(x) and x >= 0 for k, x in v.items()),
+        "“文件名: 字节数”的对象",
+    ),
+    "dict[str, str]": (
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+        "“名称: 字符串”的对象",
+    ),
+}
 
 
 def incompatibility(manifest: Manifest, embedder_id: str) -> list[str]:
@@ -222,6 +266,9 @@ class BuiltIndex:
     words: LexicalIndex  # BM25 over jieba words
     chars: LexicalIndex  # BM25 over character n-grams
     shares: list[float]  # per passage, see assistant.roles.problem_share
+    # corpus files to write/delete together with this version (``assistant add``/``remove``): the
+    # local store applies it when the version is complete, just before switching to it
+    corpus_edit: CorpusEdit | None = None
 
     def lexical(self, route: str) -> LexicalIndex:
         """The BM25 index of a lexical route."""

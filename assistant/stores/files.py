@@ -27,20 +27,23 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import faiss
 import numpy as np
 
 from assistant.chunking import Passage
 from assistant.config import Settings, get_settings
-from assistant.corpus import Case
-from assistant.errors import IndexProblem
+from assistant.corpus import CORPUS_DIR_FIX, Case
+from assistant.errors import IndexProblem, StorageError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.lexical import LexicalIndex, LexicalIndexError
 from assistant.roles import model_fingerprint
@@ -57,7 +60,13 @@ from assistant.stores.base import (
     shares_if_current,
 )
 
-_FILES = ("cases.json", "passages.json", "vectors.faiss")
+log = logging.getLogger(__name__)
+
+# A version folder's name: publish() writes v-<time_ns>-<pid>; any "v-" name without a path in it is accepted
+VERSION_NAME = re.compile(r"^v-[0-9A-Za-z][0-9A-Za-z_-]*$")
+_PUBLISHED_NAME = re.compile(r"^v-(\d+)-(\d+)$")
+CHECKSUM_MAX_BYTES = 16 * 1024 * 1024  # files up to this size get a sha256 in the manifest
+INDEX_DIR_FIX = "或用 --index-dir（环境变量 ASSISTANT_INDEX_DIR）指定可写的索引目录"
 
 # Exact search costs ~22 ms per 100k passages on two cores, about the price of
 # the query embedding; past this size an inverted-file index keeps search
@@ -69,12 +78,94 @@ IVF_NPROBE = 32
 
 
 def current_dir(index_dir: Path) -> Path | None:
-    """The live version folder named by ``index_dir/CURRENT`` (None when there is none)."""
+    """The live version folder named by ``index_dir/CURRENT`` (None when there is no CURRENT).
+
+    A CURRENT that is not UTF-8 text or does not name a version folder
+    (``v-`` and letters, digits, ``-`` or ``_``: never a path outside
+    ``index/``) raises IndexProblem with the command that repairs it.
+    """
     pointer = Path(index_dir) / "CURRENT"
-    if not pointer.is_file():
+    try:
+        raw = pointer.read_bytes()
+    except FileNotFoundError:
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    return Path(index_dir) / name if name else None
+    except IsADirectoryError:
+        raise IndexProblem(f"索引指针 {pointer} 已损坏（是一个目录）。请运行：{BUILD_CMD}") from None
+    except OSError as exc:
+        raise storage_error(exc, pointer, writing=False, fix=INDEX_DIR_FIX) from None
+    repair = f"请运行：{BUILD_CMD}（会复用完好版本中的向量）"
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexProblem(f"索引指针 {pointer} 已损坏（不是 UTF-8 文本）。{repair}") from None
+    if not VERSION_NAME.match(name):
+        shown = name[:40] + ("…" if len(name) > 40 else "")
+        raise IndexProblem(f"索引指针 {pointer} 已损坏（“{shown}”不是索引版本目录的名称）。{repair}")
+    return Path(index_dir) / name
+
+
+def version_dirs(index_dir: Path) -> list[Path]:
+    """The complete version folders under ``index_dir``, newest first (by build time, not by name)."""
+    found = []
+    for p in Path(index_dir).glob("v-*"):
+        if not VERSION_NAME.match(p.name) or not p.is_dir():
+            continue
+        m = _PUBLISHED_NAME.match(p.name)
+        try:
+            when = int(m.group(1)) if m else p.stat().st_mtime_ns  # a folder named by hand: its time on disk
+        except OSError:
+            continue
+        found.append(((when, p.name), p))
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def read_manifest_at(version: Path) -> Manifest:
+    """The manifest of one version folder, its schema checked (IndexProblem when damaged)."""
+    path = version / "manifest.json"
+    try:
+        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise IndexProblem(f"索引版本 {version} 缺少 manifest.json。请运行：{BUILD_CMD}") from None
+    except PermissionError as exc:
+        raise storage_error(exc, path, writing=False, fix=INDEX_DIR_FIX) from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexProblem(f"索引清单已损坏（{path}：{exc}）。请运行：{BUILD_CMD}") from None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_damage(version: Path, manifest: Manifest, checksums: bool = True) -> list[str]:
+    """What is wrong with the files ``manifest`` lists in ``version`` (missing, other size, other
+    checksum), one Chinese line each; ``[]`` when they are as built."""
+    damage = []
+    for name, size in sorted(manifest.file_sizes.items()):
+        p = version / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            damage.append(f"清单中的文件名 {name!r} 不在版本目录内")
+            continue
+        try:
+            actual = p.stat().st_size if p.is_file() else None
+        except OSError:
+            actual = None
+        if actual is None:
+            damage.append(f"{p} 缺失")
+        elif actual != size:
+            damage.append(f"{p} 大小不符（应为 {size} 字节，实为 {actual} 字节）")
+        elif checksums and name in manifest.file_sha256:
+            try:
+                digest = _sha256(p)
+            except OSError as exc:
+                damage.append(f"{p} 无法读取（{exc.strerror or exc}）")
+                continue
+            if digest != manifest.file_sha256[name]:
+                damage.append(f"{p} 内容与建索引时不同（校验和不符）")
+    return damage
 
 
 def vector_index(vectors: np.ndarray) -> faiss.Index:
@@ -119,6 +210,7 @@ class FilesStore(Store):
 
     kind = "faiss"
 
+    reused_from: Path | None = None  # the version stored_vectors() found (it may not be the live one)
     vectors: faiss.Index  # the loaded version's parts (public for the benchmarks)
     words: LexicalIndex
     chars: LexicalIndex
@@ -131,20 +223,23 @@ class FilesStore(Store):
 
     def read_manifest(self) -> Manifest:
         version = current_dir(self.index_dir)
-        if version is None or not (version / "manifest.json").is_file():
+        if version is None:
             raise IndexProblem(f"没有找到索引（{self.index_dir}）。请先运行：{BUILD_CMD}")
-        try:
-            return Manifest.from_dict(json.loads((version / "manifest.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexProblem(f"索引清单已损坏（{version / 'manifest.json'}：{exc}）。请运行：{BUILD_CMD}") from None
+        if not version.is_dir():
+            raise IndexProblem(
+                f"索引指针 {self.index_dir / 'CURRENT'} 指向的版本 {version.name} 不存在。"
+                f"请运行：{BUILD_CMD}（会复用完好版本中的向量）"
+            )
+        manifest = read_manifest_at(version)
+        self._version_dir = version
+        return manifest
 
     def _load(self, manifest: Manifest) -> Library:
-        version = current_dir(self.index_dir)
+        version = getattr(self, "_version_dir", None) or current_dir(self.index_dir)
         assert version is not None, "read_manifest found it"
-        for name, size in manifest.file_sizes.items():
-            p = version / name
-            if not p.is_file() or p.stat().st_size != size:
-                raise IndexProblem(f"索引文件 {p} 缺失或不完整。请运行：{BUILD_CMD}")
+        damage = file_damage(version, manifest, checksums=False)
+        if damage:
+            raise IndexProblem(f"索引文件缺失或不完整（{damage[0]}）。请运行：{BUILD_CMD}")
         try:
             cases = {c["id"]: case_from_dict(c) for c in json.loads((version / "cases.json").read_text("utf-8"))}
             rows = json.loads((version / "passages.json").read_text("utf-8"))
@@ -152,6 +247,8 @@ class FilesStore(Store):
             vectors = prepare_for_search(faiss.read_index(str(version / "vectors.faiss")))
             words = LexicalIndex.load(version / "lexical")
             chars = LexicalIndex.load(version / "chars")
+        except PermissionError as exc:
+            raise storage_error(exc, version, writing=False, fix=INDEX_DIR_FIX) from None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, LexicalIndexError) as exc:
             raise IndexProblem(f"索引文件已损坏（{exc}）。请运行：{BUILD_CMD}") from None
         n = len(passages)
@@ -160,6 +257,11 @@ class FilesStore(Store):
         self.vectors, self.words, self.chars = vectors, words, chars
         shares = shares_if_current(_column(rows, "problem_share"), manifest, n)
         return Library(self, version, version.name, manifest, cases, passages, [], shares)
+
+    def damage(self) -> list[str]:
+        """What is wrong with the live version's files (sizes, and checksums of the small ones)."""
+        manifest = self.read_manifest()
+        return file_damage(self._version_dir, manifest, checksums=True)
 
     @classmethod
     def in_memory(
@@ -200,37 +302,61 @@ class FilesStore(Store):
             return None
 
     def published_version(self) -> str | None:
+        """The live version's name (None without CURRENT; IndexProblem when CURRENT is damaged)."""
         live = current_dir(self.index_dir)
         return live.name if live else None
 
     # ------------------------------------------- what a new build can reuse
 
-    def stored_vectors(self, embedder_id: str) -> dict[str, np.ndarray]:
-        """Content key -> vector of the live version, when it was built with the same embedder."""
+    def intact_versions(self) -> Iterator[tuple[Path, Manifest]]:
+        """Version folders whose manifest and files are as built: the live one first, then the newest.
+
+        When CURRENT is missing or damaged, or the live version's files are,
+        a build can still reuse the vectors of the newest intact folder.
+        """
         try:
-            manifest = self.read_manifest()
-            version = current_dir(self.index_dir)
-            if manifest.embedder_id != embedder_id or version is None:
-                return {}
-            passages = json.loads((version / "passages.json").read_text("utf-8"))
-            index = prepare_for_search(faiss.read_index(str(version / "vectors.faiss")))
-            if index.ntotal != len(passages):
-                return {}
-            matrix = index.reconstruct_n(0, index.ntotal)
-            return {p["key"]: matrix[i] for i, p in enumerate(passages)}
-        except (IndexProblem, OSError, ValueError, KeyError, RuntimeError):
-            return {}  # nothing reusable; a full build follows
+            live = current_dir(self.index_dir)
+        except (IndexProblem, StorageError) as exc:
+            log.info("index pointer unusable, looking for an intact version: %s", exc)
+            live = None
+        others = [v for v in version_dirs(self.index_dir) if v != live]
+        for version in ([live] if live is not None else []) + others:
+            try:
+                manifest = read_manifest_at(version)
+            except (IndexProblem, StorageError):
+                continue
+            if not file_damage(version, manifest):
+                yield version, manifest
+
+    def stored_vectors(self, embedder_id: str) -> dict[str, np.ndarray]:
+        """Content key -> vector of the newest intact version built with the same embedder."""
+        self.reused_from = None
+        for version, manifest in self.intact_versions():
+            if manifest.embedder_id != embedder_id:
+                continue
+            try:
+                passages = json.loads((version / "passages.json").read_text("utf-8"))
+                index = prepare_for_search(faiss.read_index(str(version / "vectors.faiss")))
+                if index.ntotal != len(passages):
+                    continue
+                matrix = index.reconstruct_n(0, index.ntotal)
+                found = {p["key"]: matrix[i] for i, p in enumerate(passages)}
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+                continue
+            self.reused_from = version
+            return found
+        return {}  # nothing reusable; a full build follows
 
     def stored_shares(self) -> dict[str, float]:
-        """Content key -> problem share of the live version, when computed with the current role model."""
-        try:
-            manifest = self.read_manifest()
-            version = current_dir(self.index_dir)
-            if version is None or manifest.roles_model != model_fingerprint():
-                return {}
-            return {p["key"]: p["problem_share"] for p in json.loads((version / "passages.json").read_text("utf-8"))}
-        except (IndexProblem, OSError, ValueError, KeyError, TypeError):
-            return {}
+        """Content key -> problem share of the newest intact version computed with the current role model."""
+        for version, manifest in self.intact_versions():
+            if manifest.roles_model != model_fingerprint():
+                continue
+            try:
+                return {p["key"]: p["problem_share"] for p in json.loads((version / "passages.json").read_text("utf-8"))}
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return {}
 
     def read_built(self) -> BuiltIndex:
         """The live version as it was built, vectors included (to copy it into another store)."""
@@ -252,10 +378,23 @@ class FilesStore(Store):
     # ---------------------------------------------------------- publishing
 
     def publish(self, built: BuiltIndex, progress: Callable[[int, int], None] | None = None) -> PublishReport:
+        """Write the version completely, apply the corpus edit that goes with it, then switch CURRENT.
+
+        Any failure (a full disk, a read-only folder, Ctrl+C) removes the new
+        folder and undoes the corpus edit: the previous version stays live and
+        the corpus as it was.  File-system failures become one StorageError line.
+        """
+        try:
+            return self._publish(built)
+        except OSError as exc:
+            raise storage_error(exc, self.index_dir, fix=INDEX_DIR_FIX) from None
+
+    def _publish(self, built: BuiltIndex) -> PublishReport:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         name = f"v-{time.time_ns()}-{os.getpid()}"  # sortable and unique
         tmp = self.index_dir / f".tmp-{name}"
         final = self.index_dir / name
+        edit = built.corpus_edit
         try:
             tmp.mkdir()
             (tmp / "cases.json").write_text(
@@ -266,15 +405,36 @@ class FilesStore(Store):
             faiss.write_index(vector_index(built.vectors), str(tmp / "vectors.faiss"))
             built.words.save(tmp / "lexical")
             built.chars.save(tmp / "chars")
-            built.manifest.file_sizes = {n: (tmp / n).stat().st_size for n in _FILES}
+            files = sorted(p for p in tmp.rglob("*") if p.is_file())
+            built.manifest.file_sizes = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in files}
+            built.manifest.file_sha256 = {
+                p.relative_to(tmp).as_posix(): _sha256(p) for p in files if p.stat().st_size <= CHECKSUM_MAX_BYTES
+            }
             (tmp / "manifest.json").write_text(
                 json.dumps(built.manifest.to_dict(), ensure_ascii=False, indent=1), "utf-8"
             )
             _fsync_tree(tmp)
             tmp.rename(final)
-            atomic_write(self.index_dir / "CURRENT", name + "\n")
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        try:
+            if edit:
+                try:
+                    edit.apply()
+                except OSError as exc:
+                    raise storage_error(exc, edit.corpus_dir, fix=CORPUS_DIR_FIX) from None
+            try:
+                atomic_write(self.index_dir / "CURRENT", name + "\n")
+            except BaseException:
+                if edit:
+                    try:
+                        edit.undo()
+                    except OSError as exc:  # the corpus cannot be put back: say which file, keep the first error
+                        log.error("could not undo the corpus edit after a failed publication: %s", exc)
+                raise
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
             raise
         _prune(self.index_dir, keep={name})
         return PublishReport(final, name)

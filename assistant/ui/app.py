@@ -25,12 +25,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from assistant.auth import LoginThrottle
 from assistant.corpus import COMMUNITY_TYPES
 from assistant.config import Settings, get_settings
 from assistant.feedback import FeedbackStore
 from assistant.ui import handlers as H
 from assistant.ui import render as R
+from assistant.ui.guard import LoginGuard
 
 # Answers are CPU-bound (jieba + BM25 + one e5 query, ~0.1-0.4 s) on two
 # cores: more than two at once only adds contention.  An LLM answer mostly
@@ -159,6 +162,7 @@ class _Page:
     files: gr.File
     meta: dict[str, gr.components.Component]  # handlers.UPLOAD_FIELDS → its box
     upload_go: gr.Button
+    upload_cancel: gr.Button
     upload_status: gr.HTML
     gaps: gr.HTML
     gaps_refresh: gr.Button
@@ -284,7 +288,9 @@ def _layout(view: H.LibraryView) -> _Page:
                     "title": title, "author": author, "role": role, "town": town, "community": community,
                     "community_type": community_type, "instructor": instructor,
                 }
-                p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                with gr.Row():
+                    p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                    p.upload_cancel = gr.Button("取消上传", elem_id="upload-cancel")
                 p.upload_status = gr.HTML("", elem_id="upload-status")
             with gr.Accordion("讲稿未覆盖的提问（内容缺口）", open=False, elem_id="gaps-box"):
                 p.gaps = gr.HTML("", elem_id="gaps")
@@ -414,7 +420,7 @@ class _Events:
         r = H.upload(
             self.backend, paths, meta,
             progress=lambda fraction, message: progress(fraction, desc=message),
-            username=getattr(request, "username", None),
+            username=getattr(request, "username", None), session=getattr(request, "session_hash", None),
         )
         v = r.library
         return {
@@ -430,6 +436,8 @@ class _Events:
 
     def show_gaps(self) -> str:
         return H.gaps_view(self.backend).html
+    def cancel_upload(self, request: gr.Request) -> str:
+        return H.cancel_upload(self.backend, getattr(request, "session_hash", None))
 
     def on_load(self, request: gr.Request) -> dict:
         p, v = self.p, H.library_view(self.backend, getattr(request, "username", None))
@@ -499,6 +507,10 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
         api_name="upload", concurrency_id="ingest", concurrency_limit=1,
     )
     p.gaps_refresh.click(ev.show_gaps, None, p.gaps, api_visibility="private", concurrency_id="feedback")
+    # Not Gradio's ``cancels``: that cancels the asyncio task and then waits for the handler's
+    # thread to finish.  The handler's own stop flag ends it at the next embedding batch instead,
+    # and its last update says what happened.
+    p.upload_cancel.click(ev.cancel_upload, None, p.upload_status, api_name="cancel_upload", queue=False)
     app.load(
         ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case, p.gaps],
         api_visibility="private", queue=False, show_progress="hidden",
@@ -558,9 +570,17 @@ def launch(
     *,
     block: bool = True,
     quiet: bool = False,
+    throttle: LoginThrottle | None = None,
 ):
-    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``."""
+    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``.
+
+    With ``auth``, :class:`assistant.ui.guard.LoginGuard` throttles failed
+    logins (``throttle``, a fresh :class:`~assistant.auth.LoginThrottle` by
+    default) and keeps the API description off the login page.
+    """
+    guard = [Middleware(LoginGuard, throttle=throttle or LoginThrottle())] if auth else []
     return app.launch(
+        app_kwargs={"middleware": guard},
         server_name=host,
         server_port=port,
         auth=auth,

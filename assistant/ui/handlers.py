@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, Cancelled, InputError
 from assistant.feedback import FeedbackStore
 from assistant.ui import render as R
 
@@ -94,6 +94,7 @@ class Backend:
         self.mode, self.model = ("llm", settings.llm_model) if llm_configured(settings) else ("extractive", None)
         self._own: tuple[object, HybridSearcher] | None = None  # (published version, searcher) with ``embedder``
         self._lock = threading.Lock()
+        self.uploads: dict[str, threading.Event] = {}  # browser session -> its running upload's stop flag
 
     def searcher(self) -> HybridSearcher:
         from assistant.retrieval import HybridSearcher, get_searcher
@@ -103,12 +104,18 @@ class Backend:
         from assistant.stores import open_store
 
         store = open_store(self.settings)
-        version = store.published_version()
         with self._lock:
-            if self._own is None or self._own[0] != version:
-                index = store.load(self.embedder.id)
-                searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
-                self._own = (version, searcher)
+            try:
+                version = store.published_version()
+                if self._own is None or self._own[0] != version:
+                    index = store.load(self.embedder.id)
+                    searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
+                    self._own = (version, searcher)
+            except AssistantError as exc:
+                if self._own is None:
+                    raise
+                # as get_searcher does: the loaded version keeps answering
+                log.warning("keeping index version %s in service: %s", self._own[1].index.version, exc)
             return self._own[1]
 
     def answerer(self) -> Answerer:
@@ -552,30 +559,56 @@ def upload(
     *,
     progress: Callable[[float, str], None] | None = None,
     username: str | None = None,
+    session: str | None = None,
 ) -> UploadResult:
     """Add documents to the corpus and update the index; ``meta`` fills in a single script's
     :data:`UPLOAD_FIELDS` (title, author …) when its text lacks them.
 
-    ``progress(fraction, message)`` is told how far the update has come.
+    ``progress(fraction, message)`` is told how far the update has come and
+    the time left; :func:`cancel_upload` with the same ``session`` stops it
+    between two embedding batches, leaving corpus and index as they were.
     """
-    from assistant.ingest import add_documents
+    from assistant.ingest import add_documents, time_left
 
     if not paths:
         return UploadResult(R.error("请先选择要添加的文件。"), library_view(backend, username))
     overrides = {k: v.strip() for k, v in (meta or {}).items() if k in UPLOAD_FIELDS and v and v.strip()}
     report = None
+    stop = threading.Event()
+    key = session or uuid.uuid4().hex
+    backend.uploads[key] = stop
+    started: list[float] = []
 
     def on_progress(done: int, total: int) -> None:  # index update: passages embedded
+        if not started:
+            started.append(time.monotonic())
         if total and progress:
-            progress(min(done / total, 1.0), f"正在向量化新段落 {done}/{total}……")
+            left = time_left(done, total, time.monotonic() - started[0])
+            tail = f"，预计还需{left}" if left else ""
+            progress(min(done / total, 1.0), f"正在向量化新段落 {done}/{total}{tail}（可点“取消上传”）……")
 
     try:
         if progress:
             progress(0, "正在读取文档……")
         report = add_documents(
-            [str(p) for p in paths], backend.settings, overrides, progress=on_progress, embedder=backend.embedder
+            [str(p) for p in paths], backend.settings, overrides, progress=on_progress, embedder=backend.embedder,
+            stop=stop,
         )
         status = R.upload_report(report)
+    except Cancelled as exc:
+        status = R.ok(str(exc))
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
         status = R.error(friendly(exc, "upload"))
+    finally:
+        if backend.uploads.get(key) is stop:
+            del backend.uploads[key]
     return UploadResult(status, library_view(backend, username), report)
+
+
+def cancel_upload(backend: Backend, session: str | None) -> str:
+    """Stop the session's running upload (the 取消上传 button); the status line to show."""
+    stop = backend.uploads.get(session or "")
+    if stop is None:
+        return R.error("没有正在进行的上传。")
+    stop.set()
+    return R.ok("正在取消上传……语料和索引不会有任何改动。")
