@@ -184,9 +184,29 @@ class Answerer:
         if not conversation or not conversation.turns:
             return False
         last = conversation.turns[-1]
+        if " ".join(question.split()) == " ".join(last.question.split()):
+            return False  # the same question again (a retry after an error): the same answer, not the next one
+        return self.topics.follows(question, last.topic, self._discussed(last))
+
+    def _discussed(self, turn: Turn) -> str:
+        """The sections the turn's answer quoted (what the conversation is reading).
+
+        Not the whole scripts: a script about lifts also speaks of parking, and
+        "小区停车位不够怎么办？" after a lift question is a new matter.
+        """
         cases = self.searcher.index.cases
-        context = "\n".join(cases[c].text for c in last.cases if c in cases)  # the scripts being discussed
-        return self.topics.follows(question, last.topic, context)
+        parts = []
+        for case_id, start, end in turn.spans:
+            case = cases.get(case_id)
+            if case is None:
+                continue
+            inside = [s for s in case.sections if s.start <= start and end <= s.end]
+            if inside:
+                section = min(inside, key=lambda s: s.end - s.start)
+                parts.append(case.text[section.start:section.end])
+            else:
+                parts.append(case.text[max(0, start - 300):end + 300])
+        return "\n".join(parts)
 
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
         """Extractive follow-up: the question with the conversation's topic words it lacks.

@@ -368,3 +368,24 @@ def test_get_answerer_follows_the_index_version_and_frees_the_old_one(tmp_path, 
     del first, other
     gc.collect()
     assert old_answerer() is None and old_searcher() is None
+
+
+def test_a_new_question_after_a_lift_question_is_not_a_follow_up():
+    # the lift answer quotes 蓝天二村, whose script also speaks of parking elsewhere:
+    # only the sections the answer quoted count as the conversation's context
+    from assistant.answer import Conversation, ask
+
+    chat = Conversation()
+    ask("加梯费用怎么分摊", conversation=chat, use_llm=False)
+    parking = ask("小区停车位不够，外来车辆多，怎么办？", conversation=chat, use_llm=False)
+    assert parking.search_question == "小区停车位不够，外来车辆多，怎么办？"
+    assert parking.coverage == "full" and not parking.uncovered
+
+
+def test_the_same_question_again_gets_the_same_answer():
+    from assistant.answer import Conversation, ask
+
+    chat = Conversation()
+    first = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
+    again = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
+    assert [c.quote for c in again.citations] == [c.quote for c in first.citations]
