@@ -6,6 +6,11 @@ this module decides what goes into an index.  A build reuses the vectors
 hands the complete index to the configured store, which publishes it
 atomically (``index/`` always; Milvus too when it is the store).
 
+The question–passage links of the corpus folder (:mod:`assistant.links`) are
+resolved to the passages holding their anchors and indexed beside the
+passages: their questions embedded (only new ones; the others' vectors are
+reused) and given BM25 indexes of their own.
+
 Example::
 
     >>> from assistant.config import get_settings
@@ -17,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -32,10 +38,16 @@ from assistant.corpus import CorpusError
 from assistant.embedding import Embedder, get_embedder
 from assistant.errors import InputError
 from assistant.lexical import LexicalIndex
+from assistant.links import ResolvedLink, links_digests, load_links, resolve
 from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
-from assistant.stores.base import FORMAT_VERSION, BuiltIndex, Manifest, SyncReport, staleness
+from assistant.stores.base import FORMAT_VERSION, BuiltIndex, LinkRow, Manifest, SyncReport, staleness
 from assistant.stores.files import FilesStore, current_dir
+
+
+# How link questions are embedded: as queries ("query: " for e5), like the questions they are
+# matched with, or as documents.  eval/links_eval.py measured both on the dev set (README, "Evaluation").
+LINK_EMBEDDING = "query"
 
 
 @dataclass
@@ -47,6 +59,54 @@ class BuildReport:
     reused: int
     seconds: float
     milvus: SyncReport | None = None  # what a shared store wrote after the local publication
+    n_links: int = 0  # links indexed
+    links_embedded: int = 0  # link questions embedded by this build (the others' vectors were reused)
+    links_unresolved: int = 0  # links whose anchor no passage holds
+
+
+def link_key(question: str, mode: str = LINK_EMBEDDING) -> str:
+    """Content key of a link question's vector (equal keys: the vector is reused)."""
+    return hashlib.sha1(f"{mode}\n{question}".encode("utf-8")).hexdigest()
+
+
+def embed_link_questions(embedder: Embedder, texts: list[str], mode: str = LINK_EMBEDDING, progress=None) -> np.ndarray:
+    """Vectors of link questions, embedded as queries or as documents (``mode``)."""
+    if mode == "document":
+        return embedder.embed_documents(texts, progress=progress)
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return batch(texts, progress=progress)
+    out = np.stack([embedder.embed_query(t) for t in texts]) if texts else np.zeros((0, embedder.dim), np.float32)
+    if progress:
+        progress(len(texts))
+    return np.asarray(out, dtype=np.float32)
+
+
+def index_links(
+    resolved: list[ResolvedLink],
+    embedder: Embedder,
+    reuse: dict[str, np.ndarray],
+    mode: str = LINK_EMBEDDING,
+    progress=None,
+) -> tuple[list[LinkRow], np.ndarray | None, LexicalIndex | None, LexicalIndex | None, int]:
+    """The links' rows, vectors (reused where the question is unchanged) and BM25 indexes; and how many were embedded."""
+    if not resolved:
+        return [], None, None, None, 0
+    rows = [
+        LinkRow(r.link.id, r.link.question, r.link.case_id, r.link.source, r.passage, link_key(r.link.question, mode))
+        for r in resolved
+    ]
+    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    todo = []
+    for i, row in enumerate(rows):
+        if row.key in reuse:
+            vectors[i] = reuse[row.key]
+        else:
+            todo.append(i)
+    if todo:
+        vectors[todo] = embed_link_questions(embedder, [rows[i].question for i in todo], mode, progress)
+    questions = [row.question for row in rows]
+    return rows, vectors, LexicalIndex.build(questions, "jieba"), LexicalIndex.build(questions, "chars"), len(todo)
 
 
 def build_index(
@@ -65,23 +125,30 @@ def build_index(
     if not cases:
         raise InputError(f"语料目录 {settings.corpus_dir} 中没有案例，无法建立索引。")
     passages = chunk_cases(cases)
+    digests = links_digests(settings.corpus_dir)
+    resolved, unresolved = resolve(load_links(settings.corpus_dir), cases, passages)
     local = FilesStore(settings)
     reuse = local.stored_vectors(embedder.id)
+    link_reuse = local.stored_link_vectors(embedder.id)
     todo = [i for i, p in enumerate(passages) if p.key not in reuse]
+    n_link_todo = len({link_key(r.link.question) for r in resolved} - set(link_reuse))
     vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
     for i, p in enumerate(passages):
         if p.key in reuse:
             vectors[i] = reuse[p.key]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(todo) + n_link_todo)
+
     if todo:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, len(todo))
-
         vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
+    link_rows, link_vectors, link_words, link_chars, links_embedded = index_links(
+        resolved, embedder, link_reuse, progress=tick
+    )
     words = LexicalIndex.build([p.index_text for p in passages], "jieba")
     chars = LexicalIndex.build([p.index_text for p in passages], "chars")
     old_shares = local.stored_shares()
@@ -104,6 +171,10 @@ def build_index(
             reused_vectors=len(passages) - len(todo),
             file_sizes={},  # filled in by the local store when it writes the files
             roles_model=model_fingerprint(),
+            links_digests=digests,
+            n_links=len(link_rows),
+            links_unresolved=len(unresolved),
+            link_embedding=LINK_EMBEDDING,
         ),
         cases=cases,
         passages=passages,
@@ -111,10 +182,15 @@ def build_index(
         words=words,
         chars=chars,
         shares=shares,
+        links=link_rows,
+        link_vectors=link_vectors,
+        link_words=link_words,
+        link_chars=link_chars,
     )
     published = open_store(settings).publish(built)
     return BuildReport(
-        published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync
+        published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync,
+        n_links=len(link_rows), links_embedded=links_embedded, links_unresolved=len(unresolved),
     )
 
 
@@ -163,7 +239,7 @@ def stderr_progress() -> Callable[[int, int], None]:
 
     def update(done: int, total: int) -> None:
         if not bar:
-            bar.append(tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr))
+            bar.append(tqdm(total=total, desc="向量化段落与关联问题", unit="条", file=sys.stderr))
         bar[0].update(done - bar[0].n)
         if done >= total:
             bar[0].close()
