@@ -64,6 +64,7 @@ class Hit:
     passage: Passage
     case: Case
     parts: dict[str, float]  # raw score from each ranker that found this passage
+    links: tuple[str, ...] = ()  # the questions linked to this passage (what it is known to answer)
 
     @property
     def dense_score(self) -> float | None:
@@ -177,6 +178,9 @@ class HybridSearcher:
             for p in index.passages
         ]
         self.max_question_chars = max_question_chars
+        self._link_questions: dict[int, tuple[str, ...]] = {}
+        for link in index.links:
+            self._link_questions[link.passage] = self._link_questions.get(link.passage, ()) + (link.question,)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs) -> "HybridSearcher":
@@ -247,7 +251,7 @@ class HybridSearcher:
         for rank, i in enumerate(chosen, 1):
             p = self.index.passages[i]
             parts = {name: raw[name][i] for name in raw if i in raw[name]}
-            hits.append(Hit(rank, scores[i], p, self.index.cases[p.case_id], parts))
+            hits.append(Hit(rank, scores[i], p, self.index.cases[p.case_id], parts, self._link_questions.get(i, ())))
         return hits
 
     def _discount_background(self, scores: dict[int, float]) -> dict[int, float]:

@@ -409,6 +409,8 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
     down = H.rate_answer(b, one.turns, one.turns[-1].index, "Dislike")
     assert down.relate_question == QUESTION  # the form opens with the question
     assert H.submit_feedback(b, "没帮助", "", one.turns).relate_question == QUESTION
+    assert H.relate_offer(one.turns, "没帮助") == QUESTION  # after the public feedback API's 提交反馈
+    assert H.relate_offer(one.turns, "有帮助") is None and H.relate_offer([], "没帮助") is None
 
     opened = H.relate_case(b, target.case_id)
     value = f"{target.start}-{target.end}"

@@ -366,10 +366,17 @@ class _Events:
         out: dict = {self.p.turns: r.turns}
         _put(out, self.p.feedback_status, r.status_html)
         _put(out, self.p.comment, r.comment)
-        if r.relate_question is not None:  # 没帮助: offer to link the question to the right passage
-            out.update({self.p.relate_box: gr.update(visible=True), self.p.relate_question: r.relate_question,
-                        self.p.relate_status: ""})
         return out
+
+    def _relate_form(self, question: str | None) -> dict:
+        """没帮助: offer to link the question to the passage that answers it (otherwise leave the form)."""
+        if question is None:
+            return {}
+        return {self.p.relate_box: gr.update(visible=True), self.p.relate_question: question, self.p.relate_status: ""}
+
+    def offer_relate(self, rating_value, turns) -> dict:
+        """After 提交反馈 (the public feedback API keeps its outputs): open the link form on 没帮助."""
+        return self._relate_form(H.relate_offer(turns, rating_value))
 
     def relate_case(self, case_id) -> dict:
         p, r = self.p, H.relate_case(self.backend, case_id)
@@ -400,10 +407,11 @@ class _Events:
     def like(self, turns, comment, data: gr.LikeData, request: gr.Request) -> dict:
         """The thumbs under any answer in the chat."""
         index = data.index if isinstance(data.index, int) else data.index[0]
-        return self._feedback(H.rate_answer(
+        r = H.rate_answer(
             self.backend, turns, index, data.liked, comment,
             session=getattr(request, "session_hash", None), username=getattr(request, "username", None),
-        ))
+        )
+        return {**self._feedback(r), **self._relate_form(r.relate_question)}
 
     def open_link(self, value) -> dict:
         p, r = self.p, H.open_link(self.backend, value)
@@ -501,9 +509,9 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     fb: dict[str, Any] = dict(concurrency_id="feedback", concurrency_limit=8)  # never waits behind answers
     relate_form = [p.relate_box, p.relate_question, p.relate_status]
     p.feedback_go.click(
-        ev.submit_feedback, [p.rating, p.comment, p.turns], [p.turns, p.comment, p.feedback_status, *relate_form],
+        ev.submit_feedback, [p.rating, p.comment, p.turns], [p.turns, p.comment, p.feedback_status],
         api_name="feedback", **fb,
-    )
+    ).then(ev.offer_relate, [p.rating, p.turns], relate_form, api_visibility="private", queue=False)
     p.chatbot.like(
         ev.like, [p.turns, p.comment], [p.turns, p.feedback_status, *relate_form], api_visibility="private", **fb
     )

@@ -329,6 +329,14 @@ def rate_answer(
 # 关联问题: after 没帮助, link the question to the passage that does answer it
 
 
+def relate_offer(turns: Sequence[AnsweredTurn] | None, rating: str | None) -> str | None:
+    """After 没帮助 on the latest answer: its question, to link to the passage that answers it (else None)."""
+    turns = list(turns or [])
+    if not turns or RATINGS.get(rating or "", rating) != "👎":
+        return None
+    return turns[-1].question
+
+
 @dataclass
 class RelatePassages:
     """The passages of the case chosen in the link form, and the script beside the chat."""
