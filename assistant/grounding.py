@@ -99,6 +99,8 @@ def confidence(stats: CorpusStats, question: str, hits: list[Hit]) -> float:
         return -1.0
     dense = max((h.parts.get("dense", 0.0) for h in hits), default=0.0)
     top = set().union(*(stats.passage_tokens(h.passage) for h in hits[:3]))
+    # the questions linked to a passage say what it answers, in askers' words (assistant/links.py)
+    top = top.union(*(tokenize(q) for h in hits[:3] for q in h.links))
     coverage = stats.weighted_share(set(tokenize(question)), top)
     return (dense - DENSE_FLOOR) * 10 + (coverage - COVERAGE_FLOOR)
 

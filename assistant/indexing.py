@@ -6,6 +6,11 @@ this module decides what goes into an index.  A build reuses the vectors
 hands the complete index to the configured store, which publishes it
 atomically (``index/`` always; Milvus too when it is the store).
 
+The question–passage links of the corpus folder (:mod:`assistant.links`) are
+resolved to the passages holding their anchors and indexed beside the
+passages: their questions embedded (only new ones; the others' vectors are
+reused) and given BM25 indexes of their own.
+
 Example::
 
     >>> from assistant.config import get_settings
@@ -32,14 +37,20 @@ from assistant.chunking import CHUNKER_VERSION, chunk_cases
 from assistant.config import Settings
 from assistant.corpus import CORPUS_DIR_FIX, CorpusEdit, CorpusError
 from assistant.embedding import Embedder, get_embedder
-from assistant.errors import Cancelled, InputError, storage_error
+from assistant.errors import AssistantError, Cancelled, InputError, storage_error
 from assistant.fsutil import check_writable
 from assistant.lexical import LexicalIndex
+from assistant.links import ResolvedLink, links_digests, load_links, resolve
 from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
-from assistant.stores.base import FORMAT_VERSION, BuiltIndex, Manifest, SyncReport, staleness
 from assistant.memory import release_memory
+from assistant.stores.base import FORMAT_VERSION, BuiltIndex, LinkRow, Manifest, SyncReport, staleness
 from assistant.stores.files import INDEX_DIR_FIX, FilesStore, current_dir
+
+
+# How link questions are embedded: as queries ("query: " for e5), like the questions they are
+# matched with, or as documents.  eval/links_eval.py measured both on the dev set (README, "Evaluation").
+LINK_EMBEDDING = "query"
 
 
 @dataclass
@@ -52,6 +63,55 @@ class BuildReport:
     seconds: float
     milvus: SyncReport | None = None  # what a shared store wrote after the local publication
     reused_from: Path | None = None  # the version folder whose vectors were reused
+    live_before: str | None = None  # the version CURRENT named before this build (None: none or damaged)
+    n_links: int = 0  # links indexed
+    links_embedded: int = 0  # link questions embedded by this build (the others' vectors were reused)
+    links_unresolved: int = 0  # links whose anchor no passage holds
+
+
+def link_key(question: str, mode: str = LINK_EMBEDDING) -> str:
+    """Content key of a link question's vector (equal keys: the vector is reused)."""
+    return hashlib.sha1(f"{mode}\n{question}".encode("utf-8")).hexdigest()
+
+
+def embed_link_questions(embedder: Embedder, texts: list[str], mode: str = LINK_EMBEDDING, progress=None) -> np.ndarray:
+    """Vectors of link questions, embedded as queries or as documents (``mode``)."""
+    if mode == "document":
+        return embedder.embed_documents(texts, progress=progress)
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return batch(texts, progress=progress)
+    out = np.stack([embedder.embed_query(t) for t in texts]) if texts else np.zeros((0, embedder.dim), np.float32)
+    if progress:
+        progress(len(texts))
+    return np.asarray(out, dtype=np.float32)
+
+
+def index_links(
+    resolved: list[ResolvedLink],
+    embedder: Embedder,
+    reuse: dict[str, np.ndarray],
+    mode: str = LINK_EMBEDDING,
+    progress=None,
+) -> tuple[list[LinkRow], np.ndarray | None, LexicalIndex | None, LexicalIndex | None, int]:
+    """The links' rows, vectors (reused where the question is unchanged) and BM25 indexes; and how many were embedded."""
+    if not resolved:
+        return [], None, None, None, 0
+    rows = [
+        LinkRow(r.link.id, r.link.question, r.link.case_id, r.link.source, r.passage, link_key(r.link.question, mode))
+        for r in resolved
+    ]
+    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    todo = []
+    for i, row in enumerate(rows):
+        if row.key in reuse:
+            vectors[i] = reuse[row.key]
+        else:
+            todo.append(i)
+    if todo:
+        vectors[todo] = embed_link_questions(embedder, [rows[i].question for i in todo], mode, progress)
+    questions = [row.question for row in rows]
+    return rows, vectors, LexicalIndex.build(questions, "jieba"), LexicalIndex.build(questions, "chars"), len(todo)
 
 
 def build_index(
@@ -84,9 +144,17 @@ def build_index(
     if not cases:
         raise InputError(f"语料目录 {settings.corpus_dir} 中没有案例，无法建立索引。")
     passages = chunk_cases(cases)
+    digests = links_digests(settings.corpus_dir)
+    resolved, unresolved = resolve(load_links(settings.corpus_dir), cases, passages)
     local = FilesStore(settings)
+    try:
+        live_before = local.published_version()
+    except AssistantError:
+        live_before = None  # a damaged CURRENT: the build repairs it
     reuse = local.stored_vectors(embedder.id)
+    link_reuse = local.stored_link_vectors(embedder.id)
     todo = [i for i, p in enumerate(passages) if p.key not in reuse]
+    n_link_todo = len({link_key(r.link.question) for r in resolved} - set(link_reuse))
     vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
     for i, p in enumerate(passages):
         if p.key in reuse:
@@ -96,20 +164,24 @@ def build_index(
         if stop is not None and stop.is_set():
             raise Cancelled("已取消：语料和索引都没有改动。")
 
-    if todo:
-        done = 0
+    done = 0
+    total = len(todo) + n_link_todo
 
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, len(todo))
-            check_stop()
-
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
         if progress:
-            progress(0, len(todo))
+            progress(done, total)
         check_stop()
+
+    if total and progress:
+        progress(0, total)
+    check_stop()
+    if todo:
         vectors[todo] = embedder.embed_documents([passages[i].index_text for i in todo], progress=tick)
+    link_rows, link_vectors, link_words, link_chars, links_embedded = index_links(
+        resolved, embedder, link_reuse, progress=tick
+    )
     words = LexicalIndex.build([p.index_text for p in passages], "jieba")
     chars = LexicalIndex.build([p.index_text for p in passages], "chars")
     old_shares = local.stored_shares()
@@ -132,6 +204,10 @@ def build_index(
             reused_vectors=len(passages) - len(todo),
             file_sizes={},  # filled in by the local store when it writes the files
             roles_model=model_fingerprint(),
+            links_digests=digests,
+            n_links=len(link_rows),
+            links_unresolved=len(unresolved),
+            link_embedding=LINK_EMBEDDING,
         ),
         cases=cases,
         passages=passages,
@@ -140,12 +216,16 @@ def build_index(
         chars=chars,
         shares=shares,
         corpus_edit=edit,
+        links=link_rows,
+        link_vectors=link_vectors,
+        link_words=link_words,
+        link_chars=link_chars,
     )
     check_stop()
     published = open_store(settings).publish(built)
     report = BuildReport(
         published.path, len(cases), len(passages), len(todo), len(passages) - len(todo), seconds, published.sync,
-        local.reused_from,
+        local.reused_from, live_before, n_links=len(link_rows), links_embedded=links_embedded, links_unresolved=len(unresolved),
     )
     del built, vectors, words, chars  # a running UI builds in-process: give the build's memory back
     release_memory()
@@ -211,7 +291,7 @@ class StderrProgress:
         from tqdm import tqdm
 
         if self.bar is None:
-            print(f"需要向量化 {total} 个新段落（按 Ctrl+C 可随时取消，语料和索引不会改动）。", file=sys.stderr)
+            print(f"需要向量化 {total} 个新段落与关联问题（按 Ctrl+C 可随时取消，语料和索引不会改动）。", file=sys.stderr)
             self.bar = tqdm(total=total, desc="向量化段落", unit="段", file=sys.stderr, smoothing=0.1)
         self.bar.update(done - self.bar.n)
         if done >= total:

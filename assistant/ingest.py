@@ -7,6 +7,9 @@ is (by author lines), or kept as one script with metadata from a front-matter
 block or from the command line, and saved into ``corpus/`` as a ``.txt``.
 Then the index is rebuilt incrementally: only new or changed passages are
 embedded, and the new version is published atomically (``assistant.indexing``).
+With an LLM configured, the new scripts' measure passages first get
+question–passage links written by it (:func:`assistant.linker.write_links`);
+without one, or when it fails, the scripts are added without links.
 
 A bad document (empty, scanned PDF without a text layer, a .docx that is not
 one, too large, undecodable, a duplicate of an indexed case) gets one clear
@@ -52,6 +55,7 @@ from assistant.fsutil import check_writable
 
 if TYPE_CHECKING:
     from assistant.indexing import BuildReport
+    from assistant.linker import WrittenLinks
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # the whole 21-script compilation is 0.35 MB of text
@@ -101,6 +105,7 @@ class AddReport:
     already: list[str] = field(default_factory=list)  # documents already in the corpus
     errors: list[str] = field(default_factory=list)
     build: BuildReport | None = None  # index.BuildReport when the index was updated
+    links: WrittenLinks | None = None  # links an LLM wrote for the added scripts (None: no LLM)
 
 
 # ---------------------------------------------------------------------------
@@ -524,6 +529,13 @@ def add_documents(
             needs_build = bool(staleness(settings, FilesStore(settings).read_manifest(), _embedder_id(settings, embedder)))
         except AssistantError:
             needs_build = True  # no readable index: build one
+    if report.added:
+        from assistant.llm import llm_configured
+
+        if llm_configured(settings):
+            from assistant.linker import write_links
+
+            report.links = write_links([c for prepared in report.added for c in prepared.cases], settings)
     if needs_build:
         report.build = build_index(settings, embedder, progress=progress, edit=edit or None, stop=stop)
     return report

@@ -9,6 +9,9 @@ Layout of ``index/``::
     v-<stamp>/vectors.faiss FAISS index of the passage vectors (inner product on unit vectors)
     v-<stamp>/lexical/      BM25 index over jieba tokens       (the "words" route)
     v-<stamp>/chars/        BM25 index over character n-grams  (the "chars" route)
+    v-<stamp>/links.json    the links (question, passage position, content key), when there are any
+    v-<stamp>/link_vectors.faiss, link_lexical/, link_chars/
+                            the same three indexes over the link questions (the ``link_*`` routes)
 
 Publishing writes a new version folder completely, renames it into place,
 then swaps ``CURRENT`` (:func:`assistant.fsutil.atomic_write`): a reader
@@ -49,9 +52,11 @@ from assistant.lexical import LexicalIndex, LexicalIndexError
 from assistant.roles import model_fingerprint
 from assistant.stores.base import (
     BUILD_CMD,
+    LINK_ROUTES,
     BuiltIndex,
     Filters,
     Library,
+    LinkRow,
     Manifest,
     PublishReport,
     Query,
@@ -214,6 +219,12 @@ class FilesStore(Store):
     vectors: faiss.Index  # the loaded version's parts (public for the benchmarks)
     words: LexicalIndex
     chars: LexicalIndex
+    # the link routes' parts (None: the version has no links)
+    link_vectors: faiss.Index | None = None
+    link_words: LexicalIndex | None = None
+    link_chars: LexicalIndex | None = None
+    link_passage: np.ndarray = np.zeros(0, dtype=np.int64)  # passage position of each link
+    link_source: np.ndarray = np.zeros(0, dtype=object)  # source of each link (bundled, llm, user)
 
     @property
     def index_dir(self) -> Path:
@@ -247,6 +258,7 @@ class FilesStore(Store):
             vectors = prepare_for_search(faiss.read_index(str(version / "vectors.faiss")))
             words = LexicalIndex.load(version / "lexical")
             chars = LexicalIndex.load(version / "chars")
+            links = _read_links(version, manifest)
         except PermissionError as exc:
             raise storage_error(exc, version, writing=False, fix=INDEX_DIR_FIX) from None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, LexicalIndexError) as exc:
@@ -255,8 +267,24 @@ class FilesStore(Store):
         if vectors.ntotal != n or len(words) != n or len(chars) != n or vectors.d != manifest.dim:
             raise IndexProblem(f"索引各部分的条数不一致。请运行：{BUILD_CMD}")
         self.vectors, self.words, self.chars = vectors, words, chars
+        self._set_links(*links, n_passages=n, dim=manifest.dim)
         shares = shares_if_current(_column(rows, "problem_share"), manifest, n)
-        return Library(self, version, version.name, manifest, cases, passages, [], shares)
+        library = Library(self, version, version.name, manifest, cases, passages, [], shares)
+        library.links = links[0]
+        return library
+
+    def _set_links(
+        self, rows: list[LinkRow], vectors: faiss.Index | None, words: LexicalIndex | None,
+        chars: LexicalIndex | None, n_passages: int, dim: int,
+    ) -> None:
+        if rows:
+            n = len(rows)
+            if vectors is None or words is None or chars is None or vectors.ntotal != n or len(words) != n \
+                    or len(chars) != n or vectors.d != dim or not all(0 <= r.passage < n_passages for r in rows):
+                raise IndexProblem(f"索引中关联问题的各部分对不上。请运行：{BUILD_CMD}")
+        self.link_vectors, self.link_words, self.link_chars = vectors, words, chars
+        self.link_passage = np.fromiter((r.passage for r in rows), dtype=np.int64, count=len(rows))
+        self.link_source = np.array([r.source for r in rows], dtype=object)
 
     def damage(self) -> list[str]:
         """What is wrong with the live version's files (sizes, and checksums of the small ones)."""
@@ -281,6 +309,21 @@ class FilesStore(Store):
         store._loaded = True
         return Library(store, Path("<memory>"), "memory", manifest, cases, passages, [], shares)
 
+    @classmethod
+    def from_built(cls, built: BuiltIndex, settings: Settings | None = None) -> Library:
+        """A library served straight from a build, never published (experiments, benchmarks)."""
+        store = cls(settings or get_settings())
+        store.vectors, store.words, store.chars = vector_index(built.vectors), built.words, built.chars
+        link_vectors = vector_index(built.link_vectors) if built.links and built.link_vectors is not None else None
+        store._set_links(built.links, link_vectors, built.link_words, built.link_chars, len(built.passages),
+                         built.manifest.dim)
+        store._loaded = True
+        shares = np.asarray(built.shares, dtype=np.float32)
+        library = Library(store, Path("<memory>"), "memory", built.manifest, {c.id: c for c in built.cases},
+                          built.passages, [], shares)
+        library.links = list(built.links)
+        return library
+
     def _route(
         self, name: str, query: Query, depth: int, filters: Filters | None, allowed: np.ndarray | None
     ) -> Iterable[tuple[int, float]]:
@@ -293,7 +336,32 @@ class FilesStore(Store):
             return self.words.search_tokens(query.words, depth, allowed)
         if name == "chars":
             return self.chars.search_tokens(query.chars, depth, allowed)
+        if name in LINK_ROUTES:
+            return self._link_route(name, query, depth, allowed)
         raise AssertionError(f"route {name!r} is listed but not implemented")
+
+    def _link_route(self, name: str, query: Query, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """The passages of the best links: found by their questions, scored by them."""
+        n_links = len(self.link_passage)
+        k = self.link_depth(depth, n_links)
+        if not k:
+            return []
+        mask = None if allowed is None else allowed[self.link_passage]
+        if query.link_sources is not None:
+            of_source = np.isin(self.link_source, list(query.link_sources))
+            mask = of_source if mask is None else mask & of_source
+        if mask is not None and not mask.any():
+            return []
+        if name == "link_dense":
+            assert self.link_vectors is not None
+            params = None if mask is None else _selector(self.link_vectors, mask)
+            scores, ids = self.link_vectors.search(query.vector[None, :], k, params=params)
+            found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        else:
+            index = self.link_words if name == "link_words" else self.link_chars
+            assert index is not None
+            found = index.search_tokens(query.tokens(name), k, mask)
+        return [(int(self.link_passage[i]), s) for i, s in found]
 
     def vector(self, i: int) -> np.ndarray | None:
         try:
@@ -347,6 +415,24 @@ class FilesStore(Store):
             return found
         return {}  # nothing reusable; a full build follows
 
+    def stored_link_vectors(self, embedder_id: str) -> dict[str, np.ndarray]:
+        """Content key -> vector of every link question of the live version (same embedder)."""
+        try:
+            manifest = self.read_manifest()
+            version = current_dir(self.index_dir)
+            if manifest.embedder_id != embedder_id or version is None or not (version / "links.json").is_file():
+                return {}
+            rows = json.loads((version / "links.json").read_text("utf-8"))
+            if not rows:
+                return {}
+            index = faiss.read_index(str(version / "link_vectors.faiss"))
+            if index.ntotal != len(rows):
+                return {}
+            matrix = index.reconstruct_n(0, index.ntotal)
+            return {r["key"]: matrix[i] for i, r in enumerate(rows)}
+        except (IndexProblem, OSError, ValueError, KeyError, RuntimeError):
+            return {}
+
     def stored_shares(self) -> dict[str, float]:
         """Content key -> problem share of the newest intact version computed with the current role model."""
         for version, manifest in self.intact_versions():
@@ -373,6 +459,12 @@ class FilesStore(Store):
             words=self.words,
             chars=self.chars,
             shares=[float(r.get("problem_share", 0.0)) for r in rows],
+            links=library.links,
+            link_vectors=(
+                self.link_vectors.reconstruct_n(0, self.link_vectors.ntotal) if self.link_vectors is not None else None
+            ),
+            link_words=self.link_words,
+            link_chars=self.link_chars,
         )
 
     # ---------------------------------------------------------- publishing
@@ -405,6 +497,14 @@ class FilesStore(Store):
             faiss.write_index(vector_index(built.vectors), str(tmp / "vectors.faiss"))
             built.words.save(tmp / "lexical")
             built.chars.save(tmp / "chars")
+            if built.links:
+                assert built.link_vectors is not None and built.link_words and built.link_chars
+                (tmp / "links.json").write_text(
+                    json.dumps([r.to_dict() for r in built.links], ensure_ascii=False), encoding="utf-8"
+                )
+                faiss.write_index(vector_index(built.link_vectors), str(tmp / "link_vectors.faiss"))
+                built.link_words.save(tmp / "link_lexical")
+                built.link_chars.save(tmp / "link_chars")
             files = sorted(p for p in tmp.rglob("*") if p.is_file())
             built.manifest.file_sizes = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in files}
             built.manifest.file_sha256 = {
@@ -438,6 +538,23 @@ class FilesStore(Store):
             raise
         _prune(self.index_dir, keep={name})
         return PublishReport(final, name)
+
+
+def _read_links(
+    version: Path, manifest: Manifest
+) -> tuple[list[LinkRow], faiss.Index | None, LexicalIndex | None, LexicalIndex | None]:
+    """The links of a version folder and their three indexes (none for a version built without links)."""
+    if not (version / "links.json").is_file():
+        if manifest.n_links:
+            raise IndexProblem(f"索引中缺少关联问题文件 {version / 'links.json'}。请运行：{BUILD_CMD}")
+        return [], None, None, None
+    rows = [LinkRow.from_dict(d) for d in json.loads((version / "links.json").read_text("utf-8"))]
+    if len(rows) != manifest.n_links:
+        raise IndexProblem(f"索引中关联问题的条数与清单不符。请运行：{BUILD_CMD}")
+    if not rows:
+        return [], None, None, None
+    vectors = prepare_for_search(faiss.read_index(str(version / "link_vectors.faiss")))
+    return rows, vectors, LexicalIndex.load(version / "link_lexical"), LexicalIndex.load(version / "link_chars")
 
 
 def _column(rows: list[dict], key: str) -> list | None:

@@ -301,17 +301,28 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
 
 
 def passage_view(case, start: int, end: int) -> str:
+    """The script beside the chat, the span ``start``–``end`` highlighted (-1: none, the whole script)."""
     from assistant.citations import section_label
 
     section = section_label(case, start) if start >= 0 else ""
+    where = f"章节：{esc(section or '开头')} · 第 {start}–{end} 字 · " if start >= 0 else ""
     return (
         "<div class='panel viewer'><div class='panel-title'>原文</div><div class='viewer-head'>"
         f"<div class='v-title'>《{esc(case.title)}》</div>"
         f"<div class='v-meta'>{esc(case.author_line)} · {esc(case.community_type)}</div>"
-        f"<div class='v-meta'>章节：{esc(section or '开头')} · 第 {start}–{end} 字 · "
+        f"<div class='v-meta'>{where}"
         f"<a class='open-case' href='{link('case', case.id, start, end)}'>在案例库中打开全文与案例卡片</a></div></div>"
         f"{case_text(case, start, end, 'qa')}</div>"
     )
+
+
+def passage_choices(passages) -> list[tuple[str, str]]:
+    """The 段落 dropdown of the link form: "3. 章节 · 开头几句…" → ``"start-end"``."""
+    out = []
+    for n, p in enumerate(passages, 1):
+        section = short(p.section[-1], 14) + " · " if p.section else ""
+        out.append((f"{n}. {section}{short(p.text, 40)}", f"{p.start}-{p.end}"))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -550,6 +561,11 @@ def upload_report(report) -> str:
         parts.append(f"<li>跳过 {esc(note)}</li>")
     for e in report.errors:
         parts.append(f"<li class='bad'>未添加：{esc(e)}</li>")
+    links = getattr(report, "links", None)
+    if links is not None and links.links:
+        parts.append(f"<li>大模型为新讲稿写了 {len(links.links)} 个关联问题。</li>")
+    if links is not None and links.notice:
+        parts.append(f"<li>{esc(links.notice)}</li>")
     if report.build:
         b = report.build
         parts.append(f"<li>索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）。问答和检索已可使用新讲稿。</li>")
@@ -677,5 +693,6 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .upload-report li.ok { color:#166534; } .upload-report li.bad { color:#991b1b; }
 #feedback-box { margin-top:4px; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:8px 10px; }
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }
+#relate-box { border-top:1px dashed #e7e5e4; margin-top:6px; padding-top:6px; }
 footer { display:none !important; }
 """
