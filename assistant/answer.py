@@ -1,9 +1,9 @@
 """Cited answers: extractive by default, through the LLM when one is configured.
 
 The pipeline (:meth:`Answerer.ask`): a follow-up question is made standalone
-(the previous turn's key terms, or the LLM's rewrite; not after a 没有
-turn, which a follow-up cannot build on), the passages are retrieved, and
-right then, before any LLM call, :mod:`assistant.coverage` judges whether
+(the conversation's topic, :mod:`assistant.topic`, or the LLM's rewrite; not
+after a 没有 turn, which a follow-up cannot build on) and prefers the cases the
+conversation already cites; the passages are retrieved, and right then, before any LLM call, :mod:`assistant.coverage` judges whether
 the scripts cover the question: 有 (``full``), 部分 (``partial``) or
 没有 (``none``).  Then
 
@@ -13,7 +13,8 @@ the scripts cover the question: 有 (``full``), 部分 (``partial``) or
   ("关于费用分摊，讲稿中没有涉及"), in the LLM's prompt as well;
 - with an LLM, the model answers from the passages as numbered, fenced data
   and its reply is checked sentence by sentence (:mod:`assistant.grounding`);
-- otherwise, or when the LLM fails (with a notice), the answer quotes whole
+- otherwise, or when the LLM fails (with a notice), the answer is one block
+  per community (:mod:`assistant.extractive`), quoting whole
   sentences of the passages (:mod:`assistant.extractive`), so every
   citation is exact: ``case.text[c.start:c.end] == c.quote``.
 
@@ -32,7 +33,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -57,19 +57,20 @@ from assistant.grounding import (
 )
 from assistant.retrieval import HybridSearcher, Hit, check_question, get_searcher
 from assistant.roles import RoleModel
+from assistant.topic import TopicFinder
 
 __all__ = [
     "Answer", "Answerer", "Conversation", "FULL", "NONE", "PARTIAL", "REFUSAL", "Turn", "UNSUPPORTED_MARK",
-    "ask", "get_answerer", "is_follow_up",
+    "ask", "get_answerer",
 ]
 
 CANDIDATE_HITS = 8  # passages whose sentences may be quoted
-LLM_PASSAGES = 6  # passages given to the LLM
-_FOLLOW_UP = re.compile(
-    r"^(那|那么|这|这个|这些|那个|那些|它|他们|她们|其中|还有|另外|此外|同时|然后|以及|上面|刚才|前面|如果|要是|具体)"
-    r"|(呢|吗|么)[？?]?$"
-)
-
+LLM_PASSAGES = 6  # passages given to the LLM (grouped by community like the blocks: Extractor.context)
+# A follow-up answered without an LLM searches twice as deep and lifts the
+# passages of the cases the previous answer cited by this share of their score:
+# "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
+CITED_CASE_LIFT = 0.3
+TOPIC_WORDS = 6  # words that name a conversation's topic (follow-ups tune half, first block: 3 / 4 / 5 / 6 / 8 words 0.57 / 0.65 / 0.70 / 0.74 / 0.74)
 
 @dataclass
 class Answer:
@@ -87,6 +88,7 @@ class Answer:
     uncovered: list[str] = field(default_factory=list)  # what they do not address, in the user's words
     references: list[Reference] = field(default_factory=list)  # 可参考 cases under a 没有 answer
     judgement: Coverage | None = field(default=None, repr=False)  # the concepts behind ``coverage``
+    topic: list[str] = field(default_factory=list)  # what the conversation is about after this answer
 
     @property
     def off_domain(self) -> bool:
@@ -126,6 +128,9 @@ class Turn:
     standalone: str
     answer: str
     coverage: str = FULL
+    topic: list[str] = field(default_factory=list)  # focal words of the conversation at this turn
+    cases: list[str] = field(default_factory=list)  # cases the answer cited, in order
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # what it quoted: (case id, start, end)
 
 
 @dataclass
@@ -136,7 +141,11 @@ class Conversation:
     max_turns: int = 6
 
     def add(self, answer: Answer) -> None:
-        self.turns.append(Turn(answer.question, answer.search_question or answer.question, answer.answer, answer.coverage))
+        cited = answer.citations if answer.answered else []
+        cases = list(dict.fromkeys(c.case_id for c in cited))
+        spans = [(c.case_id, c.start, c.end) for c in cited]
+        standalone = answer.search_question or answer.question
+        self.turns.append(Turn(answer.question, standalone, answer.answer, answer.coverage, list(answer.topic), cases, spans))
         del self.turns[: -self.max_turns]
 
     def history_text(self, turns: int = 3, answer_chars: int = 200) -> str:
@@ -162,6 +171,7 @@ class Answerer:
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
         self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
+        self.topics = TopicFinder(self.stats)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:
         """> ``CONFIDENCE_THRESHOLD`` when the cases cover the question."""
@@ -169,13 +179,65 @@ class Answerer:
 
     # -- follow-ups ----------------------------------------------------------
 
+    def follows(self, question: str, conversation: Conversation | None) -> bool:
+        """Whether ``question`` continues the conversation's topic (:meth:`assistant.topic.TopicFinder.follows`)."""
+        if not conversation or not conversation.turns:
+            return False
+        last = conversation.turns[-1]
+        if " ".join(question.split()) == " ".join(last.question.split()):
+            return False  # the same question again (a retry after an error): the same answer, not the next one
+        return self.topics.follows(question, last.topic, self._discussed(last))
+
+    def _discussed(self, turn: Turn) -> str:
+        """The sections the turn's answer quoted (what the conversation is reading).
+
+        Not the whole scripts: a script about lifts also speaks of parking, and
+        "小区停车位不够怎么办？" after a lift question is a new matter.
+        """
+        cases = self.searcher.index.cases
+        parts = []
+        for case_id, start, end in turn.spans:
+            case = cases.get(case_id)
+            if case is None:
+                continue
+            inside = [s for s in case.sections if s.start <= start and end <= s.end]
+            if inside:
+                section = min(inside, key=lambda s: s.end - s.start)
+                parts.append(case.text[section.start:section.end])
+            else:
+                parts.append(case.text[max(0, start - 300):end + 300])
+        return "\n".join(parts)
+
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
-        """Extractive follow-up: add the previous question's key terms to a short or anaphoric question."""
-        if not conversation or not conversation.turns or not is_follow_up(question):
-            return question
-        previous = conversation.turns[-1].standalone
-        terms = [t for t in self.stats.key_terms(previous, 4) if t not in question]
+        """Extractive follow-up: the question with the conversation's topic words it lacks.
+
+        "那钱从哪里来？" after "宅基地平移建房，农户钱不够怎么办？" searches
+        "那钱从哪里来？（宅基地 平移 建房）"; a question that opens a new matter
+        is searched as it is, without its opener ("对了，楼道堆物怎么治理？" searches
+        "楼道堆物怎么治理？").
+        """
+        if not self.follows(question, conversation):
+            return self.topics.without_opener(question)
+        assert conversation is not None
+        terms = [t for t in conversation.turns[-1].topic if t not in question]
         return f"{question}（{' '.join(terms)}）" if terms else question
+
+    def topic_after(self, question: str, hits: list[Hit], conversation: Conversation | None, follows: bool) -> list[str]:
+        """The conversation's topic once ``question`` is answered: its own focal words (those the
+        retrieved passages use), then, for a follow-up, the earlier topic's."""
+        own = self.topics.focal(question, TOPIC_WORDS, within="".join(h.passage.text for h in hits[:4]))
+        if follows and conversation and conversation.turns:
+            own += [t for t in conversation.turns[-1].topic if t not in own]
+        return own[:TOPIC_WORDS]
+
+    def search(self, question: str, cited: list[str]) -> list[Hit]:
+        """The passages for ``question``; those of the ``cited`` cases (a follow-up's) lifted by ``CITED_CASE_LIFT``."""
+        if not cited:
+            return self.searcher.search(question, CANDIDATE_HITS)
+        hits = self.searcher.search(question, 2 * CANDIDATE_HITS)
+        lift = {c: CITED_CASE_LIFT / (1 + n) for n, c in enumerate(cited)}  # the first block's case most
+        lifted = sorted((replace(h, score=h.score * (1 + lift.get(h.case.id, 0.0))) for h in hits), key=lambda h: -h.score)
+        return [replace(h, rank=r) for r, h in enumerate(lifted[:CANDIDATE_HITS], 1)]
 
     def condense(self, question: str, conversation: Conversation, timeout: float) -> str:
         """The LLM's standalone rewrite of a follow-up question."""
@@ -209,23 +271,32 @@ class Answerer:
         deadline = time.monotonic() + self.settings.llm_timeout
         # a follow-up builds on the previous turn, unless that turn was 没有: then it is judged on its own
         earlier = conversation if conversation and conversation.turns and conversation.turns[-1].coverage != NONE else None
+        follows = self.follows(question, earlier)
         standalone = self.carry_terms(question, earlier)
+        cited = earlier.turns[-1].cases if follows and earlier else []
+        rewritten = follows
         if want_llm and earlier:
             try:
                 standalone = self.condense(question, earlier, timeout=self.settings.llm_timeout)
+                cited, rewritten = [], True  # the rewrite names its topic; retrieval needs no nudge
             except LLMError as exc:
-                notices.append(f"大模型改写追问失败（{exc}），已改用关键词延续上一轮问题。")
+                notices.append(f"大模型改写追问失败（{exc}），已改用上一轮的话题延续检索。")
                 want_llm = False
-        if standalone != question:
+        if rewritten and standalone != question:
             notices.append(f"结合上一轮对话，按“{standalone}”检索。")
-        hits = self.searcher.search(standalone, CANDIDATE_HITS)
+        hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
+        answer.topic = self.topic_after(question, hits, earlier, follows) if conversation is not None else []
+        # a follow-up whose best passage is in a case the conversation cites stays in a matter
+        # the cases were found to cover: retrieval's distance alone does not make it 没有
+        stays = bool(cited) and bool(hits) and hits[0].case.id in cited
         # the judgement comes before any LLM call: a 没有 question is not put to the LLM
-        self._judge(answer, self.judge.judge(standalone, hits, far=sure < CONFIDENCE_THRESHOLD))
+        self._judge(answer, self.judge.judge(standalone, hits, far=sure < CONFIDENCE_THRESHOLD and not stays))
         if answer.coverage != NONE and want_llm:
+            context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:
-                reply = self._complete(standalone, hits[:LLM_PASSAGES], deadline, on_token, tuple(answer.uncovered))
+                reply = self._complete(standalone, context, deadline, on_token, tuple(answer.uncovered))
             except LLMError as exc:
                 notices.append(f"大模型暂不可用：{exc} 以下改为直接摘录讲稿原文作答。")
             else:
@@ -234,12 +305,13 @@ class Answerer:
                     notices.append("大模型认为检索到的讲稿段落不足以回答这个问题。")
                     self._judge(answer, replace(answer.judgement, level=NONE) if answer.judgement else Coverage(NONE))
                 else:
-                    answer.answer, answer.citations, extra = self.grounder.check(reply, hits[:LLM_PASSAGES])
+                    answer.answer, answer.citations, extra = self.grounder.check(reply, context)
                     notices.extend(extra)
                     if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
                         answer.answer += "\n" + self._partial_line(answer)
         if not answer.answer:
-            answer.answer, answer.citations = self.extractor.compose(standalone, hits)
+            shown = earlier.turns[-1].spans if follows and earlier else []
+            answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown)
             if answer.coverage == PARTIAL:
                 answer.answer += "\n" + self._partial_line(answer)
         if conversation is not None:
@@ -274,11 +346,6 @@ class Answerer:
             raise LLMError("大模型在时限内没有答完（超时）。", "timeout")
         messages = llm_messages(question, hits, self.settings, uncovered)
         return complete(messages, self.settings, on_token, timeout=remaining)
-
-
-def is_follow_up(question: str) -> bool:
-    """Short or anaphoric questions lean on the previous turn ("那资金从哪里来？")."""
-    return len(question) <= 14 or bool(_FOLLOW_UP.search(question.strip()))
 
 
 # One answerer per settings, over the searcher get_searcher() returns for them,

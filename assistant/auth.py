@@ -31,14 +31,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from assistant.config import get_settings
-from assistant.errors import InputError
+from assistant.errors import InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.feedback import data_dir
+
+log = logging.getLogger(__name__)
 
 USERS_ENV = "ASSISTANT_USERS"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -125,6 +131,78 @@ def make_auth(users: dict[str, str]):
 _DUMMY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
 
 
+class LoginThrottle:
+    """Back-off after failed logins, per user name and per client address.
+
+    The first ``free_user`` failures for a name (``free_address`` for an
+    address) cost nothing; after that each failure doubles the wait before
+    the next attempt is even checked (1 s, 2 s, 4 s … at most ``cap``), and a
+    refused attempt costs no password hashing.  Nothing is locked for ever:
+    the wait never exceeds ``cap``, failures are forgotten ``forget`` seconds
+    after the last one, and an address where the name logged in before is
+    exempt from that name's back-off (a guesser elsewhere cannot lock its
+    owner out; the address's own back-off still applies).
+
+    >>> t = LoginThrottle(free_user=2, clock=lambda: 100.0)
+    >>> t.failed("wangli", "10.0.0.9"); t.wait("wangli", "10.0.0.9")
+    0.0
+    >>> t.failed("wangli", "10.0.0.9"); t.wait("wangli", "10.0.0.9")
+    1.0
+    """
+
+    def __init__(
+        self,
+        free_user: int = 5,
+        free_address: int = 20,
+        base: float = 1.0,
+        cap: float = 300.0,
+        forget: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.free = {"user": free_user, "address": free_address}
+        self.base, self.cap, self.forget, self.clock = base, cap, forget, clock
+        self._failures: dict[tuple[str, str], tuple[int, float]] = {}  # (kind, key) -> (count, last failure)
+        self._known: set[tuple[str, str]] = set()  # (user, address) that logged in successfully
+        self._lock = threading.Lock()
+
+    def _wait(self, kind: str, key: str, now: float) -> float:
+        count, last = self._failures.get((kind, key), (0, 0.0))
+        if not count:
+            return 0.0
+        if now - last > self.forget:
+            del self._failures[(kind, key)]
+            return 0.0
+        over = count - self.free[kind]
+        if over < 0:
+            return 0.0
+        return max(0.0, last + min(self.cap, self.base * 2**over) - now)
+
+    def wait(self, user: str, address: str) -> float:
+        """Seconds before ``user`` may try again from ``address`` (0.0: now)."""
+        with self._lock:
+            now = self.clock()
+            by_address = self._wait("address", address, now)
+            by_user = 0.0 if (user, address) in self._known else self._wait("user", user, now)
+            return max(by_address, by_user)
+
+    def failed(self, user: str, address: str) -> None:
+        with self._lock:
+            now = self.clock()
+            for kind, key in (("user", user), ("address", address)):
+                count, _ = self._failures.get((kind, key), (0, 0.0))
+                self._failures[(kind, key)] = (count + 1, now)
+            counts = self._failures[("user", user)][0], self._failures[("address", address)][0]
+        log.warning(
+            "failed login for user %r from %s (%d failures for the name, %d from the address); next attempt in %.1f s",
+            user, address, *counts, self.wait(user, address),
+        )
+
+    def succeeded(self, user: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop(("user", user), None)
+            self._known.add((user, address))
+
+
 def add_user(name: str, password: str, path: str | Path | None = None) -> Path:
     """Add or replace ``name`` in the users file (written atomically); returns the file's path."""
     if not _NAME.match(name or ""):
@@ -139,7 +217,7 @@ def add_user(name: str, password: str, path: str | Path | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, "\n".join(lines) + "\n", mode=0o600)  # hashes are still secrets
     except OSError as exc:
-        raise InputError(f"无法写入用户文件 {path}：{exc.strerror or exc}") from None
+        raise storage_error(exc, path, fix="或用 --users 写到其他位置") from None
     return path
 
 

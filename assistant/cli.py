@@ -1,7 +1,8 @@
 """Command line: ``assistant index build|status``, ``assistant search``, ``assistant eval``.
 
 Every user mistake ends in one Chinese line on stderr and a non-zero exit
-code (2: bad input, 3: index missing/stale/corrupt, 4: Milvus unreachable),
+code (2: bad input, 3: index missing/stale/corrupt, 4: Milvus unreachable,
+5: a file or folder cannot be read or written, 130: cancelled with Ctrl+C),
 never a traceback.
 
 Example::
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, Cancelled, InputError, storage_error
 
 
 def _settings(args: argparse.Namespace):
@@ -31,17 +34,47 @@ def _settings(args: argparse.Namespace):
     )
 
 
-def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.indexing import build_index, stderr_progress
+def _unchanged_on_ctrl_c(job):
+    """Ctrl+C during a job that changes corpus or index: nothing was changed, say so (exit 130)."""
 
-    report = build_index(_settings(args), progress=stderr_progress())
+    def run(args: argparse.Namespace) -> int:
+        from assistant.indexing import stderr_progress
+
+        args.progress = stderr_progress()
+        try:
+            return job(args)
+        except KeyboardInterrupt:
+            raise Cancelled("已取消（Ctrl+C）：语料和索引都没有改动。") from None
+        finally:
+            args.progress.close()  # the bar's line ends before the message that follows
+
+    return run
+
+
+@_unchanged_on_ctrl_c
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.indexing import build_index
+
+    report = build_index(_settings(args), progress=args.progress)
     print(
         f"索引已建成：{report.n_cases} 个案例，{report.n_passages} 个段落"
         f"（新向量化 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒 → {report.path}"
     )
+    previous = report.reused_from
+    live = report.live_before
+    if previous is not None and report.reused and previous.name not in (report.path.name, live):
+        print(f"  （复用的向量来自完好的版本 {previous.name}）")
+    print(_links_line(report))
     if report.milvus is not None:
         _print_sync(report.milvus)
     return 0
+
+
+def _links_line(report) -> str:
+    line = f"关联问题：{report.n_links} 条（新向量化 {report.links_embedded}）"
+    if report.links_unresolved:
+        line += f"；{report.links_unresolved} 条在现有讲稿中找不到锚点原文，未编入（assistant links list 查看）"
+    return line
 
 
 def _print_sync(sync) -> None:
@@ -68,11 +101,14 @@ def cmd_index_status(args: argparse.Namespace) -> int:
     info = status(_settings(args))
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
-        return 0
+        return 3 if info["damage"] else 0
     m = info["manifest"]
     print(f"索引：{info['index']}")
     print(f"  案例 {m['n_cases']} 个，段落 {m['n_passages']} 个；向量模型 {m['embedder_id']}（{m['dim']} 维）")
     print(f"  构建于 {m['built_at']}，用时 {m['build_seconds']} 秒，复用向量 {m['reused_vectors']} 个")
+    unresolved = f"，{m['links_unresolved']} 条找不到锚点" if m.get("links_unresolved") else ""
+    link_files = "、".join(m.get("links_digests") or {}) or "无"
+    print(f"  关联问题 {m.get('n_links', 0)} 条{unresolved}（文件：{link_files}）")
     print(f"  语料文件：{', '.join(m['corpus_files'])}")
     labels = {"added": "新增", "changed": "已修改", "deleted": "已删除"}
     for kind, names in info["changes"].items():
@@ -80,8 +116,16 @@ def cmd_index_status(args: argparse.Namespace) -> int:
             print(f"  磁盘上{labels[kind]}（尚未索引）：{', '.join(names)}")
     if "milvus" in info:
         mv = info["milvus"]
-        print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，版本 {mv['version'] or '（空）'}"
+        print(f"  Milvus：{mv['uri']} 集合 {mv['collection']}，{mv['passages']} 段，{mv.get('links', 0)} 条关联问题，版本 {mv['version'] or '（空）'}"
               f"，{'与本地索引一致' if mv['in_sync'] else '与本地索引不一致'}")
+    if info["damage"]:
+        for line in info["damage"]:
+            print(f"  损坏：{line}")
+        print(f"  状态：索引已损坏（{len(info['damage'])} 个文件）。请运行：assistant index build（会复用完好的向量）")
+        return 3
+    files = len(m["file_sizes"])
+    checked = "大小与校验和" if info["checksums"] else "大小（此索引建于记录校验和之前）"
+    print(f"  文件：{files} 个，{checked}与建索引时一致")
     if info["stale_reasons"]:
         print(f"  状态：已过期（{'；'.join(info['stale_reasons'])}）。请运行：assistant index build")
         return 1
@@ -165,11 +209,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"无法写入输出文件：{args.out}")
     searcher = get_searcher(_settings(args))
     if args.answers:
-        from assistant.answer import Answerer
+        from assistant.answer import Answerer, Conversation
         from assistant.evaluation import evaluate_answers
 
         answerer = Answerer(searcher, _settings(args))
-        report = evaluate_answers(lambda q: answerer.ask(q, use_llm=args.llm), items, searcher.index.passages)
+
+        def converse(turns: list[str]):
+            chat = Conversation()  # a conversation (eval/followups.jsonl) is played turn by turn
+            for turn in turns:
+                last = answerer.ask(turn, chat, use_llm=args.llm)
+            return last
+
+        ask = lambda q: answerer.ask(q, use_llm=args.llm)  # noqa: E731
+        report = evaluate_answers(ask, items, searcher.index.passages, converse)
     else:
         report = evaluate(searcher.search, items, k=args.k)
     if args.out:
@@ -203,7 +255,10 @@ def _print_answer(answer, as_json: bool, streamed: str = "") -> None:
         if streamed.strip() == answer.answer.strip():
             streamed = answer.answer  # nothing changed by the check: do not repeat it
     if streamed != answer.answer:
-        if streamed:
+        if streamed and answer.mode != "llm":
+            # the stream above was cut or refused: what follows is not the LLM's answer checked
+            print("—— 大模型的回答没有完成，以上内容作废；以下为讲稿原文摘录 ——")
+        elif streamed:
             print("—— 核对引用后的回答 ——")
         print(answer.answer)
     for notice in answer.notices:
@@ -376,31 +431,84 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+@_unchanged_on_ctrl_c
 def cmd_add(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import FRONT_MATTER_KEYS, add_documents
 
     overrides = {k: getattr(args, k) for k in FRONT_MATTER_KEYS if getattr(args, k, None)}
-    report = add_documents(args.paths, _settings(args), overrides, progress=stderr_progress())
+    report = add_documents(args.paths, _settings(args), overrides, progress=args.progress)
     for prepared in report.added:
         titles = "；".join(f"{c.id}《{c.title}》（{c.author}）" for c in prepared.cases)
         print(f"已添加 {prepared.source.name}：{len(prepared.cases)} 个案例 — {titles}")
     for note in report.already:
         print(f"跳过 {note}")
+    if report.links is not None:
+        if report.links.links:
+            print(f"大模型为新讲稿写了 {len(report.links.links)} 个关联问题（未通过检查 {report.links.rejected} 个）")
+        if report.links.notice:
+            print(f"提示：{report.links.notice}", file=sys.stderr)
     if report.build:
         b = report.build
         print(f"索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）")
+        print(_links_line(b))
     for error in report.errors:
         print(f"错误：{error}", file=sys.stderr)
     return 2 if report.errors else 0
 
 
+@_unchanged_on_ctrl_c
 def cmd_remove(args: argparse.Namespace) -> int:
-    from assistant.indexing import stderr_progress
     from assistant.ingest import remove_case
 
-    case, b = remove_case(args.case_id, _settings(args), progress=stderr_progress())
+    case, b = remove_case(args.case_id, _settings(args), progress=args.progress)
     print(f"已移除 {case.id}《{case.title}》（{case.author}）。索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落")
+    return 0
+
+
+def cmd_links_list(args: argparse.Namespace) -> int:
+    from assistant.linker import list_links
+
+    listed = list_links(_settings(args), args.source)
+    if args.json:
+        print(json.dumps([item.to_dict() for item in listed], ensure_ascii=False, indent=1))
+        return 0
+    if not listed:
+        print("没有关联问题。" if not args.source else f"没有来源为 {args.source} 的关联问题。")
+        return 0
+    for item in listed:
+        link = item.link
+        who = f" · {link.user}" if link.user else ""
+        when = f" · {link.created_at}" if link.created_at else ""
+        where = (
+            f"{link.case_id} · {item.section or '（开头）'} · 第 {item.passage.start}-{item.passage.end} 字"
+            if item.passage else f"{link.case_id} · （找不到锚点原文，未编入索引）"
+        )
+        print(f"{link.id}  [{link.source}{who}{when}]  {link.question}")
+        print(f"          → {where}  锚点“{link.anchor}”")
+    print(f"共 {len(listed)} 条")
+    return 0
+
+
+def cmd_links_add(args: argparse.Namespace) -> int:
+    from assistant.indexing import stderr_progress
+    from assistant.linker import add_link
+
+    r = add_link(_settings(args), args.case_id, args.question, anchor=args.anchor, source="user",
+                 user=args.user, progress=stderr_progress())
+    print(f"已关联 {r.link.id}：“{r.link.question}” → {r.link.case_id} 锚点“{r.link.anchor}”")
+    if r.build:
+        print(_links_line(r.build))
+    return 0
+
+
+def cmd_links_remove(args: argparse.Namespace) -> int:
+    from assistant.indexing import stderr_progress
+    from assistant.linker import remove_link
+
+    r = remove_link(_settings(args), args.link_id, progress=stderr_progress())
+    print(f"已删除关联问题 {r.link.id}：“{r.link.question}”（{r.link.case_id}，来源 {r.link.source}）")
+    if r.build:
+        print(_links_line(r.build))
     return 0
 
 
@@ -415,16 +523,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     from assistant.ui import build_app, launch
 
+    _check_port(args.host, args.port)  # before seconds of loading, and before saying it started
     settings = _settings(args)
+    # The service log: our warnings and errors (with their tracebacks), each with its time.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.INFO)
     print("正在加载索引……", file=sys.stderr)
     app = build_app(settings)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     login = f"需要登录（用户来自 {source}，共 {len(users)} 人）" if users else "无需登录"
+    try:
+        launch(app, args.host, args.port, make_auth(users) if users else None, block=False, quiet=True)
+    except OSError as exc:  # taken between the check and the launch
+        raise _port_taken(args.host, args.port, exc) from None
+    # only now that the server listens
     print(f"基层治理案例问答助手已启动：http://{shown}:{args.port}/ （{login}；按 Ctrl+C 停止）", file=sys.stderr)
     try:
-        launch(app, args.host, args.port, make_auth(users) if users else None, quiet=True)
-    except OSError as exc:
-        raise InputError(f"无法在 {args.host}:{args.port} 上启动：{exc}。端口可能已被占用，请用 --port 换一个。") from None
+        while app.is_running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("正在停止……", file=sys.stderr)
+    finally:
+        app.close()
     return 0
 
 
@@ -455,6 +575,24 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         for q in t.questions:
             print(f"      · {q}")
     return 0
+
+
+def _port_taken(host: str, port: int, exc: OSError) -> InputError:
+    return InputError(
+        f"无法在 {host}:{port} 上启动（{exc.strerror or '端口可能已被占用'}）。请用 --port 换一个端口，"
+        "或先停止占用它的程序。"
+    )
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise _port_taken(host, port, exc) from None
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
@@ -525,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("questions")
     ev.add_argument("--k", type=_positive_int, default=5)
     ev.add_argument("--out")
-    ev.add_argument("--answers", action="store_true", help="评测回答：首句出处命中证据、拒答率、回答延迟")
+    ev.add_argument("--answers", action="store_true", help="评测回答：首个社区段落命中证据、拒答率、回答延迟（多轮对话按对话评测）")
     ev.add_argument("--llm", action="store_true", help="与 --answers 同用：经大模型作答（默认原文摘录）")
     ev.add_argument("--half", choices=("tune", "test"), help="只评测 half 字段为 tune 或 test 的问题（eval/coverage.jsonl）")
     ev.set_defaults(func=cmd_eval)
@@ -585,6 +723,22 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("case_id")
     rm.set_defaults(func=cmd_remove)
 
+    ln = sub.add_parser("links", help="关联问题：把常见问法关联到能回答它的段落")
+    ln_sub = ln.add_subparsers(dest="links_command", parser_class=_Parser)
+    ll = ln_sub.add_parser("list", parents=[common], help="列出关联问题及其指向的段落")
+    ll.add_argument("--source", choices=("bundled", "llm", "user"), help="只看某一来源：bundled（随语料提供）、llm（大模型撰写）、user（用户添加）")
+    ll.add_argument("--json", action="store_true")
+    ll.set_defaults(func=cmd_links_list)
+    la = ln_sub.add_parser("add", parents=[common], help="把一个问题关联到含有锚点原文的段落，并更新索引")
+    la.add_argument("case_id", help="案例编号，例如 sj2025-03")
+    la.add_argument("question", help="问题，例如 “外面的车老来小区占车位，收费怎么调？”")
+    la.add_argument("--anchor", required=True, help="段落中逐字摘录的一句原文（15–40 字，在该案例中只出现一次）")
+    la.add_argument("--user", help="记录为添加人（默认：匿名）")
+    la.set_defaults(func=cmd_links_add)
+    lr = ln_sub.add_parser("remove", parents=[common], help="删除一个关联问题（编号见 list），并更新索引")
+    lr.add_argument("link_id", metavar="ID")
+    lr.set_defaults(func=cmd_links_remove)
+
     sv = sub.add_parser("serve", parents=[common], help="启动网页界面（默认只在本机 127.0.0.1:7860）")
     sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网开放用 0.0.0.0，需配置登录）")
     sv.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
@@ -630,8 +784,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except AssistantError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"{'' if isinstance(exc, Cancelled) else '错误：'}{exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file-system failure no command turned into its own message yet
+        error = storage_error(exc)
+        print(f"错误：{error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

@@ -75,6 +75,25 @@ class Settings:
         default=2000,
         metadata={"env": "ASSISTANT_MAX_QUESTION_CHARS", "help": "longer questions are refused"},
     )
+    # What one added document, and one `assistant add` call or UI upload, may expand to.  The
+    # 21-script compilation is 128,000 characters and 653 passages; 2 million characters are
+    # ~10,000 passages, about half an hour of embedding on two cores.
+    max_document_chars: int = field(
+        default=2_000_000,
+        metadata={"env": "ASSISTANT_MAX_DOCUMENT_CHARS", "help": "characters of text one added document may expand to (a .docx/.pdf stops being read past it)"},
+    )
+    max_document_passages: int = field(
+        default=12_000,
+        metadata={"env": "ASSISTANT_MAX_DOCUMENT_PASSAGES", "help": "passages one added document may make"},
+    )
+    max_upload_chars: int = field(
+        default=4_000_000,
+        metadata={"env": "ASSISTANT_MAX_UPLOAD_CHARS", "help": "characters of text one `assistant add` or one upload may add in all"},
+    )
+    max_upload_passages: int = field(
+        default=24_000,
+        metadata={"env": "ASSISTANT_MAX_UPLOAD_PASSAGES", "help": "passages one `assistant add` or one upload may add in all"},
+    )
     prompts_dir: Path = field(
         default_factory=lambda: _default_dir("prompts"),
         metadata={"env": "ASSISTANT_PROMPTS_DIR", "help": "Chinese prompt templates (`answer_system.md`, `answer_user.md`, `condense.md`, …)", "shown": "./prompts"},
@@ -105,7 +124,7 @@ class Settings:
     )
     milvus_collection: str = field(
         default="jiceng",
-        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "prefix of the Milvus collections (`jiceng_passages`, `jiceng_meta`)"},
+        metadata={"env": "ASSISTANT_MILVUS_COLLECTION", "help": "prefix of the Milvus collections (`jiceng_passages`, `jiceng_links`, `jiceng_meta`)"},
     )
     milvus_timeout: float = field(
         default=10.0,
@@ -160,6 +179,10 @@ def get_settings(**overrides) -> Settings:
     s = Settings(**values)
     if s.max_question_chars <= 0:
         raise InputError(f"ASSISTANT_MAX_QUESTION_CHARS ({s.max_question_chars}) 必须大于 0。")
+    for name in ("max_document_chars", "max_document_passages", "max_upload_chars", "max_upload_passages"):
+        if getattr(s, name) <= 0:
+            env = Settings.__dataclass_fields__[name].metadata["env"]
+            raise InputError(f"{env} ({getattr(s, name)}) 必须大于 0。")
     if s.store not in ("faiss", "milvus"):
         raise InputError(f"ASSISTANT_STORE（{s.store!r}）只能是 faiss 或 milvus。")
     if not 0 < s.milvus_timeout <= 600:

@@ -8,9 +8,13 @@ from the body (never from the OCR-damaged table of contents), repairs the PDF
 artefacts and records the section tree.
 
 The repaired ``Case.text`` is what the UI shows and what every passage and
-citation points into.  Repairs only remove whitespace (stray spaces, page
-breaks inside a sentence), so any quote taken from the original document still
-matches the case text once whitespace is ignored.
+citation points into.  Repairs only remove things, never rewrite: whitespace
+(stray spaces, page breaks inside a sentence) and the leftovers of the PDF's
+conversion to text (:func:`strip_artefacts`: page markers such as ``【P15】``,
+lines holding only a page number, Markdown bold ``**`` and list dashes).  So
+any quote taken from the original document still matches the case text once
+whitespace and those leftovers are ignored, and since offsets are computed
+on the repaired text, every citation is verbatim against what the UI shows.
 
 Example::
 
@@ -29,7 +33,9 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PARSER_VERSION = "2"
+from assistant.fsutil import atomic_write
+
+PARSER_VERSION = "3"  # 3: page markers, page-number lines, ** and list dashes removed
 # Every Case.community_type is one of these (see community_type() below); filters,
 # cards and handouts validate against this one list.
 COMMUNITY_TYPES = ("居民区", "村", "街区")
@@ -131,6 +137,27 @@ def _keeps_space(left: str, right: str) -> bool:
     return left.isascii() and right.isascii() and left.isalpha() and right.isalpha()
 
 
+# Leftovers of the PDF's conversion to text.  A page marker inside a line
+# ("着力开发用钓湾老街,【P15】区级各部门…"), a line holding only a page number
+# ("15", "- 15 -", "第 15 页", "15/120"), Markdown bold ("**统筹资源**") and a
+# list dash opening a paragraph ("- 2、设…").
+PAGE_MARKER = re.compile(r"[【\[〔［]\s*(?:[Pp]|第|页)\s*\d{1,4}\s*页?\s*[】\]〕］]|[(（]\s*第\s*\d{1,4}\s*页\s*[)）]")
+PAGE_NUMBER_LINE = re.compile(r"^\s*(?:[-—–]\s*)?(?:第\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4})?\s*(?:[-—–]\s*)?$")
+_BOLD = re.compile(r"\*\*")
+_LIST_DASH = re.compile(r"^[-•·*]\s*(?=\S)")
+
+
+def strip_artefacts(line: str) -> str:
+    """A line without page markers, Markdown bold and its list dash ("" for a page-number line).
+
+    Only characters that are not the author's are removed.
+    """
+    if PAGE_NUMBER_LINE.match(line):
+        return ""
+    line = _BOLD.sub("", PAGE_MARKER.sub("", line))
+    return _LIST_DASH.sub("", line.strip(" \t\u3000"))
+
+
 def clean_line(line: str) -> str:
     """Remove PDF whitespace artefacts; never change any other character."""
     line = line.replace("\u3000", " ").replace("\t", " ").strip()
@@ -192,7 +219,7 @@ def repair_paragraphs(lines: list[str]) -> list[str]:
     """Clean lines and re-join sentences that a page break split in two."""
     pars: list[str] = []
     for line in lines:
-        par = clean_line(line)
+        par = clean_line(strip_artefacts(line))
         if not par:
             continue
         if (
@@ -418,27 +445,37 @@ def _join_title(parts: list[str]) -> str:
 
 
 REMOVED_FILE = "removed.json"  # ids of cases taken out of the corpus (`assistant remove`)
+CORPUS_DIR_FIX = "或用 --corpus-dir（环境变量 ASSISTANT_CORPUS_DIR）指定其他语料目录"
 
 
-def removed_ids(corpus_dir: Path) -> set[str]:
-    path = Path(corpus_dir) / REMOVED_FILE
-    if not path.is_file():
+def _removed(data: bytes | None, where: Path) -> set[str]:
+    if data is None:
         return set()
     try:
-        ids = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CorpusError(f"{path} 已损坏（{exc}），请修复或删除它。") from None
+        ids = json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        raise CorpusError(f"{where} 已损坏（{exc}），请修复或删除它。") from None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise CorpusError(f"{path} 应为案例编号的 JSON 列表。")
+        raise CorpusError(f"{where} 应为案例编号的 JSON 列表。")
     return set(ids)
 
 
-def corpus_hash(paths: list[Path]) -> str:
+def removed_ids(corpus_dir: Path, edit: "CorpusEdit | None" = None) -> set[str]:
+    path = Path(corpus_dir) / REMOVED_FILE
+    return _removed(corpus_contents(corpus_dir, edit).get(REMOVED_FILE), path)
+
+
+def hash_contents(contents: dict[str, bytes]) -> str:
+    """The corpus hash of files given as name → bytes (the same as :func:`corpus_hash` of those files)."""
     h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.name.encode())
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+    for name in sorted(contents):
+        h.update(name.encode())
+        h.update(hashlib.sha256(contents[name]).digest())
     return h.hexdigest()
+
+
+def corpus_hash(paths: list[Path]) -> str:
+    return hash_contents({p.name: p.read_bytes() for p in paths})
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -454,20 +491,85 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_corpus(corpus_dir: str | Path) -> list[Case]:
-    """Parse every source document under ``corpus_dir`` into cases."""
-    corpus_dir = Path(corpus_dir)
-    files = [p for p in corpus_files(corpus_dir) if p.suffix == ".txt"]
-    if not files:
-        raise CorpusError(f"语料目录 {corpus_dir} 中没有文档（*.txt）。")
-    removed = removed_ids(corpus_dir)
-    cases: list[Case] = []
-    for path in files:
+@dataclass
+class CorpusEdit:
+    """Changes to ``corpus/`` that become true together with the index built from them.
+
+    ``assistant add`` and ``assistant remove`` build the new index from the
+    corpus *as it will be* (:func:`load_corpus` with ``edit``), and the store
+    applies the edit only once the new index version is complete, just
+    before it switches ``CURRENT``; if that switch fails, :meth:`undo` puts
+    the corpus back.  So a job stopped or killed while embedding leaves
+    nothing in ``corpus/``.
+    """
+
+    corpus_dir: Path
+    writes: dict[str, str] = field(default_factory=dict)  # file name -> new UTF-8 text
+    deletes: list[str] = field(default_factory=list)  # file names to delete
+    _before: dict[str, bytes | None] = field(default_factory=dict, repr=False)  # what apply() replaced
+
+    def __bool__(self) -> bool:
+        return bool(self.writes or self.deletes)
+
+    def apply(self) -> None:
+        """Write and delete the files; all or nothing (an OSError undoes what was done, then propagates)."""
+        self._before = {}
         try:
-            raw = path.read_text(encoding="utf-8")
+            for name, text in self.writes.items():
+                path = self.corpus_dir / name
+                self._before[name] = path.read_bytes() if path.is_file() else None
+                atomic_write(path, text)
+            for name in self.deletes:
+                path = self.corpus_dir / name
+                self._before[name] = path.read_bytes()
+                path.unlink()
+        except BaseException:
+            self.undo()
+            raise
+
+    def undo(self) -> None:
+        """Put back every file :meth:`apply` changed (best effort: the first failure is raised at the end)."""
+        failed: OSError | None = None
+        for name, old in reversed(list(self._before.items())):
+            path = self.corpus_dir / name
+            try:
+                if old is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    atomic_write(path, old)
+            except OSError as exc:
+                failed = failed or exc
+        self._before = {}
+        if failed is not None:
+            raise failed
+
+
+def corpus_contents(corpus_dir: str | Path, edit: CorpusEdit | None = None) -> dict[str, bytes]:
+    """File name → bytes of the corpus files (documents and the removal list), as they are after ``edit``."""
+    contents = {p.name: p.read_bytes() for p in corpus_files(Path(corpus_dir))}
+    if edit is not None:
+        for name in edit.deletes:
+            contents.pop(name, None)
+        contents.update({name: text.encode("utf-8") for name, text in edit.writes.items()})
+    return contents
+
+
+def load_corpus(corpus_dir: str | Path, edit: CorpusEdit | None = None) -> list[Case]:
+    """Parse every source document under ``corpus_dir`` (as it is after ``edit``) into cases."""
+    corpus_dir = Path(corpus_dir)
+    contents = corpus_contents(corpus_dir, edit)
+    names = sorted(n for n in contents if n.endswith(".txt"))
+    if not names:
+        raise CorpusError(f"语料目录 {corpus_dir} 中没有文档（*.txt）。")
+    removed = _removed(contents.get(REMOVED_FILE), corpus_dir / REMOVED_FILE)
+    cases: list[Case] = []
+    for name in names:
+        try:
+            raw = contents[name].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CorpusError(f"{path.name} 不是 UTF-8 文本，无法读取：{exc}") from exc
-        cases.extend(c for c in parse_document(raw, path.name, id_prefix(path)) if c.id not in removed)
+            raise CorpusError(f"{name} 不是 UTF-8 文本，无法读取：{exc}") from exc
+        path = corpus_dir / name
+        cases.extend(c for c in parse_document(raw, name, id_prefix(path)) if c.id not in removed)
     ids = [c.id for c in cases]
     if len(set(ids)) != len(ids):
         raise CorpusError(f"语料目录中有重复的案例编号：{sorted({i for i in ids if ids.count(i) > 1})}")

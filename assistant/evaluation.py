@@ -1,7 +1,9 @@
 """Score a retriever on a question file (JSON lines).
 
 Each line: ``{"id": …, "question": …, "evidence": [verbatim strings], "gold_author": …}``
-(``evidence`` and ``gold_author`` optional).  Metrics, over the questions
+(``evidence`` and ``gold_author`` optional).  A conversation has ``"turns": [question, follow-up, …]``
+instead of ``question``; its evidence is for the last turn (retrieval scores the last turn alone,
+answers play the whole conversation).  Metrics, over the questions
 that carry the gold field concerned:
 
 - evidence@k: a top-k passage contains an evidence string (whitespace ignored);
@@ -25,6 +27,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
@@ -42,6 +45,32 @@ def normalise(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text))
 
 
+def evidence_in(text: str, evidence: Iterable[str], share: float = 0.5) -> bool:
+    """``text`` holds a gold evidence string: whole, or a contiguous part of at least ``share`` of it.
+
+    Both sides are :func:`normalise`-d (NFKC, whitespace removed).  The partial
+    rule lets an answer that quotes half of an evidence string count (an
+    evidence string may run past the end of a quoted passage); it is the
+    longest common substring, never scattered characters.
+    """
+    t = normalise(text)
+    for e in evidence:
+        e = normalise(e)
+        if not e:
+            continue
+        if e in t:
+            return True
+        m = SequenceMatcher(None, e, t, autojunk=False).find_longest_match(0, len(e), 0, len(t))
+        if m.size >= share * len(e):
+            return True
+    return False
+
+
+def answerable(item: dict) -> bool:
+    """``answerable`` when given; a coverage label ``none`` means the cases do not answer it."""
+    return bool(item.get("answerable", item.get("label") != "none"))
+
+
 def read_questions(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
@@ -54,6 +83,11 @@ def read_questions(path: str | Path) -> list[dict]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} 第 {n} 行不是合法的 JSON：{exc.msg}") from None
+        if isinstance(item, dict) and "question" not in item and "turns" in item:
+            turns = item["turns"]
+            if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
+                raise InputError(f"{path} 第 {n} 行的 turns 应为非空的问题列表。")
+            item["question"] = turns[-1]
         if not isinstance(item, dict) or "id" not in item or not str(item.get("question", "")).strip():
             raise InputError(f"{path} 第 {n} 行缺少 id 或 question 字段。")
         items.append(item)
@@ -146,18 +180,31 @@ def evaluate(
     return report
 
 
-def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], passages: list) -> EvalReport:
+def evaluate_answers(
+    answer: Callable[[str], Answer],
+    items: Iterable[dict],
+    passages: list,
+    converse: Callable[[list[str]], Answer] | None = None,
+) -> EvalReport:
     """Score cited answers: ``answer(question) -> assistant.answer.Answer``.
 
     ``passages`` are the index's passages (``searcher.index.passages``): a
-    citation "cites" the passage its quote lies in.
+    citation "cites" the passage its quote lies in.  A conversation (an item
+    with ``turns``) is played through ``converse(turns)``, which returns the
+    answer to the last turn.
 
-    - top_sentence_evidence: over answerable questions with evidence, the
-      first citation of the answer quotes a passage that contains an evidence
-      string (whitespace ignored); the passage is the one holding the quote;
+    - first_block_evidence: over answerable questions with evidence, the
+      first block of the answer (:func:`first_block`: the first community's
+      quotes) holds a gold evidence string (:func:`evidence_in`: whole, or a
+      contiguous half of it), whitespace ignored; also per ``half`` and
+      ``kind`` of the questions when they carry them;
+    - top_sentence_evidence: the first citation of the answer quotes a
+      passage that contains an evidence string; the passage is the one
+      holding the quote;
     - quotes_verbatim: every citation's quote equals the case text at its offsets;
     - refused_unanswerable / refused_answerable: share of each group refused
-      (``answerable`` field; questions without it count as answerable);
+      (:func:`answerable`: the ``answerable`` field, or a coverage label other than
+      ``none``; questions without either count as answerable);
     - coverage judgements per gold label, for question files with a ``label``
       (full / partial / none) and a ``domain`` (in / off), as
       eval/coverage.jsonl has: ``gold=full judged none`` is the share of the
@@ -167,19 +214,27 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
     items = list(items)
     report = EvalReport(n=len(items), k=0)
     hits: dict[str, list[bool]] = {
+        "first_block_evidence": [],
         "top_sentence_evidence": [],
         "refused_unanswerable": [],
         "refused_answerable": [],
         "quotes_verbatim": [],
     }
+    groups: dict[str, list[bool]] = {}
     judged: dict[str, list[str]] = {}
     latencies = []
     for item in items:
         t0 = time.perf_counter()
-        a = answer(item["question"])
+        turns = item.get("turns")
+        if turns and len(turns) > 1:
+            if converse is None:
+                raise InputError(f"问题 {item['id']} 是多轮对话（turns），需要按对话评测。")
+            a = converse(list(turns))
+        else:
+            a = answer(item["question"])
         latencies.append((time.perf_counter() - t0) * 1000)
-        answerable = item.get("answerable", item.get("label", "full") != "none")
-        hits["refused_answerable" if answerable else "refused_unanswerable"].append(not a.answered)
+        can = answerable(item)
+        hits["refused_answerable" if can else "refused_unanswerable"].append(not a.answered)
         gold = gold_label(item)
         if gold:
             judged.setdefault(gold, []).append(a.coverage)
@@ -188,27 +243,34 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
             case = cases.get(c.case_id)
             hits["quotes_verbatim"].append(case is not None and case.text[c.start : c.end] == c.quote)
         evidence = [normalise(e) for e in item.get("evidence") or [] if normalise(e)]
-        top_ok = None
-        if answerable and evidence:
-            top_ok = False
+        top_ok = block_ok = None
+        if can and evidence:
+            top_ok = block_ok = False
             if a.answered and a.citations:
                 first = a.citations[0]
                 passage = _passage_of(passages, first) or first.quote
                 top_ok = any(e in normalise(passage) for e in evidence)
+                block_ok = evidence_in(first_block(a.answer, a.citations), evidence)
             hits["top_sentence_evidence"].append(top_ok)
+            hits["first_block_evidence"].append(block_ok)
+            for key in ("half", "kind"):
+                if item.get(key):
+                    groups.setdefault(f"first_block_evidence[{item[key]}]", []).append(block_ok)
         report.rows.append(
             {
                 "id": item["id"],
                 "latency_ms": round(latencies[-1], 2),
                 "answered": a.answered,
+                "first_block_evidence": block_ok,
                 "coverage": a.coverage,
                 "uncovered": list(a.uncovered),
                 "top_sentence_evidence": top_ok,
+                "search_question": a.search_question,
                 "answer": a.answer,
                 "citations": [c.to_dict() for c in a.citations],
             }
         )
-    for name, values in hits.items():
+    for name, values in list(hits.items()) + sorted(groups.items()):
         if values:
             report.metrics[name] = sum(values) / len(values)
             report.counts[name] = len(values)
@@ -222,6 +284,30 @@ def evaluate_answers(answer: Callable[[str], Answer], items: Iterable[dict], pas
     report.metrics["latency_p50_ms"] = float(np.percentile(warm, 50))
     report.metrics["latency_p95_ms"] = float(np.percentile(warm, 95))
     return report
+
+
+_BLOCK_START = re.compile(r"^\d+\. ")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def first_block(text: str, citations: list) -> str:
+    """The quotes of an answer's first block: the first community's measure and result.
+
+    An extractive answer numbers its blocks ("1. 蓝天二村居民区（…）：…", then
+    "成效：…"); the first block runs to the next numbered line.  Any other
+    answer (an LLM's) counts its first line that cites anything.  The block's
+    text is the cited quotes (for an LLM answer, the cited passages).
+    """
+    lines = [x for x in text.split("\n") if x.strip()]
+    starts = [i for i, x in enumerate(lines) if _BLOCK_START.match(x)]
+    if starts:
+        end = starts[1] if len(starts) > 1 else len(lines)
+        block = lines[starts[0] : end]
+    else:
+        block = [next((x for x in lines if _MARKER.search(x)), "")]
+    by_n = {c.n: c for c in citations}
+    numbers = [int(n) for line in block for n in _MARKER.findall(line)]
+    return "".join(by_n[n].quote for n in dict.fromkeys(numbers) if n in by_n)
 
 
 def gold_label(item: dict) -> str | None:

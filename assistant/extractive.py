@@ -28,19 +28,38 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import Sequence
 
 from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
-from assistant.lexical import tokenize, tokenize_chars
+from assistant.corpus import Case
+from assistant.lexical import tokenize
 from assistant.retrieval import Hit
 from assistant.roles import RoleModel, get_role_model
 
-MIN_CHARS, TARGET_CHARS, MAX_CHARS = 150, 330, 500  # extractive answer length (quotes)
-MAX_CASES = 3
-CASE_DISCOUNT = 0.85  # per sentence already quoted from the same case
+Spans = Sequence[tuple[str, int, int]]  # (case id, start, end) of quotes shown earlier in a conversation
+MAX_CASES = 3  # communities (blocks) in an answer
+FIRST_BLOCK_CHARS = 280  # the measure of the first community, at most (unless one sentence is longer)
+BLOCK_CHARS = 160  # the measure of a further community
+MIN_BLOCK_CHARS = 90  # a shorter measure may take in the neighbouring passage of its section
+# A block reads on to at least this many characters whatever the next sentences are: one
+# sentence is too little to act on, and the script's next sentence often holds the measure
+# (first block holds evidence: dev 0.725 -> 0.762, coverage tune 0.476 -> 0.524, follow-ups
+# tune 0.478 -> 0.522; 120 / 200: 0.762 / 0.750 on dev).
+MIN_MEASURE_CHARS = 160
+WINDOW_MAX_ASIDE = 0.6  # a block grows over sentences read as 问题/背景/感悟 below this (the measure goes on)
+NEW_PARAGRAPH_LEX = 0.1  # ... and into another paragraph only when the sentence shares this much of the question
+ANCHOR_MAX_CHARS = 300  # a longer sentence (a list of honours, a run-on paragraph) leads a block only if nothing else can
+ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
+ANCHORS = 3  # sentences of a case tried as a block's anchor
+OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
+RESULT_MAX_CHARS = 150
+RESULT_REACH = 600  # a result this close after the measure may share the measure's words instead of the question's
+RESULT_INDENT, RESULT_LABEL = "   ", "成效："
 FOLLOW_LIFT = 0.6  # a passage right after a hit enters with this share of its score
 FOLLOW_WEIGHT = 1.0
+NEAR_CHARS = 600  # a follow-up also reads this far on from what the conversation quoted
+SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # Each sentence gains ROLE_WEIGHT x (p(做法) + p(成效) - p(问题) - p(背景) - p(感悟)) from
 # the role model (assistant/roles.py), so a "how do I" answer leads with what was
 # done rather than with the script's account of the difficulty, which the
@@ -55,7 +74,6 @@ ROLE_WEIGHT = 1.0
 _FACT_QUESTION = re.compile(r"多少|几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人")
 _HOW = re.compile(r"怎么|怎样|如何|咋|办法")
 
-T = TypeVar("T")
 
 
 class CorpusStats:
@@ -67,6 +85,7 @@ class CorpusStats:
         self._df: Counter | None = None
         self._tokens: list[frozenset[str]] = []
         self._position: dict[str, int] = {}
+        self._by_case: dict[str, list[Passage]] = {}
 
     def _stats(self) -> Counter:
         if self._df is None:
@@ -74,8 +93,17 @@ class CorpusStats:
                 if self._df is None:
                     self._tokens = [frozenset(tokenize(p.index_text)) for p in self.passages]
                     self._position = {p.id: i for i, p in enumerate(self.passages)}
+                    by_case: dict[str, list[Passage]] = {}
+                    for p in self.passages:
+                        by_case.setdefault(p.case_id, []).append(p)
+                    self._by_case = by_case
                     self._df = Counter(t for ts in self._tokens for t in ts)
         return self._df
+
+    def passages_of(self, case_id: str) -> list[Passage]:
+        """The passages of one case, in script order."""
+        self._stats()
+        return self._by_case.get(case_id, [])
 
     def position(self, p: Passage) -> int | None:
         """Position of ``p`` in the passage list (None for a passage from elsewhere)."""
@@ -91,7 +119,7 @@ class CorpusStats:
         i = self.position(p)
         return self._tokens[i] if i is not None else frozenset(tokenize(p.index_text))
 
-    def weighted_share(self, tokens: set[str], found: set[str] | frozenset[str]) -> float:
+    def weighted_share(self, tokens: set[str] | frozenset[str], found: set[str] | frozenset[str]) -> float:
         """Share of the IDF mass of ``tokens`` that ``found`` holds."""
         total = sum(self.idf(t) for t in tokens)
         return sum(self.idf(t) for t in tokens if t in found) / total if total else 0.0
@@ -133,6 +161,8 @@ class Extractor:
         self.stats = stats
         self._roles = roles
         self._actionability: dict[str, float] = {}  # sentence -> score: the same corpus sentences recur across questions
+        self._role_probs: dict[str, dict[str, float]] = {}
+        self._token_cache: dict[str, frozenset[str]] = {}
 
     @property
     def roles(self) -> RoleModel:
@@ -151,8 +181,14 @@ class Extractor:
             self._actionability[sentence] = got
         return got
 
-    def candidates(self, question: str, hits: list[Hit]) -> list[Sentence]:
+    def candidates(self, question: str, hits: list[Hit], shown: Spans = ()) -> list[Sentence]:
         """Scored sentences of the hits and of the passage right after each of the top four.
+
+        ``shown`` are the spans an earlier answer of the conversation quoted
+        (a follow-up's): their passages and the ones after them join the pool
+        (the follow-up asks about that place, often what came next there),
+        and the sentences already quoted lose ``SHOWN_PENALTY``, so the
+        answer moves on instead of repeating itself.
 
         Users describe their problem; scripts describe the problem and then
         what was done.  So the sentences a question echoes lift the ones that
@@ -175,6 +211,14 @@ class Extractor:
             if j is not None and passages[j].id not in seen:
                 seen.add(passages[j].id)
                 pool.append(Hit(0, FOLLOW_LIFT * h.score, passages[j], h.case, {}))
+        cases = {h.case.id: h.case for h in hits}
+        for case_id, start, _ in shown:
+            if case_id not in cases:
+                continue
+            for p in self.stats.passages_of(case_id):
+                if p.id not in seen and (p.start <= start < p.end or 0 < p.start - start <= NEAR_CHARS):
+                    seen.add(p.id)
+                    pool.append(Hit(0, FOLLOW_LIFT * top, p, cases[case_id], {}))
         out: list[Sentence] = []
         for h in pool:
             p = h.passage
@@ -184,63 +228,322 @@ class Extractor:
                 sentence = text[s:e]
                 if len(sentence) < 12 or sentence.endswith(("？", "?", ":", "：")):
                     continue  # fragments, rhetorical questions and lead-ins to a list answer nothing
-                lex = self.stats.weighted_share(q_tokens, set(tokenize(sentence)))
+                lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
                 score = h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * bool(re.search(r"\d", sentence))
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
+                if any(c == h.case.id and a < e and s < b for c, a, b in shown):
+                    score -= SHOWN_PENALTY
                 out.append(Sentence(h, s, e, sentence, score, lex))
         for c in out:  # the lift from an echoing sentence up to 500 characters before
             before = [o.lex for o in out if o.hit.case.id == c.hit.case.id and 0 < c.start - o.start <= 500]
             c.score += FOLLOW_WEIGHT * max(before, default=0.0)
         return out
 
-    def select(self, question: str, hits: list[Hit]) -> list[Sentence]:
-        """The sentences to quote: best first, a second community's say when it answers nearly as well."""
-        cands = sorted(self.candidates(question, hits), key=lambda c: -c.score)
+    def tokens(self, sentence: str) -> frozenset[str]:
+        """Jieba tokens of a sentence (cached: the corpus's sentences recur across questions)."""
+        got = self._token_cache.get(sentence)
+        if got is None:
+            got = frozenset(tokenize(sentence))
+            if len(self._token_cache) > 100_000:
+                self._token_cache.clear()
+            self._token_cache[sentence] = got
+        return got
+
+    def roles_of(self, sentence: str) -> dict[str, float]:
+        """Role probabilities of a sentence (cached with its actionability)."""
+        got = self._role_probs.get(sentence)
+        if got is None:
+            got = dict(zip(self.roles.classes, (float(x) for x in self.roles.probabilities(sentence))))
+            if len(self._role_probs) > 100_000:
+                self._role_probs.clear()
+            self._role_probs[sentence] = got
+        return got
+
+    # -- blocks ----------------------------------------------------------------
+
+    def blocks(self, question: str, hits: list[Hit], shown: Spans = ()) -> list[Block]:
+        """One block per community, best first (at most ``MAX_CASES``).
+
+        The communities come in retrieval order (a case's best passage plus a
+        quarter of its others: :func:`case_order`), which picks the community
+        that answers better than the single best-scoring sentence does
+        (first block holds gold evidence, dev 0.725 -> 0.750, coverage tune
+        half 0.405 -> 0.500).  Within a community the block is built around
+        its best sentence (:meth:`candidates`): the contiguous sentences of
+        that passage that state the measure (:meth:`window`), and a result
+        with a number when the case reports one on this topic (:meth:`result`).
+        A further community is shown when its best sentence scores at least
+        ``OTHER_CASE_SHARE`` of the best one.
+        """
+        cands = self.candidates(question, hits, shown)
         if not cands:
             return []
-        best = cands[0].score
-        chosen: list[Sentence] = []
-        taken: Counter[str] = Counter()  # sentences taken per case
-        total = 0
-        pool = list(cands)
-        while pool and total < TARGET_CHARS:
-            c = pick_discounted(pool, lambda x: x.score, lambda x: x.hit.case.id, taken, CASE_DISCOUNT)
-            pool.remove(c)
-            if total >= MIN_CHARS and c.score < 0.55 * best:
+        fact = is_fact_question(question)
+        ranked = sorted(cands, key=lambda c: -c.score)
+        options: dict[str, list[Sentence]] = {}  # anchors a block may be built around, best first
+        for c in ranked:
+            r = self.roles_of(c.text)
+            if len(c.text) <= ANCHOR_MAX_CHARS and (fact or r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM):
+                options.setdefault(c.hit.case.id, []).append(c)
+        for c in ranked:
+            options.setdefault(c.hit.case.id, [c])  # a case that only states the problem, or at length
+        top = max(o[0].score for o in options.values())
+        q_tokens = set(tokenize(question))
+        out: list[Block] = []
+        for case_id in case_order(hits):
+            if case_id not in options or (out and options[case_id][0].score < OTHER_CASE_SHARE * top):
+                continue
+            budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
+            # the block around the case's best sentence, or its next best if that one leans on
+            # a sentence the block cannot take in (scoring whole windows instead did worse)
+            tried = []
+            for anchor in options[case_id][:ANCHORS]:
+                pieces = self.window(anchor, q_tokens, fact, budget)
+                if pieces:
+                    tried.append((anchor, pieces))
+                    if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                        break
+            else:
+                tried = tried[:1]
+            if not tried:
+                continue
+            anchor, pieces = tried[-1]
+            if not pieces:
+                continue
+            has_result = any(self._reports(anchor.hit.case.text[a:b]) for a, b, _ in pieces)
+            result = None if fact or has_result else self.result(anchor, cands, q_tokens, pieces)
+            heading = summary_heading(anchor.hit.passage.section)
+            pieces = _after_heading(anchor.hit.case.text, pieces, heading)
+            out.append(Block(anchor.hit.case, pieces, result, heading, anchor.score))
+            if len(out) == MAX_CASES:
                 break
-            if total + len(c.text) > MAX_CHARS:
-                continue
-            if c.hit.case.id not in taken and len(taken) == MAX_CASES:
-                continue
-            if any(_overlap(c, o) for o in chosen):
-                continue
-            chosen.append(c)
-            total += len(c.text)
-            taken[c.hit.case.id] += 1
-        return chosen
+        return out
 
-    def compose(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
-        """An answer of verbatim sentences grouped by case, one line per community; returns (text, citations)."""
-        chosen = self.select(question, hits)
-        if not chosen:
-            return "", []
-        cases = list(dict.fromkeys(c.hit.case.id for c in chosen))  # in order of first choice
-        groups = [[c for c in chosen if c.hit.case.id == cid] for cid in cases]
-        label = "的情况" if is_fact_question(question) else "的做法"
-        lines = [
-            f"案例库中有 {len(groups)} 个社区（村）的讲稿涉及这个问题，以下均为讲稿原文摘录（方括号内为出处编号）："
-            if len(groups) > 1
-            else "案例库中有一篇讲稿涉及这个问题，以下为讲稿原文摘录（方括号内为出处编号）："
-        ]
-        citations: list[Citation] = []
-        for group in groups:
-            parts = []
-            for c in group:
-                n = len(citations) + 1
-                citations.append(numbered(n, c.hit.case, c.start, c.end, section=c.hit.passage.section_label))
-                parts.append(f"{c.text}[{n}]")
-            lines.append(f"{place(group[0].hit.case, town=False)}{label}：" + "".join(parts))
-        return "\n".join(lines), citations
+    def window(self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int) -> list[Piece]:
+        """The measure: contiguous sentences around ``anchor`` in script order, as citable pieces.
+
+        Starts from the anchor sentence and grows within its passage, forwards
+        (at any rate to ``MIN_MEASURE_CHARS``) and then backwards, over
+        sentences that are not clearly an aside (the
+        role model reads 问题, 背景 and 感悟 together below
+        ``WINDOW_MAX_ASIDE``; for a look-up: sentences sharing the question's
+        words), into another paragraph only for a sentence on the question
+        (``NEW_PARAGRAPH_LEX``), up to ``budget`` characters; forwards it may run on into the
+        next passage of the section, and a short window may take in the
+        passage before.  Then the edges are made to
+        read on their own: a dangling opener ("为此,""通过这些措施,") is cut
+        when the rest still reads, otherwise the sentence it points back to is
+        taken in (or the sentence dropped); a lead-in ending with a colon is
+        not left hanging at the end.  Pieces are split at line breaks and
+        passage boundaries, so each quote lies in one paragraph of one passage.
+        """
+        case = anchor.hit.case
+        text = case.text
+        passages = self.stats.passages
+        i = self.stats.position(anchor.hit.passage)
+        group = [anchor.hit.passage]
+        if i is not None:
+            section = anchor.hit.passage.section
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(passages) and passages[j].case_id == case.id and passages[j].section == section:
+                    group.insert(0 if j < i else len(group), passages[j])  # never across a heading
+        spans = [(s, e, p) for p in group for s, e in sentence_spans(text, p)]
+        k = next((n for n, (s, e, _) in enumerate(spans) if s <= anchor.start < e), None)
+        if k is None:
+            return [(anchor.start, anchor.end, anchor.hit.passage)]
+        home = anchor.hit.passage.id
+        lo = hi = k
+
+        def size(a: int, b: int) -> int:
+            return spans[b][1] - spans[a][0]
+
+        def fits(a: int, b: int, n: int) -> bool:
+            inside = spans[n][2].id == home or size(lo, hi) < MIN_BLOCK_CHARS or n > k
+            return inside and size(a, b) <= budget
+
+        def useful(n: int) -> bool:
+            sentence = text[spans[n][0] : spans[n][1]]
+            lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
+            if fact:
+                return lex >= 0.2
+            a, b = sorted((n, k))
+            if "\n" in text[spans[a][1] : spans[b][0]] and lex < NEW_PARAGRAPH_LEX:
+                return False  # a new paragraph is a new point unless it is on the question too
+            r = self.roles_of(sentence)
+            return r["问题"] + r["背景"] + r["感悟"] < WINDOW_MAX_ASIDE
+
+        # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS
+        while hi + 1 < len(spans) and fits(lo, hi + 1, hi + 1) and (useful(hi + 1) or size(lo, hi) < MIN_MEASURE_CHARS):
+            hi += 1
+        while lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1]):
+            lo -= 1
+        start = spans[lo][0]
+        # the opening must read on its own
+        for _ in range(3):
+            opener = dangling_opener(text[start : spans[lo][1]])
+            if opener is None:
+                break
+            if opener and lo <= k:
+                start += opener  # cut "为此," and read on
+                break
+            if lo - 1 >= 0 and size(lo - 1, hi) <= budget + 80:
+                lo -= 1  # take in what it points back to
+                start = spans[lo][0]
+            elif lo < hi:
+                lo += 1
+                start = spans[lo][0]
+            else:
+                break
+        # a list marker ("2、""一是""第三步:") is the script's numbering, not the reader's
+        m = _ITEM_MARKER.match(text, start, spans[lo][1])
+        if m and spans[lo][1] - m.end() >= 10:
+            start = m.end()
+        # a lead-in to a list ("措施如下:") must not end the block
+        while hi > lo and text[spans[hi][0] : spans[hi][1]].rstrip().endswith((":", "：")):
+            if hi + 1 < len(spans) and size(lo, hi + 1) <= budget + 80:
+                hi += 1
+            else:
+                hi -= 1
+        return _pieces(text, start, spans[lo : hi + 1])
+
+    def _reports(self, text: str) -> bool:
+        """The text reports a result with a number."""
+        return bool(_DIGIT.search(text)) and any(
+            self.roles_of(text[a:b])["成效"] >= 0.35 for a, b in split_sentences(text) if b - a >= 12
+        )
+
+    def result(self, anchor: Sentence, cands: list[Sentence], q_tokens: set[str], measure: list[Piece]) -> Piece | None:
+        """A sentence of the same case that reports a number on this topic (None if it has none).
+
+        Looked for among the case's retrieved sentences and the rest of the
+        measure's section.  It must carry a digit and read as a result
+        (p(成效) >= 0.4), and be on the topic: it shares the question's words
+        (IDF share >= 0.12), or it follows the measure closely (within
+        ``RESULT_REACH`` characters) and shares the measure's words (>= 0.3).
+        """
+        case = anchor.hit.case
+        text = case.text
+        lo, hi = measure[0][0], measure[-1][1]
+        m_tokens = set().union(*(self.tokens(text[a:b]) for a, b, _ in measure))
+        pool: dict[int, Piece] = {}
+        for c in cands:
+            if c.hit.case.id == case.id:
+                pool[c.start] = (c.start, c.end, c.hit.passage)
+        for p in self.stats.passages_of(case.id):
+            if p.section == anchor.hit.passage.section or 0 <= p.start - hi <= RESULT_REACH:
+                for s, e in sentence_spans(text, p):
+                    pool.setdefault(s, (s, e, p))
+        best: tuple[float, Piece] | None = None
+        for s, e, p in pool.values():
+            sentence = text[s:e]
+            if lo <= s < hi or not _DIGIT.search(sentence) or not 12 <= len(sentence) <= RESULT_MAX_CHARS:
+                continue
+            cut = dangling_opener(sentence)
+            if cut == 0:
+                continue  # points back to something the reader has not seen
+            r = self.roles_of(sentence)
+            if r["成效"] < 0.4:
+                continue
+            tokens = self.tokens(sentence)
+            lex_q = self.stats.weighted_share(q_tokens, tokens)
+            near = 0 <= s - hi <= RESULT_REACH
+            lex_m = self.stats.weighted_share(tokens, m_tokens) if near else 0.0
+            if lex_q < 0.12 and lex_m < 0.3:
+                continue
+            score = r["成效"] + lex_q + 0.5 * lex_m + 0.3 * near
+            if best is None or score > best[0]:
+                best = (score, (s + (cut or 0), e, p))
+        return best[1] if best else None
+
+    def compose(self, question: str, hits: list[Hit], shown: Spans = ()) -> tuple[str, list[Citation]]:
+        """The answer as blocks, one per community, under one lead line; returns (text, citations).
+
+        Shape (plain text; ``assistant.ui.render.answer_message`` reads it back)::
+
+            案例库中有 2 个社区（村）的做法可供参考：蓝天二村居民区“拆除私装地锁,增加车位利用效率”；……。以下为讲稿原文摘录，方括号内为出处编号。
+            1. 蓝天二村居民区（中山街道 · 沈东）：联合中山城管、……进行了拆除。[1]
+               成效：通过联合行动,共拆除地锁146把,……[2]
+            2. ……
+        """
+        return compose_blocks(self.blocks(question, hits, shown), fact=is_fact_question(question))
+
+    def context(self, question: str, hits: list[Hit], n: int) -> list[Hit]:
+        """The passages an LLM answers from: per community in block order, each community's in script order.
+
+        First the passages the blocks quote (the communities the extractive
+        answer would show, in its order), then the other retrieved passages,
+        best first, up to ``n``; then grouped by community (the blocks' first)
+        and put in script order within each, so the model reads each
+        community's account as the script tells it.
+        """
+        blocks = self.blocks(question, hits)
+        by_id = {h.passage.id: h for h in hits}
+        chosen: dict[str, Hit] = {}
+        for b in blocks:
+            for _, _, p in b.measure + ([b.result] if b.result else []):
+                if p.id not in chosen and len(chosen) < n:
+                    chosen[p.id] = by_id.get(p.id) or Hit(0, 0.0, p, b.case, {})
+        for h in hits:
+            if h.passage.id not in chosen and len(chosen) < n:
+                chosen[h.passage.id] = h
+        order = [b.case.id for b in blocks]
+        order += [c for c in case_order(hits) if c not in order]
+        rank = {c: i for i, c in enumerate(order)}
+        return sorted(chosen.values(), key=lambda h: (rank.get(h.case.id, len(rank)), h.passage.start))
+
+
+Piece = tuple[int, int, Passage]  # a quoted span of a case (start, end) and the passage holding it
+
+
+@dataclass
+class Block:
+    """One community's part of an answer: its measure (contiguous pieces) and, optionally, a result."""
+
+    case: Case
+    measure: list[Piece]
+    result: Piece | None
+    heading: str  # the author's own summary of the section ("" when it has none worth quoting)
+    score: float
+
+    @property
+    def text(self) -> str:
+        parts = [self.case.text[s:e] for s, e, _ in self.measure]
+        if self.result:
+            parts.append(self.case.text[self.result[0] : self.result[1]])
+        return "".join(parts)
+
+    @property
+    def who(self) -> str:
+        """``蓝天二村居民区（中山街道 · 沈东）``."""
+        where = " · ".join(x for x in (self.case.town, self.case.author) if x)
+        return f"{place(self.case, town=False)}（{where}）"
+
+
+# How the blocks read back from an answer's text (the web UI and the evaluation use these).
+BLOCK_LINE = re.compile(r"^(\d+)\. ([^：\[\]\n]{2,60}?)（([^（）\n]*)）：")
+RESULT_LINE = re.compile(r"^\s*" + RESULT_LABEL)
+
+
+def compose_blocks(blocks: list[Block], *, fact: bool = False) -> tuple[str, list[Citation]]:
+    """The text and numbered citations of an answer made of ``blocks`` (see :meth:`Extractor.compose`)."""
+    if not blocks:
+        return "", []
+    names = [f"{place(b.case, town=False)}“{b.heading}”" if b.heading else place(b.case, town=False) for b in blocks]
+    what = "讲稿提到了相关情况" if fact else "做法可供参考"
+    lines = [f"案例库中有 {len(blocks)} 个社区（村）的{what}：{'；'.join(names)}。以下为讲稿原文摘录，方括号内为出处编号。"]
+    citations: list[Citation] = []
+
+    def cite(piece: Piece, case: Case) -> str:
+        s, e, p = piece
+        n = len(citations) + 1
+        citations.append(numbered(n, case, s, e, section=p.section_label))
+        return f"{case.text[s:e]}[{n}]"
+
+    for i, b in enumerate(blocks, 1):
+        lines.append(f"{i}. {b.who}：" + "".join(cite(piece, b.case) for piece in b.measure))
+        if b.result:
+            lines.append(f"{RESULT_INDENT}{RESULT_LABEL}" + cite(b.result, b.case))
+    return "\n".join(lines), citations
 
 
 # ---------------------------------------------------------------------------
@@ -274,21 +577,14 @@ def next_in_case(passages: list[Passage], i: int) -> int | None:
     return j if j < len(passages) and passages[j].case_id == passages[i].case_id else None
 
 
-def pick_discounted(
-    pool: Iterable[T], score: Callable[[T], float], case_of: Callable[[T], str], taken: Counter[str], discount: float
-) -> T:
-    """The best item of ``pool`` once every item already taken from its case has discounted it by ``discount``.
-
-    Another case moves up only when it answers nearly as well, so one case
-    cannot crowd out the rest.  (``HybridSearcher._diversify`` in
-    retrieval.py does the same with its own factor.)  Ties go to the earlier item.
-    """
-    return max(pool, key=lambda x: score(x) * discount ** taken[case_of(x)])
-
-
 def sentence_spans(text: str, p: Passage) -> list[tuple[int, int]]:
-    """Sentence spans of a passage in case-text offsets, also cut at line breaks, trimmed."""
-    out = []
+    """Sentence spans of a passage in case-text offsets, also cut at line breaks, trimmed.
+
+    The scripts use the same straight quote to open and close ("三制"即…), so
+    the sentence splitter hands an opening quote after 。 or ; to the sentence
+    before; a sentence with an odd number of quotes that ends in one gives it back.
+    """
+    out: list[tuple[int, int]] = []
     for s, e in split_sentences(p.text, p.start):
         pos = s
         for line in text[s:e].split("\n"):
@@ -296,6 +592,10 @@ def sentence_spans(text: str, p: Passage) -> list[tuple[int, int]]:
             if b > a:
                 out.append((a, b))
             pos += len(line) + 1
+    for n in range(len(out) - 1):
+        (a, b), (c, d) = out[n], out[n + 1]
+        if b == c and b - a > 1 and text[b - 1] == '"' and text[a:b].count('"') % 2 == 1:
+            out[n], out[n + 1] = (a, b - 1), (b - 1, d)
     return out
 
 
@@ -307,10 +607,117 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _overlap(a: Sentence, b: Sentence) -> bool:
-    """Redundant: the same span, or most character bigrams shared."""
-    if a.hit.case.id == b.hit.case.id and a.start < b.end and b.start < a.end:
-        return True
-    x = {g for g in tokenize_chars(a.text) if len(g) == 2}
-    y = {g for g in tokenize_chars(b.text) if len(g) == 2}
-    return bool(x and y) and len(x & y) / min(len(x), len(y)) > 0.6
+_DIGIT = re.compile(r"\d")
+_ITEM_MARKER = re.compile(
+    r"(?:\d{1,2}[、．]|\d{1,2}\.(?!\d)|[(（]\d{1,2}[)）]|[①②③④⑤⑥⑦⑧⑨]|[一二三四五六七八九十]是|第[一二三四五六七八九十]+(?:步|是)?[,，、:：])\s*"
+)
+# Openers that point back to what came before.  Cut off when the rest reads on
+# its own ("为此,通过邀请律师…" -> "通过邀请律师…"); a clause like
+# "通过这些措施," is cut too, unless what follows cannot stand alone ("使…").
+_OPENER = re.compile(
+    # discourse markers, with or without a comma
+    r"^(?:(?:例如|比如|譬如|举例来说|为此|对此|因此|所以|于是|因而|从而|由此|同时|与此同时|此外|另外|除此之外|除此以外"
+    r"|另一方面|一方面|其次|再次|然后|接着|随后|之后|其后|最后|最终|后来|而且|并且|但是|不过|然而|可见|总之"
+    r"|总的来说|综上|这样一来|就这样|如此一来|在此基础上|在此过程中|在这个过程中)[,，:：]?"
+    # clauses that refer back, up to their comma
+    r"|(?:这样|对此情况|针对(?:这|此|上述|以上|该)[^,，。:：]{0,10}|通过(?:这|此|上述|以上|该)[^,，。:：]{0,10}"
+    r"|经过(?:这|此|上述|以上|大家的|各方的|多方的|多次)?[^,，。:：]{0,8}(?:努力|协调|沟通|调解|商议|协商)"
+    r"|(?:了解|掌握|摸清|得知|知道|发现)[^,，。:：]{0,8}后|在(?:这|此|上述|以上)[^,，。:：]{0,8}(?:下|中|后|上|里)"
+    r"|基于(?:此|这)[^,，。:：]{0,6})[,，:：])\s*"
+)
+# A sentence that starts like this leans on the one before it.
+_LEANS_BACK = re.compile(r"^(?:这|那|此|该|其|上述|以上|他们|她们|它们|他|她|它|使|让|令|也|还|又|都|就|才|便|并|而|且|及|以及|则|即|但)")
+
+
+def dangling_opener(sentence: str) -> int | None:
+    """How the start of a quoted sentence leans on what came before it.
+
+    None: it does not.  A positive number: the length of an opener
+    ("为此,") whose removal leaves a sentence that reads on its own.  0: it
+    leans back and cannot be cut (a pronoun, or an opener whose rest would not
+    read), so the sentence before it must be quoted too, or this one left out.
+
+    >>> dangling_opener("为此,通过邀请律师等专业人士开展法理解释。"), dangling_opener("通过这些措施,使小区飞线大为减少。")
+    (3, 0)
+    """
+    m = _OPENER.match(sentence)
+    if m:
+        rest = sentence[m.end() :]
+        cut = bool(re.search(r"[,，:：]\s*$", m.group(0)))  # "最终确定了…" without its marker reads worse
+        return m.end() if cut and len(rest) >= 10 and not _LEANS_BACK.match(rest) and not _OPENER.match(rest) else 0
+    return 0 if _LEANS_BACK.match(sentence) and not sentence.startswith(("其中", "该村", "该社区", "该小区")) else None
+
+
+def case_order(hits: list[Hit]) -> list[str]:
+    """Case ids of the hits, best first: a case's best passage plus a quarter of all its passages' scores."""
+    score: dict[str, float] = {}
+    best: dict[str, float] = {}
+    for h in hits:
+        score[h.case.id] = score.get(h.case.id, 0.0) + 0.25 * h.score
+        best[h.case.id] = max(best.get(h.case.id, 0.0), h.score)
+    return sorted(score, key=lambda c: -(best[c] + score[c]))
+
+
+_HEADING_MARKER = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、是]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．]|[①②③④⑤⑥⑦⑧⑨]"
+    r"|第[一二三四五六七八九十]+(?:步|层|个关键词(?:是)?)?[,，、:：]?|【|】)\s*"
+)
+_GENERIC_HEADING = re.compile(
+    r"^(?:主要|具体|我们的|工作|典型)?(?:做法|举措|措施|经验|成效|体会|启示|思考|背景|概况|基本情况|情况|案例|结语|引言|前言|开场)"
+    r"|概况|背景|难点|困境|现状|痛点|难在|之困|困局|基本情况|为什么|治理难题|面临的"
+)
+
+
+def summary_heading(section: tuple[str, ...], limit: int = 20) -> str:
+    """The deepest heading of a section path that summarises what was done, in the author's words ("" if none).
+
+    List markers ("一是""(二)""第三步:") are dropped; headings that only
+    name a part of the script ("主要做法""经验成效") or a difficulty
+    ("社区概况""面临的问题") do not summarise a measure.  A long heading is
+    cut at its first clause.
+    """
+    for title in reversed(section):
+        t = title
+        for _ in range(2):
+            t = _HEADING_MARKER.sub("", t).strip()
+        t = t.rstrip("。.;；,，:：")
+        if len(t) < 4 or _GENERIC_HEADING.search(t):
+            continue
+        if len(t) > limit:
+            m = re.search(r"[,，:：;；—]", t)
+            if m and 6 <= m.start() <= limit:
+                t = t[: m.start()]
+            elif len(t) > limit + 10:
+                continue
+        return t
+    return ""
+
+
+def _after_heading(text: str, pieces: list[Piece], heading: str) -> list[Piece]:
+    """The measure without its opening clause when that is the heading the lead line already quotes
+    ("拆除私装地锁,增加车位利用效率。通过前期…" starts at "通过前期…")."""
+    s, e, p = pieces[0]
+    if not heading or not text.startswith(heading, s):
+        return pieces
+    m = re.compile(r"[。:：!！;；]\s*").search(text, s + len(heading), e)
+    if not m or m.start() - s - len(heading) > 2:
+        return pieces
+    if e - m.end() >= 10:
+        return [(m.end(), e, p)] + pieces[1:]
+    return pieces[1:] if len(pieces) > 1 else pieces
+
+
+def _asks(text: str, span: tuple[int, int, Passage]) -> bool:
+    return text[span[0] : span[1]].rstrip().endswith(("？", "?"))
+
+
+def _pieces(text: str, start: int, spans: list[tuple[int, int, Passage]]) -> list[Piece]:
+    """Contiguous spans merged into one piece per paragraph and passage (the first starting at ``start``)."""
+    out: list[Piece] = []
+    for n, (s, e, p) in enumerate(spans):
+        s = start if n == 0 else s
+        if out and out[-1][2].id == p.id and "\n" not in text[out[-1][1] : s]:
+            out[-1] = (out[-1][0], e, p)
+        else:
+            out.append((s, e, p))
+    return out

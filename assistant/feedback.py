@@ -40,8 +40,6 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import sqlite3
@@ -53,8 +51,8 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from assistant.config import Settings, get_settings
-from assistant.errors import InputError
-from assistant.fsutil import atomic_write
+from assistant.errors import InputError, StorageError
+from assistant.fsutil import write_csv
 
 APP_DIR_NAME = "jiceng-assistant"
 RATINGS = ("👍", "👎")
@@ -197,22 +195,14 @@ class FeedbackStore:
 
         The file is written beside its target and renamed into place, so a
         reader never sees half a file and a failure leaves no partial file.
+        A cell that a spreadsheet would run as a formula (a comment such as
+        ``=HYPERLINK(…)``) is written with a leading ``'`` (:func:`assistant.fsutil.write_csv`).
         """
         out = Path(out)
         parent = out.parent if str(out.parent) else Path(".")
         if not parent.is_dir():
             raise InputError(f"无法写入 {out}：目录 {parent} 不存在。")
-        rows = self.rows()
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        try:
-            atomic_write(out, buf.getvalue(), encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"无法写入 {out}：{exc.strerror or exc}") from None
-        return len(rows)
-
+        return write_csv(out, COLUMNS, self.rows(), fix="或用 --out 写到其他位置")
 
     # -- content gaps --------------------------------------------------------
 
@@ -258,17 +248,11 @@ class FeedbackStore:
         parent = out.parent if str(out.parent) else Path(".")
         if not parent.is_dir():
             raise InputError(f"无法写入 {out}：目录 {parent} 不存在。")
-        topics = self.gap_topics(since)
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["话题", "次数", "没有", "部分", "最早提问", "最近提问", "提问举例"])
-        for t in topics:
-            writer.writerow([t.topic, t.count, t.none, t.partial, t.first_asked, t.last_asked, "｜".join(t.questions)])
-        try:
-            atomic_write(out, buf.getvalue(), encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"无法写入 {out}：{exc.strerror or exc}") from None
-        return len(topics)
+        columns = ("话题", "次数", "没有", "部分", "最早提问", "最近提问", "提问举例")
+        rows = (dict(zip(columns, (t.topic, t.count, t.none, t.partial, t.first_asked, t.last_asked,
+                                   "｜".join(t.questions)))) for t in self.gap_topics(since))
+        # a question such as "=HYPERLINK(…)" is one more cell a spreadsheet must not run (write_csv guards it)
+        return write_csv(out, columns, rows, fix="或用 --out 写到其他位置")
 
 
 @dataclass
@@ -343,7 +327,7 @@ class _SQLiteBackend:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise InputError(
+            raise StorageError(
                 f"无法打开反馈数据库 {self.path}：{exc}。请检查目录权限，或用环境变量 ASSISTANT_DATA_DIR 指定其他数据目录。"
             ) from None
         con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -378,6 +362,11 @@ class _SQLiteBackend:
             except sqlite3.OperationalError as exc:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
+                if "readonly" in str(exc) or "full" in str(exc) or "disk I/O" in str(exc):
+                    raise StorageError(
+                        f"反馈没有保存：数据库 {self.path} 无法写入（{exc}）。请检查磁盘空间和目录权限，"
+                        "或用环境变量 ASSISTANT_DATA_DIR 指定其他数据目录。"
+                    ) from None
                 if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 4:
                     raise InputError(f"反馈没有保存（数据库 {self.path}：{exc}），请稍后再试。") from None
                 time.sleep(0.05 * (attempt + 1))

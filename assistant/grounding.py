@@ -99,6 +99,8 @@ def confidence(stats: CorpusStats, question: str, hits: list[Hit]) -> float:
         return -1.0
     dense = max((h.parts.get("dense", 0.0) for h in hits), default=0.0)
     top = set().union(*(stats.passage_tokens(h.passage) for h in hits[:3]))
+    # the questions linked to a passage say what it answers, in askers' words (assistant/links.py)
+    top = top.union(*(tokenize(q) for h in hits[:3] for q in h.links))
     coverage = stats.weighted_share(set(tokenize(question)), top)
     return (dense - DENSE_FLOOR) * 10 + (coverage - COVERAGE_FLOOR)
 
@@ -193,16 +195,26 @@ def llm_messages(
 ) -> list[tuple[str, str]]:
     """System rules and the question with its passages as numbered, fenced data.
 
+    ``hits`` come grouped by community, best first, each community's passages
+    in script order (:meth:`assistant.extractive.Extractor.context`, the same
+    order as the extractive answer's blocks); each group is headed by the
+    community it comes from, so the model can write one paragraph per community.
     ``uncovered``: the part of a 部分 question the scripts do not cover; the
     model is told to answer only the rest and to say so.
     """
+    from assistant.citations import place
     from assistant.llm import render_prompt
 
     blocks = []
+    groups = 0
     for i, h in enumerate(hits, 1):
-        where = h.passage.section_label or "开头"
+        if i == 1 or hits[i - 2].case.id != h.case.id:
+            groups += 1
+            where = " · ".join(x for x in (h.case.town, h.case.author) if x)
+            blocks.append(f"【社区（村）{groups}：{place(h.case, town=False)}（{where}）】")
+        section = h.passage.section_label or "开头"
         blocks.append(
-            f"[{i}] 来源：《{h.case.title}》，{h.case.author_line}，{where}\n"
+            f"[{i}] 来源：《{h.case.title}》，{h.case.author_line}，{section}\n"
             f"<<<段落{i}开始>>>\n{defang(h.passage.text)}\n<<<段落{i}结束>>>"
         )
     user = render_prompt("answer_user", settings, question=defang(question), passages="\n\n".join(blocks))

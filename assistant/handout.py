@@ -52,7 +52,7 @@ from typing import Callable
 from assistant import handout_material as hm
 from assistant.cards import CaseCard, Sentence, get_card, tag_idf
 from assistant.citations import Citation, place
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
 from assistant.quoting import QUOTE_CHARS, excerpt
@@ -1249,8 +1249,8 @@ def write_handout(h: Handout, path: str | Path) -> Path:
     data = to_docx_bytes(h) if suffix == ".docx" else to_markdown(h).encode("utf-8")
     try:
         return atomic_write(path, data)
-    except OSError as exc:
-        raise InputError(f"无法写入 {path}：{exc.strerror or exc}") from None
+    except OSError as exc:  # a full disk, a read-only mount: one line naming the path and the fix
+        raise storage_error(exc, path, fix="或用 --out 写到其他位置") from None
 
 
 __all__ = [

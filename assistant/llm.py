@@ -235,7 +235,8 @@ def _chunk_text(chunk) -> str:
 
 
 def _timeout_error(limit: float) -> LLMError:
-    return LLMError(f"大模型在 {limit:g} 秒内没有答完（超时，可用 ASSISTANT_LLM_TIMEOUT 调整）。", "timeout")
+    # ``limit`` is what was left of the deadline (3.93533…): people read whole seconds
+    return LLMError(f"大模型在 {max(1, round(limit))} 秒内没有答完（超时，可用 ASSISTANT_LLM_TIMEOUT 调整）。", "timeout")
 
 
 def _chain(exc: BaseException | None) -> list[BaseException]:

@@ -3,10 +3,13 @@
 The live local index (``index/`` by default) is exported into a fresh
 milvus-lite folder with ``assistant index export --to-milvus`` (the stored
 vectors are copied, nothing is embedded), then every question of the file is
-searched on both stores with the real default model.  Printed: the share of
-questions whose top-10 passage lists are identical, the largest difference
-between the two stores' fused scores, and every metric of ``assistant eval``
-side by side (with ``--answers``, the answer metrics too).
+searched on both stores with the real default model.  Printed: for each of the
+six routes (the passages' dense, words and chars, and the same three over the
+question–passage links), the share of questions whose top-10 candidates are
+identical and the largest raw-score difference; the share of questions whose
+fused top-10 passage lists are identical, the largest difference between the
+two stores' fused scores, and every metric of ``assistant eval`` side by side
+(with ``--answers``, the answer metrics too).
 
 Usage::
 
@@ -31,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.config import get_settings  # noqa: E402
 from assistant.evaluation import evaluate, evaluate_answers, read_questions  # noqa: E402
 from assistant.retrieval import HybridSearcher  # noqa: E402
+from assistant.stores.base import ROUTES  # noqa: E402
 
 LATENCY = ("latency_p50_ms", "latency_p95_ms")  # timings, not ranking: shown, never compared
 
@@ -75,6 +79,18 @@ def main() -> int:
                               milvus_timeout=60.0)
         faiss = HybridSearcher.from_settings(local)
         milvus = HybridSearcher.from_settings(remote)
+        print(f"links: faiss {len(faiss.index.links)}, milvus {len(milvus.index.links)}")
+
+        print(f"\n{'route':<12}{'identical top-' + str(args.k):>20}{'largest score diff':>22}")
+        for name in ROUTES:
+            same_route, worst_route = 0, 0.0
+            for item in items:
+                query = faiss.query(item["question"])  # one embedding for both stores
+                a = faiss.index.store.routes(faiss.index, query, 100, names=[name])[name][: args.k]
+                b = milvus.index.store.routes(milvus.index, query, 100, names=[name])[name][: args.k]
+                same_route += [p for p, _ in a] == [p for p, _ in b]
+                worst_route = max([worst_route] + [abs(x[1] - y[1]) for x, y in zip(a, b)])
+            print(f"{name:<12}{same_route:>14}/{len(items):<5}{worst_route:>22.2e}")
 
         same, worst_score, differ = 0, 0.0, []
         for item in items:

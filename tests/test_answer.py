@@ -10,13 +10,13 @@ import weakref
 
 import pytest
 
-from assistant.answer import NONE, PARTIAL, Answerer, Conversation, get_answerer, is_follow_up
+from assistant.answer import NONE, PARTIAL, Answerer, Conversation, get_answerer
 from assistant.grounding import MAX_REFERENCES, OUT_OF_SCOPE
 from assistant.cli import main
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.evaluation import evaluate_answers
-from assistant.extractive import is_fact_question
+from assistant.extractive import BLOCK_LINE, RESULT_LINE, is_fact_question
 from assistant.retrieval import HybridSearcher
 from assistant.roles import get_role_model
 
@@ -57,29 +57,97 @@ def test_every_citation_is_verbatim_at_its_offsets(answerer, dev_answers):
             assert c.case_title == case.title and c.author == case.author_line
             assert "（" in c.author  # role and community travel with the name
             n += 1
-    assert n > 300
+    assert n > 150  # blocks quote whole spans: fewer, longer citations than sentence by sentence
 
 
-def test_extractive_answers_are_quotes_grouped_by_case(answerer, dev_answers):
+def blocks_of(a) -> list[list]:
+    """The citations of each block of an extractive answer: [measure…, result?] per community."""
+    by_n = {c.n: c for c in a.citations}
+    out: list[list] = []
+    lines = a.answer.split("\n")[1:]
+    if a.coverage == PARTIAL:  # the last line names what the scripts do not cover
+        assert lines[-1].startswith("关于") and "讲稿" in lines[-1] and "[" not in lines[-1]
+        lines = lines[:-1]
+    for line in lines:
+        cited = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", line)]
+        if BLOCK_LINE.match(line):
+            out.append(cited)
+        else:
+            assert RESULT_LINE.match(line) and len(cited) == 1, line
+            out[-1].append(cited[0])
+    return out
+
+
+def test_extractive_answers_are_one_block_per_community(answerer, dev_answers):
     answered = [a for item, a in dev_answers if a.answered]
     assert len(answered) >= 75
     for a in answered:
         assert a.mode == "extractive"
         assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
         lines = a.answer.split("\n")
-        assert "原文摘录" in lines[0]  # one-line lead-in
-        quoted = sum(len(c.quote) for c in a.citations)
-        assert quoted <= 500 and (quoted >= 150 or len(a.citations) >= 2), a.question
+        assert "原文摘录" in lines[0] and "[" not in lines[0]  # the lead line names the communities, quotes nothing
         for c in a.citations:
-            assert f"{c.quote}[{c.n}]" in a.answer  # every sentence is a quote, followed by its marker
-        if a.coverage == PARTIAL:  # the last line names what the scripts do not cover
-            assert lines[-1].startswith("关于") and "讲稿" in lines[-1] and "[" not in lines[-1]
-            lines = lines[:-1]
-        # one line per case, labelled with the community
-        assert len(lines) - 1 == len({c.case_id for c in a.citations}) <= 3
-        for line in lines[1:]:
-            assert re.match(r"^\S+?(的做法|的情况)：", line)
-        assert len(a.answer) <= 760
+            assert f"{c.quote}[{c.n}]" in a.answer  # every quote is followed by its marker
+        blocks = blocks_of(a)
+        assert 1 <= len(blocks) <= 3
+        cases = [b[0].case_id for b in blocks]
+        assert len(set(cases)) == len(cases), a.question  # one block per community
+        heads = [x for x in lines[1:] if BLOCK_LINE.match(x)]
+        for n, (line, block) in enumerate(zip(heads, blocks), 1):
+            case = answerer.searcher.index.cases[block[0].case_id]
+            assert line.startswith(f"{n}. {case.community}")  # who/where first
+            assert all(c.case_id == case.id for c in block)
+        assert len(a.answer) <= 1200, a.question
+
+
+def test_a_block_quotes_contiguous_sentences_in_script_order(answerer, dev_answers):
+    """The measure is one contiguous span of the script (split only at paragraph and passage
+    boundaries), trimmed at sentence boundaries; the result, if any, reports a number."""
+    for _, a in dev_answers:
+        if not a.answered:
+            continue
+        for block in blocks_of(a):
+            case = answerer.searcher.index.cases[block[0].case_id]
+            result = block[-1] if len(block) > 1 and f"成效：{block[-1].quote}" in a.answer else None
+            measure = [c for c in block if c is not result]
+            for x, y in zip(measure, measure[1:]):
+                assert x.end <= y.start and case.text[x.end : y.start].strip() == "", (a.question, x.quote, y.quote)
+            first, last = measure[0], measure[-1]
+            assert case.text[last.end - 1] in "。！？!?；;…\"”’')）】》" or last.end == len(case.text) or case.text[last.end] == "\n"
+            # what precedes it ends a sentence, a clause ("为此," cut off) or a list marker ("一是", "2、")
+            before = re.sub(r"(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+步?)$", "。", case.text[max(0, first.start - 8) : first.start])
+            assert not before or before[-1] in "。！？!?；;…\"”’')）】》,，:：、\n", (a.question, before, first.quote[:10])
+            if result is not None:
+                assert re.search(r"\d", result.quote) and not measure[0].start <= result.start < measure[-1].end
+
+
+# Openers that lean on a sentence the reader does not see; a page marker is a PDF leftover.
+DANGLING = ("例如", "比如", "为此", "对此", "因此", "所以", "于是", "同时", "此外", "另外", "通过这些", "通过以上", "通过上述",
+            "针对这", "针对此", "针对上述", "了解情况后", "在此基础上", "这样", "这也", "这些", "此外", "但", "而且", "并且",
+            "其次", "最后", "然后", "接着", "随后", "他们", "也", "还")
+
+
+def test_no_block_starts_with_a_dangling_connective_or_holds_a_page_marker(dev_answers):
+    """Over every dev answer: each block's first quote reads on its own; no quote carries a page marker."""
+    starts = 0
+    for item, a in dev_answers:
+        assert not re.search(r"【\s*P\s*\d+\s*】|\*\*", a.answer), a.question
+        if not a.answered:
+            continue
+        for block in blocks_of(a):
+            start = block[0].quote
+            assert not start.startswith(DANGLING), (a.question, start[:20])
+            starts += 1
+    assert starts >= 100
+
+
+def test_the_lead_line_names_what_the_communities_did_in_their_own_words(answerer):
+    a = answerer.ask("老小区里有人装地锁占公共车位，怎么清理？")
+    lead = a.answer.split("\n")[0]
+    case = answerer.searcher.index.cases[a.citations[0].case_id]
+    named = re.findall(r"“(.+?)”", lead)
+    assert named and any(named[0] in s.title for s in case.sections)  # a heading of the script, verbatim
+    assert "地锁" in named[0]
 
 
 def test_answer_is_relevant(answerer):
@@ -184,9 +252,11 @@ def test_refusal_rates_on_short_held_out_questions(answerer):
     assert report.metrics["refused_unanswerable"] >= 0.75
 
 
-def test_top_sentence_cites_evidence_on_dev_set(answerer):
-    """The answer's first quote lies in a gold-evidence passage (0.713 when written; 0.65 without roles)."""
+def test_first_block_holds_evidence_on_dev_set(answerer):
+    """The first community's block holds a gold evidence string (0.725 when written; today's
+    first group line 0.7625); its first quote lies in a gold-evidence passage (0.725; 0.65 without roles)."""
     report = evaluate_answers(answerer.ask, DEV, answerer.searcher.index.passages)
+    assert report.metrics["first_block_evidence"] >= 0.68
     assert report.metrics["top_sentence_evidence"] >= 0.68
 
 
@@ -198,7 +268,7 @@ def test_how_to_answer_leads_with_a_measure_not_the_problem(answerer):
     lead = a.citations[0].quote
     assert "老规矩" not in lead
     assert get_role_model().role(lead) in ("做法", "成效"), lead
-    assert "公约" in a.answer
+    assert a.citations[0].case_id == "sj2025-19"  # 平复苑, whose 板凳课堂 took up the 白事 rules
 
 
 def test_fact_questions_are_told_by_their_asking_clause():
@@ -217,24 +287,39 @@ def test_json_shape(answerer):
     json.dumps(d, ensure_ascii=False)
 
 
-def test_follow_up_carries_previous_key_terms(answerer):
+def test_follow_up_keeps_the_topic_and_prefers_the_cited_cases(answerer):
     chat = Conversation()
-    first = answerer.ask("老旧小区加装电梯，居民意见不统一怎么办？", chat)
-    assert first.answered
-    a = answerer.ask("那资金从哪里来？", chat)
-    assert "电梯" in a.search_question and a.search_question.startswith("那资金从哪里来？")
+    first = answerer.ask("宅基地平移建房，农户钱不够怎么办？", chat)
+    assert first.answered and {"宅基地", "平移"} <= set(chat.turns[-1].topic)
+    cited = chat.turns[-1].cases
+    a = answerer.ask("那钱从哪里来？", chat)
+    # the conversation's topic is carried, not the question's incidental words ("以后 房子 分配 过去")
+    assert a.search_question.startswith("那钱从哪里来？（") and "宅基地" in a.search_question
     assert any("上一轮" in n for n in a.notices)
-    assert a.answered and "电梯" in a.answer
+    assert a.answered and a.citations[0].case_id == cited[0]  # the case already cited answers first
+    assert "电梯" not in a.answer and "漏水" not in a.answer
     assert len(chat.turns) == 2
-    # a full new question is not polluted by the previous turn
-    b = answerer.ask("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", chat)
-    assert b.search_question == b.question
 
 
-def test_follow_up_detection():
-    assert is_follow_up("那资金从哪里来？")
-    assert is_follow_up("具体怎么做的呢？")
-    assert not is_follow_up("老旧小区加装电梯，居民意见不统一怎么办？")
+def test_follow_up_moves_on_instead_of_repeating(answerer):
+    chat = Conversation()
+    first = answerer.ask("加装电梯，一楼死活不签字怎么办", chat)
+    again = answerer.ask("他要是一直不签呢", chat)
+    assert again.answered and "电梯" in again.search_question
+    assert again.answer != first.answer
+    assert again.citations[0].quote != first.citations[0].quote
+
+
+def test_a_follow_up_that_changes_topic_is_a_new_question(answerer):
+    chat = Conversation()
+    answerer.ask("小区停车位不够，外来车辆多怎么办？", chat)
+    b = answerer.ask("对了，楼道堆物怎么治理？", chat)
+    assert b.search_question == "楼道堆物怎么治理？" and not any("上一轮" in n for n in b.notices)
+    assert "堆物" in b.answer
+    c = answerer.ask("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", chat)
+    assert c.search_question == c.question
+    d = answerer.ask("村里呢？", chat)  # short: leans on the conversation
+    assert d.search_question != d.question and "移风易俗" in d.search_question
 
 
 @pytest.mark.parametrize("question", ["", "   \n", "字" * 3000])
@@ -283,3 +368,24 @@ def test_get_answerer_follows_the_index_version_and_frees_the_old_one(tmp_path, 
     del first, other
     gc.collect()
     assert old_answerer() is None and old_searcher() is None
+
+
+def test_a_new_question_after_a_lift_question_is_not_a_follow_up():
+    # the lift answer quotes 蓝天二村, whose script also speaks of parking elsewhere:
+    # only the sections the answer quoted count as the conversation's context
+    from assistant.answer import Conversation, ask
+
+    chat = Conversation()
+    ask("加梯费用怎么分摊", conversation=chat, use_llm=False)
+    parking = ask("小区停车位不够，外来车辆多，怎么办？", conversation=chat, use_llm=False)
+    assert parking.search_question == "小区停车位不够，外来车辆多，怎么办？"
+    assert parking.coverage == "full" and not parking.uncovered
+
+
+def test_the_same_question_again_gets_the_same_answer():
+    from assistant.answer import Conversation, ask
+
+    chat = Conversation()
+    first = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
+    again = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
+    assert [c.quote for c in again.citations] == [c.quote for c in first.citations]

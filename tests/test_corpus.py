@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.corpus import CorpusError, clean_line, load_corpus, parse_compilation
+from assistant.corpus import CorpusError, clean_line, load_corpus, parse_compilation, strip_artefacts
 
 from conftest import CORPUS_FILE
 
@@ -108,13 +108,14 @@ def test_page_breaks_and_stray_spaces_are_repaired(cases):
 
 
 def test_every_body_line_stays_quotable(cases):
-    """Repairs only remove whitespace: every original line is in its case (whitespace ignored)."""
+    """Repairs only remove whitespace and PDF leftovers: every original line is in its case once
+    whitespace, the page marker, Markdown bold and list dashes are ignored."""
     raw = CORPUS_FILE.read_text(encoding="utf-8").splitlines()
     squeezed = [re.sub(r"\s+", "", c.text) for c in cases]
     whole = "\n".join(squeezed)
     missing = []
     for line in raw[84:]:
-        s = re.sub(r"\s+", "", line)
+        s = re.sub(r"^-|【P\d+】|\*\*", "", re.sub(r"\s+", "", line))
         if len(s) < 8 or "指导老师" in s:
             continue
         if s not in whole and not any(s.startswith(re.sub(r"\s+", "", c.title)[:8]) for c in cases):
@@ -122,6 +123,39 @@ def test_every_body_line_stays_quotable(cases):
     # only title and author lines are not body text
     assert len(missing) <= 25, missing[:5]
     assert all(not m.startswith(("一、", "我们", "在")) for m in missing)
+
+
+def test_pdf_leftovers_are_removed_with_offsets_consistent(cases):
+    text = "".join(c.text for c in cases)
+    assert "【P" not in text and "**" not in text
+    assert not any(c.text[p.start] in "-•" for c in cases for p in c.paragraphs)
+    lu = next(c for c in cases if c.author == "顾华丽")
+    # the page marker sat inside a sentence: the sentence reads on
+    assert "着力开发用钓湾老街,区级各部门也依托2024年" in lu.text
+    # headings that were wrapped in ** or opened by a list dash are headings again
+    assert any(s.title.startswith("二是业主意见不统一") for c in cases for s in c.sections)
+    for c in cases:
+        for p in c.paragraphs:
+            assert "\n" not in c.text[p.start : p.end]
+        for s in c.sections:
+            assert c.text[s.start :].startswith(s.title.rstrip("。:：")[:10])
+
+
+def test_strip_artefacts():
+    assert strip_artefacts("着力开发老街,【P15】区级各部门") == "着力开发老街,区级各部门"
+    assert strip_artefacts("党总支**不把在职党员当外人**给他们") == "党总支不把在职党员当外人给他们"
+    assert strip_artefacts("- 2、设议事平台") == "2、设议事平台"
+    for page in ("15", " - 15 - ", "第 15 页", "15/120"):
+        assert strip_artefacts(page) == ""
+    # the author's own brackets, numbers and labels stay
+    for keep in ("【第一步】排数据", "(P3)停车场", "2021年6月10日", "第三个关键词是法", "[1]"):
+        assert strip_artefacts(keep) == keep
+
+
+def test_a_page_number_line_inside_a_sentence_is_dropped_and_the_sentence_joined():
+    raw = "标题\n中山街道蓝天二村居民区党总支书记沈东\n我们先开了居民会议,\n- 12 -\n再请律师**释法**。【P3】\n(指导老师:某某)"
+    case = parse_compilation(raw, "x.txt", "x")[0]
+    assert case.text == "我们先开了居民会议,再请律师释法。"
 
 
 def test_clean_line_keeps_spaces_between_latin_words():

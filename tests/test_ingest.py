@@ -294,9 +294,10 @@ add_documents([sys.argv[5]], s, embedder=Slow())
 """
 
 
-def test_update_killed_halfway_leaves_the_old_index_and_rerun_finishes(small, fake_embedder, tmp_path):
+def test_update_killed_halfway_leaves_corpus_and_index_as_they_were_and_rerun_finishes(small, fake_embedder, tmp_path):
     build_index(small, fake_embedder)
     live = (small.index_dir / "CURRENT").read_text()
+    corpus_before = {p.name: p.read_bytes() for p in small.corpus_dir.iterdir()}
     docx = make_docx(tmp_path / "killed.docx")
     marker = tmp_path / "marker"
     proc = subprocess.Popen(
@@ -316,10 +317,12 @@ def test_update_killed_halfway_leaves_the_old_index_and_rerun_finishes(small, fa
     assert (small.index_dir / "CURRENT").read_text() == live
     idx = open_store(small).load(fake_embedder.id)
     assert all(c.author != "王小明" for c in idx.cases.values())
-    assert idx.stale_reasons  # the document was saved, the index not yet updated
-    # re-running the same command finishes the job
+    # nothing reached corpus/: the document is written only with the index version built from it
+    assert {p.name: p.read_bytes() for p in small.corpus_dir.iterdir()} == corpus_before
+    assert idx.stale_reasons == []
+    # re-running the same command does the job
     report = add_documents([docx], small, embedder=fake_embedder)
-    assert report.already and report.build is not None
+    assert report.added and not report.already and report.build is not None
     idx = open_store(small).load(fake_embedder.id)
     assert idx.stale_reasons == [] and any(c.author == "王小明" for c in idx.cases.values())
     assert current_dir(small.index_dir).name != live.strip()

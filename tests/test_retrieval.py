@@ -48,7 +48,9 @@ def test_one_case_does_not_crowd_out_the_rest(searcher):
     plain = HybridSearcher(searcher.index, searcher.embedder, diversity=1.0).search(q, k=5)
     diverse = searcher.search(q, k=5)
     assert len({h.case.id for h in diverse}) >= max(3, len({h.case.id for h in plain}))
-    assert diverse[0].case.author == "俞祝玲"
+    # a parking measure leads (with the link routes, the passage whose link question nearly repeats
+    # the question: "集中居住点停车难、充电难怎么解决？"; without them, 俞祝玲's)
+    assert "停车" in diverse[0].passage.text
     assert max(sum(h.case.id == c for h in diverse) for c in {h.case.id for h in diverse}) <= 2
 
 

@@ -2,7 +2,8 @@
 
 The same tests run against each backend (``backend`` parameter): build then
 search, incremental update, removing a case, the lexical routes on their own,
-the dense route on its own, metadata filters and empty results.  These use
+the dense route on its own, metadata filters and empty results, and the
+routes over question–passage links (built, added, removed, filtered).  These use
 the deterministic :class:`conftest.FakeEmbedder`, so the dense side is weak;
 the BM25 routes are the real ones.
 
@@ -33,10 +34,12 @@ from assistant.errors import InputError
 from assistant.evaluation import read_questions
 from assistant.indexing import BuildReport, build_index
 from assistant.ingest import remove_case
-from assistant.retrieval import HybridSearcher
+from assistant.linker import add_link, remove_link
+from assistant.links import LinkError, load_links
+from assistant.retrieval import HybridSearcher, is_lookup
 from assistant.stores import open_store
 from assistant.corpus import COMMUNITY_TYPES as TYPES
-from assistant.stores.base import Filters, Library, Query
+from assistant.stores.base import LINK_ROUTES, ROUTES, Filters, Library, Query
 from assistant.stores.files import FilesStore
 
 from conftest import CORPUS_DIR, CORPUS_FILE, INDEX_DIR, ROOT, FakeEmbedder
@@ -335,7 +338,9 @@ def _edit(settings: Settings, old: str, new: str) -> None:
 def _milvus_rows_match(index: Library) -> None:
     """The engine holds exactly the rows of the loaded version (nothing stale left behind)."""
     if index.store.kind == "milvus":
-        assert index.store.conn.all_pids() == set(index.store.pids)
+        conn = index.store.conn
+        assert conn.all_pids() == set(index.store.pids)
+        assert len(conn.all_pids(conn.links_name)) == len(index.links)
 
 
 def test_an_edited_sentence_re_embeds_only_its_passage(backend, fresh):
@@ -446,7 +451,7 @@ def test_every_route_gives_the_local_candidates_and_scores(shipped_in, local_sea
         for f in PARITY_FILTERS:
             want = ref.store.routes(ref, query, 100, f)
             got = mine.store.routes(mine, query, 100, f)
-            assert list(got) == list(want) == ["dense", "words", "chars"]
+            assert list(got) == list(want) == list(ROUTES)
             for name in want:
                 assert want[name], (question, f, name)
                 _same_ranking(want[name], got[name], f"{question} {f} {name}")
@@ -459,3 +464,80 @@ def test_real_questions_get_the_local_top_ten(shipped_in, local_searcher):
             got = shipped_in.search(question, k=10, filters=f)
             assert [h.passage.key for h in got] == [h.passage.key for h in want], (question, f)
             assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-5, abs=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# question–passage links: the link_* routes
+
+
+def _with_links(settings: Settings) -> list:
+    """The bundled links beside the four-script corpus; those of the other 17 cases cannot be placed."""
+    (settings.corpus_dir / "links.jsonl").write_bytes((CORPUS_DIR / "links.jsonl").read_bytes())
+    return [link for link in load_links(settings.corpus_dir) if link.case_id <= "sj2025-04"]
+
+
+def _links_only(index: Library, embedder) -> HybridSearcher:
+    return HybridSearcher(index, embedder, weights={name: 1.0 for name in LINK_ROUTES}, follow=0.0,
+                          background_penalty=0.0, role_penalty=0.0, case_weight=0.0)
+
+
+def test_links_are_indexed_and_lift_the_passage_holding_their_anchor(backend, fresh):
+    embedder = FakeEmbedder()
+    placed = _with_links(fresh)
+    report = build_index(fresh, embedder)
+    assert report.n_links == len(placed) > 100 and report.links_embedded == len(placed)
+    assert report.links_unresolved == len(load_links(fresh.corpus_dir)) - len(placed)
+    idx = open_store(fresh).load(embedder.id)
+    assert idx.manifest.n_links == len(idx.links) == len(placed)
+    _milvus_rows_match(idx)
+    by_id = {link.id: link for link in placed}
+    for row in [r for r in idx.links if not is_lookup(r.question)][::25]:
+        anchor = by_id[row.id].anchor
+        passage = idx.passages[row.passage]
+        assert "".join(anchor.split()) in "".join(passage.text.split()), (anchor, passage.text)
+        # the link question alone, through the link routes alone, brings up its passage first
+        hits = _links_only(idx, embedder).search(row.question, k=3)
+        assert hits[0].passage.key == passage.key, (row.question, [h.passage.text[:30] for h in hits])
+        assert set(hits[0].parts) <= set(LINK_ROUTES) and hits[0].parts
+    again = build_index(fresh, embedder)  # nothing changed: every link vector is reused
+    assert (again.embedded, again.links_embedded, again.n_links) == (0, 0, len(placed))
+
+
+def test_a_user_link_is_added_found_filtered_and_removed(backend, fresh):
+    embedder = FakeEmbedder()
+    _with_links(fresh)
+    first = build_index(fresh, embedder)
+    before = open_store(fresh).load(embedder.id)
+    target = passage_with(before, "共拆除地锁146把")  # 沈东, 中山街道
+    question = "邻居私自装的车位锁，一拆就吵架怎么劝"
+    report = add_link(fresh, target.case_id, question, start=target.start, end=target.end, user="wangli",
+                      embedder=embedder)
+    b = report.build
+    assert (b.embedded, b.links_embedded, b.n_links) == (0, 1, first.n_links + 1)
+    idx = open_store(fresh).load(embedder.id)
+    assert idx.version != before.version
+    _milvus_rows_match(idx)
+    (row,) = [r for r in idx.links if r.id == report.link.id]
+    assert row.source == "user" and idx.passages[row.passage].key == target.key
+    links_only = _links_only(idx, embedder)
+    assert links_only.search(question, k=1)[0].passage.key == target.key
+    # the link routes obey the filters: another town's cases only
+    other_town = Filters(town="方松街道")
+    assert all(h.case.town == "方松街道" for h in links_only.search(question, k=5, filters=other_town))
+    # a look-up question searches only the links users made
+    query = Query("拆了多少把地锁？", embedder.embed_query, ("user",))
+    routes = idx.store.routes(idx, query, 100, names=LINK_ROUTES)
+    assert {pos for name in LINK_ROUTES for pos, _ in routes[name]} == {row.passage}
+    everything = idx.store.routes(idx, Query("拆了多少把地锁？", embedder.embed_query), 100, names=LINK_ROUTES)
+    assert len({pos for name in LINK_ROUTES for pos, _ in everything[name]}) > 1
+    # the same link twice is refused and changes nothing
+    with pytest.raises(LinkError, match="已经关联"):
+        add_link(fresh, target.case_id, question, start=target.start, end=target.end, embedder=embedder)
+    assert open_store(fresh).published_version() == idx.version
+
+    gone = remove_link(fresh, report.link.id, embedder=embedder)
+    assert gone.link.id == report.link.id and gone.build.n_links == first.n_links
+    after = open_store(fresh).load(embedder.id)
+    _milvus_rows_match(after)
+    assert report.link.id not in {r.id for r in after.links}
+    assert all(r.source != "user" for r in after.links)

@@ -90,6 +90,12 @@ def test_ask_see_citation_open_passage_highlighted(ui, page):
     from assistant.retrieval import get_searcher
 
     ask(page, "小区停车位不够，外来车辆多，怎么办？")
+    # one block per community: its name and where/who, then the quoted measure with its chips
+    blocks = page.locator("#chat .ans .block")
+    assert blocks.count() >= 1
+    head = blocks.first.locator(".block-head").inner_text()
+    assert re.search(r"1\s*\S+(居民区|村|街区)", head) and "·" in head
+    assert blocks.first.locator("p.measure a.cite").count() >= 1
     chips = page.locator("#chat a.cite")
     assert chips.count() >= 2
     assert page.locator("#sources a.src").count() == chips.count()
@@ -302,3 +308,45 @@ def test_the_three_coverage_states_look_different_and_gaps_reach_the_library(ui,
     rows = {r.locator(".gap-topic").inner_text(): r.locator(".gap-count").inner_text()
             for r in page.locator("#gaps tbody tr").all()}
     assert rows["Wi-Fi"] == "1" and "停车" not in " ".join(rows)
+
+
+def test_a_question_linked_after_a_thumbs_down_changes_the_next_answer(ui, page):
+    """👎 under an answer, pick the script and the passage that does answer, link the question:
+    asked again, the answer quotes that passage."""
+    from assistant.links import load_links
+    from assistant.retrieval import get_searcher
+
+    question = "小区停车位不够，外来车辆多，怎么办？"
+    index = get_searcher(ui.settings).index
+    passages = [p for p in index.passages if p.case_id == "sj2025-03"]
+    n, target = next((n, p) for n, p in enumerate(passages, 1) if "内外兼修" in p.text)
+
+    def cites_target() -> bool:
+        hrefs = [a.get_attribute("href") for a in page.locator("#chat a.cite").all()]
+        spans = [h.lstrip("#").split("/") for h in hrefs]
+        return any(s[1] == target.case_id and target.start <= int(s[2]) < target.end for s in spans)
+
+    ask(page, question)
+    assert not cites_target()
+    page.locator("#chat button[aria-label='踩'], #chat button[aria-label='Dislike']").last.click()
+    page.wait_for_selector("#relate-box", state="visible")
+    page.wait_for_function(
+        "q => document.querySelector('#relate-question textarea').value === q", arg=question
+    )
+    page.locator("#relate-case input").click()
+    page.get_by_role("option", name=re.compile("湖畔天地")).click()
+    page.wait_for_selector("#qa-viewer .v-title")
+    page.locator("#relate-passage input").click()
+    page.get_by_role("option", name=re.compile(rf"^{n}\. ")).click()
+    page.wait_for_selector("#qa-viewer mark")
+    assert norm("".join(page.locator("#qa-viewer mark").all_inner_texts())) == norm(target.text)
+    page.locator("#relate-box").scroll_into_view_if_needed()
+    shot(page, "qa-relate.png")
+    page.locator("#relate-go").click()
+    page.wait_for_selector("#relate-status .msg-ok", timeout=180_000)
+    assert "已把" in page.locator("#relate-status").inner_text()
+    (link,) = [x for x in load_links(ui.settings.corpus_dir) if x.source == "user"]
+    assert link.question == question and link.user == "匿名"
+
+    ask(page, question)
+    assert cites_target()

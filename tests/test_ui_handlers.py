@@ -94,6 +94,35 @@ def test_ask_streams_a_pending_message_then_the_cited_answer(backend, asked):
     assert last.conversation.turns[-1].question == QUESTION
 
 
+def test_the_answer_shows_one_block_per_community_with_its_quotes_and_chips(backend):
+    answer = backend.answerer().ask(SITUATION)
+    message = R.answer_message(answer, None)
+    heads = re.findall(r"<span class='block-n'>(\d)</span><b>(.*?)</b><span class='block-where'>(.*?)</span>", message)
+    communities = list(dict.fromkeys(c.case_id for c in answer.citations))
+    assert len(heads) == message.count("<div class='block'>") == len(communities) >= 1
+    cases = backend.cases()
+    for (n, name, where), case_id in zip(heads, communities):
+        case = cases[case_id]
+        assert name.startswith(case.community) and case.author in where
+    # the lead line first, then the blocks; every quote is on the page with its chip right after it
+    assert message.index("class='lead'") < message.index("<div class='block'>")
+    for c in answer.citations:
+        chip = f'href="#cite/{quote(c.case_id, safe="")}/{c.start}/{c.end}"'
+        assert html.escape(c.quote) + '<a class="cite" ' + chip in message
+    if "成效：" in answer.answer:
+        assert "<span class='result-label'>成效</span>" in message
+
+
+def test_an_llm_answer_without_blocks_renders_line_by_line(backend):
+    from dataclasses import replace
+
+    answer = backend.answerer().ask(QUESTION)
+    plain = replace(answer, mode="llm", answer="可以参考蓝天二村的做法。\n蓝天二村拆除了地锁[1]。")
+    message = R.answer_message(plain, "m")
+    assert "<div class='block'>" not in message and "<p class='lead'>可以参考蓝天二村的做法。</p>" in message
+    assert message.count('class="cite"') == 1
+
+
 def test_follow_up_continues_the_conversation(backend):
     *_, one = H.ask(backend, LIFT, [], None, [])
     *_, two = H.ask(backend, "那资金从哪里来？", one.chat, one.conversation, one.turns)
@@ -449,3 +478,60 @@ def test_the_gaps_view_shows_a_database_error_as_one_message(tmp_path, no_llm):
     (tmp_path / "feedback.db").write_text("not a database", encoding="utf-8")
     view = H.gaps_view(H.Backend(settings, FeedbackStore(tmp_path / "feedback.db")))
     assert "msg-error" in view.html and "Traceback" not in view.html and view.topics == []
+
+
+# 关联问题: after 没帮助, the question is linked to the passage that answers it
+
+
+def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_path):
+    from ui_server import copy_data
+
+    from assistant.links import ADDED_FILE, load_links
+
+    corpus, index = copy_data(tmp_path)
+    settings = get_settings(corpus_dir=corpus, index_dir=index)
+    b = H.Backend(settings, FeedbackStore(tmp_path / "feedback.db"))
+    *_, one = H.ask(b, QUESTION, [], None, [])
+    target = next(p for p in b.searcher().index.passages if p.case_id == "sj2025-03" and "内外兼修" in p.text)
+    assert not [c for c in one.answer.citations if c.case_id == target.case_id and target.start <= c.start < target.end]
+
+    liked = H.rate_answer(b, one.turns, one.turns[-1].index, "Like")
+    assert liked.relate_question is None
+    down = H.rate_answer(b, one.turns, one.turns[-1].index, "Dislike")
+    assert down.relate_question == QUESTION  # the form opens with the question
+    assert H.submit_feedback(b, "没帮助", "", one.turns).relate_question == QUESTION
+    assert H.relate_offer(one.turns, "没帮助") == QUESTION  # after the public feedback API's 提交反馈
+    assert H.relate_offer(one.turns, "有帮助") is None and H.relate_offer([], "没帮助") is None
+
+    opened = H.relate_case(b, target.case_id)
+    value = f"{target.start}-{target.end}"
+    assert value in [v for _, v in opened.choices] and "湖畔天地" in opened.viewer_html
+    assert "<mark" not in opened.viewer_html  # the script, nothing chosen yet
+    shown = H.relate_passage(b, target.case_id, value)
+    assert norm(marked(shown.viewer_html)) == norm(target.text)
+
+    # bad choices are refused in Chinese and change nothing
+    version = b.searcher().index.version
+    for question, case_id, passage, message in [
+        ("", target.case_id, value, "关联问题是空的"),
+        (QUESTION, None, value, "请先选择能回答这个问题的讲稿"),
+        (QUESTION, target.case_id, None, "请先在“段落”中选择"),
+        (QUESTION, target.case_id, "1-2", "所选段落不在这个案例中"),
+        (QUESTION, "sj2025-99", value, "没有编号为 sj2025-99 的案例"),
+    ]:
+        refused = H.relate(b, question, case_id, passage)
+        assert message in refused.status_html and refused.link is None
+    assert b.searcher().index.version == version and not (corpus / ADDED_FILE).exists()
+
+    steps: list[tuple[float, str]] = []
+    done = H.relate(b, QUESTION, target.case_id, value, username="wangli", progress=lambda f, m: steps.append((f, m)))
+    assert "已把" in done.status_html and "索引已更新" in done.status_html and steps
+    (stored,) = [link for link in load_links(corpus) if link.source == "user"]
+    assert stored.user == "wangli" and stored.question == QUESTION and stored.created_at
+    assert b.searcher().index.version != version
+    # the same question now finds the linked passage first, and the answer quotes it
+    assert b.searcher().search(QUESTION, k=1)[0].passage.key == target.key
+    *_, two = H.ask(b, QUESTION, [], None, [])
+    assert [c for c in two.answer.citations if c.case_id == target.case_id and target.start <= c.start < target.end]
+    again = H.relate(b, QUESTION, target.case_id, value)
+    assert "已经关联到这个段落了" in again.status_html

@@ -16,12 +16,17 @@ A route is one way of finding candidate passages for a question:
 
 ``dense``  inner product of the question's and the passages' unit vectors;
 ``words``  BM25 over jieba words (:func:`assistant.lexical.tokenize`);
-``chars``  BM25 over character unigrams and bigrams (:func:`assistant.lexical.tokenize_chars`).
+``chars``  BM25 over character unigrams and bigrams (:func:`assistant.lexical.tokenize_chars`);
+``link_dense``, ``link_words``, ``link_chars``
+           the same three over the *link questions* (:mod:`assistant.links`):
+           short practitioner questions each tied to the passage that answers
+           it; a link found lifts its passage, and a passage reached through
+           several links keeps its best score.
 
-A new route (say, questions linked to the passages that answer them) is a
-new name in :data:`ROUTES` plus a ``_route`` branch in each store: the shared
-work of :meth:`Store.routes` (filters, depth, de-duplication to the best score
-per passage, ordering) and the fusion in retrieval stay as they are.
+A new route is a new name in :data:`ROUTES` plus a ``_route`` branch in each
+store: the shared work of :meth:`Store.routes` (filters, depth,
+de-duplication to the best score per passage, ordering) and the fusion in
+retrieval stay as they are.
 
 Example::
 
@@ -45,14 +50,17 @@ import numpy as np
 from assistant import corpus as corpus_mod
 from assistant.chunking import CHUNKER_VERSION, Passage
 from assistant.config import Settings
-from assistant.corpus import COMMUNITY_TYPES, Case, Paragraph, Section
+from assistant.corpus import COMMUNITY_TYPES, Case, CorpusEdit, Paragraph, Section
 from assistant.errors import IndexProblem, InputError
 from assistant.lexical import LexicalIndex, tokenize, tokenize_chars
+from assistant.links import links_digests
 from assistant.roles import model_fingerprint
 from assistant.taxonomy import case_tags, load_taxonomy, resolve_tag
 
-ROUTES = ("dense", "words", "chars")
+ROUTES = ("dense", "words", "chars", "link_dense", "link_words", "link_chars")
 LEXICAL_ROUTES = ("words", "chars")  # the BM25 routes, each over its own analyzer
+LINK_ROUTES = ("link_dense", "link_words", "link_chars")  # over the link questions
+LINK_FANOUT = 3  # a link route looks at this many links per passage it may return (several links share a passage)
 FORMAT_VERSION = 1
 BUILD_CMD = "assistant index build"
 
@@ -147,18 +155,66 @@ class Manifest:
     built_at: str
     build_seconds: float
     reused_vectors: int
-    file_sizes: dict[str, int]
+    file_sizes: dict[str, int]  # every file of the version folder (path inside it) -> bytes
     corpus_digests: dict[str, str] = field(default_factory=dict)  # file -> sha256: what changed on disk
     roles_model: str = ""  # fingerprint of the role model the passages' problem shares were computed with
+    file_sha256: dict[str, str] = field(default_factory=dict)  # the small files' checksums (`index status`)
+    links_digests: dict[str, str] = field(default_factory=dict)  # links file -> sha256 (assistant.links)
+    n_links: int = 0  # links indexed (each tied to a passage)
+    links_unresolved: int = 0  # links whose anchor no passage holds (case removed, text changed)
+    link_embedding: str = ""  # how link questions were embedded: "query" or "document"
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Manifest":
-        """The manifest fields of ``data`` (a store may keep more keys beside them)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_dict(cls, data: object) -> "Manifest":
+        """The manifest fields of ``data`` (a store may keep more keys beside them), their types checked.
+
+        A damaged manifest raises TypeError naming the field (``"file_sizes": []`` is not a mapping).
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"清单应为 JSON 对象，实为 {_json_type(data)}")
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue  # a missing required field: the constructor names it
+            value = data[f.name]
+            expected = _MANIFEST_TYPES.get(str(f.type))
+            if expected is not None and not expected[0](value):
+                raise TypeError(f"字段 {f.name} 应为{expected[1]}，实为 {_json_type(value)}")
+            values[f.name] = value
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            missing = sorted({f.name for f in fields(cls)} - set(values))
+            raise TypeError(f"缺少字段 {'、'.join(missing)}" if missing else str(exc)) from None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "对象", list: "列表", str: "字符串", bool: "布尔值", int: "整数", float: "小数", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+# field annotation -> (check, what it should be); a field of another type is not checked
+_MANIFEST_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "int": (_is_int, "整数"),
+    "float": (lambda v: _is_int(v) or isinstance(v, float), "数字"),
+    "str": (lambda v: isinstance(v, str), "字符串"),
+    "list[str]": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "字符串列表"),
+    "dict[str, int]": (
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(x) and x >= 0 for k, x in v.items()),
+        "“文件名: 字节数”的对象",
+    ),
+    "dict[str, str]": (
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+        "“名称: 字符串”的对象",
+    ),
+}
 
 
 def incompatibility(manifest: Manifest, embedder_id: str) -> list[str]:
@@ -179,6 +235,8 @@ def outdatedness(settings: Settings, manifest: Manifest) -> list[str]:
         reasons.append("语料目录中的文档已变化")
     if manifest.parser_version != corpus_mod.PARSER_VERSION or manifest.chunker_version != CHUNKER_VERSION:
         reasons.append("解析/切分程序版本已更新")
+    if links_digests(settings.corpus_dir) != manifest.links_digests:
+        reasons.append("关联问题已变化")
     return reasons
 
 
@@ -211,6 +269,26 @@ def shares_if_current(shares: list | None, manifest: Manifest, n: int) -> np.nda
 # what is published and what is loaded
 
 
+@dataclass(frozen=True)
+class LinkRow:
+    """A link as an index keeps it: the question and the position of the passage it lifts."""
+
+    id: str
+    question: str
+    case_id: str
+    source: str
+    passage: int  # position in the version's passages
+    key: str  # content key of the question's vector (equal keys: the vector is reused)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LinkRow":
+        return cls(str(d["id"]), str(d["question"]), str(d["case_id"]), str(d["source"]), int(d["passage"]),
+                   str(d["key"]))
+
+
 @dataclass
 class BuiltIndex:
     """A complete index, ready to publish: what :func:`assistant.indexing.build_index` produces."""
@@ -222,12 +300,21 @@ class BuiltIndex:
     words: LexicalIndex  # BM25 over jieba words
     chars: LexicalIndex  # BM25 over character n-grams
     shares: list[float]  # per passage, see assistant.roles.problem_share
+    # corpus files to write/delete together with this version (``assistant add``/``remove``): the
+    # local store applies it when the version is complete, just before switching to it
+    corpus_edit: CorpusEdit | None = None
+    links: list[LinkRow] = field(default_factory=list)
+    link_vectors: np.ndarray | None = None  # unit vectors, one row per link (None: no links)
+    link_words: LexicalIndex | None = None  # BM25 over the link questions' jieba words (None: no links)
+    link_chars: LexicalIndex | None = None  # BM25 over their character n-grams
 
     def lexical(self, route: str) -> LexicalIndex:
-        """The BM25 index of a lexical route."""
-        if route not in LEXICAL_ROUTES:
-            raise ValueError(f"{route!r} is not a BM25 route {LEXICAL_ROUTES}")
-        return self.words if route == "words" else self.chars
+        """The BM25 index of a lexical route (over passages, or over link questions for ``link_*``)."""
+        index = {"words": self.words, "chars": self.chars, "link_words": self.link_words,
+                 "link_chars": self.link_chars}.get(route)
+        if index is None:
+            raise ValueError(f"{route!r} is not a BM25 route of this index")
+        return index
 
 
 @dataclass
@@ -263,6 +350,7 @@ class Library:
     stale_reasons: list[str]  # the corpus moved on since the build: still usable, but outdated
     problem_share: np.ndarray | None = None  # per passage, see assistant.roles.problem_share
     _facets: dict[str, Facets] | None = field(default=None, repr=False)
+    links: list[LinkRow] = field(default_factory=list)  # the indexed links, in link-route order
 
     def facets(self) -> dict[str, Facets]:
         """Case id → :class:`Facets` (computed once)."""
@@ -280,13 +368,24 @@ class Library:
         """The stored embedding of passage ``i`` (None when the store cannot give it back)."""
         return self.store.vector(i)
 
+    def link_passages(self) -> np.ndarray:
+        """Position of each link's passage, in link order."""
+        return np.fromiter((link.passage for link in self.links), dtype=np.int64, count=len(self.links))
+
 
 class Query:
-    """A question as the routes see it: text, embedding and tokens, each computed on first use."""
+    """A question as the routes see it: text, embedding and tokens, each computed on first use.
 
-    def __init__(self, text: str, embed: Callable[[str], object]) -> None:
+    ``link_sources`` restricts the link routes to links of those sources
+    (``("user",)``); None: every link.
+    """
+
+    def __init__(
+        self, text: str, embed: Callable[[str], object], link_sources: tuple[str, ...] | None = None
+    ) -> None:
         self.text = text
         self._embed = embed
+        self.link_sources = link_sources
 
     @cached_property
     def vector(self) -> np.ndarray:
@@ -301,10 +400,11 @@ class Query:
         return tokenize_chars(self.text)
 
     def tokens(self, route: str) -> list[str]:
-        """The question's tokens for a BM25 route ("words" or "chars")."""
-        if route not in LEXICAL_ROUTES:
-            raise ValueError(f"{route!r} is not a BM25 route {LEXICAL_ROUTES}")
-        return self.words if route == "words" else self.chars
+        """The question's tokens for a BM25 route ("words", "chars" and their ``link_`` twins)."""
+        analyzer = route.removeprefix("link_")
+        if analyzer not in LEXICAL_ROUTES:
+            raise ValueError(f"{route!r} is not a BM25 route")
+        return self.words if analyzer == "words" else self.chars
 
     def computed_vector(self) -> np.ndarray | None:
         """The embedding if a route needed it, without computing it otherwise."""
@@ -402,7 +502,16 @@ class Store(ABC):
     def _route(
         self, name: str, query: Query, depth: int, filters: Filters | None, allowed: np.ndarray | None
     ) -> Iterable[tuple[int, float]]:
-        """Up to ``depth`` candidates of route ``name`` among the ``allowed`` passages (all when None)."""
+        """Up to ``depth`` candidates of route ``name`` among the ``allowed`` passages (all when None).
+
+        A link route yields the passages of its ``link_depth(depth)`` best links
+        (a passage may come more than once: :meth:`routes` keeps its best score).
+        """
+
+    @staticmethod
+    def link_depth(depth: int, n_links: int) -> int:
+        """How many links a link route looks at to return up to ``depth`` passages."""
+        return min(n_links, depth * LINK_FANOUT)
 
     @abstractmethod
     def vector(self, i: int) -> np.ndarray | None:

@@ -17,11 +17,15 @@ server or cluster (``http://host:19530``) or a local folder ending in
     BM25 score.  Each route is one ``search`` (inner product; the dense index
     is exact, ``FLAT``), with the metadata filter pushed down: the candidates
     and scores are those of the local store.
+``jiceng_links``
+    one row per question–passage link (:mod:`assistant.links`), the same
+    fields over the link's *question*, plus ``target``: the ``pid`` of the
+    passage it lifts (the ``link_*`` routes search here and return that passage).
 ``jiceng_meta``
     documents split into parts a VARCHAR can hold, keyed by digest: each case
-    record, each route's vocabulary (term → sparse dimension) and the
-    passages' problem shares; and the manifest (``pid == "manifest"``) naming
-    them, written last.
+    record, each route's vocabulary (term → sparse dimension, one per
+    collection), the passages' problem shares and the links' records; and the
+    manifest (``pid == "manifest"``) naming them, written last.
 
 Sparse dimensions stay attached to their term for the collections' lifetime
 (new terms get new ones), so a reader of the previous version still matches
@@ -66,13 +70,16 @@ import numpy as np
 from assistant.chunking import CHUNKER_VERSION, chunk_cases
 from assistant.config import Secret, Settings
 from assistant.errors import AssistantError, IndexProblem, InputError, StoreUnavailable
+from assistant.lexical import LexicalIndex
 from assistant.stores.base import (
     BUILD_CMD,
     LEXICAL_ROUTES,
+    LINK_ROUTES,
     BuiltIndex,
     Facets,
     Filters,
     Library,
+    LinkRow,
     Manifest,
     PublishReport,
     Query,
@@ -86,7 +93,7 @@ from assistant.stores.files import FilesStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: our BM25 weights as sparse vectors (1: Milvus's own BM25 analyzers)
+SCHEMA_VERSION = 3  # 3: a links collection; 2: our BM25 weights as sparse vectors (1: Milvus's own BM25 analyzers)
 PART_CHARS = 15_000  # JSON per meta row: ≤ 60,000 bytes of UTF-8, under VARCHAR's 65,535
 INSERT_BATCH = 256
 RECHECK_SECONDS = 2.0  # how stale a reader's idea of the live version may get
@@ -124,6 +131,11 @@ def passage_id(key: str, case_id: str, facets: Facets) -> str:
     return _digest(raw)
 
 
+def link_row_id(key: str, target: str, source: str) -> str:
+    """The primary key of a link row: its question's content, the passage row it lifts and its source."""
+    return _digest(f"{key}|{target}|{source}")
+
+
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -138,6 +150,7 @@ class MilvusConnection:
     def __init__(self, uri: str, collection: str = "jiceng", timeout: float = 10.0, token: Secret | None = None) -> None:
         self.uri = uri
         self.passages_name = f"{collection}_passages"
+        self.links_name = f"{collection}_links"
         self.meta_name = f"{collection}_meta"
         self.timeout = timeout
         self.token = token
@@ -183,7 +196,7 @@ class MilvusConnection:
                 try:
                     client = self._connect()
                     # a restarted engine may hold the collections released (milvus-lite always does)
-                    for name in (self.passages_name, self.meta_name):
+                    for name in (self.passages_name, self.links_name, self.meta_name):
                         if client.has_collection(name, timeout=self.timeout):
                             client.load_collection(name, timeout=self.timeout)
                     self._client = client
@@ -249,29 +262,31 @@ class MilvusConnection:
     # ------------------------------------------------------------ schema
 
     def exists(self) -> bool:
-        return bool(self.call("has_collection", self.meta_name)) and bool(
-            self.call("has_collection", self.passages_name)
-        )
+        return all(bool(self.call("has_collection", name)) for name in (self.meta_name, self.passages_name, self.links_name))
 
     def create(self, dim: int) -> None:
         from pymilvus import DataType
 
         client = self.client()
-        s = client.create_schema(auto_id=False, enable_dynamic_field=False)
-        s.add_field("pid", DataType.VARCHAR, is_primary=True, max_length=64)
-        s.add_field("case_id", DataType.VARCHAR, max_length=256)
-        s.add_field("town", DataType.VARCHAR, max_length=256)
-        s.add_field("community_type", DataType.VARCHAR, max_length=32)
-        s.add_field("tags", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=128, max_length=64)
-        s.add_field("lexfp", DataType.VARCHAR, max_length=64)
-        s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
-        for route in LEXICAL_ROUTES:
-            s.add_field(route, DataType.SPARSE_FLOAT_VECTOR)
-        ip = client.prepare_index_params()
-        ip.add_index("dense", index_type=DENSE_INDEX, metric_type="IP")
-        for route in LEXICAL_ROUTES:
-            ip.add_index(route, index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-        self.call("create_collection", self.passages_name, schema=s, index_params=ip)
+        for name, target in ((self.passages_name, False), (self.links_name, True)):
+            s = client.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("pid", DataType.VARCHAR, is_primary=True, max_length=64)
+            if target:  # a link row: the passage row it lifts, and who wrote the link
+                s.add_field("target", DataType.VARCHAR, max_length=64)
+                s.add_field("source", DataType.VARCHAR, max_length=32)
+            s.add_field("case_id", DataType.VARCHAR, max_length=256)
+            s.add_field("town", DataType.VARCHAR, max_length=256)
+            s.add_field("community_type", DataType.VARCHAR, max_length=32)
+            s.add_field("tags", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=128, max_length=64)
+            s.add_field("lexfp", DataType.VARCHAR, max_length=64)
+            s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+            for route in LEXICAL_ROUTES:
+                s.add_field(route, DataType.SPARSE_FLOAT_VECTOR)
+            ip = client.prepare_index_params()
+            ip.add_index("dense", index_type=DENSE_INDEX, metric_type="IP")
+            for route in LEXICAL_ROUTES:
+                ip.add_index(route, index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+            self.call("create_collection", name, schema=s, index_params=ip)
 
         m = client.create_schema(auto_id=False, enable_dynamic_field=False)
         m.add_field("pid", DataType.VARCHAR, is_primary=True, max_length=128)
@@ -282,7 +297,7 @@ class MilvusConnection:
         self.call("create_collection", self.meta_name, schema=m, index_params=mp)
 
     def drop(self) -> None:
-        for name in (self.passages_name, self.meta_name):
+        for name in (self.passages_name, self.links_name, self.meta_name):
             if self.call("has_collection", name):
                 self.call("drop_collection", name)
 
@@ -321,14 +336,14 @@ class MilvusConnection:
         rows = self.call("get", self.passages_name, ids=list(pids), output_fields=["dense"])
         return {r["pid"]: np.asarray(r["dense"], dtype=np.float32) for r in rows}
 
-    def count(self) -> int:
-        stats = self.call("get_collection_stats", self.passages_name)
+    def count(self, collection: str | None = None) -> int:
+        stats = self.call("get_collection_stats", collection or self.passages_name)
         return int(stats.get("row_count", 0))
 
-    def rows(self) -> dict[str, str]:
-        """Primary key -> lexical fingerprint of every passage row."""
+    def rows(self, collection: str | None = None) -> dict[str, str]:
+        """Primary key -> lexical fingerprint of every row of the passages (or the links) collection."""
         out: dict[str, str] = {}
-        it = self.call("query_iterator", self.passages_name, batch_size=4000, filter='pid != ""',
+        it = self.call("query_iterator", collection or self.passages_name, batch_size=4000, filter='pid != ""',
                        output_fields=["pid", "lexfp"])
         try:
             while True:
@@ -340,8 +355,8 @@ class MilvusConnection:
             it.close()
         return out
 
-    def all_pids(self) -> set[str]:
-        return set(self.rows())
+    def all_pids(self, collection: str | None = None) -> set[str]:
+        return set(self.rows(collection))
 
     # ----------------------------------------------------------- writing
 
@@ -372,6 +387,10 @@ def _documents(manifest: dict | None) -> Iterable[tuple[str, dict]]:
         yield "vocab", record
     if manifest.get("shares"):
         yield "shares", manifest["shares"]
+    for record in (manifest.get("link_vocab") or {}).values():
+        yield "vocab", record
+    if manifest.get("links"):
+        yield "links", manifest["links"]
 
 
 def _missing_collection(exc: BaseException) -> bool:
@@ -423,7 +442,8 @@ class MilvusStore(Store):
         self._live: dict | None = None
         self._pids: list[str] = []
         self._position: dict[str, int] = {}
-        self._vocab: dict[str, dict[str, int]] = {}
+        self._vocab: dict[str, dict[str, int]] = {}  # route -> term -> sparse dimension (passages, links)
+        self._n_links = 0
 
     @property
     def label(self) -> str:
@@ -470,6 +490,13 @@ class MilvusStore(Store):
                 case = case_from_dict(json.loads(text))
                 cases[case.id] = case
             vocab = dict(zip(LEXICAL_ROUTES, self.conn.read_documents("vocab", [live["vocab"][r] for r in LEXICAL_ROUTES])))
+            if live.get("links"):
+                link_vocab = self.conn.read_documents("vocab", [live["link_vocab"][r] for r in LEXICAL_ROUTES])
+                vocab.update(zip(LINK_ROUTES[1:], link_vocab))
+                (links_text,) = self.conn.read_documents("links", [live["links"]])
+                link_records = json.loads(links_text)
+            else:
+                link_records = []
             (shares,) = self.conn.read_documents("shares", [live["shares"]])
             self._vocab = {route: {t: i for i, t in enumerate(json.loads(text))} for route, text in vocab.items()}
             share_list = json.loads(shares)
@@ -482,29 +509,50 @@ class MilvusStore(Store):
             raise IndexProblem(f"Milvus 中的段落与案例记录对不上（{self.where}）。请运行：{BUILD_CMD}")
         self._pids = pids
         self._position = {pid: i for i, pid in enumerate(pids)}
+        try:
+            links = [LinkRow.from_dict(dict(r, passage=self._position[r["target"]])) for r in link_records]
+        except (KeyError, ValueError, TypeError):
+            raise IndexProblem(f"Milvus 中的关联问题与段落对不上（{self.where}）。请运行：{BUILD_CMD}") from None
+        if len(links) != live.get("n_links", 0):
+            raise IndexProblem(f"Milvus 中关联问题的条数与清单不符（{self.where}）。请运行：{BUILD_CMD}")
+        self._n_links = len(links)
         shares_now = shares_if_current(share_list, manifest, len(passages))
         version = live["version"]
-        return Library(self, Path(self.where) / version, version, manifest, cases, passages, [], shares_now, facets)
+        library = Library(self, Path(self.where) / version, version, manifest, cases, passages, [], shares_now, facets)
+        library.links = links
+        return library
 
     def _route(
         self, name: str, query: Query, depth: int, filters: Filters | None, allowed: np.ndarray | None
     ) -> Iterable[tuple[int, float]]:
-        if name == "dense":
+        link = name in LINK_ROUTES
+        field = name.removeprefix("link_")  # the collections share their field names
+        if link:
+            collection, key, limit = self.conn.links_name, "target", self.link_depth(depth, self._n_links)
+            if not limit:
+                return []
+        else:
+            collection, key, limit = self.conn.passages_name, "pid", depth
+        if field == "dense":
             data: list = [query.vector.tolist()]
         else:
-            vocab = self._vocab[name]
+            vocab = self._vocab.get(name, {})
             counts = Counter(vocab[t] for t in query.tokens(name) if t in vocab)
             if not counts:
                 return []  # no known term: BM25 finds nothing, as in the local store
             data = [{int(i): float(c) for i, c in counts.items()}]
+        expr = filter_expr(filters)
+        if link and query.link_sources is not None:
+            only = f"source in {json.dumps(list(query.link_sources), ensure_ascii=False)}"
+            expr = f"({expr}) and {only}" if expr else only
         res = self.conn.call(
-            "search", self.conn.passages_name, data=data, anns_field=name, limit=depth, filter=filter_expr(filters),
-            search_params={"metric_type": "IP"}, output_fields=["pid"],
+            "search", collection, data=data, anns_field=field, limit=limit, filter=expr,
+            search_params={"metric_type": "IP"}, output_fields=[key],
         )
         out = []
         for hit in res[0] if res else []:
-            pid = hit.get("pid") or (hit.get("entity") or {}).get("pid") or hit.get("id")
-            pos = self._position.get(pid)
+            pid = hit.get(key) or (hit.get("entity") or {}).get(key) or (None if link else hit.get("id"))
+            pos = self._position.get(pid) if pid else None
             if pos is not None:  # else a row of a version this reader has not loaded yet
                 out.append((pos, float(hit["distance"])))
         return out
@@ -535,12 +583,18 @@ class MilvusStore(Store):
             count = self.conn.count() if live else 0
         except IndexProblem:  # the passages collection is gone: "not in sync"
             count = 0
+        try:
+            n_links = self.conn.count(self.conn.links_name) if live else 0
+        except IndexProblem:
+            n_links = -1
         in_sync = bool(
             live and live.get("schema_version") == SCHEMA_VERSION and live.get("corpus_hash") == local.corpus_hash
             and live.get("n_passages") == local.n_passages == count
+            and live.get("n_links", 0) == local.n_links == n_links
+            and live.get("links_digests", {}) == local.links_digests
         )
         info = {"uri": self.where, "collection": self.conn.passages_name,
-                "version": live["version"] if live else None, "passages": count, "in_sync": in_sync}
+                "version": live["version"] if live else None, "passages": count, "links": n_links, "in_sync": in_sync}
         return {"milvus": info}, [] if in_sync else [f"Milvus（{self.where}）与本地索引不一致"]
 
     # ---------------------------------------------------------- publishing
@@ -568,25 +622,23 @@ class MilvusStore(Store):
         pids = [passage_id(p.key, p.case_id, facets[p.case_id]) for p in built.passages]
         if len(set(pids)) != len(pids):
             raise IndexProblem("有内容完全相同的段落重复出现，无法写入 Milvus。请检查语料中是否有重复的讲稿。")
-        terms, ids = self._vocabularies(built, live)
-        lexfp = _digest(built.words.fingerprint() + built.chars.fingerprint())[:16]
+        lids = [link_row_id(r.key, pids[r.passage], r.source) for r in built.links]
+        if len(set(lids)) != len(lids):
+            raise IndexProblem("同一个关联问题重复关联到同一段落，无法写入 Milvus。请运行 assistant links list 检查。")
 
-        have = conn.rows()
-        todo = [i for i, pid in enumerate(pids) if have.get(pid) != lexfp]
-        inserted = sum(pids[i] not in have for i in todo)
-        weights = {route: built.lexical(route).document_weights() for route in LEXICAL_ROUTES} if todo else {}
-        for start in range(0, len(todo), INSERT_BATCH):
-            rows = []
-            for i in todo[start:start + INSERT_BATCH]:
-                p, f = built.passages[i], facets[built.passages[i].case_id]
-                row = {"pid": pids[i], "case_id": p.case_id, "town": f.town, "community_type": f.community_type,
-                       "tags": list(f.tags), "lexfp": lexfp, "dense": np.asarray(built.vectors[i], dtype=np.float32).tolist()}
-                for route in LEXICAL_ROUTES:
-                    row[route] = {int(ids[route][t]): w for t, w in weights[route][i].items()}
-                rows.append(row)
-            conn.call("upsert", conn.passages_name, rows)
-            if progress:
-                progress(min(start + INSERT_BATCH, len(todo)), len(todo))
+        passages = _Rows(
+            conn.passages_name, pids, [p.case_id for p in built.passages], built.vectors,
+            {route: built.lexical(route) for route in LEXICAL_ROUTES}, targets=None,
+        )
+        links = _Rows(
+            conn.links_name, lids, [r.case_id for r in built.links], built.link_vectors,
+            {route: built.lexical(f"link_{route}") for route in LEXICAL_ROUTES} if built.links else {},
+            targets=[pids[r.passage] for r in built.links], sources=[r.source for r in built.links],
+        )
+        terms, ids = self._vocabularies(passages.lexical, live, "vocab", conn.passages_name)
+        link_terms, link_ids = self._vocabularies(links.lexical, live, "link_vocab", conn.links_name)
+        inserted, rewritten, written_rows, stale_passages = self._write_rows(passages, ids, facets, live, progress)
+        self._write_rows(links, link_ids, facets, live, None)
 
         known = {r["digest"] for _, r in _documents(live)}
         written = 0
@@ -595,15 +647,23 @@ class MilvusStore(Store):
             record, n = conn.write_document("case", json.dumps(case.to_dict(), ensure_ascii=False, sort_keys=True), known)
             records.append(dict(record, id=case.id))
             written += n
-        vocab = {}
+        vocab, link_vocab = {}, {}
         for route in LEXICAL_ROUTES:
             vocab[route], n = conn.write_document("vocab", json.dumps(terms[route], ensure_ascii=False), known)
             written += n
+            link_vocab[route], n = conn.write_document("vocab", json.dumps(link_terms[route], ensure_ascii=False), known)
+            written += n
         shares, n = conn.write_document("shares", json.dumps([round(float(x), 6) for x in built.shares]), known)
         written += n
-        manifest = dict(built.manifest.to_dict(), cases=records, vocab=vocab, shares=shares, lexfp=lexfp,
+        link_records = [dict(r.to_dict(), target=pids[r.passage]) for r in built.links]
+        for record in link_records:
+            del record["passage"]  # a position in this build's passages; readers map ``target``
+        links_doc, n = conn.write_document("links", json.dumps(link_records, ensure_ascii=False), known)
+        written += n
+        manifest = dict(built.manifest.to_dict(), cases=records, vocab=vocab, shares=shares, lexfp=passages.lexfp,
                         pids_digest=_digest("\n".join(pids)), n_passages=len(pids), schema_version=SCHEMA_VERSION,
-                        dim=dim)
+                        dim=dim, link_vocab=link_vocab, links=links_doc, n_links=len(lids),
+                        lids_digest=_digest("\n".join(lids)))
         if live is None or _content(manifest) != _content(live):
             manifest["version"] = f"m-{time.time_ns()}"
             conn.call("upsert", conn.meta_name,
@@ -613,19 +673,54 @@ class MilvusStore(Store):
             old = {_part_id(k, r["digest"], n) for k, r in _documents(live) for n in range(r["parts"])}
             if old - named:
                 conn.call("delete", conn.meta_name, ids=sorted(old - named))
-        stale = sorted(set(have) - set(pids))
+        stale_links = self._delete_stale(links)
+        deleted = self._delete_stale(passages, stale_passages)
+        if written_rows or deleted or stale_links or written:
+            for name in (conn.passages_name, conn.links_name, conn.meta_name):
+                try:
+                    conn.call("flush", name)
+                except StoreUnavailable:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - an engine without flush persists on its own
+                    log.info("flush not supported: %s", exc)
+        return SyncReport(conn.where, conn.passages_name, inserted, rewritten, deleted,
+                          len(pids) - inserted - rewritten, round(time.perf_counter() - t0, 2))
+
+    def _write_rows(
+        self, rows: "_Rows", ids: dict[str, np.ndarray], facets: dict[str, Facets], live: dict | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[int, int, int, list[str]]:
+        """Upsert the rows that are new or whose BM25 weights changed: (inserted, rewritten, written, stale keys)."""
+        conn = self.conn
+        have = conn.rows(rows.collection)
+        todo = [i for i, pid in enumerate(rows.pids) if have.get(pid) != rows.lexfp]
+        inserted = sum(rows.pids[i] not in have for i in todo)
+        weights = {route: index.document_weights() for route, index in rows.lexical.items()} if todo else {}
+        for start in range(0, len(todo), INSERT_BATCH):
+            batch = []
+            for i in todo[start:start + INSERT_BATCH]:
+                f = facets[rows.case_ids[i]]
+                assert rows.vectors is not None
+                row = {"pid": rows.pids[i], "case_id": rows.case_ids[i], "town": f.town,
+                       "community_type": f.community_type, "tags": list(f.tags), "lexfp": rows.lexfp,
+                       "dense": np.asarray(rows.vectors[i], dtype=np.float32).tolist()}
+                if rows.targets is not None:
+                    row["target"] = rows.targets[i]
+                    row["source"] = rows.sources[i]
+                for route in LEXICAL_ROUTES:
+                    row[route] = {int(ids[route][t]): w for t, w in weights[route][i].items()}
+                batch.append(row)
+            conn.call("upsert", rows.collection, batch)
+            if progress:
+                progress(min(start + INSERT_BATCH, len(todo)), len(todo))
+        rows.stale = sorted(set(have) - set(rows.pids))
+        return inserted, len(todo) - inserted, len(todo), rows.stale
+
+    def _delete_stale(self, rows: "_Rows", stale: list[str] | None = None) -> int:
+        stale = rows.stale if stale is None else stale
         for start in range(0, len(stale), 1000):
-            conn.call("delete", conn.passages_name, ids=stale[start:start + 1000])
-        if todo or stale or written:
-            try:
-                conn.call("flush", conn.passages_name)
-                conn.call("flush", conn.meta_name)
-            except StoreUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - an engine without flush persists on its own
-                log.info("flush not supported: %s", exc)
-        return SyncReport(conn.where, conn.passages_name, inserted, len(todo) - inserted, len(stale),
-                          len(pids) - len(todo), round(time.perf_counter() - t0, 2))
+            self.conn.call("delete", rows.collection, ids=stale[start:start + 1000])
+        return len(stale)
 
     def _usable_live(self, embedder_id: str, dim: int) -> dict | None:
         """The live manifest when its collections can be updated in place; else recreate them (None)."""
@@ -651,8 +746,11 @@ class MilvusStore(Store):
         conn.create(dim)
         return None
 
-    def _vocabularies(self, built: BuiltIndex, live: dict | None) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
-        """Per lexical route: the stored vocabulary extended by the new terms, and local term id -> sparse dimension.
+    def _vocabularies(
+        self, lexical: dict[str, LexicalIndex], live: dict | None, kind: str, collection: str,
+    ) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
+        """Per lexical route of one collection: the stored vocabulary (manifest key ``kind``)
+        extended by the new terms, and local term id -> sparse dimension.
 
         A term keeps its dimension for the collections' lifetime, so the rows a reader
         of the previous version scores mean the same terms to it while an update runs.
@@ -660,17 +758,17 @@ class MilvusStore(Store):
         terms: dict[str, list[str]] = {}
         ids: dict[str, np.ndarray] = {}
         stored: list[list[str]] = [[] for _ in LEXICAL_ROUTES]
-        if live is not None:
+        if live is not None and live.get(kind):
             try:
-                stored = [json.loads(t) for t in self.conn.read_documents("vocab", [live["vocab"][r] for r in LEXICAL_ROUTES])]
+                stored = [json.loads(t) for t in self.conn.read_documents("vocab", [live[kind][r] for r in LEXICAL_ROUTES])]
             except (IndexProblem, KeyError, ValueError, TypeError):
                 # a damaged vocabulary cannot be extended: every row is written again with a fresh one
                 stored = [[] for _ in LEXICAL_ROUTES]
-                self.conn.call("delete", self.conn.passages_name, filter='pid != ""')
+                self.conn.call("delete", collection, filter='pid != ""')
         for route, old in zip(LEXICAL_ROUTES, stored):
             dims = {t: i for i, t in enumerate(old)}
             vocabulary = list(old)
-            local = built.lexical(route).terms()
+            local = lexical[route].terms() if route in lexical else []
             mapping = np.empty(len(local), dtype=np.int64)
             for i, term in enumerate(local):
                 if term not in dims:
@@ -679,6 +777,24 @@ class MilvusStore(Store):
                 mapping[i] = dims[term]
             terms[route], ids[route] = vocabulary, mapping
         return terms, ids
+
+
+class _Rows:
+    """The rows of one collection a sync writes: passages, or links (``targets``: the passage rows they lift)."""
+
+    def __init__(
+        self, collection: str, pids: list[str], case_ids: list[str], vectors: np.ndarray | None,
+        lexical: dict[str, LexicalIndex], targets: list[str] | None, sources: list[str] | None = None,
+    ) -> None:
+        self.collection = collection
+        self.sources = sources or []
+        self.pids = pids
+        self.case_ids = case_ids
+        self.vectors = vectors
+        self.lexical = lexical
+        self.targets = targets
+        self.lexfp = _digest("".join(index.fingerprint() for index in lexical.values()))[:16] if lexical else ""
+        self.stale: list[str] = []
 
 
 def _content(manifest: dict) -> dict:

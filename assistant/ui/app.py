@@ -25,12 +25,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from assistant.auth import LoginThrottle
 from assistant.corpus import COMMUNITY_TYPES
 from assistant.config import Settings, get_settings
 from assistant.feedback import FeedbackStore
 from assistant.ui import handlers as H
 from assistant.ui import render as R
+from assistant.ui.guard import LoginGuard
 
 # Answers are CPU-bound (jieba + BM25 + one e5 query, ~0.1-0.4 s) on two
 # cores: more than two at once only adds contention.  An LLM answer mostly
@@ -129,6 +132,12 @@ class _Page:
     comment: gr.Textbox
     feedback_go: gr.Button
     feedback_status: gr.HTML
+    relate_box: gr.Column  # after 没帮助: link the question to the passage that answers it
+    relate_question: gr.Textbox
+    relate_case: gr.Dropdown
+    relate_passage: gr.Dropdown
+    relate_go: gr.Button
+    relate_status: gr.HTML
     sources: gr.HTML
     viewer: gr.HTML
     answer_json: gr.JSON
@@ -159,6 +168,7 @@ class _Page:
     files: gr.File
     meta: dict[str, gr.components.Component]  # handlers.UPLOAD_FIELDS → its box
     upload_go: gr.Button
+    upload_cancel: gr.Button
     upload_status: gr.HTML
     gaps: gr.HTML
     gaps_refresh: gr.Button
@@ -217,6 +227,21 @@ def _layout(view: H.LibraryView) -> _Page:
                             )
                             p.feedback_go = gr.Button("提交反馈", elem_id="feedback-submit", scale=1, min_width=90)
                         p.feedback_status = gr.HTML("", elem_id="feedback-status")
+                        with gr.Column(visible=False, elem_id="relate-box") as p.relate_box:
+                            gr.HTML(R.intro(
+                                "没答到点子上？选出真正能回答这个问题的讲稿段落，把问题关联过去："
+                                "以后再有人问相同或相近的问题，会先找到这一段。"
+                            ))
+                            p.relate_question = gr.Textbox(label="要关联的问题", max_lines=3, elem_id="relate-question")
+                            with gr.Row(equal_height=True):
+                                p.relate_case = gr.Dropdown(
+                                    view.case_choices, label="能回答它的讲稿", elem_id="relate-case", scale=2
+                                )
+                                p.relate_passage = gr.Dropdown(
+                                    [], label="段落（选中后在右侧原文中高亮）", elem_id="relate-passage", scale=3
+                                )
+                            p.relate_go = gr.Button("关联到这个段落", elem_id="relate-go")
+                            p.relate_status = gr.HTML("", elem_id="relate-status")
                 with gr.Column(scale=2, min_width=340):
                     p.sources = gr.HTML(R.sources_empty(), elem_id="sources")
                     p.viewer = gr.HTML(R.viewer_empty(), elem_id="qa-viewer")
@@ -284,7 +309,9 @@ def _layout(view: H.LibraryView) -> _Page:
                     "title": title, "author": author, "role": role, "town": town, "community": community,
                     "community_type": community_type, "instructor": instructor,
                 }
-                p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                with gr.Row():
+                    p.upload_go = gr.Button("添加到案例库", variant="primary", elem_id="upload-go")
+                    p.upload_cancel = gr.Button("取消上传", elem_id="upload-cancel")
                 p.upload_status = gr.HTML("", elem_id="upload-status")
             with gr.Accordion("讲稿未覆盖的提问（内容缺口）", open=False, elem_id="gaps-box"):
                 p.gaps = gr.HTML("", elem_id="gaps")
@@ -330,6 +357,7 @@ class _Events:
                 out.update({
                     p.answer_json: r.answer.to_dict(), p.feedback_box: gr.update(visible=True),
                     p.rating: None, p.comment: "", p.feedback_status: "",
+                    p.relate_box: gr.update(visible=False), p.relate_status: "",
                 })
             yield out
 
@@ -342,6 +370,7 @@ class _Events:
             p.chatbot: r.chat, p.chat: r.chat, p.conversation: r.conversation, p.turns: r.turns,
             p.sources: r.sources_html, p.viewer: r.viewer_html, p.feedback_box: gr.update(visible=False),
             p.rating: None, p.comment: "", p.feedback_status: "", p.status: r.notice_html, p.answer_json: None,
+            p.relate_box: gr.update(visible=False),
         }
 
     def _feedback(self, r: H.FeedbackResult) -> dict:
@@ -349,6 +378,35 @@ class _Events:
         _put(out, self.p.feedback_status, r.status_html)
         _put(out, self.p.comment, r.comment)
         return out
+
+    def _relate_form(self, question: str | None) -> dict:
+        """没帮助: offer to link the question to the passage that answers it (otherwise leave the form)."""
+        if question is None:
+            return {}
+        return {self.p.relate_box: gr.update(visible=True), self.p.relate_question: question, self.p.relate_status: ""}
+
+    def offer_relate(self, rating_value, turns) -> dict:
+        """After 提交反馈 (the public feedback API keeps its outputs): open the link form on 没帮助."""
+        return self._relate_form(H.relate_offer(turns, rating_value))
+
+    def relate_case(self, case_id) -> dict:
+        p, r = self.p, H.relate_case(self.backend, case_id)
+        out: dict = {p.relate_passage: gr.update(choices=r.choices, value=None), p.relate_status: r.notice_html}
+        _put(out, p.viewer, r.viewer_html)
+        return out
+
+    def relate_passage(self, case_id, passage) -> dict:
+        r = H.relate_passage(self.backend, case_id, passage)
+        out: dict = {self.p.relate_status: r.notice_html}
+        _put(out, self.p.viewer, r.viewer_html)
+        return out
+
+    def relate(self, question, case_id, passage, request: gr.Request, progress=gr.Progress()) -> dict:
+        r = H.relate(
+            self.backend, question, case_id, passage, username=getattr(request, "username", None),
+            progress=lambda fraction, message: progress(fraction, desc=message),
+        )
+        return {self.p.relate_status: r.status_html}
 
     def submit_feedback(self, rating_value, text, turns, request: gr.Request) -> dict:
         """Rate the latest answer (👍/👎) with an optional comment."""
@@ -360,10 +418,11 @@ class _Events:
     def like(self, turns, comment, data: gr.LikeData, request: gr.Request) -> dict:
         """The thumbs under any answer in the chat."""
         index = data.index if isinstance(data.index, int) else data.index[0]
-        return self._feedback(H.rate_answer(
+        r = H.rate_answer(
             self.backend, turns, index, data.liked, comment,
             session=getattr(request, "session_hash", None), username=getattr(request, "username", None),
-        ))
+        )
+        return {**self._feedback(r), **self._relate_form(r.relate_question)}
 
     def open_link(self, value) -> dict:
         p, r = self.p, H.open_link(self.backend, value)
@@ -414,7 +473,7 @@ class _Events:
         r = H.upload(
             self.backend, paths, meta,
             progress=lambda fraction, message: progress(fraction, desc=message),
-            username=getattr(request, "username", None),
+            username=getattr(request, "username", None), session=getattr(request, "session_hash", None),
         )
         v = r.library
         return {
@@ -423,6 +482,7 @@ class _Events:
             p.open_case: gr.update(choices=v.case_choices, value=None),
             p.handout_case: gr.update(choices=v.case_choices),
             p.handout_topic: gr.update(choices=v.topic_choices),
+            p.relate_case: gr.update(choices=v.case_choices),
             p.town: gr.update(choices=v.town_choices, value=H.ALL),
             p.tag: gr.update(choices=v.tag_choices, value=H.ALL),
             p.header: v.header_html,
@@ -430,6 +490,8 @@ class _Events:
 
     def show_gaps(self) -> str:
         return H.gaps_view(self.backend).html
+    def cancel_upload(self, request: gr.Request) -> str:
+        return H.cancel_upload(self.backend, getattr(request, "session_hash", None))
 
     def on_load(self, request: gr.Request) -> dict:
         p, v = self.p, H.library_view(self.backend, getattr(request, "username", None))
@@ -439,6 +501,7 @@ class _Events:
             p.handout_topic: gr.update(choices=v.topic_choices),
             p.open_case: gr.update(choices=v.case_choices),
             p.gaps: H.gaps_view(self.backend).html,
+            p.relate_case: gr.update(choices=v.case_choices),
         }
 
 
@@ -447,7 +510,7 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     ask_inputs = [p.question, p.chat, p.conversation, p.turns]
     ask_outputs = [
         p.question, p.chatbot, p.chat, p.sources, p.viewer, p.conversation, p.turns, p.answer_json,
-        p.feedback_box, p.rating, p.comment, p.feedback_status, p.status,
+        p.feedback_box, p.rating, p.comment, p.feedback_status, p.status, p.relate_box, p.relate_status,
     ]
     p.question.submit(ev.respond, ask_inputs, ask_outputs, api_name="ask", show_progress="hidden")
     p.send.click(ev.respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
@@ -457,15 +520,30 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     p.new_chat.click(
         ev.new_chat, None,
         [p.chatbot, p.chat, p.conversation, p.turns, p.sources, p.viewer,
-         p.feedback_box, p.rating, p.comment, p.feedback_status, p.status, p.answer_json],
+         p.feedback_box, p.rating, p.comment, p.feedback_status, p.status, p.answer_json, p.relate_box],
         api_visibility="private", queue=False,
     )
     fb: dict[str, Any] = dict(concurrency_id="feedback", concurrency_limit=8)  # never waits behind answers
+    relate_form = [p.relate_box, p.relate_question, p.relate_status]
     p.feedback_go.click(
         ev.submit_feedback, [p.rating, p.comment, p.turns], [p.turns, p.comment, p.feedback_status],
         api_name="feedback", **fb,
+    ).then(ev.offer_relate, [p.rating, p.turns], relate_form, api_visibility="private", queue=False)
+    p.chatbot.like(
+        ev.like, [p.turns, p.comment], [p.turns, p.feedback_status, *relate_form], api_visibility="private", **fb
     )
-    p.chatbot.like(ev.like, [p.turns, p.comment], [p.turns, p.feedback_status], api_visibility="private", **fb)
+    p.relate_case.input(
+        ev.relate_case, p.relate_case, [p.relate_passage, p.relate_status, p.viewer],
+        api_visibility="private", concurrency_id="view", concurrency_limit=4, show_progress="hidden",
+    )
+    p.relate_passage.input(
+        ev.relate_passage, [p.relate_case, p.relate_passage], [p.relate_status, p.viewer],
+        api_visibility="private", concurrency_id="view", concurrency_limit=4, show_progress="hidden",
+    ).then(None, js=SCROLL_JS)
+    p.relate_go.click(
+        ev.relate, [p.relate_question, p.relate_case, p.relate_passage], p.relate_status,
+        api_name="relate", concurrency_id="ingest", concurrency_limit=1,
+    )
     p.link_go.click(
         ev.open_link, p.link_target, [p.viewer, p.case_detail, p.tabs, p.open_case, p.status],
         api_visibility="undocumented", concurrency_id="view", concurrency_limit=4, show_progress="hidden",
@@ -495,12 +573,17 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     )
     p.upload_go.click(
         ev.upload, [p.files, *(p.meta[k] for k in H.UPLOAD_FIELDS)],
-        [p.upload_status, p.case_list, p.open_case, p.handout_case, p.handout_topic, p.town, p.tag, p.header],
+        [p.upload_status, p.case_list, p.open_case, p.handout_case, p.handout_topic, p.relate_case, p.town, p.tag,
+         p.header],
         api_name="upload", concurrency_id="ingest", concurrency_limit=1,
     )
     p.gaps_refresh.click(ev.show_gaps, None, p.gaps, api_visibility="private", concurrency_id="feedback")
+    # Not Gradio's ``cancels``: that cancels the asyncio task and then waits for the handler's
+    # thread to finish.  The handler's own stop flag ends it at the next embedding batch instead,
+    # and its last update says what happened.
+    p.upload_cancel.click(ev.cancel_upload, None, p.upload_status, api_name="cancel_upload", queue=False)
     app.load(
-        ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case, p.gaps],
+        ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case, p.gaps, p.relate_case],
         api_visibility="private", queue=False, show_progress="hidden",
     )
 
@@ -558,9 +641,17 @@ def launch(
     *,
     block: bool = True,
     quiet: bool = False,
+    throttle: LoginThrottle | None = None,
 ):
-    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``."""
+    """Start the server; with ``block=False`` return at once (tests) and stop with ``app.close()``.
+
+    With ``auth``, :class:`assistant.ui.guard.LoginGuard` throttles failed
+    logins (``throttle``, a fresh :class:`~assistant.auth.LoginThrottle` by
+    default) and keeps the API description off the login page.
+    """
+    guard = [Middleware(LoginGuard, throttle=throttle or LoginThrottle())] if auth else []
     return app.launch(
+        app_kwargs={"middleware": guard},
         server_name=host,
         server_port=port,
         auth=auth,

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, Cancelled, InputError
 from assistant.feedback import FeedbackStore
 from assistant.ui import render as R
 
@@ -94,6 +94,7 @@ class Backend:
         self.mode, self.model = ("llm", settings.llm_model) if llm_configured(settings) else ("extractive", None)
         self._own: tuple[object, HybridSearcher] | None = None  # (published version, searcher) with ``embedder``
         self._lock = threading.Lock()
+        self.uploads: dict[str, threading.Event] = {}  # browser session -> its running upload's stop flag
 
     def searcher(self) -> HybridSearcher:
         from assistant.retrieval import HybridSearcher, get_searcher
@@ -103,12 +104,18 @@ class Backend:
         from assistant.stores import open_store
 
         store = open_store(self.settings)
-        version = store.published_version()
         with self._lock:
-            if self._own is None or self._own[0] != version:
-                index = store.load(self.embedder.id)
-                searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
-                self._own = (version, searcher)
+            try:
+                version = store.published_version()
+                if self._own is None or self._own[0] != version:
+                    index = store.load(self.embedder.id)
+                    searcher = HybridSearcher(index, self.embedder, max_question_chars=self.settings.max_question_chars)
+                    self._own = (version, searcher)
+            except AssistantError as exc:
+                if self._own is None:
+                    raise
+                # as get_searcher does: the loaded version keeps answering
+                log.warning("keeping index version %s in service: %s", self._own[1].index.version, exc)
             return self._own[1]
 
     def answerer(self) -> Answerer:
@@ -277,6 +284,7 @@ class FeedbackResult:
     turns: list[AnsweredTurn]
     status_html: str | None  # the line under the feedback form
     comment: str | None = None  # the comment box's new text ("" once the comment was stored)
+    relate_question: str | None = None  # 没帮助: the rated answer's question, offered for linking to a passage
 
 
 def _record(
@@ -314,10 +322,11 @@ def submit_feedback(
     try:
         if not rating and not (comment or "").strip():
             raise InputError("请先选择“有帮助”或“没帮助”，或者写一句意见。")
-        _record(backend, turns, None, rating, comment, session, username)
+        turn = _record(backend, turns, None, rating, comment, session, username)
     except AssistantError as exc:
         return FeedbackResult(turns, R.error(str(exc)))
-    return FeedbackResult(turns, R.ok("已记录，谢谢你的反馈！"), comment="")
+    relate = turn.question if RATINGS.get(rating or "", rating) == "👎" else None
+    return FeedbackResult(turns, R.ok("已记录，谢谢你的反馈！"), comment="", relate_question=relate)
 
 
 def rate_answer(
@@ -336,11 +345,109 @@ def rate_answer(
     if rating is None:
         return FeedbackResult(turns, None)
     try:
-        _record(backend, turns, index, rating, comment, session, username)
+        turn = _record(backend, turns, index, rating, comment, session, username)
     except AssistantError as exc:
         return FeedbackResult(turns, R.error(str(exc)))
     word = "有帮助" if rating == "👍" else "没帮助"
-    return FeedbackResult(turns, R.ok(f"已记录：{word}。谢谢！还可以在上方写几句意见，点“提交反馈”。"))
+    return FeedbackResult(
+        turns, R.ok(f"已记录：{word}。谢谢！还可以在上方写几句意见，点“提交反馈”。"),
+        relate_question=turn.question if rating == "👎" else None,
+    )
+
+
+# ---------------------------------------------------------------------------
+# 关联问题: after 没帮助, link the question to the passage that does answer it
+
+
+def relate_offer(turns: Sequence[AnsweredTurn] | None, rating: str | None) -> str | None:
+    """After 没帮助 on the latest answer: its question, to link to the passage that answers it (else None)."""
+    turns = list(turns or [])
+    if not turns or RATINGS.get(rating or "", rating) != "👎":
+        return None
+    return turns[-1].question
+
+
+@dataclass
+class RelatePassages:
+    """The passages of the case chosen in the link form, and the script beside the chat."""
+
+    choices: list[tuple[str, str]]  # (label, "start-end") for the 段落 dropdown
+    viewer_html: str | None  # the script (None: leave the viewer as it is)
+    notice_html: str = ""
+
+
+def relate_case(backend: Backend, case_id: str | None) -> RelatePassages:
+    """Open the chosen script beside the chat and list its passages."""
+    if not case_id:
+        return RelatePassages([], None)
+    try:
+        case = backend.case(case_id)
+        passages = [p for p in backend.searcher().index.passages if p.case_id == case.id]
+    except AssistantError as exc:
+        return RelatePassages([], None, R.error(str(exc)))
+    return RelatePassages(R.passage_choices(passages), R.passage_view(case, -1, -1))
+
+
+def _passage_span(value: str | None) -> tuple[int, int]:
+    try:
+        start, end = (int(x) for x in str(value or "").split("-", 1))
+    except ValueError:
+        raise InputError("请先在“段落”中选择能回答这个问题的段落。") from None
+    return start, end
+
+
+def relate_passage(backend: Backend, case_id: str | None, passage: str | None) -> LinkResult:
+    """Show the chosen passage highlighted in its script."""
+    if not case_id or not passage:
+        return LinkResult("")
+    try:
+        case = backend.case(case_id)
+        start, end = _passage_span(passage)
+    except AssistantError as exc:
+        return LinkResult(R.error(str(exc)))
+    return LinkResult("", viewer_html=R.passage_view(case, start, end))
+
+
+@dataclass
+class RelateResult:
+    status_html: str  # what was linked, or why not
+    link: Any = None  # the assistant.links.Link stored (None: refused)
+
+
+def relate(
+    backend: Backend,
+    question: str | None,
+    case_id: str | None,
+    passage: str | None,
+    *,
+    username: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> RelateResult:
+    """Link ``question`` to the chosen passage (stored with who and when) and update the index;
+    the next identical or similar question finds the passage.  A bad link changes nothing."""
+    from assistant.linker import add_link
+
+    def on_progress(done: int, total: int) -> None:
+        if total and progress:
+            progress(min(done / total, 1.0), "正在更新索引……")
+
+    try:
+        if not case_id:
+            raise InputError("请先选择能回答这个问题的讲稿。")
+        start, end = _passage_span(passage)
+        if progress:
+            progress(0, "正在更新索引……")
+        report = add_link(
+            backend.settings, case_id, question, start=start, end=end, source="user", user=username,
+            embedder=backend.embedder, progress=on_progress,
+        )
+    except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
+        return RelateResult(R.error(friendly(exc, "relate")))
+    case = backend.case(report.link.case_id)
+    return RelateResult(R.ok(
+        f"已把“{report.link.question}”关联到《{R.short(case.title, 24)}》的这一段（编号 {report.link.id}）。"
+        "索引已更新：再问相同或相近的问题，会先找到这一段。"
+    ), report.link)
 
 
 # ---------------------------------------------------------------------------
@@ -552,30 +659,56 @@ def upload(
     *,
     progress: Callable[[float, str], None] | None = None,
     username: str | None = None,
+    session: str | None = None,
 ) -> UploadResult:
     """Add documents to the corpus and update the index; ``meta`` fills in a single script's
     :data:`UPLOAD_FIELDS` (title, author …) when its text lacks them.
 
-    ``progress(fraction, message)`` is told how far the update has come.
+    ``progress(fraction, message)`` is told how far the update has come and
+    the time left; :func:`cancel_upload` with the same ``session`` stops it
+    between two embedding batches, leaving corpus and index as they were.
     """
-    from assistant.ingest import add_documents
+    from assistant.ingest import add_documents, time_left
 
     if not paths:
         return UploadResult(R.error("请先选择要添加的文件。"), library_view(backend, username))
     overrides = {k: v.strip() for k, v in (meta or {}).items() if k in UPLOAD_FIELDS and v and v.strip()}
     report = None
+    stop = threading.Event()
+    key = session or uuid.uuid4().hex
+    backend.uploads[key] = stop
+    started: list[float] = []
 
     def on_progress(done: int, total: int) -> None:  # index update: passages embedded
+        if not started:
+            started.append(time.monotonic())
         if total and progress:
-            progress(min(done / total, 1.0), f"正在向量化新段落 {done}/{total}……")
+            left = time_left(done, total, time.monotonic() - started[0])
+            tail = f"，预计还需{left}" if left else ""
+            progress(min(done / total, 1.0), f"正在向量化新段落 {done}/{total}{tail}（可点“取消上传”）……")
 
     try:
         if progress:
             progress(0, "正在读取文档……")
         report = add_documents(
-            [str(p) for p in paths], backend.settings, overrides, progress=on_progress, embedder=backend.embedder
+            [str(p) for p in paths], backend.settings, overrides, progress=on_progress, embedder=backend.embedder,
+            stop=stop,
         )
         status = R.upload_report(report)
+    except Cancelled as exc:
+        status = R.ok(str(exc))
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
         status = R.error(friendly(exc, "upload"))
+    finally:
+        if backend.uploads.get(key) is stop:
+            del backend.uploads[key]
     return UploadResult(status, library_view(backend, username), report)
+
+
+def cancel_upload(backend: Backend, session: str | None) -> str:
+    """Stop the session's running upload (the 取消上传 button); the status line to show."""
+    stop = backend.uploads.get(session or "")
+    if stop is None:
+        return R.error("没有正在进行的上传。")
+    stop.set()
+    return R.ok("正在取消上传……语料和索引不会有任何改动。")

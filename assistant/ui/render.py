@@ -17,6 +17,7 @@ import re
 from urllib.parse import quote
 
 from assistant.citations import place
+from assistant.extractive import BLOCK_LINE, RESULT_LABEL, RESULT_LINE
 
 
 ANSWER_MARKER = re.compile(r"\[(\d+)\]")
@@ -137,23 +138,52 @@ def not_covered_message(answer) -> str:
 
 
 def answer_message(answer, model: str | None) -> str:
-    """An answer with clickable citation chips, its notices and how it was made (有 / 部分 / 没有 look different)."""
+    """An answer with clickable citation chips, its notices and how it was made (有 / 部分 / 没有 look different).
+
+    An extractive answer is a lead line and one block per community
+    (:func:`assistant.extractive.compose_blocks`): each block shows the
+    community, where and who, the quoted measure and its result, every quote
+    followed by its chip.  Any other answer is shown line by line.
+    """
     coverage = getattr(answer, "coverage", "full")
     if coverage == "none" and not answer.citations:
         return not_covered_message(answer)
     by_n = {c.n: c for c in answer.citations}
     lines = [x for x in answer.answer.split("\n") if x.strip()]
     parts = []
+    block: list[str] = []
+
+    def close() -> None:
+        if block:
+            parts.append(f"<div class='block'>{''.join(block)}</div>")
+            block.clear()
+
     for i, line in enumerate(lines):
+        head = BLOCK_LINE.match(line)
         lead = GROUP_LEAD.match(line)
         if coverage == "partial" and PARTIAL_LINE.match(line):
+            close()
             parts.append(f"<p class='partial-note'>{esc(line)}</p>")
+        elif head:
+            close()
+            n, community, where = head.groups()
+            block.append(
+                f"<div class='block-head'><span class='block-n'>{esc(n)}</span><b>{esc(community)}</b>"
+                f"<span class='block-where'>{esc(where)}</span></div>"
+                f"<p class='measure'>{_with_chips(line[head.end():], by_n)}</p>"
+            )
+        elif block and RESULT_LINE.match(line):
+            body = RESULT_LINE.sub("", line, count=1)
+            block.append(f"<p class='result'><span class='result-label'>{esc(RESULT_LABEL.rstrip('：'))}</span>{_with_chips(body, by_n)}</p>")
         elif lead:
+            close()
             parts.append(f"<p><b>{esc(lead.group(1))}：</b>{_with_chips(line[lead.end():], by_n)}</p>")
         elif i == 0:
             parts.append(f"<p class='lead'>{_with_chips(line, by_n)}</p>")
         else:
+            close()
             parts.append(f"<p>{_with_chips(line, by_n)}</p>")
+    close()
     notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
     how = f"大模型 {esc(model)} 撰写，已逐句核对出处" if answer.mode == "llm" else "本地摘录：以上均为讲稿原文"
     if coverage == "partial":
@@ -271,17 +301,28 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
 
 
 def passage_view(case, start: int, end: int) -> str:
+    """The script beside the chat, the span ``start``–``end`` highlighted (-1: none, the whole script)."""
     from assistant.citations import section_label
 
     section = section_label(case, start) if start >= 0 else ""
+    where = f"章节：{esc(section or '开头')} · 第 {start}–{end} 字 · " if start >= 0 else ""
     return (
         "<div class='panel viewer'><div class='panel-title'>原文</div><div class='viewer-head'>"
         f"<div class='v-title'>《{esc(case.title)}》</div>"
         f"<div class='v-meta'>{esc(case.author_line)} · {esc(case.community_type)}</div>"
-        f"<div class='v-meta'>章节：{esc(section or '开头')} · 第 {start}–{end} 字 · "
+        f"<div class='v-meta'>{where}"
         f"<a class='open-case' href='{link('case', case.id, start, end)}'>在案例库中打开全文与案例卡片</a></div></div>"
         f"{case_text(case, start, end, 'qa')}</div>"
     )
+
+
+def passage_choices(passages) -> list[tuple[str, str]]:
+    """The 段落 dropdown of the link form: "3. 章节 · 开头几句…" → ``"start-end"``."""
+    out = []
+    for n, p in enumerate(passages, 1):
+        section = short(p.section[-1], 14) + " · " if p.section else ""
+        out.append((f"{n}. {section}{short(p.text, 40)}", f"{p.start}-{p.end}"))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -520,6 +561,11 @@ def upload_report(report) -> str:
         parts.append(f"<li>跳过 {esc(note)}</li>")
     for e in report.errors:
         parts.append(f"<li class='bad'>未添加：{esc(e)}</li>")
+    links = getattr(report, "links", None)
+    if links is not None and links.links:
+        parts.append(f"<li>大模型为新讲稿写了 {len(links.links)} 个关联问题。</li>")
+    if links is not None and links.notice:
+        parts.append(f"<li>{esc(links.notice)}</li>")
     if report.build:
         b = report.build
         parts.append(f"<li>索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）。问答和检索已可使用新讲稿。</li>")
@@ -550,6 +596,15 @@ CSS = """
 #chat .q { white-space: pre-wrap; }
 .ans p { margin: 0 0 8px; line-height:1.75; }
 .ans p.lead { color:#57534e; font-size:.92rem; }
+.ans .block { border-left:3px solid #fecaca; padding:2px 0 2px 10px; margin:8px 0 10px; }
+.ans .block-head { display:flex; align-items:baseline; gap:6px; margin-bottom:2px; }
+.ans .block-n { display:inline-flex; align-items:center; justify-content:center; width:1.4em; height:1.4em; border-radius:999px;
+  background:#b91c1c; color:#fff; font-size:.78rem; font-weight:700; }
+.ans .block-where { color:#78716c; font-size:.85rem; }
+.ans .block p.measure { margin:0 0 4px; }
+.ans .block p.result { margin:0 0 4px; color:#44403c; }
+.ans .result-label { display:inline-block; background:#dcfce7; color:#166534; border-radius:4px; padding:0 6px; margin-right:6px;
+  font-size:.8rem; font-weight:600; }
 .ans.refusal p.lead { color:#9a3412; font-weight:600; }
 .ans.not-covered .coverage-note { background:#f0f9ff; border-left:3px solid #7dd3fc; padding:6px 10px; border-radius:6px; color:#0c4a6e; }
 .ans.not-covered .coverage-note p { margin:0 0 4px; }
@@ -638,5 +693,6 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .upload-report li.ok { color:#166534; } .upload-report li.bad { color:#991b1b; }
 #feedback-box { margin-top:4px; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:8px 10px; }
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }
+#relate-box { border-top:1px dashed #e7e5e4; margin-top:6px; padding-top:6px; }
 footer { display:none !important; }
 """

@@ -1,0 +1,75 @@
+"""The focal topic of a question and whether a follow-up stays on it (real corpus statistics, shipped index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.extractive import CorpusStats
+from assistant.retrieval import HybridSearcher
+from assistant.topic import TopicFinder
+
+from conftest import CORPUS_DIR, INDEX_DIR
+
+
+@pytest.fixture(scope="module")
+def topics():
+    searcher = HybridSearcher.from_settings(get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR))
+    return TopicFinder(CorpusStats(searcher.index.passages))
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("宅基地平移建房，农户钱不够怎么办？", {"宅基地", "平移"}),
+        ("加装电梯，一楼死活不签字怎么办", {"加装电梯"}),
+        ("老小区装了电子道闸，可好多车主就是不交停车费，硬往里闯，保安也拦不住。", {"电子道闸", "停车费"}),
+        ("动迁小区里群租四百多户，一套房隔成好多间，还有做日租的", {"群租"}),
+    ],
+)
+def test_focal_words_name_the_matter(topics, question, expected):
+    got = topics.focal(question)
+    assert expected <= set(got), got
+    assert len(got) <= 3
+
+
+def test_incidental_words_are_not_the_topic(topics):
+    # the old carry took the rarest words: "以后 房子 分配 过去"; counting, negating and filler words never count
+    for word in ("以后", "过去", "好几", "不肯", "一百", "平均", "干脆", "怎么办"):
+        assert topics.topicality(word) == 0.0, word
+    assert topics.topicality("宅基地") > topics.topicality("房子")
+    assert topics.focal("那钱从哪里来？") == []
+    # with the passages that answered it, only words the scripts use there count (besides taxonomy words)
+    assert "几千辆" not in topics.focal("小区几千辆电瓶车，一个充电桩都没有", within="电瓶车充电桩安装")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["那钱从哪里来？", "他要是一直不签呢", "村里呢？", "要多久？", "最后定了啥？", "那些死活不交的呢？"],
+)
+def test_follow_ups_lean_on_the_topic(topics, question):
+    assert topics.follows(question, ["宅基地", "平移", "建房"])
+
+
+def test_a_question_of_its_own_matter_opens_a_new_topic(topics):
+    topic = ["停车费", "车位"]
+    assert not topics.follows("对了，楼道堆物怎么治理？", topic)  # a topic-change opener with a matter of its own
+    assert not topics.follows("换个事，老小区好多人私装地锁占车位，怎么拆？", ["群租房", "底数"])
+    assert not topics.follows("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", topic)
+    assert topics.follows("对了，那收费标准怎么定？", topic)  # the opener alone does not change the matter
+    assert topics.follows("小区停车费后来涨到多少了，外面的车还进来吗？", topic)  # shares the topic's word
+    assert not topics.follows("任何问题", [])  # no topic yet: nothing to follow
+
+
+def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
+    assert topics.without_opener("对了，楼道堆物怎么治理？") == "楼道堆物怎么治理？"
+    assert topics.without_opener("说个别的，农村保洁费老是收不上来，有什么办法？").startswith("农村保洁费")
+    assert topics.without_opener("对了，那呢？") == "对了，那呢？"  # nothing of its own after it: kept as asked
+    assert topics.without_opener("楼道堆物怎么治理？") == "楼道堆物怎么治理？"
+
+
+def test_a_mid_length_question_follows_when_the_passages_being_read_speak_of_it(topics):
+    context = '加梯工作小组前期"打头阵",做了出资意向排摸。"谈不拢"了再由居委会出面协商。'
+    question = "出资比例一直谈不拢，到时候谁出面协调？"
+    assert topics.follows(question, ["加装电梯"], context)
+    assert not topics.follows(question, ["宅基地"], "黄桥村宅基地平移")
