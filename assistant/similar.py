@@ -121,6 +121,9 @@ class SimilarCase:
         }
 
 
+PASSAGE_ROUTES = ("dense", "words", "chars")
+
+
 class SimilarFinder:
     """Ranks cases for a situation description over a loaded :class:`HybridSearcher`."""
 
@@ -176,7 +179,10 @@ class SimilarFinder:
 
     def _score(self, description: str):
         s = self.searcher
-        fused = s.fused(description).scores
+        # the passages' own text only: a situation is compared with what the scripts tell, not with the
+        # questions linked to passages (how-to questions that lift measures over the situation a script states)
+        rankings = {name: r for name, r in s.rankings(description).items() if name in PASSAGE_ROUTES}
+        fused = s.fuse(rankings)
         per_case: dict[str, list[tuple[int, float]]] = {}
         for i, sc in sorted(fused.items(), key=lambda x: -x[1]):
             per_case.setdefault(s.index.passages[i].case_id, []).append((i, sc))

@@ -27,11 +27,13 @@ These checks use the same functions the generator uses where a rule is one
 (what reads on its own, what a party's stance is): they catch regressions, not
 errors of the rule itself; the blind reading is the check of the rules.
 
-``--sheet`` also writes the blind-reading sheet: the 10 handouts' Markdown,
-shuffled and numbered (eval/blind_handouts_sheet.md), and the key mapping
-numbers to case or topic (eval/blind_handouts_key.json).
+``--sheet`` also writes the blind-reading sheet: the 10 handouts' Markdown
+and, for calibration, ``--calibrate`` handouts of the first round (read back
+from eval/blind/round1/, all graded "not usable" there), shuffled together and
+numbered (eval/blind_handouts_sheet.md), and the key mapping numbers to case or
+topic and round (eval/blind_handouts_key.json).
 
-    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--prefix K]
+    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--calibrate 3] [--prefix K]
 """
 
 from __future__ import annotations
@@ -160,6 +162,19 @@ def round1() -> list[tuple[str, int, int, int, set[str]]]:
     return out
 
 
+def round1_bodies() -> list[tuple[str, str, str]]:
+    """The first round's handouts as the reader saw them: ``(round-1 item, label, Markdown body)``."""
+    base = ROOT / "eval" / "blind" / "round1"
+    key = json.loads((base / "blind_handouts_key.json").read_text(encoding="utf-8"))
+    sheet = (base / "blind_handouts_sheet.md").read_text(encoding="utf-8")
+    out = []
+    for item, label in key.items():
+        body = re.search(rf"^## {item}\n(.*?)(?=^---\n|^## H\d+\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        body = re.sub(r"\n\*\*能否直接使用：\*\*.*", "", body, flags=re.S)
+        out.append((item, label, body.strip()))
+    return out
+
+
 def _quoted_numbers(q) -> list[int]:
     """Source numbers that follow a quote in the question text (“…”[n])."""
     return [int(n) for n in re.findall(r"”\[(\d+)\]", q.text)]
@@ -171,6 +186,7 @@ def main() -> int:
     ap.add_argument("--sheet", action="store_true", help="write eval/blind_handouts_sheet.md and the key")
     ap.add_argument("--seed", type=int, default=214)
     ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
+    ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
     ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
     args = ap.parse_args()
     if args.round1:
@@ -222,21 +238,22 @@ def main() -> int:
             for x in r[what]:
                 print(f"  {r['label']} {what}: {x}")
     if args.sheet:
-        order = list(range(len(rows)))
-        random.Random(args.seed).shuffle(order)
+        rng = random.Random(args.seed)
+        entries = [(r["label"], "round2", r["md"], None) for r in rows]
+        entries += [(label, "round1", body, item) for item, label, body in rng.sample(round1_bodies(), args.calibrate)]
+        rng.shuffle(entries)
         p = args.prefix
         sheet = [
             "# 培训讲义盲评表",
             "",
-            f"下面是 {len(rows)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(rows)}，顺序随机）。请只根据讲义本身判断：",
+            f"下面是 {len(entries)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(entries)}，顺序随机）。请只根据讲义本身判断：",
             "**这份讲义能否不经修改直接在培训课上发给学员使用？**（能 / 不能；不能时请写一句原因）",
             "",
         ]
         key = {}
-        for i, k in enumerate(order, 1):
-            r = rows[k]
-            key[f"{p}{i}"] = r["label"]
-            body = re.sub(r"^# ", "### ", r["md"], flags=re.M)
+        for i, (label, version, md, item) in enumerate(entries, 1):
+            key[f"{p}{i}"] = {"label": label, "version": version} | ({"round1_item": item, "round1_usable": False} if item else {})
+            body = re.sub(r"^# ", "### ", md, flags=re.M)
             body = re.sub(r"^## ", "#### ", body, flags=re.M)
             sheet += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
         (ROOT / "eval" / "blind_handouts_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
