@@ -159,7 +159,8 @@ class SimilarFinder:
                 passages.append(MatchedPassage(cite(case, p.start, p.end), s, terms[:8]))
             shared = [t for t in query_tags if t in card.tag_counts]
             parts = {name: round(scores[name][cid], 4) for name in ("passages", "tags")}
-            reason = explain(card, description, shared, [p.citation for p in passages], self.idf, close)
+            standing = _standing(per_case.get(cid, [])[:MAX_PASSAGES])
+            reason = explain(card, description, shared, [p.citation for p in passages], self.idf, close, standing)
             out.append(SimilarCase(rank, scores["total"][cid], card, shared, passages, parts, reason))
         return out
 
@@ -174,7 +175,8 @@ class SimilarFinder:
                 for p in (self.searcher.index.passages[i] for i, _ in per_case.get(cid, [])[:MAX_PASSAGES])
             ]
             shared = [t for t in self.taxonomy.match(description) if t in self.cards[cid].tag_counts]
-            texts += reason_candidates(self.cards[cid], description, spans, shared)
+            standing = _standing(per_case.get(cid, [])[:MAX_PASSAGES])
+            texts += reason_candidates(self.cards[cid], description, spans, shared, standing=standing)
         return Closeness.embedded(description, texts, getattr(self.searcher, "embedder", None))
 
     def _score(self, description: str):
@@ -304,8 +306,17 @@ def _shared(a: str, b: set[str]) -> int:
     return len(_bigrams(a) & b)
 
 
-def _inside(start: int, end: int, spans: list[Citation]) -> bool:
-    return any(start < p.end and p.start < end for p in spans)
+def _standing(scored: list[tuple[int, float]]) -> list[float]:
+    """How well each matching passage of a case matched, relative to the case's best one (1.0 for the best)."""
+    top = scored[0][1] if scored else 0.0
+    return [sc / top if top > 0 else 1.0 for _, sc in scored]
+
+
+def _inside(start: int, end: int, spans: list[Citation], standing: list[float] | None = None) -> float:
+    """How much a sentence counts as told in the matching passages: the standing of the best passage holding it
+    (1.0 for any passage when no standing is given), 0.0 outside them."""
+    got = [standing[i] if standing else 1.0 for i, p in enumerate(spans) if start < p.end and p.start < end]
+    return max(got, default=0.0)
 
 
 class Wording:
@@ -366,9 +377,10 @@ class _Cand:
     span: str | None = None  # a span chosen already (the difficulty told inside a measure's frame)
 
 
-def _difficulties(card: CaseCard, wording: Wording, spans: list[Citation]) -> list[_Cand]:
+def _difficulties(card: CaseCard, wording: Wording, spans: list[Citation], standing: list[float] | None = None) -> list[_Cand]:
     """Spans that may state the shared difficulty, with their word score: of sentences read as 问题 (or stating a
-    difficulty), sharing rare words with the description; those of the matching passages count double.  A
+    difficulty), sharing rare words with the description; those of the matching passages count up to double
+    (by how well their passage matched).  A
     difficulty told in a measure's frame ("针对…老人、儿童易迷路的问题,…") counts as well."""
     story = card.story
     if not story:
@@ -377,7 +389,7 @@ def _difficulties(card: CaseCard, wording: Wording, spans: list[Citation]) -> li
     for s in story.sentences:
         if is_slogan(s.text) or _ASKS.search(s.text):
             continue
-        boost = 2.0 if _inside(s.start, s.end, spans) else 1.0
+        boost = 1.0 + _inside(s.start, s.end, spans, standing)
         p = s.prob("问题")
         w = wording.score(s.text, asked=1.0)
         if (p >= 0.45 or (p >= PROBLEM_MIN and hm.TROUBLE.search(s.text))) and w >= MIN_RARE:
@@ -436,7 +448,7 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
             told_after.append(_Cand(quality * (1.0 - (s.start - near.start) / (2 * NEAR_CHARS)), s, card, span))
             continue
         # judged on what the reader sees: the span
-        words = wording.score(span, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)
+        words = wording.score(span, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)  # in any matching passage
         framed = _AGAINST.search(span)
         if framed and wording.score(framed.group("inner")) < 1.0:
             words *= 0.5  # "针对操办红白事时,乱燃放乱堆丢…的问题,…": a measure against another difficulty than the description's
@@ -450,7 +462,9 @@ def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sen
     return sorted(told_after, key=lambda c: -c.score), sorted(about, key=lambda c: -c.score)
 
 
-def _situations(card: CaseCard, wording: Wording, spans: list[Citation], avoid: set[int]) -> list[_Cand]:
+def _situations(
+    card: CaseCard, wording: Wording, spans: list[Citation], avoid: set[int], standing: list[float] | None = None
+) -> list[_Cand]:
     """Failing a shared difficulty, spans that tell a situation like the description's (not a lesson drawn)."""
     story = card.story
     if not story:
@@ -461,7 +475,7 @@ def _situations(card: CaseCard, wording: Wording, spans: list[Citation], avoid: 
             continue
         span = _quote(card, s, wording.pattern(s.text), "背景")
         if span and (w := wording.score(span)) >= MIN_RARE:
-            out.append(_Cand(w * (2.0 if _inside(s.start, s.end, spans) else 1.0), s, card, span))
+            out.append(_Cand(w * (1.0 + _inside(s.start, s.end, spans, standing)), s, card, span))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -524,13 +538,18 @@ def _unit(xs: list[float]) -> list[float]:
 
 
 def reason_candidates(
-    card: CaseCard, description: str, spans: list[Citation], shared: Iterable[str] = (), per_kind: int = EMBED_PER_CASE
+    card: CaseCard,
+    description: str,
+    spans: list[Citation],
+    shared: Iterable[str] = (),
+    per_kind: int = EMBED_PER_CASE,
+    standing: list[float] | None = None,
 ) -> list[str]:
     """The spans a reason for ``card`` may quote as the shared difficulty, the likeliest few (to embed in one batch;
     the measure is chosen by its words and its tie to the difficulty)."""
     taxonomy = load_taxonomy()
     wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
-    return [_meant(c) for c in _difficulties(card, wording, spans)[:per_kind]]
+    return [_meant(c) for c in _difficulties(card, wording, spans, standing)[:per_kind]]
 
 
 def explain(
@@ -540,6 +559,7 @@ def explain(
     spans: list[Citation],
     idf: dict[str, float] | None = None,
     close: Closeness | None = None,
+    standing: list[float] | None = None,
 ) -> Reason:
     """Why ``card`` is similar to ``description``, in one or two sentences a person would write.
 
@@ -548,11 +568,12 @@ def explain(
     difficulty quoted from the sentence of the script that states it; then the
     measure worth borrowing, quoted from a sentence that says what was done,
     with the method's name where the script names one.  Every claim keeps the
-    span it rests on.
+    span it rests on.  ``standing``: how well each of ``spans`` (the case's matching passages, best first)
+    matched, relative to the best; a difficulty told in a passage that matched better counts more.
     """
     who = place(card, town=False)
     close = close or Closeness(description)
-    close.ensure(reason_candidates(card, description, spans, shared))
+    close.ensure(reason_candidates(card, description, spans, shared, standing=standing))
     taxonomy = load_taxonomy()
     kinds = [p for t in shared if (p := taxonomy.tag(t).phrase(card.community_type))]
     wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
@@ -562,7 +583,7 @@ def explain(
     if size:
         what = f"{what}（{size[0]}）" if what else f"规模相近（{size[0]}）"
         situation_cite = size[1]
-    diffs = _difficulties(card, wording, spans)
+    diffs = _difficulties(card, wording, spans, standing)
     trouble = _pick(diffs[:EMBED_PER_CASE], close, "问题")
     lead = f"{who}{what}，" if what else who
     near = trouble[1] if trouble else None
@@ -578,8 +599,8 @@ def explain(
         text = f"{lead}也遇到过相似的情况：“{trouble[0]}”。"
     else:  # a description of an aim, not a difficulty ("想搞点文旅…"): the sentence telling a like situation
         avoid = {borrow[1].start} if borrow else set()
-        close.ensure([c.span or c.sentence.text for c in _situations(card, wording, spans, avoid)[:EMBED_PER_CASE]])
-        told = _pick(_situations(card, wording, spans, avoid)[:EMBED_PER_CASE], close, "背景")
+        close.ensure([c.span or c.sentence.text for c in _situations(card, wording, spans, avoid, standing)[:EMBED_PER_CASE]])
+        told = _pick(_situations(card, wording, spans, avoid, standing)[:EMBED_PER_CASE], close, "背景")
         if told:
             situation_cite = card.story.cite(told[1]) if card.story else situation_cite
             text = f"{lead}讲稿里也写到了相似的情况：“{told[0]}”。"

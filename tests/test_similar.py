@@ -100,3 +100,18 @@ def test_reasons_quote_the_difficulty_and_what_was_done(finder):
     )
     why = finder.find(d, k=1)[0].why
     assert "一票否决" in why and "猫" not in why
+
+
+def test_a_difficulty_counts_by_how_well_its_passage_matched(finder):
+    """A sentence of the case's third-best passage does not outweigh the stated difficulty of its best ones."""
+    from assistant.citations import Citation
+    from assistant.similar import _inside, _standing
+
+    spans = [Citation("c", "", "x" * 10, 0, 10), Citation("c", "", "y" * 10, 20, 30)]
+    standing = _standing([(1, 2.0), (2, 1.0)])
+    assert standing == [1.0, 0.5]
+    assert _inside(2, 5, spans, standing) == 1.0 and _inside(22, 25, spans, standing) == 0.5 and _inside(12, 15, spans, standing) == 0.0
+    d = "我们小区是动迁安置房，老人们习惯把自家凳子椅子搬到楼道里聊天，清理了一批又摆回来，既不好看又挡路。有没有社区是用别的办法把这件事理顺的？"
+    why = finder.find(d, k=1)[0].why
+    situation, measure = why.split("值得借鉴")
+    assert "凳椅" in situation and "板凳课堂" in measure
