@@ -584,15 +584,18 @@ class _Writer:
                 self.topic_of.setdefault(other.case_id, theirs)
                 options: list[tuple[Tag, Tag, Tag | None]]
                 if topic.kind:  # 动迁安置: compare on a problem both such communities share
-                    options = [(p, p, topic) for p in hm.shared_problems(card, other, self.idf, exclude=[topic.name])[:3]]
+                    options = [(p, p, topic) for p in hm.shared_problems(card, other, self.idf, exclude=[topic.name])[:6]]
                 else:
                     options = [(topic, theirs, None)]
+                # a kind of community: each problem the two share and both took measures on is a comparison to try
+                # (the measures of the first may not make a pair)
                 for problem, there, kind in options:
                     if self.mat(card).measures_on(problem) and self.mat(other).measures_on(there):
                         out.append((other, problem, there, kind))
-                        break
+                        if not topic.kind:
+                            break
                 if len(out) >= limit:
-                    return out
+                    return out[:limit]
         return out
 
     def measure_pair(

@@ -198,6 +198,16 @@ def test_topic_handout(cards):
     assert all(cards[c.case_id].tag_counts.get("停车") for c, _ in h.sources)
 
 
+def test_a_kind_of_community_compares_its_communities_on_a_problem_they_share(cards):
+    """动迁安置: the two resettlement communities compared on a problem both took measures on, each a measure
+    of its own community (the first problem they share may give no pair: the next ones are tried)."""
+    h = build_handout(cards, topic="动迁安置", n=8)
+    assert {q.kind for q in h.questions} == set(KINDS)
+    compare = [q for q in h.questions if q.kind == "对比分析"]
+    communities = {cards[h.sources[n - 1][0].case_id].community for n in compare[0].sources}
+    assert communities == {"平复苑", "祥东"}
+
+
 def test_docx_is_a4_chinese_with_page_numbers(cards, tmp_path):
     h = build_handout(cards, case_id="sj2025-12", n=6)
     doc = Document(write_handout(h, tmp_path / "handout.docx"))
