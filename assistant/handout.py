@@ -77,7 +77,10 @@ KIND_TIE = 1  # particular character bigrams a measure shares with the problems 
 # how a question names the people, the meeting and the learner's own place, by the kind of community
 PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
 MEETING = {"居民区": "居民议事会", "村": "村民代表会议", "街区": "街区议事会"}
-OWN = {"居民区": "你所在的小区", "村": "你所在的村", "街区": "你所在的街区"}
+# the learner's own community: the learners are village and neighbourhood secretaries, so a 街区 case is carried
+# over to "your community", not to a 街区 of their own
+OWN = {"居民区": "你所在的小区", "村": "你所在的村", "街区": "你所在的社区"}
+OWN_ANY = "你所在的社区"  # a comparison of two kinds of community
 _CITE = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"“[^”]*”(?:\[\d+\])?")
 _FIGURE = re.compile(r"\d|百分之")
@@ -698,6 +701,8 @@ class _Writer:
             v["topic"] = _shown(problem) if problem == there else f"{_shown(problem)}、{_shown(there)}"
             both = kinded.phrase(ctype) if kinded else None
             v["same_kind"] = f"同为{both}，" if both and kinded and kinded.phrase(other.community_type) == both else ""
+            if other.community_type != ctype:
+                v["own"] = OWN_ANY
             pair: list[str] = []
 
             def paired(i: int) -> str:

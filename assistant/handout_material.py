@@ -361,6 +361,11 @@ _STANCE = re.compile(
     r"|需耗时|找不到|不方便|难以|无法|影响|困扰|头疼|发愁"
 )
 # what a service lets a party do is not the party's position: "居民可随时在群内@相关人员或反映问题"
+# a party's own position said ("一楼业主不同意"), as against a state the speaker ascribes to it ("居民意见不统一")
+_POSITION = re.compile(
+    r"(?<![来所据听])说(?![明服法是])|表示|认为|觉得|抱怨|吐槽|诉苦|坦言|直言|担心|担忧|害怕|希望|要求|质疑|反对|不同意|不愿|不肯"
+    r"|不想|拒绝|不满|不理解|坚持|嫌|宁愿|宁可|想要|舍不得"
+)
 _AFFORDS = re.compile(r"可随时|可以随时|只需|即可|可直接|可通过|均可")
 # a party that is gone: it cannot sit at the table
 _ABSENT = re.compile(r"辞职|解散|瘫痪|缺位|缺失|空缺|停摆|无法运作|成立不了|难以成立|未成立|没有成立|不存在|难产")
@@ -602,6 +607,8 @@ def stances(card: CaseCard, keep: Callable[[Sentence], bool]) -> list[Stance]:
                     quote = None
             if not quote or not clear(quote) or len(_CJK.findall(quote)) < STANCE_CHARS:
                 continue  # a stance says something: "居民主动参与度低" (a heading) does not
+            if not (sub.speech is not None or _POSITION.search(told)) and specificity(card, quote) < SPECIFIC:
+                continue  # the speaker's general view of a party ("居民意见不统一,难以形成共识"), not its own situation
             if label == sub.word:
                 label = display_name(sub.party, sub.word, card.community_type)
             out.append(Stance(sub.party, label, sub.word, s, absent, quote, sub.clause))
@@ -625,7 +632,7 @@ def _framed_stances(card: CaseCard, s: Sentence) -> list[Stance]:
             if party.name in _NOT_CAST:
                 continue
             quote = inner.strip(",，、 ")
-            if not reads_alone(quote) or len(quote) > QUOTE_CHARS:
+            if not reads_alone(quote) or len(quote) > QUOTE_CHARS or specificity(card, quote) < SPECIFIC:
                 continue
             label = group_label(s.text, at + a + k, word)
             if label == word:

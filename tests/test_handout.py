@@ -100,7 +100,8 @@ def test_role_play_parties_speak_for_themselves(handouts):
     from assistant import handout_material as hm
 
     plays = [q for h in handouts.values() for q in h.questions if q.kind == "角色扮演"]
-    assert len(plays) >= len(handouts) - 1  # (a script with no party speaking may have none)
+    # (a topic whose scripts give no party a particular situation of its own has none: 宅基地, 停车)
+    assert len(plays) >= len(handouts) - 2
     for h in handouts.values():
         casts = []
         for q in (q for q in h.questions if q.kind == "角色扮演"):
@@ -129,6 +130,9 @@ def test_stances_are_the_partys_own(cards):
     assert any(lbl == "店主" and "卸货实在不方便" in q for lbl, q in got)  # the shopkeeper's own words
     got = labels("sj2025-06")
     assert {"一楼业主", "二楼业主"} <= {lbl for lbl, _ in got}  # groups of residents named apart
+    # the speaker's general view of a party is not its situation; its own position, however plainly said, is
+    assert not any(q.startswith("居民意见不统一") for _, q in labels("sj2025-07") | labels("sj2025-01"))
+    assert not any("老大难问题" in q and lbl == "居民" for lbl, q in labels("sj2025-03"))
     gone = hm.stances(cards["sj2025-03"], lambda s: True)
     assert "业委会" in hm.absent_parties(cards["sj2025-03"], gone)  # the 业委会 resigned: not at the table
     assert any(st.label == "地下车库产权车主" for st in gone)
@@ -167,6 +171,14 @@ def test_prompts_fit_the_community_and_the_problem(handouts, cards):
                 assert ("村民代表会议" in q.text) == (kinds == {"村"}), (label, q.text)
     village = handouts["sj2025-16"]
     assert not any("搬到一个居民区" in q.text or "你所在的小区" in q.text for q in village.questions)
+    # the learners run villages and neighbourhoods: a 街区's measure goes to "your community", and so does a
+    # comparison of two kinds of community
+    for label, h in handouts.items():
+        for q in h.questions:
+            assert "你所在的街区" not in q.text, label
+            kinds = {h.sources[n - 1][1].community_type for n in q.sources}
+            if q.kind == "对比分析" and len(kinds) == 2 and "你所在的" in q.text:
+                assert "你所在的社区" in q.text, (label, q.text)
 
 
 def test_nothing_a_trainer_reads_carries_an_id_or_an_offset(handouts):
