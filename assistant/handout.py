@@ -308,6 +308,11 @@ class _Material:
     def common(self) -> set[str]:
         return self._get("common", lambda: [hm.common_bigrams(self.card)])[0]
 
+    @property
+    def own_words(self) -> set[str]:
+        """Words no other script uses and this one uses in few sentences: the marks of one event ("冻结")."""
+        return self._get("own_words", lambda: [_own_words_of(self.card)])[0]
+
     def measures_on(self, tag: Tag | None) -> list[Sentence]:
         """Measures about ``tag`` (all of them for a kind the community is, or without a tag)."""
         if tag is None or (tag.kind and tag.name in self.card.tag_counts) or hm.all_about(self.card, tag):
@@ -334,6 +339,20 @@ class _Material:
 
 # ---------------------------------------------------------------------------
 # questions that do not repeat each other
+
+
+def _own_words_of(card: CaseCard, share: float = 0.04) -> set[str]:
+    """The words of ``card``'s script that no other script uses, in at most ``share`` of its sentences."""
+    r, story = card.rarity, card.story
+    if r is None or story is None:
+        return set()
+    counts: dict[str, int] = {}
+    for s in story.sentences:
+        for w in r.words(s.text):
+            if r.df.get(w, 0) <= 1:
+                counts[w] = counts.get(w, 0) + 1
+    n = max(1, len(story.sentences))
+    return {w for w, k in counts.items() if k / n <= share}
 
 
 def _own_words(text: str) -> str:
@@ -437,13 +456,17 @@ class _Writer:
 
     def new_conflict(self, card: CaseCard, s: Sentence, draft: _Draft, what: str = "problem") -> bool:
         """Whether ``s`` is about something no question has asked about yet: not the same sentence, not the same
-        particular words, and for two problems not the same paragraph (one story, one conflict)."""
-        common = self.mat(card).common
+        particular words, and for two problems not the same paragraph nor a word only this script uses for one
+        event (维修基金 "冻结" told in three parts of the script is one conflict)."""
+        m = self.mat(card)
+        common = m.common
         for cid, t, was in self.anchors + draft.anchors:
             if cid != card.case_id:
                 continue
             story = {what, was} <= {"problem", "outcome"} and "problem" in {what, was}
             if t.start == s.start or hm.same_conflict(s, t, common, by_paragraph=story):
+                return False
+            if story and card.rarity and card.rarity.words(s.text) & card.rarity.words(t.text) & m.own_words:
                 return False
         return True
 
@@ -511,7 +534,9 @@ class _Writer:
                 continue
             busy = {x.start for _, x, _ in self.anchors + draft.anchors}
             cast = hm.cast(card, s, m.stances, used=busy, limit=MAX_PARTIES)
-            cast = [st for st in cast if self.src.free(m.cite(st.sentence))][: MAX_PARTIES if parties > 1 else 1]
+            # a party's situation is not a conflict an earlier question asked about
+            cast = [st for st in cast if self.src.free(m.cite(st.sentence)) and self.new_conflict(card, st.sentence, _Draft())]
+            cast = cast[: MAX_PARTIES if parties > 1 else 1]
             if len(cast) < parties:
                 continue
             names = frozenset(st.label for st in cast)

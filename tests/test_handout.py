@@ -85,6 +85,14 @@ def test_no_two_questions_about_one_conflict(handouts, cards):
                 seen.append((c.case_id, s))
 
 
+def test_one_event_told_in_several_parts_is_asked_about_once(cards):
+    """三湘四季's frozen maintenance fund is told in three parts of the script ("冻结", a word no other script
+    uses): one question on it, the role-play's parties included."""
+    h = build_handout(cards, case_id="sj2025-07", n=8)
+    on_it = [q for q in h.questions if any("冻结" in x for x in q.quotes)]
+    assert len(on_it) == 1, [q.text[:40] for q in on_it]
+
+
 def test_the_overlap_check_catches_a_question_asked_twice(cards):
     h = build_handout(cards, case_id="sj2025-03", n=4)
     q = h.questions[0]
