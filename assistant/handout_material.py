@@ -198,8 +198,9 @@ def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     own = [s for s in own if not _AIM.search(s.text) and not _INCIDENT.match(s.text)]
     more = [s for s in more if not _AIM.search(s.text) and not _INCIDENT.match(s.text)]
     more.sort(key=lambda s: -(s.prob("做法") * (1 + specificity(card, s.text)) ** 0.5))
-    out = [s for s in _dedupe(own + more) if specificity(card, s.text) >= SPECIFIC and concreteness(s.text) > -2]
-    # what was done, concretely, first: a figure or a named thing; general phrasing ("充分发挥…作用") last
+    out = [s for s in _dedupe(own + more) if specificity(card, s.text) >= SPECIFIC and concreteness(s.text) >= 0]
+    # what was done, concretely, first: a figure or a named thing; a sentence in general phrasing ("充分发挥…作用",
+    # "做了大量的前期准备工作") says nothing a class can discuss
     out.sort(key=lambda s: -concreteness(s.text))
     out = [s for s in out if keep(s) and _usable(s, card) and not _PLAN.search(s.text) and not finding_out(s.text) and quotable(s)]
     return _topic_first(out, tag) if tag is None or tag.kind else _by_topic(out, tag, "做法", card)

@@ -33,7 +33,7 @@ from eval/blind/round1/, all graded "not usable" there), shuffled together and
 numbered (eval/blind_handouts_sheet.md), and the key mapping numbers to case or
 topic and round (eval/blind_handouts_key.json).
 
-    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--calibrate 3] [--prefix K]
+    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--calibrate 3] [--prefix K] [--name blind_handouts]
 """
 
 from __future__ import annotations
@@ -186,6 +186,7 @@ def main() -> int:
     ap.add_argument("--sheet", action="store_true", help="write eval/blind_handouts_sheet.md and the key")
     ap.add_argument("--seed", type=int, default=214)
     ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
+    ap.add_argument("--name", default="blind_handouts", help="sheet and key: eval/<name>_sheet.md, eval/<name>_key.json")
     ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
     ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
     args = ap.parse_args()
@@ -256,9 +257,9 @@ def main() -> int:
             body = re.sub(r"^# ", "### ", md, flags=re.M)
             body = re.sub(r"^## ", "#### ", body, flags=re.M)
             sheet += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
-        (ROOT / "eval" / "blind_handouts_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
-        (ROOT / "eval" / "blind_handouts_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print("wrote eval/blind_handouts_sheet.md and eval/blind_handouts_key.json")
+        (ROOT / "eval" / f"{args.name}_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
+        (ROOT / "eval" / f"{args.name}_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote eval/{args.name}_sheet.md and eval/{args.name}_key.json")
     bad = total_rep or worst >= MAX_OVERLAP or any(
         r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] for r in rows
     )
