@@ -330,3 +330,12 @@ def test_templates_say_where_they_fit(tmp_path):
     grievance = [v for v in t["情境研讨"] if v.fits.get("难题") == frozenset({"诉求"})]
     assert grievance and "马上解决" in grievance[0].text and "@适用" not in grievance[0].text
     assert any(not v.fits for v in t["情境研讨"])  # some prompts fit everywhere
+
+
+def test_a_measure_said_in_general_terms_is_not_quoted(cards):
+    """"我们做了大量的前期准备工作" tells a class nothing it can discuss: not a measure to quote."""
+    from assistant import handout_material as hm
+
+    got = [s.text for s in hm.measure_sentences(cards["sj2025-03"], lambda s: True, None)]
+    assert got and not any("大量的前期准备工作" in t for t in got)
+    assert any("抠" in t and "11个" in t for t in got)  # what was done, with its figure
