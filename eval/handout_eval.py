@@ -187,6 +187,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=214)
     ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
     ap.add_argument("--name", default="blind_handouts", help="sheet and key: eval/<name>_sheet.md, eval/<name>_key.json")
+    ap.add_argument("--round", default="round2", help="what the key calls this run's handouts")
     ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
     ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
     args = ap.parse_args()
@@ -240,7 +241,7 @@ def main() -> int:
                 print(f"  {r['label']} {what}: {x}")
     if args.sheet:
         rng = random.Random(args.seed)
-        entries = [(r["label"], "round2", r["md"], None) for r in rows]
+        entries = [(r["label"], args.round, r["md"], None) for r in rows]
         entries += [(label, "round1", body, item) for item, label, body in rng.sample(round1_bodies(), args.calibrate)]
         rng.shuffle(entries)
         p = args.prefix
