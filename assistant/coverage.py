@@ -9,8 +9,7 @@ in words, not in retrieval scores:
   scripts use (``COMMON_SHARE``) say nothing about coverage; a concept in the clause that
   asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene.
 - **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
-  heading and the practitioners' questions linked to it (corpus/links.jsonl), and each
-  script's retrieved places together. A place *discusses* a concept (``STRONG``) when its
+  heading and the practitioners' questions linked to it (corpus/links.jsonl). A place *discusses* a concept (``STRONG``) when its
   heading or a linked question names it or two sentences do, *mentions* it (``WEAK``) in
   one sentence; a list item or a bracket is no mention. A user's word the scripts spell
   otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
@@ -467,14 +466,6 @@ class CoverageJudge:
         concepts = self.concepts(question)
         strengths = self.strengths(concepts, top)
         labels = [self.place(h).label for h in top]
-        # a script's retrieved places together: a situation it describes over two passages
-        scripts: dict[str, dict[str, int]] = {}
-        for h, held in zip(top, strengths):
-            got = scripts.setdefault(h.case.id, {})
-            for text, v in held.items():
-                got[text] = max(got.get(text, 0), v)
-        strengths += list(scripts.values())
-        labels += list(scripts)
         off_domain = False
         if not self.governance_words(concepts):
             # none of the scripts' vocabulary: off-domain when far from every passage, or when no
