@@ -149,6 +149,17 @@ def test_a_partly_covered_question_names_its_uncovered_part_in_the_users_words(j
     assert {"飞线充电", "电瓶车"} <= set(got.covered) and got.place
 
 
+def test_a_users_wording_the_scripts_spell_otherwise_is_found_in_the_place(judge, searcher):
+    question = "外面的车老来小区占位怎么管"
+    hits = searcher.search(question, 8)
+    got = judge.judge(question, hits)
+    assert got.level == FULL
+    place = next(judge.place(h) for h in hits if judge.place(h).label == got.place)
+    texts = (place.heading, *place.links, *place.sentences)
+    assert not any("占位" in t for t in texts)  # the scripts never write 占位 there …
+    assert any(scattered("占位", t) for t in texts)  # … but 占车位 and the like
+
+
 def test_an_uncovered_question_in_the_scripts_words_is_none_not_off_domain(judge, searcher):
     # 湿垃圾 is the scripts' vocabulary (垃圾分类 is everywhere): the point, 破袋率, is in none of them
     got = judged(judge, searcher, "湿垃圾破袋率怎么提高")
