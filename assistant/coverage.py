@@ -9,9 +9,9 @@ in words, not in retrieval scores:
   scripts use (``COMMON_SHARE``) say nothing about coverage; a concept in the clause that
   asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene.
 - **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
-  heading and the practitioners' questions linked to it (corpus/links.jsonl). A place *discusses* a concept (``STRONG``) when its
-  heading or a linked question names it or two sentences do, *mentions* it (``WEAK``) in
-  one sentence; a list item or a bracket is no mention. A user's word the scripts spell
+  heading and the practitioners' questions linked to it (corpus/links.jsonl). A place
+  *discusses* a concept (``STRONG``) when its heading or a linked question names it or two
+  sentences do, *mentions* it (``WEAK``) in one sentence; a list item or a bracket is no mention. A user's word the scripts spell
   otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
 - **Judgement** (:func:`decide`): a place *misses* an asked concept it does not discuss and
   a scene-setting concept absent from it (unless two scripts or more use that word: then
@@ -43,7 +43,10 @@ if TYPE_CHECKING:
     from assistant.stores.base import LinkRow
     from assistant.taxonomy import Taxonomy
 
-__all__ = ["FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "decide"]
+__all__ = [
+    "FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide", "missing_from",
+    "scattered",
+]
 
 FULL, PARTIAL, NONE = "full", "partial", "none"
 LEVEL_LABELS = {FULL: "有", PARTIAL: "部分", NONE: "没有"}
