@@ -403,13 +403,17 @@ class Extractor:
             return r["问题"] + r["背景"] + r["感悟"] < WINDOW_MAX_ASIDE
 
         def next_item(n: int) -> bool:
-            """Sentence ``n`` opens another item of the script ("第三重挑战:""二是…") off the question,
-            not the next step of a list the block already reads ("一是…;二是…;三是…")."""
+            """Sentence ``n`` opens another item of the script ("第三重挑战:""二是…""三级响应(复杂矛盾):")
+            off the question, not the next step of a list the block already reads ("一是…;二是…")."""
             sentence = text[spans[n][0] : spans[n][1]]
-            if not _NEW_ITEM.match(sentence) or self.stats.weighted_share(q_tokens, self.tokens(sentence)) >= NEW_PARAGRAPH_LEX:
+            numbered, label = _NEW_ITEM.match(sentence), _LABEL.match(sentence)
+            if not (numbered or label) or self.stats.weighted_share(q_tokens, self.tokens(sentence)) >= NEW_PARAGRAPH_LEX:
                 return False
-            read = text[spans[lo][0] : spans[n][0]]
-            return not any(m in read for m in previous_item_markers(sentence))
+            if numbered:
+                read = text[spans[lo][0] : spans[n][0]]
+                return not any(m in read for m in previous_item_markers(sentence))
+            # a labelled point goes on a list of labelled points the block reads ("职能部门:…;居委会:…")
+            return not _LABEL_IN.search(text, spans[lo][0], spans[n][0])
 
         # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS, but not into the next item
         while (
@@ -682,12 +686,14 @@ _CLAUSE = re.compile(r"[,，;；]")  # a short sentence of two clauses states so
 _ITEM_MARKER = re.compile(
     r"(?:\d{1,2}[、．]|\d{1,2}\.(?!\d)|[(（]\d{1,2}[)）]|[①②③④⑤⑥⑦⑧⑨]|[一二三四五六七八九十]是|第[一二三四五六七八九十]+(?:步|是)?[,，、:：])\s*"
 )
-# The start of another item of an enumeration or another labelled point inside a paragraph:
-# "二是…", "第三重挑战:…", "(二)…", "3、…", "三级响应(复杂矛盾):…".
+# The start of another item of an enumeration ("二是…", "第三重挑战:…", "(二)…", "3、…") or
+# another labelled point inside a paragraph ("三级响应(复杂矛盾):…"; not a speaker: "居民说:"…").
 _NEW_ITEM = re.compile(
     r"(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[^,，。；;:：]{0,6}[:：,，]|[(（][一二三四五六七八九十\d]+[)）]"
-    r"|\d{1,2}[、．]|\d{1,2}\.(?!\d)|[①②③④⑤⑥⑦⑧⑨]|[^,，。；;:：“”\"]{2,16}[:：])"
+    r"|\d{1,2}[、．]|\d{1,2}\.(?!\d)|[①②③④⑤⑥⑦⑧⑨])"
 )
+_LABEL = re.compile(r"[^,，。；;:：“”\"]{2,16}[:：](?![“\"‘'])")
+_LABEL_IN = re.compile(r"(?:^|(?<=[;；。:：\n]))\s*[^,，。；;:：“”\"\n]{2,16}[:：](?![“\"‘'])", re.M)
 # Openers that point back to what came before.  Cut off when the rest reads on
 # its own ("为此,通过邀请律师…" -> "通过邀请律师…"); a clause like
 # "通过这些措施," is cut too, unless what follows cannot stand alone ("使…").

@@ -67,6 +67,17 @@ def test_a_block_reads_on_through_a_list_it_has_started(answerer):
     a = answerer.ask("地下车库里堆了一大堆没人要的破电瓶车、自行车，占地方还有隐患，怎么清又不侵犯车主权益？")
     block = first_block(a)
     assert "一是" in block and "二是物业对废弃" in block and "保留车主权益" in block
+    # ... and so is "职能部门:…;居委会:…;业委会:…;物业:…"
+    a = answerer.ask("邻居窗前的树要移走，涉及绿化审批，居委会、业委会、物业各管什么？")
+    block = first_block(a)
+    assert block.startswith("职能部门") and "居委会:牵头意见征询" in block and "物业:执行迁移" in block
+
+
+def test_a_speaker_is_not_a_new_point(answerer):
+    # '最开始商户抵触:"管那么多干嘛?…"' goes on with the measure (the 最美商户 contest)
+    a = answerer.ask("街面上餐饮店油烟大、周末促销把音响开到最大，商户觉得我们多管闲事，硬管又管不动。有没有让商家自己约束自己的办法？")
+    block = first_block(a)
+    assert "《三区融合公约》" in block and "最美商户" in block
 
 
 def test_previous_item_markers():
