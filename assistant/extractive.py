@@ -410,8 +410,11 @@ class Extractor:
             if not (numbered or label) or self.stats.weighted_share(q_tokens, self.tokens(sentence)) >= NEW_PARAGRAPH_LEX:
                 return False
             if numbered:
+                item = item_number(sentence)
+                if item and item[0] == 1:
+                    return False  # the first item of a list the block leads into ("…即三问、三聚、三会和三制。一是…")
                 read = text[spans[lo][0] : spans[n][0]]
-                return not any(m in read for m in previous_item_markers(sentence))
+                return not item or not any(m in read for m in item[1])
             # a labelled point goes on a list of labelled points the block reads ("职能部门:…;居委会:…")
             return not _LABEL_IN.search(text, spans[lo][0], spans[n][0])
 
@@ -612,31 +615,35 @@ def is_fact_question(question: str) -> bool:
 
 
 _CN_DIGITS = "一二三四五六七八九十"
-_ITEM_NUMBER = re.compile(r"([一二三四五六七八九十])是|第([一二三四五六七八九十])|[(（]([一二三四五六七八九十])[)）]|[(（](\d)[)）]|(\d)[、．.]")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨"
+_ITEM_NUMBER = re.compile(
+    r"([一二三四五六七八九十])是|第([一二三四五六七八九十])|[(（]([一二三四五六七八九十])[)）]|[(（](\d{1,2})[)）]|(\d{1,2})(?:[、．]|\.(?!\d))|([①②③④⑤⑥⑦⑧⑨])"
+)
 
 
-def previous_item_markers(sentence: str) -> tuple[str, ...]:
-    """The markers of the item before the one ``sentence`` opens ("二是…" -> "一是"; () if it opens none).
+def item_number(sentence: str) -> tuple[int, tuple[str, ...]] | None:
+    """The number of the list item ``sentence`` opens and the markers the item before it carries.
 
-    >>> previous_item_markers("三是在11月通过多格合一集中清理。"), previous_item_markers("(2)成立议事小组。")
-    (('二是',), ('(1)', '（1）'))
+    None when it opens no numbered item.
+
+    >>> item_number("三是在11月通过多格合一集中清理。"), item_number("(2)成立议事小组。"), item_number("一是摸底。")
+    ((3, ('二是',)), (2, ('(1)', '（1）')), (1, ()))
     """
     m = _ITEM_NUMBER.match(sentence)
     if not m:
-        return ()
+        return None
     kind = next(i for i, g in enumerate(m.groups()) if g)
     g = m.group(kind + 1)
-    number = _CN_DIGITS.index(g) + 1 if g in _CN_DIGITS else int(g)
+    number = _CN_DIGITS.index(g) + 1 if g in _CN_DIGITS else _CIRCLED.index(g) + 1 if g in _CIRCLED else int(g)
     if number < 2:
-        return ()
-    prev = _CN_DIGITS[number - 2] if g in _CN_DIGITS else str(number - 1)
-    return (
-        (f"{prev}是",),
-        (f"第{prev}",),
-        (f"({prev})", f"（{prev}）"),
-        (f"({prev})", f"（{prev}）"),
-        (f"{prev}、", f"{prev}．", f"{prev}."),
-    )[kind]
+        return number, ()
+    if kind < 3:
+        prev = _CN_DIGITS[number - 2]
+        return number, ((f"{prev}是",), (f"第{prev}",), (f"({prev})", f"（{prev}）"))[kind]
+    if kind == 5:
+        return number, (_CIRCLED[number - 2],)
+    prev = str(number - 1)
+    return number, ((f"({prev})", f"（{prev}）"), (f"{prev}、", f"{prev}．", f"{prev}."))[kind - 3]
 
 
 def next_in_case(passages: list[Passage], i: int) -> int | None:

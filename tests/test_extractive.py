@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer import Answerer
 from assistant.config import get_settings
-from assistant.extractive import dangling_opener, previous_item_markers
+from assistant.extractive import dangling_opener, item_number
 from assistant.retrieval import HybridSearcher
 
 from conftest import CORPUS_DIR, INDEX_DIR
@@ -80,13 +80,14 @@ def test_a_speaker_is_not_a_new_point(answerer):
     assert "《三区融合公约》" in block and "最美商户" in block
 
 
-def test_previous_item_markers():
-    assert previous_item_markers("二是物业对废弃车辆进行登记。") == ("一是",)
-    assert previous_item_markers("第三重挑战:资源分散。") == ("第二",)
-    assert previous_item_markers("（二）建立议事会。") == ("(一)", "（一）")
-    assert previous_item_markers("3、建立台账。") == ("2、", "2．", "2.")
-    assert previous_item_markers("一是通过旧车换物。") == ()
-    assert previous_item_markers("文化服务融隔阂:一是开设社区学堂。") == ()
+def test_item_numbers():
+    assert item_number("二是物业对废弃车辆进行登记。") == (2, ("一是",))
+    assert item_number("第三重挑战:资源分散。") == (3, ("第二",))
+    assert item_number("（二）建立议事会。") == (2, ("(一)", "（一）"))
+    assert item_number("12、建立台账。") == (12, ("11、", "11．", "11."))
+    assert item_number("③入户走访。") == (3, ("②",))
+    assert item_number("一是通过旧车换物。") == (1, ())
+    assert item_number("文化服务融隔阂:一是开设社区学堂。") is None
 
 
 def test_an_opener_that_names_the_problem_is_cut():
