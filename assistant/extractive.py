@@ -306,15 +306,27 @@ class Extractor:
             budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
             # the block around the case's best sentence, or its next best if that one leans on
             # a sentence the block cannot take in (scoring whole windows instead did worse)
-            tried = []
-            for anchor in options[case_id][:ANCHORS]:
+            # (a follow-up's first block is not the last answer's first block again: when the
+            # community is the same, its anchors are read on for a block not quoted whole before)
+            again = not out and bool(shown) and shown[0][0] == case_id
+            tried: list[tuple[Sentence, list[Piece]]] = []
+            repeats: list[tuple[Sentence, list[Piece]]] = []
+            for n, anchor in enumerate(options[case_id]):
+                if n >= ANCHORS and (tried or not again):
+                    tried = tried[:1]
+                    break
                 pieces = self.window(anchor, q_tokens, fact, budget)
-                if pieces:
-                    tried.append((anchor, pieces))
-                    if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
-                        break
+                if not pieces:
+                    continue
+                if again and _quoted(case_id, pieces, shown):
+                    repeats.append((anchor, pieces))
+                    continue
+                tried.append((anchor, pieces))
+                if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                    break
             else:
                 tried = tried[:1]
+            tried = tried or repeats[:1]
             if not tried:
                 continue
             anchor, pieces = tried[-1]
@@ -424,7 +436,11 @@ class Extractor:
             and (useful(hi + 1) or size(lo, hi) < MIN_MEASURE_CHARS)
         ):
             hi += 1
-        while lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1]):
+        # ... and back while the measure began earlier, but not back out of the item the block opens with
+        while (
+            lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1])
+            and not _new_item_after(text[spans[lo - 1][0] : spans[lo - 1][1]], text[spans[lo][0] : spans[lo][1]])
+        ):
             lo -= 1
         start = spans[lo][0]
         # the opening must read on its own
@@ -699,8 +715,8 @@ _NEW_ITEM = re.compile(
     r"(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[^,，。；;:：]{0,6}[:：,，]|[(（][一二三四五六七八九十\d]+[)）]"
     r"|\d{1,2}[、．]|\d{1,2}\.(?!\d)|[①②③④⑤⑥⑦⑧⑨])"
 )
-_LABEL = re.compile(r"[^,，。；;:：“”\"]{2,16}[:：](?![“\"‘'])")
-_LABEL_IN = re.compile(r"(?:^|(?<=[;；。:：\n]))\s*[^,，。；;:：“”\"\n]{2,16}[:：](?![“\"‘'])", re.M)
+_LABEL = re.compile(r"[^,，。；;:：“”\"]{2,16}(?<!\d)[:：](?![“\"‘'])")
+_LABEL_IN = re.compile(r"(?:^|(?<=[;；。:：\n]))\s*[^,，。；;:：“”\"\n]{2,16}(?<!\d)[:：](?![“\"‘'])", re.M)
 # Openers that point back to what came before.  Cut off when the rest reads on
 # its own ("为此,通过邀请律师…" -> "通过邀请律师…"); a clause like
 # "通过这些措施," is cut too, unless what follows cannot stand alone ("使…").
@@ -796,6 +812,24 @@ def _after_heading(text: str, pieces: list[Piece], heading: str) -> list[Piece]:
     if e - m.end() >= 10:
         return [(m.end(), e, p)] + pieces[1:]
     return pieces[1:] if len(pieces) > 1 else pieces
+
+
+def _new_item_after(before: str, sentence: str) -> bool:
+    """``sentence`` opens an item of a list or a labelled point ("三级响应(复杂矛盾):…") that
+    ``before`` is not the previous item of ("二是…" before "三是…", "职能部门:…" before "居委会:…")."""
+    if _LABEL.match(sentence):
+        return not _LABEL.match(before)
+    if not _NEW_ITEM.match(sentence):
+        return False
+    item = item_number(sentence)
+    if item and item[0] == 1:
+        return False  # the first item reads on from the lead-in that announces the list
+    return not item or not before.startswith(item[1])
+
+
+def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
+    """Every piece lies within a span the conversation has quoted."""
+    return bool(shown) and all(any(c == case_id and a <= s and e <= b for c, a, b in shown) for s, e, _ in pieces)
 
 
 def _asks(text: str, span: tuple[int, int, Passage]) -> bool:

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer import Answerer
 from assistant.config import get_settings
-from assistant.extractive import dangling_opener, item_number
+from assistant.extractive import _new_item_after, dangling_opener, item_number
 from assistant.retrieval import HybridSearcher
 
 from conftest import CORPUS_DIR, INDEX_DIR
@@ -88,6 +88,15 @@ def test_item_numbers():
     assert item_number("③入户走访。") == (3, ("②",))
     assert item_number("一是通过旧车换物。") == (1, ())
     assert item_number("文化服务融隔阂:一是开设社区学堂。") is None
+
+
+def test_a_block_does_not_read_back_out_of_the_item_it_opens_with():
+    assert _new_item_after("介于第一部电梯的成功,2023年开启了第二台。", '24个旧改问题清单:聚焦百姓关切,围绕"24个旧改问题清单"。')
+    assert not _new_item_after("二是就业支持赋能,帮助完善简历。", "三是网格力量联动,促进邻里互助。")  # the same list
+    assert _new_item_after("有人把车停楼道。", "三是网格力量联动,促进邻里互助。")
+    assert not _new_item_after("职能部门(绿化、城管):负责合法性审核;", "居委会:牵头意见征询、公示协调;")
+    assert not _new_item_after("为推进移风易俗,推动建立四三工作法。", "一是坚持三问察民情。")  # its lead-in
+    assert not _new_item_after("经现场确认,关闭了水表阀门。", "上午9:00左右,业主回家打开门。")  # a time, not a label
 
 
 def test_an_opener_that_names_the_problem_is_cut():
