@@ -34,7 +34,7 @@ from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
 from assistant.corpus import Case
 from assistant.lexical import tokenize
-from assistant.retrieval import Hit
+from assistant.retrieval import Hit, asking_clauses
 from assistant.roles import RoleModel, get_role_model
 
 Spans = Sequence[tuple[str, int, int]]  # (case id, start, end) of quotes shown earlier in a conversation
@@ -80,7 +80,7 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # 0.650, no role signal 0.588, roles from a model that never saw the case
 # 0.662); ROLE_WEIGHT 0.5/1.5/2 give 0.688/0.688/0.625, and a blind reading
 # of the lead sentences finds half as many that only restate the problem
-# (README, "回答质量").  Not applied to look-ups: facts often sit in 背景.
+# (eval/README.md, "回答质量").  Not applied to look-ups: facts often sit in 背景.
 ROLE_WEIGHT = 1.0
 _FACT_QUESTION = re.compile(r"多少|几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人")
 _HOW = re.compile(r"怎么|怎样|如何|咋|办法")
@@ -622,12 +622,7 @@ def is_fact_question(question: str) -> bool:
     any text after the last one): "商业街旁边几个公共停车场是免费的，……，怎么整治？" describes a
     situation with 几个 but asks how, so it is not a look-up.
     """
-    clauses = []
-    for segment in re.findall(r"[^？?]+(?:[？?]+|$)", question):
-        parts = [p for p in re.split(r"[，,。！!；;：:]", segment) if p.strip()]
-        if parts:
-            clauses.append(parts[-1])
-    return any(_FACT_QUESTION.search(c) and not _HOW.search(c) for c in clauses)
+    return any(_FACT_QUESTION.search(c) and not _HOW.search(c) for c in asking_clauses(question))
 
 
 _CN_DIGITS = "一二三四五六七八九十"
