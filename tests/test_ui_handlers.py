@@ -262,7 +262,7 @@ def test_handout_for_a_topic_and_missing_choices(backend, tmp_path):
     for by, case_id, topic, message in [
         (H.BY_TOPIC, None, None, "请先选择一个话题"),
         (H.BY_CASE, None, "停车", "请先选择一个案例"),
-        (H.BY_CASE, "nope-99", None, "没有编号为"),
+        (H.BY_CASE, "nope-99", None, "没有这个案例"),
     ]:
         bad = H.make_handout(backend, by, case_id, topic, 3, out_dir=tmp_path / "bad")
         assert message in bad.preview_html and bad.docx is None and bad.md is None and bad.handout is None
@@ -349,12 +349,13 @@ def test_upload_adds_a_document_and_refreshes_the_library(workdir, fake_embedder
                  username="wangli")
     assert r.report is not None and not r.report.errors and len(r.report.added) == 1
     [case] = r.report.added[0].cases
-    assert case.author == "王小明" and "已添加 新建村垃圾分类.docx" in r.status_html and "索引已更新" in r.status_html
+    assert case.author == "王小明" and "已添加 新建村垃圾分类.docx" in r.status_html and "案例库已更新" in r.status_html
+    assert case.id not in r.status_html and "向量化" not in r.status_html  # plain Chinese: no ids, no jargon
     assert r.library.n_cases == before.n_cases + 1 and f"汇集松江 {before.n_cases + 1} 篇" in r.library.header_html
     assert "wangli" in r.library.header_html
     assert case.id in [cid for _, cid in r.library.case_choices] and f"data-case='{case.id}'" in r.library.list_html
     assert case.id in backend.cases() and "垃圾分类" in backend.cases()[case.id].text
-    assert steps[0] == (0, "正在读取文档……") and steps[-1][0] == 1.0 and "向量化" in steps[-1][1]
+    assert steps[0] == (0, "正在读取文档……") and steps[-1][0] == 1.0 and "正在处理新讲稿" in steps[-1][1]
     hits = backend.searcher().search("垃圾分类积分兑换超市", k=1)
     assert hits[0].case.id == case.id  # the running backend searches the new version
 
@@ -517,7 +518,7 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
         (QUESTION, None, value, "请先选择能回答这个问题的讲稿"),
         (QUESTION, target.case_id, None, "请先在“段落”中选择"),
         (QUESTION, target.case_id, "1-2", "所选段落不在这个案例中"),
-        (QUESTION, "sj2025-99", value, "没有编号为 sj2025-99 的案例"),
+        (QUESTION, "sj2025-99", value, "没有这个案例"),
     ]:
         refused = H.relate(b, question, case_id, passage)
         assert message in refused.status_html and refused.link is None
