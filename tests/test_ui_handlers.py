@@ -536,3 +536,50 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
     assert [c for c in two.answer.citations if c.case_id == target.case_id and target.start <= c.start < target.end]
     again = H.relate(b, QUESTION, target.case_id, value)
     assert "已经关联到这个段落了" in again.status_html
+
+
+def test_a_script_without_author_line_is_added_through_the_fields(workdir, fake_embedder, tmp_path):
+    from assistant.indexing import build_index
+
+    from test_ingest import make_docx
+
+    settings = get_settings(corpus_dir=workdir / "corpus", index_dir=workdir / "index")
+    build_index(settings, fake_embedder)
+    backend = H.Backend(settings, FeedbackStore(tmp_path / "feedback.db"), embedder=fake_embedder)
+    shown = H.library_view(backend)
+    assert H.refresh_library(backend, shown.version) is None  # nothing published since: nothing to redraw
+
+    path = make_docx(tmp_path / "新建村垃圾分类.docx", with_author_line=False)
+    refused = H.upload(backend, [path])
+    text = html.unescape(refused.status_html)
+    assert "未添加" in text and "“单篇讲稿的补充信息”中填写作者" in text and refused.ask_fields
+    assert "--author" not in text and "---" not in text  # no command-line flags, no front matter syntax
+    assert refused.library.n_cases == shown.n_cases
+
+    fields = {"author": "王小明", "role": "党总支书记", "town": "泖港镇", "community": "新建村", "community_type": "村"}
+    two = H.upload(backend, [path, path], fields)
+    assert "只能用于一篇讲稿" in two.status_html and two.library.n_cases == shown.n_cases
+    added = H.upload(backend, [path], {**fields, "title": "  "})
+    assert added.report is not None and not added.report.errors and not added.ask_fields
+    [case] = added.report.added[0].cases
+    assert (case.author, case.community, case.town) == ("王小明", "新建村", "泖港镇")
+
+    # another open page, showing the old version under its filters, catches up on its next check
+    r = H.refresh_library(backend, shown.version, "泖港镇", H.ALL, "no-such-tag")
+    assert r is not None and r.view.n_cases == shown.n_cases + 1 and r.view.version != shown.version
+    assert f"汇集松江 {shown.n_cases + 1} 篇" in r.view.header_html
+    assert r.town == "泖港镇" and r.tag == H.ALL  # a filter value that still exists stays, a vanished one resets
+    assert f"data-case='{case.id}'" in r.filtered.list_html
+    assert case.id in [cid for _, cid in r.view.case_choices]
+    assert H.refresh_library(backend, r.view.version) is None
+
+
+def test_messages_and_views_speak_plain_chinese(backend):
+    case = next(iter(backend.cases().values()))
+    assert not re.search(r"第 \d+–\d+ 字", R.passage_view(case, 10, 40))
+    assert case.id not in re.sub(r"data-case='[^']*'|href=\"[^\"]*\"|href='[^']*'", "", R.case_detail(case, None))
+    said = R.plain("没有编号为 sj2025-99 的案例。可用的编号：sj2025-01、sj2025-02。", [case.id])
+    assert said == "没有这个案例，请刷新页面后重新选择。"
+    assert "ASSISTANT_" not in R.plain("问题太长（--max-chars）；请缩短，或调整 ASSISTANT_MAX_QUESTION_CHARS")
+    note = R.notices_html(["结合上一轮对话，按“停车 那资金从哪里来”检索。"])
+    assert "检索" not in note and R.FOLLOW_UP_PLAIN in note
