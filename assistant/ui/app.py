@@ -158,6 +158,7 @@ HEAD = """
 # would open the on-screen keyboard over the page.
 FOCUS_JS = """
 () => {
+  document.body.dataset.loaded = '1';  // the page is filled (the browser tests wait for this)
   if (window.matchMedia('(pointer: coarse)').matches) return;
   const box = document.querySelector('#question textarea');
   if (box && !document.activeElement?.closest?.('input, textarea, select')) box.focus({preventScroll: true});
