@@ -337,7 +337,6 @@ def _layout(view: H.LibraryView) -> _Page:
                                 "下载 Word（.docx）", size="sm", scale=0, min_width=160, elem_id="share-docx"
                             )
                             p.share_status = gr.HTML("", elem_id="share-status")
-                        p.share_text = gr.Textbox(visible="hidden", label="回答全文", elem_id="share-text")
                         with gr.Row(equal_height=True):
                             p.rating = gr.Radio(
                                 list(H.RATINGS),
@@ -444,6 +443,8 @@ def _layout(view: H.LibraryView) -> _Page:
                 p.gaps_refresh = gr.Button("刷新", size="sm", elem_id="gaps-refresh")
 
     p.link_target = gr.Textbox(visible="hidden", elem_id="link-target")
+    # outside the feedback box: showing that box would show a hidden child too
+    p.share_text = gr.Textbox(visible="hidden", label="回答全文", elem_id="share-text")
     p.link_go = gr.Button("open", visible="hidden", elem_id="link-go")
     return p
 

@@ -781,7 +781,7 @@ textarea:focus-visible, input:not([type=range]):not([type=radio]):not([type=chec
   #tabs [role=tab] { padding: 6px 9px !important; font-size: .95rem; }
   #ask-row { flex-wrap: nowrap !important; gap: 6px !important; }
   #ask-row > * { min-width: 0 !important; }
-  #ask-row button { padding-left: 8px !important; padding-right: 8px !important; }
+  #ask-row button { padding-left: 8px !important; padding-right: 8px !important; white-space: nowrap; flex-shrink: 0; }
   .cards { grid-template-columns: 1fr; }
 }
 """
