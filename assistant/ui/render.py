@@ -335,7 +335,7 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
                 seg = f"<mark{ident}>{seg}</mark>"
                 first_mark = False
             pieces.append(seg)
-        tag = "h4" if p.heading_level else "p"
+        tag = "h3" if p.heading_level else "p"  # under the case's title (an h2 in the viewer and the library)
         out.append(f"<{tag}>{''.join(pieces)}</{tag}>")
     # focusable: a keyboard user scrolls the script with the arrow keys
     return f"<div class='case-text' tabindex='0' role='region' aria-label='讲稿原文'>{''.join(out)}</div>"
@@ -349,7 +349,7 @@ def passage_view(case, start: int, end: int) -> str:
     where = f"章节：{esc(section or '开头')} · " if start >= 0 else ""
     return (
         "<div class='panel viewer'><div class='panel-title'>原文</div><div class='viewer-head'>"
-        f"<div class='v-title'>《{esc(case.title)}》</div>"
+        f"<h2 class='v-title'>《{esc(case.title)}》</h2>"
         f"<div class='v-meta'>{esc(case.author_line)} · {esc(case.community_type)}</div>"
         f"<div class='v-meta'>{where}"
         f"<a class='open-case' href='{link('case', case.id, start, end)}'>在案例库中打开全文与案例卡片</a></div></div>"
@@ -703,10 +703,10 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .src-title { font-weight:600; font-size:.9rem; color:#292524; }
 .src-meta { font-size:.8rem; color:#57534e; } .src-quote { font-size:.82rem; color:#57534e; margin-top:2px; }
 .viewer-head { border-bottom:1px solid #f5f5f4; padding-bottom:6px; margin-bottom:6px; }
-.v-title { font-weight:700; color:#292524; } .v-meta { font-size:.8rem; color:#57534e; }
+.v-title { font-weight:700; color:#292524; font-size:1rem; margin:0; } .v-meta { font-size:.8rem; color:#57534e; }
 .v-meta a.open-case { color:#9f1239 !important; text-decoration:underline; font-weight:600; }
 .case-text { max-height: 440px; overflow-y:auto; padding-right:6px; font-size:.92rem; line-height:1.8; color:#292524; }
-.case-text h4 { margin: 12px 0 4px; font-size:.98rem; color:#9f1239; }
+.case-text h3 { margin: 12px 0 4px; font-size:.98rem; color:#9f1239; }
 .case-text p { margin: 0 0 8px; text-indent: 2em; }
 .case-text mark { background:#fde68a; padding:1px 0; border-radius:2px; box-shadow: 0 0 0 2px #fde68a; }
 .msg-error { background:#fef2f2; color:#991b1b; border:1px solid #fecaca; padding:8px 12px; border-radius:8px; font-size:.92rem; display:flex; gap:8px; align-items:flex-start; }
