@@ -170,7 +170,7 @@ class Answerer:
         self.stats = CorpusStats(searcher.index.passages)
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
-        self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
+        self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases, links=searcher.index.links)
         self.topics = TopicFinder(self.stats)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:

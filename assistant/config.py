@@ -109,7 +109,7 @@ class Settings:
         default=None,
         metadata={"env": "ASSISTANT_LLM_MODEL", "help": "model name at that endpoint; both must be set to use the LLM"},
     )
-    # Where passages, vectors and the full-text index live (README, "Scaling out").
+    # Where passages, vectors and the full-text index live (docs/deploy.md, "Scaling out").
     store: str = field(
         default="faiss",
         metadata={"env": "ASSISTANT_STORE", "help": "`faiss` (local files) or `milvus` (see \"Scaling out\")"},
@@ -193,7 +193,7 @@ def get_settings(**overrides) -> Settings:
 
 
 def config_table() -> str:
-    """The Markdown table of every variable (README, "Configuration"; `python -m assistant.config` prints it)."""
+    """The Markdown table of every variable (docs/configuration.md; `python -m assistant.config` prints it)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for f in fields(Settings):
         meta = f.metadata

@@ -1,58 +1,37 @@
 """Coverage: do the scripts address what a question is about?  有 / 部分 / 没有.
 
-The judgement compares what the question is *about* with what the retrieved
-passages *discuss*, so it holds for scripts added later (everything is read
-from the live index at query time) and for wordings nobody tuned on:
+The signal is what the question is *about* against what the retrieved passages *discuss*,
+in words, not in retrieval scores:
 
-1. **Focal concepts** of the question (:meth:`CoverageJudge.concepts`):
-   its content words (jieba, with the corpus's user dictionary; English
-   words such as Wi-Fi kept whole), minus question and request words
-   (怎么, 有什么办法 …), everyday words (frequent in jieba's general-language
-   dictionary), the names of the corpus's places and people, and words
-   nearly every script uses (社区, 居民, 小区 …: they say nothing about
-   whether *this* question is covered).  A verb after the question word
-   ("怎么**组建**", "从哪**入手**") asks *how*, not *what*, and does not count.
-   Each concept weighs by its specificity in general language (rarer words
-   say more about what is asked).
-2. **Support** of each concept (:meth:`CoverageJudge.support`): it, a
-   synonym from ``assistant/data/taxonomy.json`` or, for a compound, its
-   parts together in one sentence (积分兑换 → 积分 + 兑换) is *discussed*
-   when it appears in a heading over a retrieved passage or in a sentence
-   of a retrieved script that does not merely list it (an item between
-   顿号 or in brackets: "残疾人、退役军人、社区矫正人员等" mentions
-   矫正 only in passing); otherwise it is *passing* (listed, or in other
-   scripts only) or *absent* (nowhere in the scripts).
-3. **The judgement** (:func:`decide`): 没有 when nothing specific the
-   question names is in the retrieved scripts (beyond a list item), when
-   a short question's one noun is unknown to every script (低保, Wi-Fi),
-   or when the question is off-domain: retrieval finds it far from every
-   passage (:func:`assistant.grounding.confidence`), or it uses none of
-   the scripts' vocabulary (a taxonomy term or a word of two scripts) and
-   nothing in it is discussed (不在范围); 部分 when a concept of the asking
-   clause is not discussed (named in the user's words: 费用分摊; "only
-   mentioned in passing" when one sentence is all the scripts say about
-   it); 有 otherwise.
+- **Concepts**: the question's content words (jieba, part of speech; question words,
+  everyday words and place names dropped), each weighted by its specificity in general
+  language (log of jieba's dictionary frequency: 破袋率 weighs more than 管理). Words most
+  scripts use (``COMMON_SHARE``) say nothing about coverage; a concept in the clause that
+  asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene.
+- **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
+  heading and the practitioners' questions linked to it (corpus/links.jsonl). A place
+  *discusses* a concept (``STRONG``) when its heading or a linked question names it or two
+  sentences do, *mentions* it (``WEAK``) in one sentence; a list item or a bracket is no mention. A user's word the scripts spell
+  otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
+- **Judgement** (:func:`decide`): a place *misses* an asked concept it does not discuss and
+  a scene-setting concept absent from it (unless two scripts or more use that word: then
+  the place words it otherwise). 有 when a place discusses something and misses nothing;
+  部分 when a place discusses at least as much of the question, by weight, as it misses
+  (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`);
+  没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
+  discusses is off-domain; the retrieval distance only decides that case.
 
-Example::
-
-    >>> from assistant.retrieval import get_searcher
-    >>> from assistant.coverage import CoverageJudge
-    >>> searcher = get_searcher()
-    >>> judge = CoverageJudge(searcher.index.passages, searcher.index.cases)
-    >>> q = "社区公共Wi-Fi老断，找谁修？"
-    >>> judge.judge(q, searcher.search(q, 8)).level
-    'none'
+Nothing is fitted to a question set: a script added later takes part as soon as it is indexed.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from assistant.chunking import Passage, split_sentences
 from assistant.corpus import Case
@@ -61,22 +40,32 @@ from assistant.retrieval import Hit
 from assistant.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
+    from assistant.stores.base import LinkRow
     from assistant.taxonomy import Taxonomy
 
-__all__ = ["FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "decide"]
+__all__ = [
+    "FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide", "missing_from",
+    "scattered",
+]
 
 FULL, PARTIAL, NONE = "full", "partial", "none"
 LEVEL_LABELS = {FULL: "有", PARTIAL: "部分", NONE: "没有"}
 
-TOP_HITS = 5  # the retrieved passages (and their scripts) whose discussion counts
-SHORT_QUESTION = 2  # a question of at most this many content words names exactly what it asks
+PLACES = 8  # the retrieved passages whose support counts: those the answer may quote (answer.CANDIDATE_HITS)
+VOCABULARY = 2  # a word this many scripts use is a word of theirs: missing from one place, it is wording, not a gap
+STRONG, WEAK = 2, 1  # how a place treats a concept: what it is about / one sentence says it
+STRONG_SUPPORT, WEAK_SUPPORT, ABSENT = "strong", "weak", "absent"
+_SUPPORT = {STRONG: STRONG_SUPPORT, WEAK: WEAK_SUPPORT, 0: ABSENT}
+WINDOW = 2  # passages each side of a retrieved one, within its section, that belong to its place
+SCATTER_SLACK = 2  # a user's word matched by its characters in order may spread over this many more characters
 GENERIC_FREQ = 10_000  # jieba dictionary frequency from which a word is everyday language (做, 钱, 管理 …)
 COMMON_SHARE = 0.6  # a word in this share of the scripts is the corpus's own general vocabulary
 
 # jieba POS classes that never name a topic: pronouns, numerals, measure words, adverbs,
 # prepositions, conjunctions, particles, interjections, onomatopoeia, position, time and
-# place words, punctuation, and set phrases and idioms (屡禁不止, 当回事: how, not what)
-_CLOSED_POS = ("r", "m", "q", "d", "p", "c", "u", "y", "e", "o", "f", "t", "z", "x", "w", "k", "h", "s", "l", "i")
+# place words, punctuation, set phrases and idioms (屡禁不止, 当回事: how, not what) and
+# distinguishing words (大型, 新一届)
+_CLOSED_POS = ("r", "m", "q", "d", "p", "c", "u", "y", "e", "o", "f", "t", "z", "x", "w", "k", "h", "s", "l", "i", "b")
 QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 怎么办 如何 什么 哪 哪里 哪儿 哪些 谁 吗 呢 吧 能 能否 可以 可否 要 要不要 该 应该 应当 需要 "
     "办 做 搞 弄 干 有 没有 有没有 是 是否 会 想 给 让 找 来 去 怎么弄 怎么搞 咋 咋办 好 多少 几 才能 怎样才能 "
@@ -87,13 +76,19 @@ FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
     "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好".split()
 )
-_QWORD = re.compile(r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|几|吗|呢")
+# 几 asks, except in a quantity (十几个人, 几十年, 就几个人)
+_QWORD = re.compile(r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|(?<![十百千万0-9就这那好没前])几(?![十百千万])|吗|呢")
+_MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
-_NAME_POS = ("ns", "nsf")  # place names (上海, 松江) locate a question, they do not say what it is about
+# place and person names (上海, 松江; jieba reads 老公房's 老公 and 修桥 as names too) locate a
+# question or are misreadings: they do not say what it is about
+_NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
+# a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
+_COMPLEMENT = "着下来去进出到起回过开"
 
 
 _pos_lock = threading.Lock()
@@ -133,7 +128,7 @@ def in_passing(sentence: str, start: int, end: int) -> bool:
 
 @dataclass(frozen=True)
 class Concept:
-    """One thing a question is about, in the user's words, and how the retrieved scripts treat it."""
+    """One thing a question is about, in the user's words, and how the scripts treat it."""
 
     text: str
     weight: float  # specificity in general language (log10 of jieba's total / frequency)
@@ -141,8 +136,9 @@ class Concept:
     noun: bool
     action: bool = False  # a verb after the question word: how, not what ("怎么组建")
     common: bool = False  # used by most scripts: says nothing about coverage
-    support: str = "absent"  # discussed | mentioned (one sentence) | passing | absent
-    where: str = ""  # the heading or sentence that discusses it (for explanations and tests)
+    vocabulary: bool = False  # used by several scripts (VOCABULARY): a word of theirs, whatever it names here
+    support: str = ABSENT  # in the place the judgement rests on: strong | weak | absent
+    where: str = ""  # that place (for explanations and tests)
 
     @property
     def focal(self) -> bool:
@@ -150,14 +146,14 @@ class Concept:
 
     @property
     def discussed(self) -> bool:
-        return self.common or self.support == "discussed"
+        return self.common or self.support == STRONG_SUPPORT
 
     @property
     def mentioned(self) -> bool:
-        return self.discussed or self.support == "mentioned"
+        return self.discussed or self.support == WEAK_SUPPORT
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "support": "discussed" if self.common else self.support, "asked": self.asked}
+        return {"text": self.text, "support": STRONG_SUPPORT if self.common else self.support, "asked": self.asked}
 
 
 @dataclass(frozen=True)
@@ -169,7 +165,8 @@ class Coverage:
     uncovered: tuple[str, ...] = ()
     off_domain: bool = False
     covered: tuple[str, ...] = field(default=())
-    briefly: tuple[str, ...] = field(default=())  # the part of ``uncovered`` the scripts mention once, in passing
+    briefly: tuple[str, ...] = field(default=())  # the part of ``uncovered`` the place mentions once, in passing
+    place: str = ""  # the place (passage) the judgement rests on, when one addresses the question
 
     @property
     def focal(self) -> list[str]:
@@ -186,21 +183,101 @@ class Coverage:
         return LEVEL_LABELS[self.level]
 
 
+@dataclass(frozen=True)
+class Place:
+    """One retrieved passage as evidence of coverage: its heading, its sentences and the
+    practitioners' questions linked to it (:mod:`assistant.links`), all normalised."""
+
+    label: str
+    heading: str
+    sentences: tuple[str, ...]
+    links: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, passages: list[Passage], links: tuple[str, ...] = ()) -> "Place":
+        """The place of consecutive ``passages`` of one section (the first gives the label)."""
+        p = passages[0]
+        sentences = tuple(
+            _norm(q.text[a - q.start : b - q.start]) for q in passages for a, b in split_sentences(q.text, q.start)
+        )
+        label = f"{p.case_id} {p.section_label}".strip()
+        return cls(label, _norm(" ".join(p.section)), sentences, tuple(_norm(q) for q in links))
+
+    def strength(self, alternatives: list[tuple[str, ...]], word: str = "", links: bool = True) -> int:
+        """How the place treats a concept named by any of ``alternatives`` (each: words found together):
+
+        ``STRONG`` (2) in the heading, in a linked question or in two sentences (what the place is
+        about); ``WEAK`` (1) in one sentence; 0 when absent or only a list item or in brackets.
+        A user's wording the scripts do not use is matched by its characters in order, close
+        together (废车 in 废弃车辆, 占位 in 占车位): the same levels, from the same places.
+        """
+        said = 0
+        labels = (self.heading, *self.links) if links else (self.heading,)
+        for alt in alternatives:
+            if any(all(w in t for w in alt) for t in labels):
+                return STRONG
+            n = 0
+            for s in self.sentences:
+                if all(w in s for w in alt):
+                    spans = [m.span() for m in re.finditer(re.escape(alt[-1]), s)]
+                    n += not all(in_passing(s, a, b) for a, b in spans)
+            if n >= 2:
+                return STRONG
+            said = max(said, n)
+        if said or not word or not _CJK_WORD.fullmatch(word):
+            return said
+        if any(scattered(word, t) for t in labels):
+            return STRONG
+        return min(STRONG, sum(scattered(word, s) for s in self.sentences))
+
+
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_BREAK = re.compile(r"[，,。！!？?；;：:、（）()“”\"\s]")
+
+
+def scattered(word: str, text: str) -> bool:
+    """``word``'s characters in order in ``text``, within ``len(word) + 2`` characters and one clause
+    (废车 in 废弃车辆, 占位 in 占车位): how a user's wording matches the scripts' longer one."""
+    limit = len(word) + SCATTER_SLACK
+    at = text.find(word[0])
+    while at >= 0:
+        pos = at
+        for ch in word[1:]:
+            pos = text.find(ch, pos + 1, at + limit)
+            if pos < 0:
+                break
+        else:
+            if not _BREAK.search(text, at, pos):
+                return True
+        at = text.find(word[0], at + 1)
+    return False
+
+
 class CoverageJudge:
     """Judges coverage over one index's passages and cases; statistics are computed on first use.
 
     Nothing is trained: a script added later takes part as soon as it is in the index.
     """
 
-    def __init__(self, passages: list[Passage], cases: dict[str, Case], taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self,
+        passages: list[Passage],
+        cases: dict[str, Case],
+        taxonomy: Taxonomy | None = None,
+        links: Iterable[LinkRow] = (),
+    ) -> None:
         self.passages = passages
         self.cases = cases
+        self._links: dict[int, tuple[str, ...]] = {}  # passage position -> the questions linked to it
+        for link in links:
+            self._links[link.passage] = self._links.get(link.passage, ()) + (link.question,)
+        self._positions: dict[tuple[str, int], int] | None = None
         self._taxonomy = taxonomy
         self._lock = threading.Lock()
         self._ready = False
         self._spread: dict[str, int] = {}
-        self._sentences: dict[str, tuple[str, list[int]]] = {}
         self._alternatives: dict[str, list[tuple[str, ...]]] = {}
+        self._places: dict[tuple, Place] = {}
         self._examples: list[str] | None = None
 
     def _prepare(self) -> None:
@@ -237,6 +314,10 @@ class CoverageJudge:
             self._spread[word] = got
         return got
 
+    def is_name(self, word: str) -> bool:
+        """A community, town or person of the scripts, alone or with a suffix (亭南居民区, 祥东社区)."""
+        return any(n in word for n in self._names if len(n) >= 2)
+
     def specificity(self, word: str) -> float:
         return math.log10(self._total / (int(self._freq.get(word) or 0) + 1))
 
@@ -246,7 +327,7 @@ class CoverageJudge:
         text = _norm(question)
         asking = _asking_clauses(text)
         qwords = [m.start() for m in _QWORD.finditer(text)]
-        common_at = COMMON_SHARE * max(len(self._texts), 1)
+        n_scripts = max(len(self._texts), 1)
         found: list[Concept] = []
         seen: set[str] = set()
 
@@ -254,8 +335,11 @@ class CoverageJudge:
             seen.add(word)
             clause = next(((a, b) for a, b in asking if a <= start and start + len(word) <= b), None)
             action = clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
-            common = self.spread(word) >= common_at
-            found.append(Concept(word, self.specificity(word), clause is not None, noun, action, common))
+            spread = max(self.spread(w) for w, in self._synonyms(word))
+            common = self.spread(word) >= COMMON_SHARE * n_scripts
+            found.append(
+                Concept(word, self.specificity(word), clause is not None, noun, action, common, spread >= VOCABULARY)
+            )
 
         for m in _ASCII_WORD.finditer(text):  # Wi-Fi, app, 5g: whole, never cut into letters
             if len(m.group(0)) >= 2 and m.group(0) not in seen:
@@ -270,33 +354,44 @@ class CoverageJudge:
             pos = start + len(word)
             if len(word) < 2 or word in seen or not all(ch.isalnum() for ch in word):
                 continue
-            if flag.startswith(_CLOSED_POS) or flag in _NAME_POS or word in QUESTION_WORDS or word in FRAME_WORDS \
-                    or word in self._names:
+            if flag in _NAME_POS and not (flag.startswith("nr") and word in self._corpus):
+                continue  # a place, or a name the scripts never use: jieba reads 老公房's 老公 as one
+            if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
+            noun = flag.startswith(_NOUNISH)
+            if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS and flag.startswith("v"):
+                continue  # how things are or may be (不够, 没用, 能用, 要放), not what they are
+            if not noun and ("不" in word or "没" in word or flag == "v" and len(word) == 2 and word[1] in _COMPLEMENT):
+                continue  # 装不下, 搞不定, 挨着, 剩下: how things go, not what they are
             freq = int(self._freq.get(word) or 0)
             if freq >= GENERIC_FREQ or (flag.startswith("a") and flag != "an"):
                 continue
-            noun = flag.startswith(_NOUNISH)
-            if not freq and (not noun or _QWORD.search(word)):
-                continue  # an unknown word the tagger does not read as a noun: a segmentation artefact (想办, 要放)
+            if not freq and (not noun or _QWORD.search(word) or len(word) < 3):
+                continue  # an unknown word: a segmentation artefact (想办, 要放, 村离, 条河) unless a longer noun (破袋率)
             add(word, start, noun)
         return found
 
     # -- what the scripts discuss --------------------------------------------
+
+    def _synonyms(self, word: str) -> list[tuple[str, ...]]:
+        """``word`` and its taxonomy synonyms (``assistant/data/taxonomy.json``)."""
+        out: list[tuple[str, ...]] = [(word,)]
+        for t in self._tax.tags:
+            if word == t.name or word in t.synonyms:
+                out += [(_norm(s),) for s in (t.name, *t.synonyms) if "/" not in s]
+        return list(dict.fromkeys(out))
 
     def alternatives(self, word: str) -> list[tuple[str, ...]]:
         """Ways a script may name ``word``: itself, a taxonomy synonym, or its parts together in one sentence."""
         got = self._alternatives.get(word)
         if got is not None:
             return got
-        out: list[tuple[str, ...]] = [(word,)]
-        for t in self._tax.tags:
-            if word == t.name or word in t.synonyms:
-                out += [(_norm(s),) for s in (t.name, *t.synonyms) if "/" not in s]
+        self._prepare()
+        out = self._synonyms(word)
         if len(word) >= 3 and not word.isascii():
             parts = [t for t in dict.fromkeys(tokenize(word)) if t != word and len(t) >= 2]
             parts = [t for t in parts if not any(t != o and t in o for o in parts)]
-            if parts:
+            if len(parts) >= 2:
                 out.append(tuple(parts))
             # a compound's head is its last word: 房产证 is named 产证 too (not 社区 for 智慧社区: too common)
             tail = word[-2:]
@@ -308,60 +403,41 @@ class CoverageJudge:
         self._alternatives[word] = got
         return got
 
-    def _case_sentences(self, case: Case) -> tuple[str, list[int]]:
-        """The script's sentences (headings included), normalised and joined by newlines, with each sentence's start."""
-        got = self._sentences.get(case.id)
+    def place(self, hit: Hit) -> Place:
+        """The retrieved passage as a :class:`Place`, with the passages around it in its section
+        (``WINDOW`` each side: a measure often continues the passage that names the problem)."""
+        key = (hit.case.id, hit.passage.start, hit.passage.end, hit.links)
+        got = self._places.get(key)
         if got is None:
-            text = case.text
-            sentences = [
-                _norm(text[a:b]).replace("\n", " ")
-                for par in case.paragraphs
-                for a, b in split_sentences(text[par.start : par.end], par.start)
-            ]
-            starts, pos = [], 0
-            for s in sentences:
-                starts.append(pos)
-                pos += len(s) + 1
-            got = ("\n".join(sentences), starts)
-            self._sentences[case.id] = got
+            if len(self._places) > 20_000:
+                self._places.clear()
+            i = self._position().get((hit.case.id, hit.passage.start))
+            if i is None:  # a passage of another index: itself alone
+                window, links = [hit.passage], hit.links
+            else:
+                p = self.passages[i]
+                near = range(max(0, i - WINDOW), min(len(self.passages), i + WINDOW + 1))
+                window = [self.passages[j] for j in near
+                          if self.passages[j].case_id == p.case_id and self.passages[j].section == p.section]
+                links = tuple(dict.fromkeys(
+                    [*hit.links, *(q for j in near if self.passages[j] in window for q in self._links.get(j, ()))]
+                ))
+            got = self._places[key] = Place.of(window, links)
         return got
 
-    def support(self, concept: Concept, hits: list[Hit]) -> Concept:
-        """``concept`` with its support in the retrieved passages and the scripts they come from."""
-        if concept.common:
-            return replace(concept, support="discussed", where="（多数讲稿都谈到）")
-        alts = self.alternatives(concept.text)
+    def _position(self) -> dict[tuple[str, int], int]:
+        if self._positions is None:
+            self._positions = {(p.case_id, p.start): i for i, p in enumerate(self.passages)}
+        return self._positions
+
+    def strengths(self, concepts: list[Concept], hits: list[Hit]) -> list[dict[str, int]]:
+        """For each retrieved place, how strongly it treats each focal concept (:meth:`Place.strength`)."""
+        focal = [c for c in concepts if c.focal]
+        out = []
         for h in hits:
-            heading = _norm(" ".join(h.passage.section))
-            if any(all(w in heading for w in alt) for alt in alts):
-                return replace(concept, support="discussed", where=h.passage.section_label)
-        listed = False
-        once = ""
-        for case_id in dict.fromkeys(h.case.id for h in hits):
-            joined, starts = self._case_sentences(self.cases[case_id])
-            said: set[int] = set()
-            for alt in alts:
-                head = alt[-1]
-                at = joined.find(head)
-                while at >= 0:
-                    i = bisect_right(starts, at) - 1
-                    end = starts[i + 1] - 1 if i + 1 < len(starts) else len(joined)
-                    sentence = joined[starts[i] : end]
-                    if i not in said and all(w in sentence for w in alt[:-1]):
-                        spans = [m.span() for m in re.finditer(re.escape(head), sentence)]
-                        if all(in_passing(sentence, a, b) for a, b in spans):
-                            listed = True
-                        else:
-                            said.add(i)
-                            once = once or sentence[:80]
-                            if len(said) >= 2:
-                                return replace(concept, support="discussed", where=sentence[:80])
-                    at = joined.find(head, end)
-        if once:
-            return replace(concept, support="mentioned", where=once)
-        if listed or any(all(w in self._corpus for w in alt) for alt in alts):
-            return replace(concept, support="passing")
-        return replace(concept, support="absent")
+            place = self.place(h)
+            out.append({c.text: place.strength(self.alternatives(c.text), c.text) for c in focal})
+        return out
 
     def example_questions(self, n: int = 3) -> list[str]:
         """Questions the scripts answer, from the topics most scripts share (they change as scripts are added)."""
@@ -379,53 +455,111 @@ class CoverageJudge:
 
     def governance_words(self, concepts: list[Concept]) -> bool:
         """Whether the question uses the scripts' vocabulary: a taxonomy term or a word of two scripts or more."""
-        return any(c.common or self.spread(c.text) >= 2 or any(v in c.text for v in self._vocabulary) for c in concepts)
+        return any(c.common or c.vocabulary or any(v in c.text for v in self._vocabulary) for c in concepts)
 
     def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
 
         ``far``: retrieval found the question far from every passage
-        (:func:`assistant.grounding.confidence` below its threshold).
+        (:func:`assistant.grounding.confidence` below its threshold). It only tips a question in
+        none of the scripts' vocabulary to off-domain; it never overrides concepts the places discuss.
         """
         self._prepare()
-        top = hits[:TOP_HITS]
-        concepts = [self.support(c, top) for c in self.concepts(question)]
-        return decide(concepts, far=far, off_vocabulary=not self.governance_words(concepts), question=question)
+        top = hits[:PLACES]
+        concepts = self.concepts(question)
+        strengths = self.strengths(concepts, top)
+        labels = [self.place(h).label for h in top]
+        off_domain = False
+        if not self.governance_words(concepts):
+            # none of the scripts' vocabulary: off-domain when far from every passage, or when no
+            # passage's own text is about any of it (a word in a linked question is not enough:
+            # 下雨 in "下雨积水，找谁来修" does not make a weather forecast a matter of the scripts)
+            off_domain = far or not any(
+                self.place(h).strength(self.alternatives(c.text), c.text, links=False) >= STRONG
+                for h in top for c in concepts if c.focal
+            )
+        return decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
 
 
-def decide(concepts: list[Concept], *, far: bool = False, off_vocabulary: bool = False, question: str = "") -> Coverage:
-    """有 / 部分 / 没有 from the concepts' support (see the module docstring)."""
+def decide(
+    concepts: list[Concept],
+    places: list[dict[str, int]],
+    *,
+    off_domain: bool = False,
+    question: str = "",
+    labels: list[str] | None = None,
+) -> Coverage:
+    """有 / 部分 / 没有 from how each place treats the question's focal concepts (module docstring).
+
+    ``places``: for each place, focal concept text → strength (0, ``WEAK``, ``STRONG``);
+    ``labels``: each place's name (for explanations).
+    """
     concepts = list(concepts)
     focal = [c for c in concepts if c.focal]
-    asked = [c for c in focal if c.asked] or focal
-    known = tuple(c.text for c in concepts if c.mentioned)
-    off_domain = off_vocabulary and (far or not any(c.discussed for c in focal))
 
-    def verdict(level: str, missing: list[Concept] | None = None) -> Coverage:
+    def verdict(level: str, missing: list[Concept], at: int | None = None) -> Coverage:
+        support = places[at] if at is not None else {}
+        where = labels[at] if labels and at is not None else ""
+        rated = [
+            replace(c, support=_SUPPORT[min(support.get(c.text, 0), STRONG)], where=where) if c.focal else c
+            for c in concepts
+        ]
+        gone = {m.text for m in missing}
+        known = tuple(c.text for c in rated if c.mentioned and c.text not in gone)
         common = tuple(c.text for c in concepts if c.common)
-        names = _names(question, list(missing or []), known, common) if level != FULL else []
-        briefly = tuple(name for name, cs in names if all(c.support == "mentioned" for c in cs))
-        covered = tuple(c.text for c in focal if c.mentioned)
+        names = _names(question, missing, known, common) if level != FULL else []
+        weak = {c.text for c in missing if support.get(c.text, 0) == WEAK}
+        briefly = tuple(name for name, cs in names if all(c.text in weak for c in cs))
+        covered = tuple(c.text for c in rated if c.focal and c.mentioned)
         return Coverage(
-            level, tuple(concepts), tuple(name for name, _ in names), off_domain and level == NONE, covered, briefly
+            level, tuple(rated), tuple(name for name, _ in names), off_domain and level == NONE, covered, briefly, where
         )
 
-    if far or not focal and not any(c.common for c in concepts):
-        return verdict(NONE, asked)  # far from every script, or nothing to go by
     if not focal:
-        return verdict(FULL)  # only words most scripts discuss
-    if off_vocabulary and not any(c.discussed for c in focal):
-        return verdict(NONE, asked)  # off-domain: none of the scripts' vocabulary, a remark somewhere is no discussion
-    if not any(c.mentioned for c in focal):
-        return verdict(NONE, asked)  # nothing specific the question names is in the retrieved scripts
-    if len(concepts) <= SHORT_QUESTION and any(c.support == "absent" and c.noun for c in asked):
-        return verdict(NONE, [c for c in asked if c.support == "absent"])  # the one thing asked is unknown to them
-    missing = [c for c in asked if not c.discussed and c.noun]  # a thing asked about, not how it is (不够, 没用)
-    return verdict(PARTIAL if missing else FULL, missing)
+        # only words most scripts discuss (有), or nothing to go by (没有)
+        return verdict(FULL if any(c.common for c in concepts) else NONE, [])
+    if off_domain:
+        return verdict(NONE, [c for c in focal if c.asked] or focal)
+    best: tuple[float, int, list[Concept]] | None = None
+    for i, place in enumerate(places):
+        held = {c.text: place.get(c.text, 0) for c in focal}
+        if not any(v >= STRONG for v in held.values()):
+            continue  # a place that is about none of it
+        missed = missing_from(focal, held)
+        if not missed:
+            return verdict(FULL, [], i)
+        if addresses(focal, held):
+            lost = sum(c.weight for c in missed)
+            if best is None or lost < best[0]:
+                best = (lost, i, missed)
+    if best is not None:
+        return verdict(PARTIAL, best[2], best[1])
+    best_at = max(
+        range(len(places)), default=None,
+        key=lambda i: sum(c.weight * min(places[i].get(c.text, 0), STRONG) for c in focal),
+    )
+    held = places[best_at] if best_at is not None else {}
+    return verdict(NONE, missing_from(focal, held) or [c for c in focal if c.asked] or focal, best_at)
 
 
-def _texts(concepts: list[Concept], discussed: bool) -> tuple[str, ...]:
-    return tuple(c.text for c in concepts if c.mentioned == discussed)
+def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:
+    """The focal concepts a place misses: asked and not discussed there, or absent from it.
+
+    Of the words that only set the scene (not in the asking clause), one that two scripts or more
+    use (``Concept.vocabulary``) is not missed when a place lacks it: the scripts know it, and
+    this place words it otherwise.
+    """
+    return [
+        c for c in focal
+        if held.get(c.text, 0) < STRONG and c.asked or held.get(c.text, 0) == 0 and not c.vocabulary
+    ]
+
+
+def addresses(focal: list[Concept], held: dict[str, int]) -> bool:
+    """A place addresses a question when it discusses at least as much of it as it misses,
+    each concept counted by its specificity (a concept mentioned once counts half)."""
+    said = sum(c.weight * min(held.get(c.text, 0), STRONG) / STRONG for c in focal)
+    return said >= sum(c.weight for c in missing_from(focal, held))
 
 
 def _names(
@@ -495,14 +629,19 @@ def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:
 
 
 def _asking_clauses(text: str) -> list[tuple[int, int]]:
-    """Clauses that ask: those holding a question word, else the last clause before each question mark."""
+    """Clauses that ask: those holding a question word, else the last clause before each question mark.
+
+    A statement without either ("外卖小哥在小区里骑快车，居民投诉了好几回") asks about all it
+    describes: no clause of it is the asking one.
+    """
     out: list[tuple[int, int]] = []
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
-        if not re.search(r"[？?]", seg) and out:
+        marked = bool(re.search(r"[？?]", seg))
+        if not marked and out:
             continue  # text after the last question mark describes, it does not ask
         parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
         asking = [(a, b) for a, b in parts if _QWORD.search(seg[a:b])]
-        for a, b in asking or parts[-1:]:
+        for a, b in asking or (parts[-1:] if marked else []):
             out.append((m.start() + a, m.start() + b))
     return out

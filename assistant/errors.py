@@ -3,7 +3,7 @@
 The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``;
 anything else is a bug and keeps its traceback.
 
-Exit codes (README, "Command line"): 2 bad input, 3 index missing, stale or
+Exit codes (docs/cli.md): 2 bad input, 3 index missing, stale or
 corrupt, 4 Milvus unreachable, 5 a file or folder cannot be read or written
 (permissions, disk full, read-only file system), 130 cancelled (Ctrl+C).
 """

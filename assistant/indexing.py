@@ -49,7 +49,7 @@ from assistant.stores.files import INDEX_DIR_FIX, FilesStore, current_dir
 
 
 # How link questions are embedded: as queries ("query: " for e5), like the questions they are
-# matched with, or as documents.  eval/links_eval.py measured both on the dev set (README, "Evaluation").
+# matched with, or as documents.  eval/links_eval.py measured both on the dev set (eval/README.md).
 LINK_EMBEDDING = "query"
 
 

@@ -1,6 +1,6 @@
 """Optional LLM: any OpenAI-compatible chat endpoint through LangChain's ``ChatOpenAI``.
 
-Configured by environment variables (see README, "接入大模型 / Using an LLM")::
+Configured by environment variables (README, "Pointing it at an LLM"; docs/how-it-works.md)::
 
     ASSISTANT_LLM_BASE_URL   e.g. http://127.0.0.1:11434/v1 (Ollama), https://api.deepseek.com/v1
     ASSISTANT_LLM_MODEL      e.g. qwen2.5:7b, deepseek-chat, qwen-plus

@@ -9,7 +9,7 @@ where a link found lifts the passage it points to.  The lists are fused either
 by rescaled score (``minmax``, the default) or by reciprocal rank (``rrf``);
 both need no calibration between BM25 scores and cosine similarities, which
 live on unrelated scales.  ``assistant eval`` on ``eval/dev.jsonl`` compares
-them (see README, "Evaluation").
+them (see eval/README.md).
 
 Every passage then gains a share of the best score in its case (a script
 that matches strongly somewhere tends to hold the answer elsewhere too), a
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 # Route weights.  The dense model and the two BM25 views are about equally
 # good alone on the dev set; equal weights are the untuned choice and were
-# within noise of the best grid point (README, "Evaluation").  The same holds
+# within noise of the best grid point (eval/README.md).  The same holds
 # for the three routes over the link questions (eval/links_eval.py --grid,
 # tuned on the odd half of dev and the tune half of coverage only).
 # A route missing here is not searched (a new route is switched on by giving it a weight).
@@ -208,7 +208,7 @@ class HybridSearcher:
         ``minmax`` rescales each list to [0, 1] between its last and first
         score, so a passage that one route likes far more than the runner-up
         keeps that margin; ``rrf`` uses ranks only.  On eval/dev.jsonl
-        minmax beat rrf on every metric (README, "Evaluation").
+        minmax beat rrf on every metric (eval/README.md).
         """
         fused: dict[int, float] = {}
         for name, ranking in rankings.items():
@@ -273,7 +273,7 @@ class HybridSearcher:
           characters; with roles from a model that never saw the case:
           0.900 / 0.838 / 0.925).
 
-        Factual questions about a community still find its 概况 (README, "Evaluation").
+        Factual questions about a community still find its 概况 (eval/README.md).
         """
         keep = 1.0 - self.background_penalty
         out = {i: s * keep if self._background[i] else s for i, s in scores.items()}
@@ -318,7 +318,7 @@ class HybridSearcher:
         the measures next.  The passage after a strong match inherits
         ``follow`` times its score (if that is more than its own), which on
         the dev set brought the measures into the reading budget far more
-        often (README, "Evaluation").
+        often (eval/README.md).
         """
         if not self.follow:
             return scores

@@ -1,7 +1,7 @@
 """Train the sentence-role model (assistant/roles.py) from eval/sentence_roles.jsonl.
 
 Each line of the label file: ``{"sid": "<case>:<start>:<end>", "role": …, "sentence": …}``,
-one per sentence of the bundled corpus (how they were labelled: README, "回答质量").
+one per sentence of the bundled corpus (how they were labelled: eval/README.md, "回答质量").
 Prints leave-one-case-out accuracy and a confusion matrix (each case's
 sentences classified by a model trained on the other cases), then fits on all
 sentences and writes ``assistant/data/roles.json``.  ``--loco FILE`` also

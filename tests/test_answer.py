@@ -199,12 +199,12 @@ def test_in_domain_question_the_scripts_do_not_cover_says_so_first(answerer, que
 
 
 def test_partly_covered_question_answers_the_covered_part_and_names_the_rest(answerer):
-    a = answerer.ask("加梯费用怎么分摊")
-    assert a.answered and a.coverage == PARTIAL and a.uncovered == ["费用分摊"]
-    assert a.citations and "电梯" in a.answer or "加梯" in a.answer
-    assert a.answer.splitlines()[-1] == "关于费用分摊，讲稿中没有涉及。"
-    b = answerer.ask("社区想办老年食堂，怎么弄？")  # the scripts mention canteens only in passing
-    assert b.coverage in (PARTIAL, NONE) and "食堂" in "".join(b.uncovered)
+    a = answerer.ask("群租整治以后房东的租金损失怎么补偿")
+    assert a.answered and a.coverage == PARTIAL and a.uncovered == ["租金损失补偿"]
+    assert a.citations and "群租" in a.answer
+    assert a.answer.splitlines()[-1] == "关于租金损失补偿，讲稿中没有涉及。"
+    b = answerer.ask("社区想办老年食堂，怎么弄？")  # two scripts run canteens: what they say is quoted first
+    assert "食堂" in b.citations[0].quote
 
 
 def test_covered_question_is_full_and_not_a_gap(answerer):

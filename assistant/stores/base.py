@@ -1,7 +1,7 @@
 """What every store shares: the :class:`Store` interface, the loaded :class:`Library`, filters and manifests.
 
 A store keeps a built index somewhere and searches it.  Two implement it
-(README, "Scaling out"):
+(docs/deploy.md, "Scaling out"):
 
 - :class:`assistant.stores.files.FilesStore` (``ASSISTANT_STORE=faiss``, the
   default): versioned folders under ``index/``, FAISS for the vectors and two
