@@ -91,20 +91,13 @@ _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 _COMPLEMENT = "着下来去进出到起回过开"
 
 
-_pos_lock = threading.Lock()
-_pos_tokenizer = None
 
 
 def pos_tokenizer():
-    """jieba's part-of-speech tagger over the shared tokenizer (built once: it reads the dictionary's tags)."""
-    global _pos_tokenizer
-    if _pos_tokenizer is None:
-        with _pos_lock:
-            if _pos_tokenizer is None:
-                import jieba.posseg as pseg
+    """jieba's part-of-speech tagger over the shared tokenizer (one for the process, :func:`assistant.lexical.pos_tokenizer`)."""
+    from assistant.lexical import pos_tokenizer as shared
 
-                _pos_tokenizer = pseg.POSTokenizer(load_tokenizer())
-    return _pos_tokenizer
+    return shared()
 
 
 def _norm(text: str) -> str:

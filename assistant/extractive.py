@@ -34,7 +34,7 @@ from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
 from assistant.corpus import Case
 from assistant.lexical import tokenize
-from assistant.retrieval import Hit
+from assistant.retrieval import Hit, asking_clauses
 from assistant.roles import RoleModel, get_role_model
 
 Spans = Sequence[tuple[str, int, int]]  # (case id, start, end) of quotes shown earlier in a conversation
@@ -50,12 +50,23 @@ MIN_MEASURE_CHARS = 160
 WINDOW_MAX_ASIDE = 0.6  # a block grows over sentences read as 问题/背景/感悟 below this (the measure goes on)
 NEW_PARAGRAPH_LEX = 0.1  # ... and into another paragraph only when the sentence shares this much of the question
 ANCHOR_MAX_CHARS = 300  # a longer sentence (a list of honours, a run-on paragraph) leads a block only if nothing else can
+# A shorter "sentence" of one clause is a name or an inline heading ("二陆家风堂(平复苑6号楼道)。",
+# "健全"服务监督"体系。"), not a measure; one of two clauses may be ("最终经征询,同意使用维修资金。").
+MIN_ANCHOR_CHARS = 20
 ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
 ANCHORS = 3  # sentences of a case tried as a block's anchor
 OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
 RESULT_MAX_CHARS = 150
 RESULT_REACH = 600  # a result this close after the measure may share the measure's words instead of the question's
 RESULT_INDENT, RESULT_LABEL = "   ", "成效："
+# A sentence's score counts its passage's retrieval score this many times (against its own
+# words, its passage's words and its role, below): the block is built in the passage retrieval
+# ranks first, which the link routes point at the measure, unless another passage of the
+# case says much more about the question.  1.0 (round 1) let a sentence's role and words
+# move the block off retrieval's best passage, most often to a worse one.  First block holds
+# evidence on the tune halves (eval/blocks_eval.py; dev odd / coverage / follow-ups, of
+# 40 / 42 / 23) for 1 / 2 / 3 / 5: 31 / 34 / 34 / 34, 23 / 22 / 22 / 20, 15 / 17 / 18 / 18.
+PASSAGE_WEIGHT = 3.0
 FOLLOW_LIFT = 0.6  # a passage right after a hit enters with this share of its score
 FOLLOW_WEIGHT = 1.0
 NEAR_CHARS = 600  # a follow-up also reads this far on from what the conversation quoted
@@ -69,7 +80,7 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # 0.650, no role signal 0.588, roles from a model that never saw the case
 # 0.662); ROLE_WEIGHT 0.5/1.5/2 give 0.688/0.688/0.625, and a blind reading
 # of the lead sentences finds half as many that only restate the problem
-# (README, "回答质量").  Not applied to look-ups: facts often sit in 背景.
+# (eval/README.md, "回答质量").  Not applied to look-ups: facts often sit in 背景.
 ROLE_WEIGHT = 1.0
 _FACT_QUESTION = re.compile(r"多少|几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人")
 _HOW = re.compile(r"怎么|怎样|如何|咋|办法")
@@ -229,7 +240,7 @@ class Extractor:
                 if len(sentence) < 12 or sentence.endswith(("？", "?", ":", "：")):
                     continue  # fragments, rhetorical questions and lead-ins to a list answer nothing
                 lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
-                score = h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * bool(re.search(r"\d", sentence))
+                score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * bool(re.search(r"\d", sentence))
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
                 if any(c == h.case.id and a < e and s < b for c, a, b in shown):
                     score -= SHOWN_PENALTY
@@ -282,8 +293,7 @@ class Extractor:
         ranked = sorted(cands, key=lambda c: -c.score)
         options: dict[str, list[Sentence]] = {}  # anchors a block may be built around, best first
         for c in ranked:
-            r = self.roles_of(c.text)
-            if len(c.text) <= ANCHOR_MAX_CHARS and (fact or r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM):
+            if self.can_anchor(c.text, fact):
                 options.setdefault(c.hit.case.id, []).append(c)
         for c in ranked:
             options.setdefault(c.hit.case.id, [c])  # a case that only states the problem, or at length
@@ -296,15 +306,27 @@ class Extractor:
             budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
             # the block around the case's best sentence, or its next best if that one leans on
             # a sentence the block cannot take in (scoring whole windows instead did worse)
-            tried = []
-            for anchor in options[case_id][:ANCHORS]:
+            # (a follow-up's first block is not the last answer's first block again: when the
+            # community is the same, its anchors are read on for a block not quoted whole before)
+            again = not out and bool(shown) and shown[0][0] == case_id
+            tried: list[tuple[Sentence, list[Piece]]] = []
+            repeats: list[tuple[Sentence, list[Piece]]] = []
+            for n, anchor in enumerate(options[case_id]):
+                if n >= ANCHORS and (tried or not again):
+                    tried = tried[:1]
+                    break
                 pieces = self.window(anchor, q_tokens, fact, budget)
-                if pieces:
-                    tried.append((anchor, pieces))
-                    if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
-                        break
+                if not pieces:
+                    continue
+                if again and _quoted(case_id, pieces, shown):
+                    repeats.append((anchor, pieces))
+                    continue
+                tried.append((anchor, pieces))
+                if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                    break
             else:
                 tried = tried[:1]
+            tried = tried or repeats[:1]
             if not tried:
                 continue
             anchor, pieces = tried[-1]
@@ -319,6 +341,24 @@ class Extractor:
                 break
         return out
 
+    def can_anchor(self, sentence: str, fact: bool) -> bool:
+        """A block may be built around ``sentence``: it states a measure (or, for a look-up, a fact).
+
+        Not a name or an inline heading (one clause under ``MIN_ANCHOR_CHARS``), not a
+        run-on paragraph (over ``ANCHOR_MAX_CHARS``); for a how-to question
+        not the problem or its background (``ANCHOR_MAX_PROBLEM``) and not a
+        result that reads more as 成效 than as 做法: an answer built around
+        "截至目前,3个停车场的智能道闸系统全部完成安装" reports what came of
+        the measure and leaves out the measure itself (the blind reading's
+        "results without the how").
+        """
+        if len(sentence) > ANCHOR_MAX_CHARS or (len(sentence) < MIN_ANCHOR_CHARS and not _CLAUSE.search(sentence)):
+            return False
+        if fact:
+            return True
+        r = self.roles_of(sentence)
+        return r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM and r["做法"] >= r["成效"]
+
     def window(self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int) -> list[Piece]:
         """The measure: contiguous sentences around ``anchor`` in script order, as citable pieces.
 
@@ -328,7 +368,9 @@ class Extractor:
         role model reads 问题, 背景 and 感悟 together below
         ``WINDOW_MAX_ASIDE``; for a look-up: sentences sharing the question's
         words), into another paragraph only for a sentence on the question
-        (``NEW_PARAGRAPH_LEX``), up to ``budget`` characters; forwards it may run on into the
+        (``NEW_PARAGRAPH_LEX``), up to ``budget`` characters, and never forwards into the
+        next item of an enumeration ("二是…""第三步:""(二)…") unless that item is on the
+        question too; forwards it may run on into the
         next passage of the section, and a short window may take in the
         passage before.  Then the edges are made to
         read on their own: a dangling opener ("为此,""通过这些措施,") is cut
@@ -372,10 +414,33 @@ class Extractor:
             r = self.roles_of(sentence)
             return r["问题"] + r["背景"] + r["感悟"] < WINDOW_MAX_ASIDE
 
-        # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS
-        while hi + 1 < len(spans) and fits(lo, hi + 1, hi + 1) and (useful(hi + 1) or size(lo, hi) < MIN_MEASURE_CHARS):
+        def next_item(n: int) -> bool:
+            """Sentence ``n`` opens another item of the script ("第三重挑战:""二是…""三级响应(复杂矛盾):")
+            off the question, not the next step of a list the block already reads ("一是…;二是…")."""
+            sentence = text[spans[n][0] : spans[n][1]]
+            numbered, label = _NEW_ITEM.match(sentence), _LABEL.match(sentence)
+            if not (numbered or label) or self.stats.weighted_share(q_tokens, self.tokens(sentence)) >= NEW_PARAGRAPH_LEX:
+                return False
+            if numbered:
+                item = item_number(sentence)
+                if item and item[0] == 1:
+                    return False  # the first item of a list the block leads into ("…即三问、三聚、三会和三制。一是…")
+                read = text[spans[lo][0] : spans[n][0]]
+                return not item or not any(m in read for m in item[1])
+            # a labelled point goes on a list of labelled points the block reads ("职能部门:…;居委会:…")
+            return not _LABEL_IN.search(text, spans[lo][0], spans[n][0])
+
+        # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS, but not into the next item
+        while (
+            hi + 1 < len(spans) and fits(lo, hi + 1, hi + 1) and not next_item(hi + 1)
+            and (useful(hi + 1) or size(lo, hi) < MIN_MEASURE_CHARS)
+        ):
             hi += 1
-        while lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1]):
+        # ... and back while the measure began earlier, but not back out of the item the block opens with
+        while (
+            lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1])
+            and not _new_item_after(text[spans[lo - 1][0] : spans[lo - 1][1]], text[spans[lo][0] : spans[lo][1]])
+        ):
             lo -= 1
         start = spans[lo][0]
         # the opening must read on its own
@@ -557,12 +622,39 @@ def is_fact_question(question: str) -> bool:
     any text after the last one): "商业街旁边几个公共停车场是免费的，……，怎么整治？" describes a
     situation with 几个 but asks how, so it is not a look-up.
     """
-    clauses = []
-    for segment in re.findall(r"[^？?]+(?:[？?]+|$)", question):
-        parts = [p for p in re.split(r"[，,。！!；;：:]", segment) if p.strip()]
-        if parts:
-            clauses.append(parts[-1])
-    return any(_FACT_QUESTION.search(c) and not _HOW.search(c) for c in clauses)
+    return any(_FACT_QUESTION.search(c) and not _HOW.search(c) for c in asking_clauses(question))
+
+
+_CN_DIGITS = "一二三四五六七八九十"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨"
+_ITEM_NUMBER = re.compile(
+    r"([一二三四五六七八九十])是|第([一二三四五六七八九十])|[(（]([一二三四五六七八九十])[)）]|[(（](\d{1,2})[)）]|(\d{1,2})(?:[、．]|\.(?!\d))|([①②③④⑤⑥⑦⑧⑨])"
+)
+
+
+def item_number(sentence: str) -> tuple[int, tuple[str, ...]] | None:
+    """The number of the list item ``sentence`` opens and the markers the item before it carries.
+
+    None when it opens no numbered item.
+
+    >>> item_number("三是在11月通过多格合一集中清理。"), item_number("(2)成立议事小组。"), item_number("一是摸底。")
+    ((3, ('二是',)), (2, ('(1)', '（1）')), (1, ()))
+    """
+    m = _ITEM_NUMBER.match(sentence)
+    if not m:
+        return None
+    kind = next(i for i, g in enumerate(m.groups()) if g)
+    g = m.group(kind + 1)
+    number = _CN_DIGITS.index(g) + 1 if g in _CN_DIGITS else _CIRCLED.index(g) + 1 if g in _CIRCLED else int(g)
+    if number < 2:
+        return number, ()
+    if kind < 3:
+        prev = _CN_DIGITS[number - 2]
+        return number, ((f"{prev}是",), (f"第{prev}",), (f"({prev})", f"（{prev}）"))[kind]
+    if kind == 5:
+        return number, (_CIRCLED[number - 2],)
+    prev = str(number - 1)
+    return number, ((f"({prev})", f"（{prev}）"), (f"{prev}、", f"{prev}．", f"{prev}."))[kind - 3]
 
 
 def next_in_case(passages: list[Passage], i: int) -> int | None:
@@ -608,9 +700,18 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 _DIGIT = re.compile(r"\d")
+_CLAUSE = re.compile(r"[,，;；]")  # a short sentence of two clauses states something ("最终经征询,同意使用维修资金。")
 _ITEM_MARKER = re.compile(
     r"(?:\d{1,2}[、．]|\d{1,2}\.(?!\d)|[(（]\d{1,2}[)）]|[①②③④⑤⑥⑦⑧⑨]|[一二三四五六七八九十]是|第[一二三四五六七八九十]+(?:步|是)?[,，、:：])\s*"
 )
+# The start of another item of an enumeration ("二是…", "第三重挑战:…", "(二)…", "3、…") or
+# another labelled point inside a paragraph ("三级响应(复杂矛盾):…"; not a speaker: "居民说:"…").
+_NEW_ITEM = re.compile(
+    r"(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[^,，。；;:：]{0,6}[:：,，]|[(（][一二三四五六七八九十\d]+[)）]"
+    r"|\d{1,2}[、．]|\d{1,2}\.(?!\d)|[①②③④⑤⑥⑦⑧⑨])"
+)
+_LABEL = re.compile(r"[^,，。；;:：“”\"]{2,16}(?<!\d)[:：](?![“\"‘'])")
+_LABEL_IN = re.compile(r"(?:^|(?<=[;；。:：\n]))\s*[^,，。；;:：“”\"\n]{2,16}(?<!\d)[:：](?![“\"‘'])", re.M)
 # Openers that point back to what came before.  Cut off when the rest reads on
 # its own ("为此,通过邀请律师…" -> "通过邀请律师…"); a clause like
 # "通过这些措施," is cut too, unless what follows cannot stand alone ("使…").
@@ -621,6 +722,7 @@ _OPENER = re.compile(
     r"|总的来说|综上|这样一来|就这样|如此一来|在此基础上|在此过程中|在这个过程中)[,，:：]?"
     # clauses that refer back, up to their comma
     r"|(?:这样|对此情况|针对(?:这|此|上述|以上|该)[^,，。:：]{0,10}|通过(?:这|此|上述|以上|该)[^,，。:：]{0,10}"
+    r"|为了?(?:解决|破解|化解|应对|改变)(?:这|此|上述|以上|该)[^,，。:：]{0,8}"
     r"|经过(?:这|此|上述|以上|大家的|各方的|多方的|多次)?[^,，。:：]{0,8}(?:努力|协调|沟通|调解|商议|协商)"
     r"|(?:了解|掌握|摸清|得知|知道|发现)[^,，。:：]{0,8}后|在(?:这|此|上述|以上)[^,，。:：]{0,8}(?:下|中|后|上|里)"
     r"|基于(?:此|这)[^,，。:：]{0,6})[,，:：])\s*"
@@ -705,6 +807,24 @@ def _after_heading(text: str, pieces: list[Piece], heading: str) -> list[Piece]:
     if e - m.end() >= 10:
         return [(m.end(), e, p)] + pieces[1:]
     return pieces[1:] if len(pieces) > 1 else pieces
+
+
+def _new_item_after(before: str, sentence: str) -> bool:
+    """``sentence`` opens an item of a list or a labelled point ("三级响应(复杂矛盾):…") that
+    ``before`` is not the previous item of ("二是…" before "三是…", "职能部门:…" before "居委会:…")."""
+    if _LABEL.match(sentence):
+        return not _LABEL.match(before)
+    if not _NEW_ITEM.match(sentence):
+        return False
+    item = item_number(sentence)
+    if item and item[0] == 1:
+        return False  # the first item reads on from the lead-in that announces the list
+    return not item or not before.startswith(item[1])
+
+
+def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
+    """Every piece lies within a span the conversation has quoted."""
+    return bool(shown) and all(any(c == case_id and a <= s and e <= b for c, a, b in shown) for s, e, _ in pieces)
 
 
 def _asks(text: str, span: tuple[int, int, Passage]) -> bool:

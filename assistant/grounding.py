@@ -61,7 +61,7 @@ _ABSENCE = re.compile(r"没有涉及|没有讲到|未涉及|没有提到")
 # every Chinese text pair at 0.8-0.95, so only the margin matters) and the
 # share of the question's IDF mass (jieba tokens) found in the top passages
 # (a question about 个税/高考/护照 leaves its key words uncovered or
-# out of the vocabulary).  Calibrated on eval/dev.jsonl (README, "回答质量"):
+# out of the vocabulary).  Calibrated on eval/dev.jsonl (eval/README.md, "回答质量"):
 # the 8 unanswerable questions have top cosine 0.838-0.877 and coverage
 # 0.15-0.31; the 80 answerable ones have cosine >= 0.886 or coverage >= 0.5.
 # The line sits between the two groups: a 0.01 cosine is worth 0.1 coverage.

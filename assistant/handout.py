@@ -3,18 +3,28 @@
 Four kinds of question, from the templates in ``prompts/discussion_*.md``:
 情境研讨 (put the learner in the case's situation), 对比分析 (two communities
 that handled the same problem differently), 角色扮演 (the parties of a dispute
-and their interests), 反思迁移 (what made it work, would it transfer).
+and their positions), 反思迁移 (what made it work, would it transfer).
 
-The material is the case card read as a story (:mod:`assistant.cards`): the
-community's own problem, its measures, its headline result, its lessons, and
-for a role-play the sentences that talk about each party.  A handout is meant
-to be handed out as it is:
+The material is chosen by meaning (:mod:`assistant.handout_material`): the
+community's own problems, its measures, its results and lessons, and for a
+role-play the parties' own stances.  A handout on a topic draws on every
+community that speaks of it, in turn, and only on what they say about it.
+A handout is meant to be handed out as it is:
 
-- every question quotes a short span (at most ``QUOTE_CHARS`` characters) of a
-  sentence and cites the whole sentence, listed under 资料来源 as
-  《title》 author · section;
-- no span is quoted twice in one handout;
-- every role-play party is backed by a sentence that mentions that party;
+- every question quotes a short span (at most ``QUOTE_CHARS`` characters) of
+  a sentence, made of whole clauses that read on their own
+  (:func:`assistant.quoting.excerpt`), and cites the whole sentence, listed
+  under 资料来源 as 《title》 author · section;
+- no sentence is quoted twice in one handout, and no two questions ask about
+  the same conflict (one paragraph, or most particular words shared);
+- every role-play party is backed by a sentence in which it is the subject or
+  the speaker and states its situation or position; a party that is gone from
+  the story (业委会集体辞职) is not cast;
+- 对比分析 compares a measure with a measure on the same problem;
+- a template variant is used only where it fits: the kind of community (村,
+  居民区, 街区) and the kind of problem (诉求, 组织, 资金, 习惯, 规模), see
+  :func:`load_templates`; when no variant fits, the handout has fewer
+  questions rather than one that does not fit;
 - no two questions ask the same thing: the pairwise overlap of their own
   words (character bigrams, quotes left out) stays below ``MAX_OVERLAP``;
 - nothing a trainer reads carries an internal id or a character offset (the
@@ -39,10 +49,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.cards import CaseCard, Sentence, get_card
+from assistant import handout_material as hm
+from assistant.cards import CaseCard, Sentence, get_card, tag_idf
 from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
+from assistant.handout_material import Stance, party_pattern
+from assistant.quoting import QUOTE_CHARS, excerpt
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import Tag, load_taxonomy, resolve_tag
 
@@ -54,22 +67,23 @@ _TEMPLATE_FILES = {
     "角色扮演": "discussion_roleplay.md",
     "反思迁移": "discussion_transfer.md",
 }
-QUOTE_CHARS = 60  # a quote inside a question is read aloud: at most this long
 MAX_OVERLAP = 0.35  # two questions whose own words overlap more than this ask the same thing (distinct templates: < 0.1)
 MIN_PARTIES, MAX_PARTIES = 2, 3
-PARTY_QUOTE_CHARS = 40  # a role-play lists several parties, each with its own quote
-# the kind of community a learner is asked to transfer a case to: one per COMMUNITY_TYPES
-_CONTRAST_TYPE = {"居民区": "村", "村": "居民区", "街区": "居民区"}
+PARTY_QUOTE_CHARS = 50  # a role-play lists several parties, each with its own quote
+MAX_SUBJECTS = 4  # a topic handout draws on at most this many communities
+PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
+MEASURE_CHARS = 16  # a quoted measure says what was done, not only its name
+KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
+# how a question names the people, the meeting and the learner's own place, by the kind of community
+PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
+MEETING = {"居民区": "居民议事会", "村": "村民代表会议", "街区": "街区议事会"}
+# the learner's own community: the learners are village and neighbourhood secretaries, so a 街区 case is carried
+# over to "your community", not to a 街区 of their own
+OWN = {"居民区": "你所在的小区", "村": "你所在的村", "街区": "你所在的社区"}
+OWN_ANY = "你所在的社区"  # a comparison of two kinds of community
 _CITE = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"“[^”]*”(?:\[\d+\])?")
-_CLAUSE_END = re.compile(r"[，,；;：:]")
-# a clause that only sets the scene ("经过三个多月的努力") makes a weak opening for a quote
-_FRAME = re.compile(r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|从|根据|按照|结合|围绕|依托|同时|此外|另外|因此|于是)")
-_DIRECTIVE = re.compile(r"习近平|总书记|党中央|二十大|重要(?:讲话|指示|论述)")
-# a named thing or a figure makes a quote concrete: “亲情卡”, 《管理办法》, 11个车位
-_NAMED = re.compile(r"[“\"《]|\d")
-_PLAN = re.compile(r"下一步|今后|未来|将(?:继续|进一步|持续)|计划")
-_COURTESY = re.compile(r"大家好|各位|很荣幸|向大家|汇报|我是")
+_FIGURE = re.compile(r"\d|百分之")
 
 
 # ---------------------------------------------------------------------------
@@ -82,7 +96,7 @@ class Question:
     text: str
     sources: list[int]  # numbers into Handout.sources
     quotes: list[str] = field(default_factory=list)  # the spans quoted in the text, verbatim
-    parties: list[tuple[str, int]] = field(default_factory=list)  # role-play party, number of the source about it
+    parties: list[tuple[str, int]] = field(default_factory=list)  # role-play party as named, number of its stance
 
     def to_dict(self) -> dict:
         return {
@@ -125,8 +139,26 @@ def source_line(c: Citation, card: CaseCard) -> str:
 # templates
 
 
-def load_templates(prompts_dir: Path = PROMPTS_DIR) -> dict[str, list[str]]:
-    """Kind -> template variants (a file's variants are separated by a line ``---``)."""
+@dataclass(frozen=True)
+class Template:
+    """A template variant and where it fits: ``fits`` maps a feature to the values it fits
+    (社区类型 → 村/居民区/街区, 难题 → 诉求/组织/资金/习惯/规模); an empty map fits everywhere."""
+
+    text: str
+    fits: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def format_map(self, values) -> str:
+        return self.text.format_map(values)
+
+
+_FITS = re.compile(r"^@适用\s*(.+)$", re.M)
+
+
+def load_templates(prompts_dir: Path = PROMPTS_DIR) -> dict[str, list[Template]]:
+    """Kind -> template variants (a file's variants are separated by a line ``---``).
+
+    A variant may start with a line ``@适用 难题=诉求；社区类型=居民区、街区``: it is
+    used only for a situation with those features."""
     out = {}
     for kind, name in _TEMPLATE_FILES.items():
         path = prompts_dir / name
@@ -135,61 +167,23 @@ def load_templates(prompts_dir: Path = PROMPTS_DIR) -> dict[str, list[str]]:
         except OSError:
             raise InputError(f"缺少讨论题模板 {path}，请检查 prompts/ 目录。") from None
         text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
-        out[kind] = [v.strip() for v in re.split(r"^---\s*$", text, flags=re.M) if v.strip()]
+        variants = []
+        for v in re.split(r"^---\s*$", text, flags=re.M):
+            fits: dict[str, frozenset[str]] = {}
+            for m in _FITS.finditer(v):
+                for part in re.split(r"[；;]", m.group(1)):
+                    if "=" in part:
+                        key, values = (x.strip() for x in part.split("=", 1))
+                        fits[key] = frozenset(x.strip() for x in re.split(r"[、,，]", values) if x.strip())
+            body = _FITS.sub("", v).strip()
+            if body:
+                variants.append(Template(body, fits))
+        out[kind] = variants
     return out
 
 
 # ---------------------------------------------------------------------------
-# quotes: short spans of cited sentences, each used once
-
-
-def excerpt(text: str, must: re.Pattern | None = None, limit: int = QUOTE_CHARS, role: str | None = None) -> str:
-    """A verbatim span of ``text`` of at most ``limit`` characters, made of whole clauses when possible.
-
-    The span holds ``must`` (a party, a figure, the topic) when ``text`` does,
-    reads most as ``role`` (问题 for a problem, 做法 for a measure …, by the
-    sentence-role model), and prefers to start where an action or a state
-    starts rather than with a scene-setting clause ("经过三个多月的努力，").
-    """
-    model = get_role_model() if role else None
-    t = _balanced(text.strip().rstrip("。！？!?；;，,"))
-    if len(t) <= limit:
-        return t
-    bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(t)] + [len(t)]
-    best, best_score = "", -1.0
-    for i in range(len(bounds) - 1):
-        for j in range(i + 1, len(bounds)):
-            seg = t[bounds[i] : bounds[j]].rstrip("，,；;：:").strip()
-            if len(seg) > limit:
-                break
-            seg = _balanced(seg)
-            score: float = len(seg) + (1000 if must and must.search(seg) else 0) - (25 if _FRAME.match(seg) else 0)
-            score += (5 if i == 0 else 0) + (15 if _NAMED.search(seg) else 0)
-            if model and role:
-                score += 40 * float(model.probabilities(seg)[ROLES.index(role)])
-            if seg and score > best_score:
-                best, best_score = seg, score
-    if best and (not must or must.search(best) or not must.search(t)):
-        return best
-    # one clause longer than the limit: a window around what it must hold
-    m = must.search(t) if must else None
-    start = 0
-    if m:  # from the start of the clause holding it, or from the match itself in a very long clause
-        start = max((b for b in bounds if b <= m.start()), default=0)
-        if m.end() - start > limit:
-            start = m.start()
-    window = t[start : start + limit]
-    cut = max(window.rfind(x) for x in "、)）”\"")  # end on an item or a closing mark where possible
-    if cut >= limit // 2 and (not m or start + cut >= m.end()):
-        window = window[: cut + (0 if window[cut] == "、" else 1)]
-    return _balanced(window.strip("，,；;：:、 "))
-
-
-def _balanced(span: str) -> str:
-    """The span cut before an unpaired straight quote mark: a quote must not open a quotation it does not close."""
-    while span.count('"') % 2:
-        span = span[: span.rindex('"')].rstrip("，,；;：:、 ")
-    return span
+# quotes: short spans of cited sentences, each sentence used once
 
 
 def _norm(text: str) -> str:
@@ -204,6 +198,8 @@ class _Sources:
         self.items: list[tuple[Citation, CaseCard]] = []
         self.quoted_spans: set[tuple[str, int, int]] = set()
         self.quoted_text: set[str] = set()
+        self.elsewhere: set[str] = set()  # spans other handouts of the course quote
+        self.avoid = False
 
     def number(self, c: Citation) -> int:
         for i, (d, _) in enumerate(self.items, 1):
@@ -213,16 +209,35 @@ class _Sources:
         return len(self.items)
 
     def free(self, c: Citation) -> bool:
-        return (c.case_id, c.start, c.end) not in self.quoted_spans
+        return (c.case_id, c.start, c.end) not in self.quoted_spans and not self._avoided(c)
+
+    def _avoided(self, c: Citation) -> bool:
+        """A sentence whose quote another handout of the course uses already (see ``build_handout``)."""
+        return self.avoid and any(t in _norm(c.quote) for t in self.elsewhere)
 
     def quote(
-        self, c: Citation, must: re.Pattern | None = None, limit: int = QUOTE_CHARS, role: str | None = None
+        self,
+        c: Citation,
+        must: re.Pattern | None = None,
+        limit: int = QUOTE_CHARS,
+        role: str | None = None,
+        span: str | None = None,
     ) -> tuple[str, str, int] | None:
-        """``(“span”[n], span, n)``, or None when this sentence or span has been quoted already."""
+        """``(“span”[n], span, n)``, or None when this sentence has been quoted already or has no span that
+        reads on its own (holding ``must``)."""
         if not self.free(c):
             return None
-        span = excerpt(c.quote, must, limit, role)
-        if len(span) < 6 or _norm(span) in self.quoted_text:
+        if span is None:
+            model = get_role_model() if role else None
+            # a measure or a result told concretely (a figure, a named thing) reads best
+            bonus = 0.3 if role in ("做法", "成效") else 0.0
+            score = (
+                (lambda x: float(model.probabilities(x)[ROLES.index(role)]) + bonus * hm.concreteness(x)) if model and role else None
+            )
+            span = excerpt(c.quote, limit, must, score)
+            if span is None or (must is not None and not must.search(span)) or not hm.clear(span):
+                return None
+        if _norm(span) in self.quoted_text:
             return None
         self.quoted_spans.add((c.case_id, c.start, c.end))
         self.quoted_text.add(_norm(span))
@@ -239,177 +254,105 @@ class _Sources:
 
 
 # ---------------------------------------------------------------------------
-# material from the cards, best first
+# the material of one community, for one handout
 
 
-def _mentions(tag: Tag | None, text: str) -> bool:
-    return bool(tag and tag.count(text))
+class _Material:
+    """A community's problems, measures, outcomes, lessons and stances within the handout's scope (computed once)."""
 
+    def __init__(self, card: CaseCard, tag: Tag | None) -> None:
+        self.card, self.tag = card, tag
+        self.keep = hm.scope(card, tag)
+        self._cache: dict[str, list] = {}
+        # a kind of community (动迁安置): its problems are where the script names the kind; what it did about them,
+        # who took part and what came of it are told elsewhere in the script, tied to those problems by their words
+        self.kind = bool(tag and tag.kind and tag.name in card.tag_counts)
+        self.acts = (lambda s: True) if self.kind else self.keep
 
-def _topic_first(cites: list[Citation], tag: Tag | None) -> list[Citation]:
-    """Stable: the sentences that mention the topic first."""
-    return sorted(cites, key=lambda c: not _mentions(tag, c.quote)) if tag else cites
+    def _get(self, name: str, make: Callable[[], list]) -> list:
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
 
+    @property
+    def problems(self) -> list[Sentence]:
+        return self._get("problems", lambda: hm.problem_sentences(self.card, self.keep, self.tag))
 
-def _sentences(card: CaseCard, keep: Callable[[Sentence], bool]) -> list[Sentence]:
-    story = card.story
-    return [s for s in story.sentences if keep(s) and not _DIRECTIVE.search(s.text)] if story else []
+    @property
+    def measures(self) -> list[Sentence]:
+        return self._get("measures", lambda: self._tied(hm.measure_sentences(self.card, self.acts, None if self.kind else self.tag)))
 
+    @property
+    def outcomes(self) -> list[Sentence]:
+        return self._get("outcomes", lambda: self._tied(hm.outcome_sentences(self.card, self.acts, None if self.kind else self.tag)))
 
-def problems(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
-    """The card's problem, then the other sentences read as 问题 (the situation parts first)."""
-    out = list(card.problem)
-    story = card.story
-    if story:
-        lead = set(story.situation_parts)
-        more = _sentences(card, lambda s: s.role == "问题" and len(s.text) >= 16 and "？" not in s.text and "?" not in s.text)
-        more.sort(key=lambda s: (s.part not in lead, -s.prob("问题")))
-        out += [story.cite(s) for s in more]
-    return _topic_first(_unique(out), tag)
+    def _tied(self, sents: list[Sentence]) -> list[Sentence]:
+        """For a kind of community: those sharing particular words with its problems first, the most tied first."""
+        if not self.kind:
+            return sents
+        words: set[str] = set()
+        for p in self.problems:
+            words |= hm.bigrams(p.text) - self.common
+        tie = {s.start: len(hm.bigrams(s.text) & words) for s in sents}
+        return sorted(sents, key=lambda s: (tie[s.start] < KIND_TIE, -tie[s.start]))
 
+    @property
+    def lessons(self) -> list[Sentence]:
+        return self._get("lessons", lambda: hm.lesson_sentences(self.card, self.keep, self.tag))
 
-def measures(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
-    """The card's measures, weightiest first, then the named methods' definitions."""
-    out = [m.citation for m in sorted(card.measures, key=lambda m: -m.weight)]
-    out += [m.definition for m in card.methods]
-    return _topic_first(_unique(out), tag)
+    @property
+    def stances(self) -> list[Stance]:
+        return self._get("stances", lambda: hm.stances(self.card, self.acts))
 
+    @property
+    def common(self) -> set[str]:
+        return self._get("common", lambda: [hm.common_bigrams(self.card)])[0]
 
-def outcomes(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
-    """The card's outcomes, the headline result first (where the script sums up, then the weightiest)."""
-    return _topic_first([o.citation for o in sorted(card.outcomes, key=lambda o: (not o.headline, -o.weight))], tag)
+    @property
+    def own_words(self) -> set[str]:
+        """Words no other script uses and this one uses in few sentences: the marks of one event ("冻结")."""
+        return self._get("own_words", lambda: [_own_words_of(self.card)])[0]
 
+    def measures_on(self, tag: Tag | None) -> list[Sentence]:
+        """Measures about ``tag`` (all of them for a kind the community is, or without a tag)."""
+        if tag is None or (tag.kind and tag.name in self.card.tag_counts) or hm.all_about(self.card, tag):
+            about = [s for s in self.measures if hm.mentions(tag, s.text)]
+            return about + [s for s in self.measures if s not in about]
+        # about the topic, not naming it in passing: its paragraph keeps to it, or its heading names it
+        story = self.card.story
+        assert story is not None
+        named: dict[int, int] = {}
+        for s in story.sentences:
+            named[s.par] = named.get(s.par, 0) + tag.count(s.text)
+        strong = hm.strong_pattern(tag)
+        return [
+            s
+            for s in self.measures
+            if strong.search(s.text)
+            and (named.get(s.par, 0) >= 2 or any(hm.mentions(tag, h) for h in s.block if not h.startswith("¶")))
+        ]
 
-def lessons(card: CaseCard) -> list[Citation]:
-    """Sentences of the lessons part read as 感悟, the surest first."""
-    if not card.lessons or not card.story:
-        return []
-    span = card.lessons.citation
-    inside = _sentences(
-        card, lambda s: span.start <= s.start < span.end and s.role == "感悟" and len(s.text) >= 14 and not _PLAN.search(s.text)
-    )
-    inside.sort(key=lambda s: -s.prob("感悟"))
-    return [card.story.cite(s) for s in inside]
-
-
-def party_pattern(party: Tag) -> re.Pattern:
-    """A party's words as a mention of that party: "居民" but not "居民区", "村民" but not "村民委员会"."""
-    words = sorted({w for w in (party.name, *party.synonyms) if w and "/" not in w}, key=len, reverse=True)
-    return re.compile("(?:" + "|".join(re.escape(w) for w in words) + ")(?![区委会])")
-
-
-_STAKE_ROLES = ("问题", "做法", "成效")  # a party's stake shows in the dispute and its handling, not in the backdrop
-
-
-def party_sentences(card: CaseCard, party: Tag, tag: Tag | None = None) -> list[Citation]:
-    """Sentences that talk about ``party`` where it has a stake: the problem, a measure or a result,
-    naming the party early (as who acts or is affected)."""
-    story = card.story
-    if not story:
-        return []
-    pat = party_pattern(party)
-
-    def score(s: Sentence) -> float:
-        hits = pat.findall(s.text)
-        first = pat.search(s.text)
-        early = 1.0 if first and first.start() < 15 else 0.0
-        return len(hits) + early + s.prob("问题") + (1.0 if _mentions(tag, s.text) else 0.0)
-
-    found = _sentences(card, lambda s: bool(pat.search(s.text)) and len(s.text) >= 12 and s.role in _STAKE_ROLES)
-    found.sort(key=lambda s: (-score(s), s.start))
-    return [story.cite(s) for s in found]
-
-
-MIN_MENTIONS = 3  # a party named fewer times where it has a stake is not a party of the dispute
-
-
-def parties(card: CaseCard, tag: Tag | None = None) -> list[Tag]:
-    """The parties of the case's dispute, most present first: counted in the sentences where they have a stake
-    (twice when about the topic, for a topic handout); the 社区党组织 is left out (the learner plays the secretary)."""
-    story = card.story
-    if not story:
-        return []
-    taxonomy = load_taxonomy()
-    counts: dict[str, int] = {}
-    for party in taxonomy.roles:
-        if party.name == "社区党组织":
-            continue
-        pat = party_pattern(party)
-        n = sum(
-            len(pat.findall(s.text)) * (2 if _mentions(tag, s.text) else 1)
-            for s in story.sentences
-            if s.role in _STAKE_ROLES
-        )
-        if n >= MIN_MENTIONS:
-            counts[party.name] = n
-    order = sorted(counts, key=lambda k: -counts[k])
-    return [next(r for r in taxonomy.roles if r.name == k) for k in order]
-
-
-def _unique(cites: list[Citation]) -> list[Citation]:
-    seen, out = set(), []
-    for c in cites:
-        if (c.case_id, c.start, c.end) not in seen:
-            seen.add((c.case_id, c.start, c.end))
-            out.append(c)
-    return out
-
-
-def _main_method(card: CaseCard):
-    return max(card.methods, key=lambda m: m.mentions) if card.methods else None
-
-
-def _method(card: CaseCard) -> str | None:
-    m = _main_method(card)
-    return m.name if m else None
-
-
-def _definition(card: CaseCard) -> tuple[list[Citation], re.Pattern | None]:
-    """The sentence of the main method's definition that names it, and the name to quote it with."""
-    m = _main_method(card)
-    if not m or not card.story:
-        return [], None
-    d = m.definition
-    naming = [s for s in card.story.sentences if m.key in s.text and not _COURTESY.search(s.text)]
-    # the definition's own sentence first, then any sentence naming the method as a measure
-    naming.sort(key=lambda s: (not d.start <= s.start < d.end, s.role != "做法", s.start))
-    return [card.story.cite(s) for s in naming[:2]], re.compile(re.escape(m.key))
-
-
-def _labels_overlap(a: CaseCard, b: CaseCard) -> float:
-    """How alike two communities' measures are (mean best bigram Jaccard of their measure labels)."""
-    la, lb = [m.label for m in a.measures], [m.label for m in b.measures]
-    if not la or not lb:
-        return 0.0
-    return sum(max(overlap(x, y) for y in lb) for x in la) / len(la)
-
-
-def compare_partner(cards: dict[str, CaseCard], card: CaseCard, topic: str | None = None) -> tuple[CaseCard, str]:
-    """Another community that faced the same problem and handled it differently.
-
-    The problem is the topic, or for a case its main tag (the first of its
-    tags another case shares).  Among the cases carrying it, the one that
-    carries it most, whose problem reads most alike and whose measures least
-    alike is chosen.  Returns the partner and the shared topic.
-    """
-    others = [c for c in cards.values() if c.case_id != card.case_id]
-    if not others:
-        raise InputError("案例库里只有一个案例，无法生成对比分析题。")
-    if topic is None:
-        topic = next((t for t in card.tags if any(t in o.tag_counts for o in others)), None)
-    pool = [c for c in others if topic and topic in c.tag_counts] or others
-    top = max((o.tag_counts.get(topic or "", 0) for o in pool), default=0) or 1
-    problem_text = "".join(c.quote for c in card.problem)
-
-    def score(other: CaseCard) -> float:
-        alike = overlap(problem_text, "".join(c.quote for c in other.problem)) if problem_text else 0.0
-        return other.tag_counts.get(topic or "", 0) / top + alike - 0.5 * _labels_overlap(card, other)
-
-    return max(pool, key=score), topic or "基层治理"
+    def cite(self, s: Sentence) -> Citation:
+        assert self.card.story is not None
+        return self.card.story.cite(s)
 
 
 # ---------------------------------------------------------------------------
 # questions that do not repeat each other
+
+
+def _own_words_of(card: CaseCard, share: float = 0.04) -> set[str]:
+    """The words of ``card``'s script that no other script uses, in at most ``share`` of its sentences."""
+    r, story = card.rarity, card.story
+    if r is None or story is None:
+        return set()
+    counts: dict[str, int] = {}
+    for s in story.sentences:
+        for w in r.words(s.text):
+            if r.df.get(w, 0) <= 1:
+                counts[w] = counts.get(w, 0) + 1
+    n = max(1, len(story.sentences))
+    return {w for w, k in counts.items() if k / n <= share}
 
 
 def _own_words(text: str) -> str:
@@ -459,156 +402,511 @@ class _Draft:
     quotes: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     parties: list[tuple[str, int]] = field(default_factory=list)
-
-
-class _Writer:
-    """Fills the templates from the material of a case and its partner, never quoting a sentence twice."""
-
-    def __init__(self, card: CaseCard, other: CaseCard, topic: str, tag: Tag | None, src: _Sources) -> None:
-        self.card, self.other, self.topic, self.tag, self.src = card, other, topic, tag, src
-        self.cast: set[str] = set()  # parties already given a role
-        try:  # the compare questions quote both communities on the shared topic
-            self.compare_tag: Tag | None = tag or load_taxonomy().tag(topic)
-        except InputError:
-            self.compare_tag = None
-
-    def take(
-        self,
-        cites: list[Citation],
-        draft: _Draft,
-        must: re.Pattern | None = None,
-        limit: int = QUOTE_CHARS,
-        role: str | None = None,
-    ) -> str:
-        for c in cites:
-            got = self.src.quote(c, must, limit, role)
-            if got:
-                text, span, n = got
-                draft.quotes.append(span)
-                draft.numbers.append(n)
-                return text
-        raise _Missing("quote")
-
-    def take_definition(self, card: CaseCard, draft: _Draft) -> str:
-        cites, name = _definition(card)
-        return self.take(cites, draft, name, role="做法")
-
-    def roles(self, card: CaseCard, draft: _Draft) -> list[tuple[str, str]]:
-        """Up to MAX_PARTIES parties not cast yet, each with a quote about it; at least MIN_PARTIES or _Missing."""
-        got: list[tuple[str, str]] = []
-        ranked = parties(card, self.tag)
-        # the most present parties, and at least one not given a role yet: a second role-play is not the first again
-        fresh = next((p for p in ranked if p.name not in self.cast), None)
-        if fresh is not None and fresh not in ranked[: MAX_PARTIES - 1]:
-            ranked = ranked[: MAX_PARTIES - 1] + [fresh] + [p for p in ranked[MAX_PARTIES - 1 :] if p is not fresh]
-        for party in ranked:
-            sub = _Draft()
-            try:
-                text = self.take(party_sentences(card, party, self.tag), sub, party_pattern(party), PARTY_QUOTE_CHARS)
-            except _Missing:
-                continue
-            draft.quotes += sub.quotes
-            draft.numbers += sub.numbers
-            draft.parties.append((party.name, sub.numbers[0]))
-            got.append((party.name, text))
-            if len(got) >= MAX_PARTIES:
-                break
-        if len(got) < MIN_PARTIES or all(name in self.cast for name, _ in got):
-            raise _Missing("roles")
-        self.cast.update(n for n, _ in got)
-        return got
-
-    def values(self, kind: str, draft: _Draft, subject: CaseCard | None = None) -> _Filler:
-        card, other, tag = subject or self.card, self.other, self.tag
-        v: dict = {
-            "place": place(card, town=False),
-            "type": card.community_type,
-            "other_type": other.community_type if other.community_type != card.community_type else _CONTRAST_TYPE[card.community_type],
-            "topic": self.topic,
-        }
-        figure = re.compile(r"\d|百分之")
-        lazy: dict[str, Callable[[], str]] = {
-            "problem": lambda: self.take(problems(card, tag), draft, tag.pattern if tag else None, role="问题"),
-            "measure": lambda: self.take(measures(card, tag), draft, tag.pattern if tag else None, role="做法"),
-            "outcome": lambda: self.take(outcomes(card, tag), draft, figure, role="成效"),
-            "lesson": lambda: self.take(lessons(card), draft, role="感悟"),
-            "method": lambda: _method(card) or "这套做法",
-        }
-        if kind == "对比分析":
-            ct = self.compare_tag
-            v["other_place"] = place(other, town=False)
-            v["other_type"] = other.community_type
-            lazy["measure"] = lambda: self.take(measures(card, ct), draft, ct.pattern if ct else None, role="做法")
-            lazy["other_measure"] = lambda: self.take(measures(other, ct), draft, ct.pattern if ct else None, role="做法")
-            lazy["method"] = lambda: _method(card) or _no("method")
-            lazy["other_method"] = lambda: _method(other) or _no("method")
-            lazy["method_def"] = lambda: self.take_definition(card, draft)
-            lazy["other_method_def"] = lambda: self.take_definition(other, draft)
-        if kind == "角色扮演":
-            cast: list[tuple[str, str]] = []
-
-            def the_cast() -> list[tuple[str, str]]:
-                if not cast:
-                    cast.extend(self.roles(card, draft))
-                return cast
-
-            lazy["roles"] = lambda: "；".join(f"{name}（{text}）" for name, text in the_cast())
-            lazy["role_list"] = lambda: "、".join(name for name, _ in the_cast())
-            lazy["role_count"] = lambda: "一二三四五六"[len(the_cast()) - 1] if the_cast() else _no("roles")
-        return _Filler(v, lazy)
+    anchors: list[tuple[str, Sentence, str]] = field(default_factory=list)  # (case, sentence, problem/measure/outcome)
+    cases: set[str] = field(default_factory=set)
 
 
 def _no(what: str) -> str:
     raise _Missing(what)
 
 
+class _Writer:
+    """Fills the templates from the material of the handout's communities, never quoting a sentence twice and
+    never asking twice about one conflict."""
+
+    def __init__(self, cards: dict[str, CaseCard], subjects: list[CaseCard], tag: Tag | None, src: _Sources) -> None:
+        self.cards, self.tag, self.src = cards, tag, src
+        self.subjects = subjects
+        # the tag each community is read for: the handout's topic, or a related one (加装电梯 ~ 电梯更新)
+        self.topic_of: dict[str, Tag] = {}
+        if tag is not None:
+            taxonomy = load_taxonomy()
+            for c in subjects:
+                self.topic_of[c.case_id] = tag if tag.name in c.tag_counts else next(
+                    (taxonomy.tag(r) for r in tag.related if r in c.tag_counts), tag
+                )
+        self.material: dict[tuple[str, str], _Material] = {}
+        self.anchors: list[tuple[str, Sentence, str]] = []  # (case id, sentence, what it is) a question is about
+        self.casts: list[frozenset[str]] = []
+        self.pairs: set[tuple[str, str]] = set()  # compared communities
+        self.turns: dict[str, int] = {}  # questions led by each community
+        self._partners_of: dict[str, list] = {}
+        self.memo: dict = {}  # material of the other communities, computed once per handout
+        self.model = get_role_model()
+        self.idf = tag_idf(cards)
+
+    def tag_of(self, card: CaseCard) -> Tag | None:
+        return self.topic_of.get(card.case_id, self.tag)
+
+    def mat(self, card: CaseCard) -> _Material:
+        tag = self.tag_of(card)
+        key = (card.case_id, tag.name if tag else "")
+        if key not in self.material:
+            self.material[key] = _Material(card, tag)
+        return self.material[key]
+
+    def topic_words(self, card: CaseCard, tag: Tag | None = None) -> re.Pattern | None:
+        """The topic's words, which a quote must hold when the community's script is not all about the topic."""
+        t = tag or self.tag_of(card)
+        if t is None or (t.kind and t.name in card.tag_counts) or hm.all_about(card, t):
+            return None
+        return t.pattern
+
+    # -- anchors: one question per conflict
+
+    def new_conflict(self, card: CaseCard, s: Sentence, draft: _Draft, what: str = "problem") -> bool:
+        """Whether ``s`` is about something no question has asked about yet: not the same sentence, not the same
+        particular words, and for two problems not the same paragraph nor a word only this script uses for one
+        event (维修基金 "冻结" told in three parts of the script is one conflict)."""
+        m = self.mat(card)
+        common = m.common
+        for cid, t, was in self.anchors + draft.anchors:
+            if cid != card.case_id:
+                continue
+            story = {what, was} <= {"problem", "outcome"} and "problem" in {what, was}
+            if t.start == s.start or hm.same_conflict(s, t, common, by_paragraph=story):
+                return False
+            if story and card.rarity and card.rarity.words(s.text) & card.rarity.words(t.text) & m.own_words:
+                return False
+        return True
+
+    def take(
+        self,
+        card: CaseCard,
+        sents: list[Sentence],
+        draft: _Draft,
+        *,
+        must: re.Pattern | None = None,
+        role: str | None = None,
+        anchor: str | None = None,
+        fits: Callable[[Sentence], bool] | None = None,
+        limit: int = QUOTE_CHARS,
+        min_chars: int = 0,
+        particular: bool = False,
+    ) -> str:
+        m = self.mat(card)
+        for s in sents:
+            if fits and not fits(s):
+                continue
+            if anchor and not self.new_conflict(card, s, draft, anchor):
+                continue
+            snap = self.src.snapshot()
+            got = self.src.quote(m.cite(s), must, limit, role)
+            if got and (len(got[1]) < min_chars or (particular and hm.specificity(card, got[1]) < hm.SPECIFIC)):
+                self.src.restore(snap)
+                got = None
+            if got:
+                text, span, n = got
+                draft.quotes.append(span)
+                draft.numbers.append(n)
+                draft.cases.add(card.case_id)
+                if anchor:
+                    draft.anchors.append((card.case_id, s, anchor))
+                return text
+        raise _Missing("quote")
+
+    def take_span(self, card: CaseCard, s: Sentence, span: str, draft: _Draft) -> str:
+        got = self.src.quote(self.mat(card).cite(s), span=span)
+        if not got:
+            raise _Missing("quote")
+        text, span, n = got
+        draft.quotes.append(span)
+        draft.numbers.append(n)
+        draft.cases.add(card.case_id)
+        return text
+
+    # -- role-plays: a scene and the parties with a stance on it
+
+    def scene(
+        self, card: CaseCard, draft: _Draft, proposal: bool, parties: int = MIN_PARTIES, must=None
+    ) -> tuple[Sentence, list[Stance]]:
+        """The problem (or, for ``proposal``, a concrete measure) a role-play is about, and its cast of at least
+        ``parties``: the scene whose parties have the most to say about it; a cast differs from an earlier one."""
+        m = self.mat(card)
+        pool = [s for s in m.measures if hm.concreteness(s.text) > 0 and not hm.narrated(s.text)] if proposal else m.problems
+        used = {st for cast in self.casts for st in cast}
+        best: tuple[float, Sentence, list[Stance]] | None = None
+        for s in pool[:30]:
+            if not self.src.free(m.cite(s)) or not self.new_conflict(card, s, draft, "measure" if proposal else "problem"):
+                continue
+            span = excerpt(s.text, QUOTE_CHARS, must)
+            if not span or (must is not None and not must.search(span)) or (proposal and len(span) < PROPOSAL_CHARS):
+                continue
+            busy = {x.start for _, x, _ in self.anchors + draft.anchors}
+            cast = hm.cast(card, s, m.stances, used=busy, limit=MAX_PARTIES)
+            # a party's situation is not a conflict an earlier question asked about
+            cast = [st for st in cast if self.src.free(m.cite(st.sentence)) and self.new_conflict(card, st.sentence, _Draft())]
+            cast = cast[: MAX_PARTIES if parties > 1 else 1]
+            if len(cast) < parties:
+                continue
+            names = frozenset(st.label for st in cast)
+            if names in self.casts or (names <= used and len(names) <= 2 and self.casts):
+                continue
+            score = sum(hm.closeness(s, st.sentence, m.common) for st in cast) + 0.5 * len(cast)
+            if best is None or score > best[0]:
+                best = (score, s, cast)
+        if best is None:
+            raise _Missing("scene")
+        return best[1], best[2]
+
+    def roles(self, card: CaseCard, cast: list[Stance], draft: _Draft, parties: int = MIN_PARTIES) -> list[tuple[str, str]]:
+        """``(parties, “quote”[n])`` per quoted sentence: parties that speak in one sentence share its quote
+        ("一楼业主不同意(…),二楼业主也反对(…)")."""
+        groups: dict[int, list[Stance]] = {}
+        for st in cast:
+            groups.setdefault(st.sentence.start, []).append(st)
+        out = []
+        for sts in groups.values():
+            s = sts[0].sentence
+            span = sts[0].quote
+            if len(sts) > 1:
+                words = [st.word for st in sts]
+                first = min(st.clause for st in sts)
+                joint = excerpt(s.text, QUOTE_CHARS, score=lambda x: sum(w in x for w in words), starts_at=[first], only_from=first)
+                if joint and not all(w in joint for w in words):
+                    joint = None
+                if joint is None:
+                    sts = sts[:1]
+                else:
+                    span = joint
+            sub = _Draft()
+            try:
+                text = self.take_span(card, s, span, sub)
+            except _Missing:
+                continue
+            draft.quotes += sub.quotes
+            draft.numbers += sub.numbers
+            draft.parties += [(st.label, sub.numbers[0]) for st in sts]
+            out.append(("、".join(st.label for st in sts), text))
+        if len(draft.parties) < parties:
+            raise _Missing("roles")
+        self.casts.append(frozenset(name for name, _ in draft.parties))
+        return out
+
+    # -- the comparison: a measure against a measure on the same problem
+
+    def partners(self, card: CaseCard, limit: int = 4) -> list[tuple[CaseCard, Tag, Tag, Tag | None]]:
+        """Other communities that took measures on the same problem, not compared yet in this handout (see
+        :meth:`_partners`)."""
+        if card.case_id not in self._partners_of:
+            self._partners_of[card.case_id] = self._partners(card, limit + 2)
+        pairs = self.pairs
+        return [p for p in self._partners_of[card.case_id] if (card.case_id, p[0].case_id) not in pairs and (p[0].case_id, card.case_id) not in pairs][:limit]
+
+    def _partners(self, card: CaseCard, limit: int = 4) -> list[tuple[CaseCard, Tag, Tag, Tag | None]]:
+        """Other communities that took measures on the same problem, not compared yet in this handout, the
+        likeliest first: ``(partner, the problem's tag here, its tag there, the kind of community the two
+        share)``.  The tags differ when the partner speaks of a related matter (加装电梯 here, 电梯更新 there)."""
+        taxonomy = load_taxonomy()
+        mine = self.tag_of(card)
+        # a case handout compares on what the case is about: its main tags
+        topics = [mine] if mine else [taxonomy.tag(t) for t in card.tags[:2]]
+        out: list[tuple[CaseCard, Tag, Tag, Tag | None]] = []
+        for topic in topics:
+            for other in hm.partners(self.cards, card, topic, self.memo):
+                if any(o is other for o, *_ in out):
+                    continue
+                theirs = topic if topic.name in other.tag_counts or hm.topic_cases({other.case_id: other}, topic) else next(
+                    (taxonomy.tag(r) for r in topic.related if r in other.tag_counts), topic
+                )
+                self.topic_of.setdefault(other.case_id, theirs)
+                options: list[tuple[Tag, Tag, Tag | None]]
+                if topic.kind:  # 动迁安置: compare on a problem both such communities share
+                    options = [(p, p, topic) for p in hm.shared_problems(card, other, self.idf, exclude=[topic.name])[:6]]
+                else:
+                    options = [(topic, theirs, None)]
+                # a kind of community: each problem the two share and both took measures on is a comparison to try
+                # (the measures of the first may not make a pair)
+                for problem, there, kind in options:
+                    if self.mat(card).measures_on(problem) and self.mat(other).measures_on(there):
+                        out.append((other, problem, there, kind))
+                        if not topic.kind:
+                            break
+                if len(out) >= limit:
+                    return out[:limit]
+        return out
+
+    def measure_pair(
+        self, card: CaseCard, other: CaseCard, problems: tuple[Tag, Tag], draft: _Draft
+    ) -> tuple[str, str]:
+        """A measure of each community on the same part of the problem: the pair whose paragraphs share the most
+        particular words (what they address), each quotable, holding the problem's words, not asked about yet."""
+        ma, mb = self.mat(card), self.mat(other)
+        must_a, must_b = self.topic_words(card, problems[0]), self.topic_words(other, problems[1])
+        must_a = hm.strong_pattern(problems[0]) if must_a is not None else None
+        must_b = hm.strong_pattern(problems[1]) if must_b is not None else None
+        common = ma.common | mb.common
+        xs = [s for s in ma.measures_on(problems[0])[:12] if self.src.free(ma.cite(s)) and self.new_conflict(card, s, draft, "measure")]
+        ys = [s for s in mb.measures_on(problems[1])[:12] if self.src.free(mb.cite(s)) and self.new_conflict(other, s, draft, "measure")]
+        pars_a = {s.start: hm.bigrams(_paragraph(card, s)) - common for s in xs}
+        pars_b = {s.start: hm.bigrams(_paragraph(other, s)) - common for s in ys}
+
+        def alike(a: Sentence, b: Sentence) -> float:
+            ga, gb = pars_a[a.start], pars_b[b.start]
+            same = len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+            return same + 0.05 * (hm.concreteness(a.text) + hm.concreteness(b.text))
+
+        pairs = sorted(((alike(a, b), i, j, a, b) for i, a in enumerate(xs) for j, b in enumerate(ys)), key=lambda x: (-x[0], x[1] + x[2]))
+        for _, _, _, a, b in pairs[:40]:
+            snap = self.src.snapshot()
+            sub = _Draft()
+            try:
+                got = (
+                    self.take(card, [a], sub, must=must_a, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
+                    self.take(other, [b], sub, must=must_b, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
+                )
+            except _Missing:
+                self.src.restore(snap)
+                continue
+            draft.quotes += sub.quotes
+            draft.numbers += sub.numbers
+            draft.anchors += sub.anchors
+            draft.cases |= sub.cases
+            return got
+        raise _Missing("pair")
+
+    def method_of(self, card: CaseCard, problem: Tag | None):
+        """The case's named method that is a measure on ``problem``: sentences naming it read as 做法, about the
+        problem, the one telling most concretely what it does first."""
+        story = card.story
+        for m in sorted(card.methods, key=lambda m: -m.mentions):
+            if not story:
+                break
+            naming = [s for s in story.sentences if m.key in s.text and s.role == "做法" and self.mat(card).keep(s)]
+            naming = [s for s in naming if problem is None or hm.mentions(problem, s.text)]
+            naming = [s for s in naming if hm.concreteness(s.text) >= 0 and s.prob("做法") >= 0.5 and not hm.is_plan(s.text)]
+            naming.sort(key=lambda s: (-hm.concreteness(s.text), -s.prob("做法")))
+            if naming and self.model.role(m.key) != "问题":
+                return m, naming
+        return None
+
+    # -- filling one template
+
+    def values(self, kind: str, template: Template, card: CaseCard, draft: _Draft, partner=None) -> _Filler:
+        m = self.mat(card)
+        ctype = card.community_type
+        v: dict = {
+            "place": place(card, town=False),
+            "type": ctype,
+
+            "meeting": MEETING[ctype],
+            "own": OWN[ctype],
+            "topic": _shown(self.tag_of(card) or self.tag) if self.tag else "",
+        }
+        want = template.fits.get("难题")
+
+        def fits_problem(s: Sentence) -> bool:
+            return not want or bool(hm.problem_kinds(s.text) & want)
+
+        # the quoted span must show a difficulty (of the kind the prompt is about), and the topic
+        trouble = re.compile("|".join(hm.PROBLEM_KINDS[k].pattern for k in sorted(want))) if want else hm.TROUBLE
+        on = self.topic_words(card)
+        def people() -> str:
+            """Who would be upset at the meeting: the party the quoted problem is about, else the community's people."""
+            last = next((x for _, x, what in reversed(draft.anchors) if what == "problem"), None)
+            got = hm.owner(last.text) if last else None
+            if got and got[0].name not in ("社区党组织", "居委会/村委会"):
+                return hm.display_name(got[0], got[1], ctype)
+            return PEOPLE[ctype]
+
+        lazy: dict[str, Callable[[], str]] = {
+            "people": people,
+            "problem": lambda: self.take(
+                card, m.problems, draft, must=_both(trouble, on), role="问题", anchor="problem", fits=fits_problem, particular=True
+            ),
+            "measure": lambda: self.take(card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
+            "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.QUANTITY, on), role="成效", anchor="outcome"),
+            "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=hm.lesson_pattern(card, self.tag_of(card))),
+        }
+        if kind == "对比分析":
+            if partner is None:
+                raise _Missing("partner")
+            other, problem, there, kinded = partner
+            v["other_place"] = place(other, town=False)
+            v["topic"] = _shown(problem) if problem == there else f"{_shown(problem)}、{_shown(there)}"
+            both = kinded.phrase(ctype) if kinded else None
+            v["same_kind"] = f"同为{both}，" if both and kinded and kinded.phrase(other.community_type) == both else ""
+            if other.community_type != ctype:
+                v["own"] = OWN_ANY
+            pair: list[str] = []
+
+            def paired(i: int) -> str:
+                if not pair:
+                    pair.extend(self.measure_pair(card, other, (problem, there), draft))
+                return pair[i]
+
+            lazy["measure"] = lambda: paired(0)
+            lazy["other_measure"] = lambda: paired(1)
+            mine, theirs = self.method_of(card, problem), self.method_of(other, there)
+            lazy["method"] = lambda: mine[0].name if mine else _no("method")
+            lazy["other_method"] = lambda: theirs[0].name if theirs else _no("method")
+            lazy["method_def"] = lambda: (
+                self.take(
+                    card, mine[1], draft, must=_both(re.compile(re.escape(mine[0].key)), self.topic_words(card, problem)), min_chars=MEASURE_CHARS
+                )
+                if mine
+                else _no("method")
+            )
+            lazy["other_method_def"] = lambda: (
+                self.take(
+                    other, theirs[1], draft, must=_both(re.compile(re.escape(theirs[0].key)), self.topic_words(other, there)), min_chars=MEASURE_CHARS
+                )
+                if theirs
+                else _no("method")
+            )
+            draft.cases.add(other.case_id)
+        if kind == "角色扮演":
+            chosen: list = []
+
+            one = "{one_role}" in template.text
+            proposal = "{proposal}" in template.text
+            scene_must = on if proposal else _both(hm.TROUBLE, on)
+
+            def staged() -> tuple[Sentence, list[Stance]]:
+                if not chosen:
+                    chosen.append(self.scene(card, draft, proposal, parties=1 if one else MIN_PARTIES, must=scene_must))
+                return chosen[0]
+
+            def scene_quote() -> str:
+                s, _ = staged()
+                if proposal:
+                    return self.take(card, [s], draft, must=scene_must, role="做法", anchor="measure", min_chars=PROPOSAL_CHARS)
+                return self.take(card, [s], draft, must=scene_must, role="问题", anchor="problem")
+
+            def cast() -> list[tuple[str, str]]:
+                if len(chosen) < 2:
+                    chosen.append(self.roles(card, staged()[1], draft, 1 if one else MIN_PARTIES))
+                return chosen[1]
+
+            lazy["problem"] = scene_quote
+            lazy["proposal"] = scene_quote
+            lazy["roles"] = lambda: "；".join(f"{name}（{text}）" for name, text in cast())
+            lazy["role_list"] = lambda: "、".join(name for name, _ in cast())
+            lazy["role_count"] = lambda: "一二三四五六"[len(draft.parties) - 1] if cast() else ""
+            lazy["one_role"] = lambda: "".join(f"{name}（{text}）" for name, text in cast()[:1])
+        return _Filler(v, lazy)
+
+
+class _Both:
+    """Two patterns a span must both hold (``search`` answers only when both are found)."""
+
+    def __init__(self, a: re.Pattern, b: re.Pattern) -> None:
+        self.a, self.b = a, b
+
+    def search(self, text: str):
+        return self.a.search(text) and self.b.search(text)
+
+
+def _both(a: re.Pattern, b: re.Pattern | None):
+    return _Both(a, b) if b is not None else a
+
+
+def _shown(tag: Tag | None) -> str:
+    """A tag as a question names it: "人居环境/积分制" → "人居环境、积分制"."""
+    return tag.name.replace("/", "、") if tag else ""
+
+
+def _paragraph(card: CaseCard, s: Sentence) -> str:
+    assert card.story is not None
+    par = card.story.case.paragraphs[s.par]
+    return card.story.case.text[par.start : par.end]
+
+
+def _fits(template: Template, card: CaseCard) -> bool:
+    types = template.fits.get("社区类型")
+    return not types or card.community_type in types
+
+
 def template_questions(
-    card: CaseCard,
-    other: CaseCard,
-    topic: str,
+    cards: dict[str, CaseCard],
+    subjects: list[CaseCard],
+    tag: Tag | None,
     n: int,
-    templates: dict[str, list[str]],
+    templates: dict[str, list[Template]],
     src: _Sources,
-    tag: Tag | None = None,
     kept: list[Question] | None = None,
 ) -> list[Question]:
-    """``n`` questions, the four kinds in turn; round r of a kind starts at its r-th variant.
+    """Up to ``n`` questions, the four kinds in turn; round r of a kind starts at its r-th variant and, for a
+    topic, at the r-th community.
 
-    A variant is skipped when its material is missing or already quoted, or
-    when it would ask what an earlier question asks (``MAX_OVERLAP``); a kind
-    with no usable variant left gives way to the next kind.  ``kept`` are
-    questions already in the handout (the LLM's), checked against too.
+    A variant is skipped when it does not fit the community or its problem, when
+    its material is missing or already quoted, when it would ask about a conflict
+    an earlier question asked about, or when it would ask what an earlier question
+    asks (``MAX_OVERLAP``); a kind with no usable variant left gives way to the
+    next kind.  ``kept`` are questions already in the handout (the LLM's).
     """
-    writer = _Writer(card, other, topic, tag, src)
+    writer = _Writer(cards, subjects, tag, src)
     out: list[Question] = []
     before = list(kept or [])
-    for i in range(n):
-        for shift in range(len(KINDS)):
-            kind = KINDS[(i + shift) % len(KINDS)]
-            q = _one(writer, kind, i // len(KINDS), templates[kind], before + out)
-            if q:
-                out.append(q)
-                break
+    # a kind that runs out is not replaced by one kind asked over and over: by the i-th question, a kind standing
+    # in for another has been asked at most once more than its turn
+    def cap(i: int) -> int:
+        return -(-(i + 1) // len(KINDS)) + 1
+
+    # first with the sentences other handouts of the course quote left aside, then, if the material runs short,
+    # with them (a thin topic: better a shared sentence than a missing question)
+    for _ in range(2 if src.avoid else 1):
+        for i in range(len(out), n):
+            for shift in range(len(KINDS)):
+                kind = KINDS[(i + shift) % len(KINDS)]
+                if shift and sum(q.kind == kind for q in before + out) >= cap(len(before) + len(out)):
+                    continue
+                q = _one(writer, kind, i // len(KINDS), templates[kind], before + out, first=len(out), n=n)
+                if q:
+                    out.append(q)
+                    break
+        if len(out) >= n:
+            break
+        src.avoid = False
+    return _in_turn(out)
+
+
+def _in_turn(questions: list[Question]) -> list[Question]:
+    """The questions in rounds of the four kinds (情境研讨, 对比分析, 角色扮演, 反思迁移), each kind in the
+    order it was written: a handout reads the same whatever material ran short."""
+    queues = {k: [q for q in questions if q.kind == k] for k in KINDS}
+    out: list[Question] = []
+    while any(queues.values()):
+        for k in KINDS:
+            if queues[k]:
+                out.append(queues[k].pop(0))
     return out
 
 
-def _one(writer: _Writer, kind: str, round_: int, variants: list[str], asked: list[Question]) -> Question | None:
-    subjects = [writer.card] + ([writer.other] if kind == "角色扮演" else [])
-    for subject in subjects:
-        for k in range(len(variants)):
-            template = variants[(round_ + k) % len(variants)]
-            snap, cast = writer.src.snapshot(), set(writer.cast)
+def _one(
+    writer: _Writer, kind: str, round_: int, variants: list[Template], asked: list[Question], first: int = 0, n: int = 8
+) -> Question | None:
+    # a topic handout's questions go round its communities in turn, starting the ``first``-th
+    k = len(writer.subjects)
+    subjects = [writer.subjects[(first + j) % k] for j in range(k)]
+    if k > 2:  # a topic handout shows several communities: none leads more than its share of the questions
+        share = max(2, -(-n // k))
+        subjects = [c for c in subjects if writer.turns.get(c.case_id, 0) < share]
+    # the preferred variant first (for any community), then the next: a prompt that fits matters more than whose turn
+    partners = {c.case_id: writer.partners(c) if kind == "对比分析" else [None] for c in subjects}
+    for j, card in ((j, c) for j in range(len(variants)) for c in subjects):
+        for partner in partners[card.case_id]:
+            template = variants[(round_ + j) % len(variants)]
+            if not _fits(template, card):
+                continue
+            snap = writer.src.snapshot()
+            state = (list(writer.anchors), list(writer.casts), set(writer.pairs))
             draft = _Draft()
             try:
-                text = template.format_map(writer.values(kind, draft, subject))
+                text = template.format_map(writer.values(kind, template, card, draft, partner))
             except _Missing:
                 writer.src.restore(snap)
-                writer.cast = cast
+                writer.anchors, writer.casts, writer.pairs = state
                 continue
             if not draft.quotes or any(overlap(text, q.text) > MAX_OVERLAP for q in asked):
                 writer.src.restore(snap)
-                writer.cast = cast
+                writer.anchors, writer.casts, writer.pairs = state
                 continue
+            writer.anchors += draft.anchors
+            writer.turns[card.case_id] = writer.turns.get(card.case_id, 0) + 1
+            if kind == "对比分析" and len(draft.cases) == 2:
+                a, b = sorted(draft.cases)
+                writer.pairs.add((a, b))
             return Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties)
     return None
 
@@ -623,10 +921,11 @@ def build_handout(
     case_id: str | None = None,
     topic: str | None = None,
     n: int = 6,
-    templates: dict[str, list[str]] | None = None,
+    templates: dict[str, list[Template]] | None = None,
     settings=None,
 ) -> Handout:
-    """Discussion questions for one case (``case_id``) or a topic tag (``topic``).
+    """Discussion questions for one case (``case_id``) or a topic tag (``topic``): up to ``n``, fewer when the
+    material runs out (a question that does not fit is never padded in).
 
     With an LLM configured in ``settings`` the questions are written by it from
     the same numbered material and checked; on any failure the template
@@ -636,51 +935,104 @@ def build_handout(
     if not 1 <= n <= 20:
         raise InputError(f"题目数量 n（{n}）应在 1 到 20 之间。")
     taxonomy = load_taxonomy()
+    tag: Tag | None = None
     if case_id:
-        card = get_card(cards, case_id)
-        topic_name = None
+        subjects = [get_card(cards, case_id)]
     else:
         assert topic is not None, "exactly one of case_id and topic is given (checked above)"
-        topic_name = resolve_tag(topic.strip())
-        having = sorted((c for c in cards.values() if topic_name in c.tag_counts), key=lambda c: -c.tag_counts[topic_name])
-        if not having:
-            raise InputError(f"没有案例带有标签“{topic_name}”。")
-        card = having[0]
-    other, shared_topic = compare_partner(cards, card, topic_name)
-    tag = taxonomy.tag(topic_name) if topic_name else None
+        tag = taxonomy.tag(resolve_tag(topic.strip()))
+        subjects = [c for c in hm.topic_cases(cards, tag) if tag.name in c.tag_counts][:MAX_SUBJECTS]
+        if not subjects:
+            raise InputError(f"没有案例带有标签“{tag.name}”。")
+        if len(subjects) < 2:  # one community only: the related matter's communities too (加装电梯 ~ 电梯更新)
+            for r in tag.related:
+                rel = taxonomy.tag(r)
+                subjects += [c for c in hm.topic_cases(cards, rel) if rel.name in c.tag_counts and c not in subjects]
+            subjects = subjects[:MAX_SUBJECTS]
+    card = subjects[0]
     templates = templates or load_templates(Path(settings.prompts_dir) if settings else PROMPTS_DIR)
     src = _Sources(cards)
+    if tag is not None:
+        # a course on a topic often hands out the communities' own handouts too: this one asks about other
+        # sentences, so they complement each other
+        for subject in subjects:
+            for q in template_questions(cards, [subject], None, n, templates, _Sources(cards)):
+                src.elsewhere.update(_norm(x) for x in q.quotes)
+        src.avoid = True
     notice = None
     questions: list[Question] | None = None
     if settings is not None and _llm_configured(settings):
         try:
-            questions, notice = llm_questions(card, other, shared_topic, n, src, settings)
+            other = _first_partner(cards, card, tag)
+            questions, notice = llm_questions(card, other, tag.name if tag else (card.tags[0] if card.tags else "基层治理"), n, src, settings)
         except AssistantError as exc:
             notice = f"大模型出题失败（{exc}），以下为按案例结构生成的模板题。"
     if questions is None:
-        questions = template_questions(card, other, shared_topic, n, templates, src, tag)
+        questions = template_questions(cards, subjects, tag, n, templates, src)
     elif len(questions) < n:
-        questions += template_questions(card, other, shared_topic, n - len(questions), templates, src, tag, kept=questions)
-    title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{topic_name}"
-    h = Handout(title, _summary(card, other, topic_name), questions, src.items, notice, case_ids=[card.case_id, other.case_id])
+        questions += template_questions(cards, subjects, tag, n - len(questions), templates, src, kept=questions)
+    title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{tag.name if tag else ''}"
+    h = Handout(title, [], questions, src.items, notice)
     h = _prune_sources(h)
+    used = list(dict.fromkeys(c.case_id for c, _ in h.sources))
+    h.case_ids = used or [card.case_id]
+    h.summary = _summary(cards, card, used, tag)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
     return h
 
 
-def _summary(card: CaseCard, other: CaseCard, topic: str | None) -> list[str]:
+def _first_partner(cards: dict[str, CaseCard], card: CaseCard, tag: Tag | None) -> CaseCard:
+    taxonomy = load_taxonomy()
+    for t in [tag] if tag else [taxonomy.tag(x) for x in card.tags]:
+        got = hm.partners(cards, card, t) if t else []
+        if got:
+            return got[0]
+    others = [c for c in cards.values() if c.case_id != card.case_id]
+    if not others:
+        raise InputError("案例库里只有一个案例，无法生成对比分析题。")
+    return others[0]
+
+
+def _summary(cards: dict[str, CaseCard], card: CaseCard, used: list[str], tag: Tag | None) -> list[str]:
     lines = []
-    if topic:
-        lines.append(f"话题：{topic}；主要案例：《{card.title}》（{place(card)}）；对照案例：《{other.title}》（{place(other)}）")
-    else:
-        lines.append(f"案例：《{card.title}》")
+    if tag:
+        cases = [cards[c] for c in used] or [card]
+        related = [r for r in tag.related if any(r in c.tag_counts and tag.name not in c.tag_counts for c in cases)]
+        lines.append(f"话题：{tag.name}" + (f"（讲稿中讲到{tag.name}的案例较少，另选讲{'、'.join(related)}的案例作对照）" if related else ""))
+        lines.append("涉及案例：" + "；".join(f"《{c.title}》（{place(c)}，{c.author}）" for c in cases))
+        return lines
+    lines.append(f"案例：《{card.title}》")
     lines.append(f"讲述人：{card.author_line}" + (f"；指导老师：{card.instructor}" if card.instructor else ""))
     lines.append(f"社区类型：{card.community_type}；话题标签：{'、'.join(card.tags) or '（无）'}")
-    if card.methods:
-        lines.append(f"提出的方法：{'、'.join(m.name for m in card.methods[:6])}")
-    if not topic:
-        lines.append(f"对照案例（对比分析题）：《{other.title}》（{place(other)}）")
+    others = [cards[c] for c in used if c != card.case_id]
+    if others:
+        lines.append("对照案例（对比分析题）：" + "；".join(f"《{c.title}》（{place(c)}）" for c in others))
     return lines
+
+
+# ---------------------------------------------------------------------------
+# material as citations (the LLM's numbered material)
+
+
+def problems(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
+    """The community's problems that a question may quote, best first."""
+    m = _Material(card, tag)
+    return [m.cite(s) for s in m.problems]
+
+
+def measures(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
+    m = _Material(card, tag)
+    return [m.cite(s) for s in m.measures]
+
+
+def outcomes(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
+    m = _Material(card, tag)
+    return [m.cite(s) for s in m.outcomes]
+
+
+def lessons(card: CaseCard, tag: Tag | None = None) -> list[Citation]:
+    m = _Material(card, tag)
+    return [m.cite(s) for s in m.lessons]
 
 
 # ---------------------------------------------------------------------------
@@ -705,6 +1057,8 @@ def llm_material(card: CaseCard, other: CaseCard, src: _Sources) -> str:
     """Numbered sentences the LLM may use (the same numbers the source list will show)."""
     cites: list[Citation] = problems(card)[:2] + measures(card)[:4] + outcomes(card)[:2] + lessons(card)[:1]
     cites += problems(other)[:1] + measures(other)[:2]
+    if card.story:  # the parties' own words, for a role-play
+        cites += [card.story.cite(st.sentence) for st in hm.stances(card, lambda s: True) if not st.absent][:3]
     lines: list[str] = []
     for c in cites:
         n = src.number(c)
@@ -946,13 +1300,13 @@ __all__ = [
     "QUOTE_CHARS",
     "Handout",
     "Question",
+    "Template",
     "build_handout",
-    "compare_partner",
-    "excerpt",
     "load_templates",
     "max_overlap",
     "new_document",
     "overlap",
+    "party_pattern",
     "source_line",
     "template_questions",
     "to_docx_bytes",

@@ -73,6 +73,24 @@ def load_tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+_pos_tagger = None
+
+
+def pos_tokenizer():
+    """jieba's part-of-speech tagger over the shared tokenizer, one for the process: the first tagger to cut
+    takes the user dictionary's tags from the tokenizer (jieba moves them), so a second one would tag those
+    words "x"."""
+    global _pos_tagger
+    if _pos_tagger is None:
+        tok = load_tokenizer()
+        with _lock:
+            if _pos_tagger is None:
+                import jieba.posseg
+
+                _pos_tagger = jieba.posseg.POSTokenizer(tok)
+    return _pos_tagger
+
+
 def tokenizer_signature() -> str:
     """Hash of the user dictionary + stopwords; stored with saved indexes to detect drift."""
     load_tokenizer()

@@ -119,15 +119,21 @@ _HOW = re.compile(r"怎么|怎样|如何|咋|办法")
 LOOKUP_LINK_SOURCES = ("user",)
 
 
-def is_lookup(question: str) -> bool:
-    """A look-up ("多少辆""哪一年"), judged on the asking clauses only (the clause before each
-    question mark, and the text after the last): "几个停车场是免费的，……，怎么整治？" asks how."""
+def asking_clauses(question: str) -> list[str]:
+    """The clause before each question mark, and the last clause of any text after the last one:
+    what a question asks, as against the situation it describes."""
     clauses = []
     for segment in re.findall(r"[^？?]+(?:[？?]+|$)", question):
         parts = [p for p in re.split(r"[，,。！!；;：:]", segment) if p.strip()]
         if parts:
             clauses.append(parts[-1])
-    return any(_LOOKUP.search(c) and not _HOW.search(c) for c in clauses)
+    return clauses
+
+
+def is_lookup(question: str) -> bool:
+    """A look-up ("多少辆""哪一年"), judged on the asking clauses only:
+    "几个停车场是免费的，……，怎么整治？" asks how."""
+    return any(_LOOKUP.search(c) and not _HOW.search(c) for c in asking_clauses(question))
 
 
 _BACKGROUND = re.compile(r"概况|背景|难点|挑战|困境|现状|问题|痛点|难在|之困|困局|矛盾|基本情况|为什么")

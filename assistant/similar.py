@@ -30,18 +30,21 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
 
-from assistant.cards import CaseCard, Story, cards_for, lead_clause, tag_idf
+from assistant import handout_material as hm
+from assistant.cards import CaseCard, Sentence, cards_for, tag_idf
 from assistant.citations import Citation, cite, place
 from assistant.errors import AssistantError, InputError
 from assistant.lexical import tokenize
+from assistant.quoting import tidy, excerpts, is_slogan, reads_alone
 from assistant.retrieval import HybridSearcher, check_question
-from assistant.roles import get_role_model
+from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import load_taxonomy
 
 WEIGHTS = {"passages": 1.0, "tags": 0.2}
@@ -118,6 +121,9 @@ class SimilarCase:
         }
 
 
+PASSAGE_ROUTES = ("dense", "words", "chars")
+
+
 class SimilarFinder:
     """Ranks cases for a situation description over a loaded :class:`HybridSearcher`."""
 
@@ -153,31 +159,32 @@ class SimilarFinder:
                 passages.append(MatchedPassage(cite(case, p.start, p.end), s, terms[:8]))
             shared = [t for t in query_tags if t in card.tag_counts]
             parts = {name: round(scores[name][cid], 4) for name in ("passages", "tags")}
-            reason = explain(card, description, shared, [p.citation for p in passages], self.idf, close)
+            standing = _standing(per_case.get(cid, [])[:MAX_PASSAGES])
+            reason = explain(card, description, shared, [p.citation for p in passages], self.idf, close, standing)
             out.append(SimilarCase(rank, scores["total"][cid], card, shared, passages, parts, reason))
         return out
 
     def _closeness(self, description: str, order: list[str], per_case: dict) -> Closeness:
-        """Meaning-closeness to the description of the sentences a reason may quote as the shared
-        difficulty (those of the matching passages read at all as 问题), in one embedding batch."""
-        wanted = _bigrams(description)
+        """Meaning-closeness to the description of the sentences a reason may quote (the likeliest few
+        difficulties and measures of each case), in one embedding batch."""
         texts: list[str] = []
         for cid in order:
-            story = self.cards[cid].story
-            spans = [self.searcher.index.passages[i] for i, _ in per_case.get(cid, [])[:MAX_PASSAGES]]
-            if story:
-                cands = [
-                    s.text
-                    for s in story.sentences
-                    if _is_difficulty(s) and _shared(s.text, wanted) and any(s.start < p.end and p.start < s.end for p in spans)
-                ]
-                # the few sharing most words: embedding costs ~40 ms a sentence on two cores
-                texts += sorted(cands, key=lambda t: -_shared(t, wanted))[:EMBED_PER_CASE]
+            case = self.searcher.index.cases[cid]
+            spans = [
+                cite(case, p.start, p.end)
+                for p in (self.searcher.index.passages[i] for i, _ in per_case.get(cid, [])[:MAX_PASSAGES])
+            ]
+            shared = [t for t in self.taxonomy.match(description) if t in self.cards[cid].tag_counts]
+            standing = _standing(per_case.get(cid, [])[:MAX_PASSAGES])
+            texts += reason_candidates(self.cards[cid], description, spans, shared, standing=standing)
         return Closeness.embedded(description, texts, getattr(self.searcher, "embedder", None))
 
     def _score(self, description: str):
         s = self.searcher
-        fused = s.fused(description).scores
+        # the passages' own text only: a situation is compared with what the scripts tell, not with the
+        # questions linked to passages (how-to questions that lift measures over the situation a script states)
+        rankings = {name: r for name, r in s.rankings(description).items() if name in PASSAGE_ROUTES}
+        fused = s.fuse(rankings)
         per_case: dict[str, list[tuple[int, float]]] = {}
         for i, sc in sorted(fused.items(), key=lambda x: -x[1]):
             per_case.setdefault(s.index.passages[i].case_id, []).append((i, sc))
@@ -199,29 +206,28 @@ class SimilarFinder:
 
 # ---------------------------------------------------------------------------
 # 为什么相似
+#
+# A reason a practitioner finds convincing names the difficulty the two share, in a sentence of the script
+# that states it (not a side detail or who did what), and a measure worth borrowing, in a sentence that says
+# what was done (not a bare method name or a structural step).  Both are chosen by meaning: the words they
+# share with the description, each weighed by how rare it is across the scripts (油烟 says more than 街区),
+# fused with the closeness of their embeddings to the description, as retrieval fuses its routes; and by
+# what the sentence is (the role model's 问题 / 做法).  Each is quoted as a span that reads on its own
+# (:func:`assistant.quoting.excerpt`).
 
-# tags that say what kind of community it is, and how a person would name such a community of each type
-KIND_PHRASES: dict[str, dict[str, str]] = {
-    "动迁安置": {"居民区": "动迁安置小区", "村": "动迁安置的村", "街区": "动迁安置社区"},
-    "大型居住社区": {"居民区": "大型居住社区", "村": "大型农民集中居住区", "街区": "大型居住社区"},
-    "无产证": {"居民区": "无产证小区", "村": "无产证房屋集中的村", "街区": "无产证房屋集中的街区"},
-    "老旧小区改造": {"居民区": "老旧小区", "村": "老旧房屋集中的村", "街区": "老旧小区集中的街区"},
-    "商户/街区": {"居民区": "沿街商铺多的社区", "村": "沿街商铺多的村", "街区": "沿街商铺集中的街区"},
-    "景区/游客": {"居民区": "紧挨景区的社区", "村": "有景区的村", "街区": "紧挨景区的街区"},
-    "乡村振兴/文旅": {"居民区": "发展文旅的社区", "村": "发展文旅的村", "街区": "发展文旅的街区"},
-}
-# how a description names its own type of community
-_TYPE_WORDS = {"居民区": re.compile(r"小区|居民区|社区|楼"), "村": re.compile(r"村"), "街区": re.compile(r"街区|商业街|沿街|街面")}
-_TYPE_PHRASES = {"居民区": "居民小区", "村": "村", "街区": "街区"}
+# a description's mention of size: then the community's own size is worth saying
+_SCALE = re.compile(r"万人|上万|大型|大居|\d{3,}\s*(?:户|人)|几千|数千")
 # the size of a community as its script states it: "总户数784户", "常住人口3600人左右"
 _HOUSEHOLDS = re.compile(r"(?<![\d、.])(\d{3,6})\s*(?:余|多)?户")
 _PEOPLE = re.compile(r"(?:常住|户籍|实住|居民|人口)[^，,。；;]{0,8}?(?<![\d、.])(\d+(?:\.\d+)?万?)\s*(?:余|多)?人")
 # a figure about something else than the community as it is: a plan, a building site, the whole town
 _NOT_SIZE = re.compile(r"规划|计划|在建|导入|目标|签约|全镇|全区|全市|全街道|镇域")
-ECHO_CHARS = 36
-EMBED_PER_CASE = 5  # the words of the script quoted in a reason
-NAME_CHARS = 30
-_CLAUSE = re.compile(r"[，,；;：:]")
+_ASKS = re.compile(r"[？?]|如何|怎样|怎么|为什么|为何")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+EMBED_PER_CASE = 4  # difficulty spans embedded per case: ~40 ms a sentence on two cores
+REASON_QUOTE_CHARS = 60
+PROBLEM_MIN = 0.25  # a difficulty is read at least this surely as 问题
+MEASURE_MIN = 0.45  # a measure at least this surely as 做法
 
 
 def community_size(card: CaseCard) -> tuple[str, Citation] | None:
@@ -247,9 +253,12 @@ class Closeness:
     (the searcher's embedder), computed in one batch for the texts a reason may quote; texts not
     embedded fall back to the share of the description's character bigrams they contain."""
 
-    def __init__(self, description: str, sims: dict[str, float] | None = None) -> None:
+    def __init__(self, description: str, sims: dict[str, float] | None = None, embedder=None) -> None:
+        self.description = description
         self.wanted = _bigrams(description)
         self.sims = sims or {}
+        self.embedder = embedder
+        self._query: np.ndarray | None = None
 
     def __call__(self, text: str) -> float:
         if text in self.sims:
@@ -264,19 +273,28 @@ class Closeness:
         """How many of the description's character bigrams ``text`` contains."""
         return _shared(text, self.wanted)
 
+    def ensure(self, texts: list[str]) -> None:
+        """Embed the texts not embedded yet, in one batch (nothing without an embedder, or when it fails:
+        a reason without meaning-closeness still reads right)."""
+        texts = [t for t in dict.fromkeys(texts) if t.strip() and t not in self.sims]
+        if self.embedder is None or not texts:
+            return
+        try:
+            if self._query is None:
+                q = np.asarray(self.embedder.embed_query(self.description), dtype=np.float32)
+                self._query = q / max(float(np.linalg.norm(q)), 1e-12)
+            d = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+        except (AssistantError, RuntimeError, ValueError, OSError):
+            self.embedder = None
+            return
+        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+        self.sims.update({t: float(x) for t, x in zip(texts, d @ self._query)})
+
     @classmethod
     def embedded(cls, description: str, texts: list[str], embedder) -> "Closeness":
-        texts = list(dict.fromkeys(t for t in texts if t.strip()))
-        if embedder is None or not texts:
-            return cls(description)
-        try:
-            q = np.asarray(embedder.embed_query(description), dtype=np.float32)
-            d = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        except (AssistantError, RuntimeError, ValueError, OSError):
-            return cls(description)  # a reason without meaning-closeness still reads right
-        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
-        q /= max(float(np.linalg.norm(q)), 1e-12)
-        return cls(description, {t: float(x) for t, x in zip(texts, d @ q)})
+        close = cls(description, embedder=embedder)
+        close.ensure(texts)
+        return close
 
 
 def _bigrams(text: str) -> set[str]:
@@ -288,84 +306,230 @@ def _shared(a: str, b: set[str]) -> int:
     return len(_bigrams(a) & b)
 
 
-def _inside(start: int, end: int, spans: list[Citation]) -> bool:
-    return any(start < p.end and p.start < end for p in spans)
+def _standing(scored: list[tuple[int, float]]) -> list[float]:
+    """How well each matching passage of a case matched, relative to the case's best one (1.0 for the best)."""
+    top = scored[0][1] if scored else 0.0
+    return [sc / top if top > 0 else 1.0 for _, sc in scored]
 
 
-def _clip(text: str, n: int) -> str | None:
-    """``text`` cut at a clause boundary within ``n`` characters, quote marks paired; None when it cannot be."""
-    text = text.strip().rstrip("。:：;；,，")
-    if len(text) > n:
-        cuts = [m.start() for m in _CLAUSE.finditer(text) if 4 <= m.start() <= n]
-        if not cuts:
-            return None
-        text = text[: cuts[-1]]
-    if '""' in text:
-        return None
-    while text.count('"') % 2:
-        text = text[: text.rindex('"')].rstrip("。:：;；,，、")
-    return text if len(text) >= 4 else None
+def _inside(start: int, end: int, spans: list[Citation], standing: list[float] | None = None) -> float:
+    """How much a sentence counts as told in the matching passages: the standing of the best passage holding it
+    (1.0 for any passage when no standing is given), 0.0 outside them."""
+    got = [standing[i] if standing else 1.0 for i, p in enumerate(spans) if start < p.end and p.start < end]
+    return max(got, default=0.0)
 
 
-def _echo(sentence: str, wanted: set[str], n: int = ECHO_CHARS) -> str:
-    """The clauses of ``sentence`` (at most ``n`` characters) that share most words with the description."""
-    t = sentence.strip().rstrip("。！？!?；;，,")
-    bounds = [0] + [m.end() for m in _CLAUSE.finditer(t)] + [len(t)]
-    best, score = "", -1
-    for i in range(len(bounds) - 1):
-        for j in range(i + 1, len(bounds)):
-            seg = t[bounds[i] : bounds[j]].rstrip("，,；;：:").strip()
-            if len(seg) > n:
-                break
-            if seg.count('"') % 2:
-                continue
-            sc = _shared(seg, wanted) * 10 + len(seg) // 4
-            if sc > score:
-                best, score = seg, sc
-    return best or _clip(t, n) or t[:n]
+class Wording:
+    """The description's words, each weighed by its rarity across the scripts (:class:`assistant.cards.Rarity`):
+    a sentence's word score is the summed weight of the description's words it holds.  The situation is what
+    the description tells; what it asks ("有没有小区是靠调整收费规则…") says which measure it wants."""
+
+    def __init__(self, description: str, card: CaseCard, kinds: Iterable[str] = ()) -> None:
+        parts = [x for x in re.split(r"(?<=[。！？!?])", description) if x.strip()]
+        told = "".join(x for x in parts if not re.search(r"[？?]\s*$", x)) or description
+        asked = "".join(x for x in parts if re.search(r"[？?]\s*$", x))
+        rarity = card.rarity
+        self.told = {w for w in tokenize(told) if len(w) > 1}
+        self.asked = {w for w in tokenize(asked) if len(w) > 1} - self.told
+        # the kind of community the two share is said apart ("同为动迁安置小区"): its name does not make a difficulty shared
+        kind_words = {w for k in kinds for w in tokenize(k)}
+        self.told -= kind_words
+        self.asked -= kind_words
+        words = self.told | self.asked
+        if rarity is not None:
+            self.weight = {w: max(0.0, math.log((rarity.n + 1) / (rarity.df.get(w, 0) + 0.5))) for w in words}
+        else:
+            self.weight = {w: 1.0 for w in words}
+
+    def score(self, text: str, asked: float = 0.0) -> float:
+        """The weight of the told words ``text`` holds, plus ``asked`` times that of the asked words."""
+        got = set(tokenize(text))
+        return sum(self.weight[w] for w in got & self.told) + asked * sum(self.weight[w] for w in got & self.asked)
+
+    def pattern(self, text: str, asked: bool = False, rare: float = 0.0) -> re.Pattern | None:
+        """The rarest description words ``text`` holds (of what it tells, and with ``asked`` of what it asks too;
+        of weight at least ``rare``), as a pattern a quote should keep."""
+        words = self.told | self.asked if asked else self.told
+        got = sorted((w for w in words if w in text and self.weight[w] >= rare), key=lambda w: (-self.weight[w], -len(w), w))[:2]
+        return re.compile("|".join(re.escape(w) for w in got)) if got else None
 
 
-# a thing a measure names in quotes: "路灯编号管理", “板凳课堂”
-_NAMED_THING = re.compile(r'"[\u4e00-\u9fffA-Za-z0-9+]{4,12}"|“[\u4e00-\u9fffA-Za-z0-9+]{4,12}”')
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-# "针对…的问题" frames a measure; the difficulty is what follows
-_FRAMING = re.compile(r"^(?:针对|面对|为了?解决|为)")
+MIN_RARE = 1.5
+MIN_RELEVANT = 1.5  # a measure less about the description's matter or its difficulty is not worth offering
+LINKED = 0.15  # a measure sharing this much of the difficulty's wording is about it
+NEAR_CHARS = 500
+# a span that only names a method ("探索出的群租整治"四步法"") says nothing of what was done
+_NAMES_ONLY = re.compile(r"(?:探索出|形成了?|总结出|提炼出|打造了?|构建了?|推出了?|建立了?)[^,，;；]{0,24}(?:法|模式|机制|体系|品牌)[\"”]?$")
+# a warning of what would happen, not a difficulty met: "迁移一棵树后,若不制定《树木管理公约》,新的矛盾还会出现"
+_IF = re.compile(r"(?:若|如果|假如|倘若|要是)[^。]{0,30}[,，][^。]*(?:会|将)")
+# the difficulty a measure is told against: "针对操办红白事时,乱燃放乱堆丢造成周边环境脏乱差等问题"
+_AGAINST = re.compile(r"(?:针对|面对|为解决|为了解决|鉴于)(?P<inner>[^。；;]{4,60}?)(?:的|等)(?:情况|问题|诉求|需求|困难|难题|现象|矛盾|状况|困境)")
+_SPOKEN = re.compile(r"[!！]\s*[\"”]?\s*$")  # a measure told this close after the difficulty, in its paragraph, answers it
+# what a result that tells what was done says was done
+_ACTS = re.compile(r"增设|新增|建成|安装|设立|开通|打通|拆除|改造|调整|成立|组建|制定|出台|推出|划设|腾出|抠出")  # a shared difficulty shares at least one word few scripts use (or several common ones)
 
 
-def _is_difficulty(s) -> bool:
-    """A sentence that may state a difficulty: read as 问题 with some probability."""
-    return s.prob("问题") >= 0.2
+@dataclass
+class _Cand:
+    score: float
+    sentence: Sentence
+    card: CaseCard = field(repr=False)
+    span: str | None = None  # a span chosen already (the difficulty told inside a measure's frame)
 
 
-def _situation(card: CaseCard, wanted: set[str], spans: list[Citation], close: Closeness) -> tuple[str, Citation] | None:
-    """The sentence of the matching passages that states the shared difficulty, and the words of it to quote.
-
-    Like retrieval, two kinds of evidence are fused: the words it shares with the description and its
-    closeness in meaning (each rescaled to [0, 1] over the candidates); weighed by how surely it reads as 问题.
-    """
+def _difficulties(card: CaseCard, wording: Wording, spans: list[Citation], standing: list[float] | None = None) -> list[_Cand]:
+    """Spans that may state the shared difficulty, with their word score: of sentences read as 问题 (or stating a
+    difficulty), sharing rare words with the description; those of the matching passages count up to double
+    (by how well their passage matched).  A
+    difficulty told in a measure's frame ("针对…老人、儿童易迷路的问题,…") counts as well."""
     story = card.story
     if not story:
-        return None
-    cands = [s for s in story.sentences if _inside(s.start, s.end, spans) and _shared(s.text, wanted) and _is_difficulty(s)]
+        return []
+    out = []
+    for s in story.sentences:
+        if is_slogan(s.text) or _ASKS.search(s.text):
+            continue
+        boost = 1.0 + _inside(s.start, s.end, spans, standing)
+        p = s.prob("问题")
+        w = wording.score(s.text, asked=1.0)
+        if (p >= 0.45 or (p >= PROBLEM_MIN and hm.TROUBLE.search(s.text))) and w >= MIN_RARE:
+            span = _quote(card, s, wording.pattern(s.text), "问题")
+            if span and not _IF.search(span):
+                out.append(_Cand(w * boost, s, card, span))
+        for m in hm.FRAMED.finditer(s.text):
+            inner = m.group("inner").strip(",，、 ")
+            w = wording.score(inner, asked=1.0)
+            if w >= MIN_RARE and hm.TROUBLE.search(inner) and reads_alone(inner) and len(inner) <= REASON_QUOTE_CHARS:
+                out.append(_Cand(w * boost, s, card, inner))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _measures(card: CaseCard, wording: Wording, spans: list[Citation], near: Sentence | None) -> tuple[list[_Cand], list[_Cand]]:
+    """Spans that may state the measure worth borrowing: of sentences read as 做法, saying what was done
+    concretely (not an aim, a plan, a slogan, someone's exclamation, general phrasing or only finding out).
+
+    Returns two lists, best first.  What a script did about a difficulty it tells right after it, in the same
+    paragraph: those (the nearest, the most concrete) are the first list.  The second holds measures about the
+    same thing as the difficulty (its words) or about the description's matter (its words, above all those of
+    what it asks), scored by those words; the caller weighs their meaning too."""
+    story = card.story
+    if not story:
+        return [], []
+    told_after: list[_Cand] = []
+    about: list[_Cand] = []
+    for s in story.sentences:
+        if near is not None and s.start == near.start:
+            continue  # the difficulty's own sentence
+        # told right after the difficulty: in its paragraph, or opening the next ones of its sub-section
+        after = (
+            near is not None
+            and 0 < s.start - near.start <= NEAR_CHARS
+            and (
+                s.par == near.par
+                or (s.block == near.block and s.par - near.par <= 2)
+                or (s.block[-1].startswith("¶") and s.par - near.par == 1)  # no headings: the next paragraph
+            )
+        )
+        # a measure, or a result told with what was done right after the difficulty ("已经协助李大姐的小店完成了烟道改造")
+        done = s.role == "成效" and s.prob("做法") >= 0.15 and _ACTS.search(s.text) and (after or hm.concreteness(s.text) > 0)
+        if not (s.role == "做法" and s.prob("做法") >= MEASURE_MIN or done):
+            continue
+        if is_slogan(s.text) or hm.is_plan(s.text) or _ASKS.search(s.text) or _SPOKEN.search(s.text):
+            continue
+        if hm.concreteness(s.text) < 0 or hm.specificity(card, s.text) < hm.SPECIFIC * (0.8 if s.prob("做法") >= 0.8 else 1.0):
+            continue
+        span = _quote(card, s, wording.pattern(s.text, asked=True, rare=1.0), "做法", measure=True)
+        if not span:
+            continue
+        quality = (0.2 + s.prob("做法")) * (1 + 0.25 * _detail(span))
+        if after:
+            assert near is not None
+            told_after.append(_Cand(quality * (1.0 - (s.start - near.start) / (2 * NEAR_CHARS)), s, card, span))
+            continue
+        # judged on what the reader sees: the span
+        words = wording.score(span, asked=2.0) + (1.0 if _inside(s.start, s.end, spans) else 0.0)  # in any matching passage
+        framed = _AGAINST.search(span)
+        if framed and wording.score(framed.group("inner")) < 1.0:
+            words *= 0.5  # "针对操办红白事时,乱燃放乱堆丢…的问题,…": a measure against another difficulty than the description's
+        if near is not None:
+            a, b = _bigrams(span), _bigrams(near.text)
+            words += 10.0 * len(a & b) / max(1.0, (len(a) * len(b)) ** 0.5)
+            if s.part == near.part:
+                words += 0.5
+        if words >= MIN_RELEVANT:
+            about.append(_Cand(words, s, card, span))
+    return sorted(told_after, key=lambda c: -c.score), sorted(about, key=lambda c: -c.score)
+
+
+def _situations(
+    card: CaseCard, wording: Wording, spans: list[Citation], avoid: set[int], standing: list[float] | None = None
+) -> list[_Cand]:
+    """Failing a shared difficulty, spans that tell a situation like the description's (not a lesson drawn)."""
+    story = card.story
+    if not story:
+        return []
+    out = []
+    for s in story.sentences:
+        if s.start in avoid or s.role == "感悟" or is_slogan(s.text) or _ASKS.search(s.text) or wording.score(s.text) < MIN_RARE:
+            continue
+        span = _quote(card, s, wording.pattern(s.text), "背景")
+        if span and (w := wording.score(span)) >= MIN_RARE:
+            out.append(_Cand(w * (1.0 + _inside(s.start, s.end, spans, standing)), s, card, span))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _quote(card: CaseCard, s: Sentence, must, role: str, *, measure: bool = False) -> str | None:
+    """A span of ``s`` that reads on its own and names what it speaks of; a measure's span says what was done
+    (long enough, particular, concrete), a difficulty's states a difficulty, the description's words in it
+    when it can."""
+    model = get_role_model()
+
+    def score(x: str) -> float:
+        p = float(model.probabilities(x)[ROLES.index(role)])
+        return p + 0.5 * hm.concreteness(x) if measure else p
+
+    for span in excerpts(s.text, REASON_QUOTE_CHARS, must, score, to_the_end=not measure):
+        if not hm.clear(span):
+            continue
+        # a short whole sentence surely telling what was done is enough ("对业主车辆,我们实行阶梯式收费")
+        least = 12 if s.prob("做法") >= 0.8 and span == s.text[slice(*tidy(s.text))] else 14
+        if measure and (len(_CJK.findall(span)) < least or hm.concreteness(span) < 0 or hm.finding_out(span) or _NAMES_ONLY.search(span)):
+            continue
+        if role == "问题" and not (hm.TROUBLE.search(span) or model.probabilities(span)[ROLES.index("问题")] >= 0.4):
+            continue
+        if hm.specificity(card, span) < hm.SPECIFIC / 2:
+            continue
+        return span
+    return None
+
+
+def _pick(cands: list[_Cand], close: Closeness, role: str, *, measure: bool = False) -> tuple[str, Sentence] | None:
+    """The best candidate by fused evidence: word score and meaning (each rescaled over the candidates), weighed by
+    how surely its sentence has ``role`` (and, for a measure, how much it tells of what was done)."""
     if not cands:
         return None
-    words = _unit([close.words(s.text) for s in cands])
-    meaning = _unit([close(s.text) for s in cands])
-    scores = [(0.5 * w + 0.5 * m) * (0.1 + s.prob("问题")) for s, w, m in zip(cands, words, meaning)]
-    best = cands[max(range(len(cands)), key=lambda i: scores[i])]
-    return _FRAMING.sub("", _echo(best.text, wanted)), story.cite(best)
+    words = _unit([c.score for c in cands])
+    meaning = _unit([close(_meant(c)) for c in cands])
+
+    def fused(x) -> float:
+        c, w, m = x
+        base = (0.5 * w + 0.5 * m) * (0.2 + c.sentence.prob(role))
+        return base * (1 + 0.25 * _detail(c.span or c.sentence.text)) if measure else base
+
+    best = max(zip(cands, words, meaning), key=fused)[0]
+    return (best.span or best.sentence.text), best.sentence
 
 
-def _alike(card: CaseCard, wanted: set[str], spans: list[Citation]) -> tuple[str, Citation] | None:
-    """The sentence of the matching passages sharing most words with the description (any role)."""
-    story = card.story
-    cands = [s for s in story.sentences if _inside(s.start, s.end, spans)] if story else []
-    if not story or not cands:
-        return None
-    best = max(cands, key=lambda s: (_shared(s.text, wanted), -s.start))
-    if _shared(best.text, wanted) < 2:
-        return None
-    return _echo(best.text, wanted), story.cite(best)
+def _meant(c: _Cand) -> str:
+    """What a candidate's meaning is judged on: a difficulty's whole sentence (its context), a measure's span."""
+    return c.sentence.text if c.sentence.role == "问题" or c.span is None else c.span
+
+
+def _detail(text: str) -> int:
+    """How much a measure tells of what was done: its figures and named things (at most 3)."""
+    return min(3, len(hm.QUANTITY.findall(text)) + len(re.findall(r'"[^"]{2,14}"|“[^”]{2,14}”|《[^》]{2,20}》', text)))
 
 
 def _unit(xs: list[float]) -> list[float]:
@@ -373,56 +537,19 @@ def _unit(xs: list[float]) -> list[float]:
     return [(x - lo) / (hi - lo) if hi > lo else 1.0 for x in xs]
 
 
-def _reads_as_measure(name: str) -> bool:
-    return get_role_model().role(name) == "做法"
-
-
-def _sentence_measures(story: Story, close: Closeness, spans: list[Citation]) -> list[tuple[float, str, Citation]]:
-    """The sentences of the matching passages read as 做法, named by the thing they name in quotes
-    ("路灯编号管理") or by their action clauses when those fit a short phrase."""
-    out: list[tuple[float, str, Citation]] = []
-    for s in story.sentences:
-        if s.role != "做法" or not _inside(s.start, s.end, spans) or s.text.rstrip().endswith((":", "：")):
-            continue
-        shared = float(close.shared(s.text))
-        named = _NAMED_THING.search(s.text)
-        if named and _reads_as_measure(named.group(0).strip('"“”')):
-            out.append((shared + 1, named.group(0), story.cite(s)))
-        clause = lead_clause(s.text)
-        if len(clause) <= NAME_CHARS and len(_CJK.findall(clause)) >= 6 and _reads_as_measure(clause):
-            out.append((shared - 1, clause, story.cite(s)))
-    return out
-
-
-def _measure_to_borrow(card: CaseCard, close: Closeness, spans: list[Citation]) -> tuple[str, Citation] | None:
-    """The measure worth borrowing: among the named methods, measures and measure headings told in the
-    matching passages, the one whose words are closest to the description; failing those, the card's
-    weightiest measure.  A measure's name must itself read as a 做法 and fit in a short phrase."""
-    cands: list[tuple[float, str, Citation]] = []
-    for m in card.methods:
-        if _inside(m.definition.start, m.definition.end, spans) or any(m.key in p.quote for p in spans):
-            cands.append((close.shared(m.definition.quote) + 1, m.name, m.definition))
-    for me in card.measures:
-        name = _label(me.label)
-        if name and _inside(me.citation.start, me.citation.end, spans) and _reads_as_measure(name):
-            bonus = 2 if me.named_by_heading else 0
-            cands.append((close.shared(me.citation.quote + me.label) + bonus, name, me.citation))
-    if card.story is not None:
-        cands += _sentence_measures(card.story, close, spans)
-    if cands:
-        _, best, c = max(cands, key=lambda x: x[0])
-        return best, c
-    for me in sorted(card.measures, key=lambda m: -m.weight):
-        name = _label(me.label)
-        if name and _reads_as_measure(name):
-            return name, me.citation
-    return None
-
-
-def _label(label: str) -> str | None:
-    """A measure's label as a name: the part before a colon ("提升服务效能:现在物业…"), clipped at a clause."""
-    head = re.split(r"[:：]", label, maxsplit=1)[0]
-    return _clip(head if len(head) >= 4 else label, NAME_CHARS)
+def reason_candidates(
+    card: CaseCard,
+    description: str,
+    spans: list[Citation],
+    shared: Iterable[str] = (),
+    per_kind: int = EMBED_PER_CASE,
+    standing: list[float] | None = None,
+) -> list[str]:
+    """The spans a reason for ``card`` may quote as the shared difficulty, the likeliest few (to embed in one batch;
+    the measure is chosen by its words and its tie to the difficulty)."""
+    taxonomy = load_taxonomy()
+    wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
+    return [_meant(c) for c in _difficulties(card, wording, spans, standing)[:per_kind]]
 
 
 def explain(
@@ -432,50 +559,62 @@ def explain(
     spans: list[Citation],
     idf: dict[str, float] | None = None,
     close: Closeness | None = None,
+    standing: list[float] | None = None,
 ) -> Reason:
     """Why ``card`` is similar to ``description``, in one or two sentences a person would write.
 
-    The shared situation: the kind of community (a shared tag such as 动迁安置,
-    else the type the description names), its size as the script states it,
-    and the difficulty (the words of the matching passage that states it,
-    else the shared topic tags); then the measure worth borrowing (a named
-    method, a measure or a measure heading from the matching passages).  Every
-    claim keeps the span it rests on.
+    The shared situation: the kind of community when the description names it
+    (动迁安置, 无产证 …), its size when the description speaks of size, and the
+    difficulty quoted from the sentence of the script that states it; then the
+    measure worth borrowing, quoted from a sentence that says what was done,
+    with the method's name where the script names one.  Every claim keeps the
+    span it rests on.  ``standing``: how well each of ``spans`` (the case's matching passages, best first)
+    matched, relative to the best; a difficulty told in a passage that matched better counts more.
     """
     who = place(card, town=False)
-    # the situation is told before the question ("…有没有社区是怎么做的？"): match on that
-    told = [x for x in re.split(r"(?<=[。！？!?])", description) if x.strip() and not re.search(r"[？?]\s*$", x)]
-    wanted = _bigrams("".join(told) or description)
-    kinds = [KIND_PHRASES[t][card.community_type] for t in shared if t in KIND_PHRASES]
-    size = community_size(card)
-    if kinds:
-        what = f"同样是{'、'.join(kinds[:2])}"
-    elif _TYPE_WORDS[card.community_type].search(description):
-        what = f"同样是{_TYPE_PHRASES[card.community_type]}"
-    else:
-        what = ""
-    situation_cite = None
-    if size:
-        what += f"（{size[0]}）"
-        situation_cite = size[1]
     close = close or Closeness(description)
-    echo = _situation(card, wanted, spans, close) or _situation(card, _bigrams(description), spans, close)
-    topics = sorted((t for t in shared if t not in KIND_PHRASES), key=lambda t: -(idf or {}).get(t, 0.0))
-    if echo:
-        trouble = f"也碰到过“{echo[0]}”的情况"
-        situation_cite = echo[1]
-    elif topics:
-        trouble = f"也遇到过{'、'.join(t.split('/')[0] for t in topics[:2])}方面的难题"
-    elif (told_alike := _alike(card, _bigrams(description), spans)) is not None:
-        trouble = f"讲稿里写到“{told_alike[0]}”"
-        situation_cite = told_alike[1]
+    close.ensure(reason_candidates(card, description, spans, shared, standing=standing))
+    taxonomy = load_taxonomy()
+    kinds = [p for t in shared if (p := taxonomy.tag(t).phrase(card.community_type))]
+    wording = Wording(description, card, [t for t in shared if taxonomy.tag(t).kind])
+    what = f"同为{'、'.join(kinds[:2])}" if kinds else ""
+    situation_cite = None
+    size = community_size(card) if _SCALE.search(description) else None
+    if size:
+        what = f"{what}（{size[0]}）" if what else f"规模相近（{size[0]}）"
+        situation_cite = size[1]
+    diffs = _difficulties(card, wording, spans, standing)
+    trouble = _pick(diffs[:EMBED_PER_CASE], close, "问题")
+    lead = f"{who}{what}，" if what else who
+    near = trouble[1] if trouble else None
+    told_after, about = _measures(card, wording, spans, near)
+    if told_after:
+        borrow: tuple[str, Sentence] | None = (told_after[0].span or told_after[0].sentence.text, told_after[0].sentence)
     else:
-        trouble = "讲稿讲的情况与你描述的相近"
-    text = f"{who}{what}，{trouble}。" if what.startswith("同样") else f"{who}{what}{trouble}。"
-    borrow = _measure_to_borrow(card, close, spans)
+        pool = about[:EMBED_PER_CASE]
+        close.ensure([c.span or c.sentence.text for c in pool])
+        borrow = _pick(pool, close, "做法", measure=True)
+    if trouble:
+        situation_cite = card.story.cite(trouble[1]) if card.story else situation_cite
+        text = f"{lead}也遇到过相似的情况：“{trouble[0]}”。"
+    else:  # a description of an aim, not a difficulty ("想搞点文旅…"): the sentence telling a like situation
+        avoid = {borrow[1].start} if borrow else set()
+        close.ensure([c.span or c.sentence.text for c in _situations(card, wording, spans, avoid, standing)[:EMBED_PER_CASE]])
+        told = _pick(_situations(card, wording, spans, avoid, standing)[:EMBED_PER_CASE], close, "背景")
+        if told:
+            situation_cite = card.story.cite(told[1]) if card.story else situation_cite
+            text = f"{lead}讲稿里也写到了相似的情况：“{told[0]}”。"
+        elif borrow:  # the measure itself shows what the two share
+            text = f"{lead}，" if what else who
+        else:
+            text = f"{lead}讲稿讲到的情况与你描述的相近。"
+    name = None
     if borrow:
-        text += f"值得借鉴的做法：{borrow[0]}。"
-    return Reason(text, situation_cite, borrow[1] if borrow else None, borrow[0] if borrow else None)
+        name = next((m.name for m in card.methods if m.key in borrow[0]), None)
+        text += f"值得借鉴的是他们的做法：“{borrow[0]}”。"
+        text = text.replace("，，", "，")
+    measure_cite = card.story.cite(borrow[1]) if borrow and card.story else None
+    return Reason(text, situation_cite, measure_cite, name or (borrow[0] if borrow else None))
 
 
 def _rescale(values: dict[str, float]) -> dict[str, float]:

@@ -38,6 +38,13 @@ class Tag:
     name: str
     synonyms: tuple[str, ...]
     min_count: int = DEFAULT_MIN_COUNT
+    kind: bool = False  # names a kind of community (动迁安置, 无产证 …), not a problem
+    related: tuple[str, ...] = ()  # tags about the same matter (加装电梯 ~ 电梯更新)
+    phrases: tuple[tuple[str, str], ...] = ()  # (community type, how a person names such a community)
+
+    def phrase(self, community_type: str) -> str | None:
+        """How a person names a community of this kind and type: 动迁安置 → "动迁安置小区" for a 居民区."""
+        return dict(self.phrases).get(community_type)
 
     @property
     def pattern(self) -> re.Pattern:
@@ -85,7 +92,14 @@ def load_taxonomy(path: str | Path = TAXONOMY_PATH) -> Taxonomy:
 
     def tags(key: str) -> tuple[Tag, ...]:
         return tuple(
-            Tag(d["name"], tuple(d.get("synonyms", ())), int(d.get("min_count", DEFAULT_MIN_COUNT)))
+            Tag(
+                d["name"],
+                tuple(d.get("synonyms", ())),
+                int(d.get("min_count", DEFAULT_MIN_COUNT)),
+                bool(d.get("kind", False)),
+                tuple(d.get("related", ())),
+                tuple(sorted(d.get("phrases", {}).items())),
+            )
             for d in data.get(key, ())
         )
 

@@ -1,21 +1,39 @@
 """Handouts for 5 cases and 5 topics, checked as a trainer would hand them out.
 
-For each handout (8 questions, the four kinds twice) it prints:
+For each handout (asked for 8 questions, the four kinds twice; a handout has
+fewer when the material runs out rather than a question that does not fit) it
+prints:
 
 - repeated quotes: spans quoted more than once (same words, or the same cited sentence);
 - long quotes: quoted spans longer than ``QUOTE_CHARS`` (60) characters;
+- fragments: quoted spans that do not read on their own
+  (:func:`assistant.quoting.reads_alone`: half clauses, dangling openers, list
+  numbering, Markdown residue, unpaired quotation marks) or point to something
+  unnamed ("该群体", "这一…");
+- slogans: quoted spans built on a slogan or a directive;
+- off-topic quotes (topic handouts): quoted sentences outside what the
+  community's script says about the topic (:func:`assistant.handout_material.scope`);
+- role-play parties not backed by a sentence in which the party is the subject
+  or the speaker, and parties cast although the story says they are gone;
+- comparisons whose partner does not carry the problem (its tag, a related
+  tag, or the kind of community);
 - the largest pairwise overlap of two questions' own words (character-bigram
   Jaccard with the quotes left out) and whether it stays below ``MAX_OVERLAP``;
-- role-play parties whose cited sentence does not mention them;
-- internal ids ("sj2025-20") or character offsets ("第 1437–1478 字") in the
-  Markdown, the .docx text and the UI preview;
-- the .docx page size and language.
+- internal ids ("sj2025-20") or character offsets in the Markdown, the .docx
+  text and the UI preview; the .docx page size and language;
+- across handouts: the cited sentences two handouts share.
 
-``--sheet`` also writes the blind-reading sheet: the 10 handouts' Markdown,
-shuffled and numbered H1…H10 (eval/blind_handouts_sheet.md), and the key
-mapping numbers to case or topic (eval/blind_handouts_key.json).
+These checks use the same functions the generator uses where a rule is one
+(what reads on its own, what a party's stance is): they catch regressions, not
+errors of the rule itself; the blind reading is the check of the rules.
 
-    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 14]
+``--sheet`` also writes the blind-reading sheet: the 10 handouts' Markdown
+and, for calibration, ``--calibrate`` handouts of the first round (read back
+from eval/blind/round1/, all graded "not usable" there), shuffled together and
+numbered (eval/blind_handouts_sheet.md), and the key mapping numbers to case or
+topic and round (eval/blind_handouts_key.json).
+
+    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--calibrate 3] [--prefix K] [--name blind_handouts]
 """
 
 from __future__ import annotations
@@ -26,21 +44,23 @@ import json
 import random
 import re
 import sys
+from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant import handout_material as hm  # noqa: E402
 from assistant.cards import load_cards  # noqa: E402
 from assistant.handout import (  # noqa: E402
     MAX_OVERLAP,
     QUOTE_CHARS,
     build_handout,
     max_overlap,
-    party_pattern,
     to_docx_bytes,
     to_markdown,
 )
+from assistant.quoting import is_slogan, reads_alone  # noqa: E402
 from assistant.taxonomy import load_taxonomy  # noqa: E402
 from assistant.ui import render  # noqa: E402
 
@@ -49,20 +69,55 @@ TOPICS = ("新就业群体", "停车", "加装电梯", "业委会", "动迁安�
 INTERNAL = re.compile(r"sj\d{4}-\d+|第\s*\d+\s*[–-]\s*\d+\s*字")
 
 
-def check(h) -> dict:
+def check(h, cards, topic: str | None = None) -> dict:
     from docx import Document
 
     taxonomy = load_taxonomy()
+    tag = taxonomy.tag(topic) if topic else None
     quotes = [q for qu in h.questions for q in qu.quotes]
     spans = [(h.sources[n - 1][0].start, h.sources[n - 1][0].case_id) for qu in h.questions for n in _quoted_numbers(qu)]
     repeated = len(quotes) - len({re.sub(r"\s+", "", q) for q in quotes}) + len(spans) - len(set(spans))
     long_quotes = [q for q in quotes if len(q) > QUOTE_CHARS]
-    unbacked = []
+    fragments = [q for q in quotes if not reads_alone(q) or not hm.clear(q)]
+    slogans = [q for q in quotes if is_slogan(q)]
+    off_topic = []
+    if tag is not None and tag.kind:  # a kind of community: every quote comes from a community of that kind
+        of_kind = {c.case_id for c in hm.topic_cases(cards, tag)}
+        off_topic = [c.quote[:30] for c, _ in h.sources if c.case_id not in of_kind]
+    elif tag is not None:
+        for c, card in h.sources:
+            t = tag if tag.name in card.tag_counts or not tag.related else next(
+                (taxonomy.tag(r) for r in tag.related if r in card.tag_counts), tag
+            )
+            keep = hm.scope(card, t)
+            sent = next((s for s in card.story.sentences if s.start == c.start), None) if card.story else None
+            used_as_stance = any(n for qu in h.questions for _, n in qu.parties if h.sources[n - 1][0] is c)
+            if sent is not None and not keep(sent) and not (t.kind and used_as_stance):
+                off_topic.append(c.quote[:30])
+    unbacked, gone = [], []
     for qu in h.questions:
         for party, n in qu.parties:
-            role = next(r for r in taxonomy.roles if r.name == party)
-            if not party_pattern(role).search(h.sources[n - 1][0].quote):
+            c, card = h.sources[n - 1]
+            found = hm.stances(card, lambda s, c=c: s.start == c.start)
+            if not any(st.label == party for st in found):
                 unbacked.append(party)
+            if any(st.label == party and st.absent for st in found):
+                gone.append(party)
+    mismatched = []
+    for qu in h.questions:
+        if qu.kind != "对比分析":
+            continue
+        ids = list(dict.fromkeys(h.sources[n - 1][0].case_id for n in qu.sources))
+        if len(ids) != 2:
+            mismatched.append(qu.text[:20])
+            continue
+        a, b = cards[ids[0]], cards[ids[1]]
+        if tag is not None:
+            names = {tag.name, *tag.related}
+            if not any(x in a.tag_counts for x in names) or not any(x in b.tag_counts for x in names) and not hm.topic_cases({b.case_id: b}, tag):
+                mismatched.append(qu.text[:20])
+        elif not set(a.tag_counts) & set(b.tag_counts):
+            mismatched.append(qu.text[:20])
     md = to_markdown(h)
     data = to_docx_bytes(h)
     doc = Document(io.BytesIO(data))
@@ -75,13 +130,49 @@ def check(h) -> dict:
         "quotes": len(quotes),
         "repeated_quotes": repeated,
         "long_quotes": len(long_quotes),
+        "fragments": fragments,
+        "slogans": slogans,
+        "off_topic": off_topic,
         "max_overlap": round(max_overlap(h.questions), 3),
         "unbacked_parties": unbacked,
+        "gone_parties": gone,
+        "mismatched_compare": mismatched,
         "internal_ids": len(INTERNAL.findall(md + docx_text + re.sub(r"<[^>]+>", " ", render.handout_view(h)))),
         "a4": (round(sec.page_width.cm, 1), round(sec.page_height.cm, 1)) == (21.0, 29.7),
         "zh_cn": 'w:eastAsia="zh-CN"' in styles and 'w:val="zh-CN"' in styles,
         "md": md,
+        "cited": {(c.case_id, c.start) for c, _ in h.sources},
     }
+
+
+def round1() -> list[tuple[str, int, int, int, set[str]]]:
+    """The first round's handouts, read back from their blind sheet (eval/blind/round1/): per handout its label,
+    questions, quotes, quotes not reading alone or unclear, slogans, and its quoted spans."""
+    base = ROOT / "eval" / "blind" / "round1"
+    key = json.loads((base / "blind_handouts_key.json").read_text(encoding="utf-8"))
+    sheet = (base / "blind_handouts_sheet.md").read_text(encoding="utf-8")
+    out = []
+    for item, label in key.items():
+        body = re.search(rf"^## {item}\n(.*?)(?=^## H\d+\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        questions = body.split("#### 资料来源")[0]
+        quotes = re.findall(r"“([^”]*)”\[\d+\]", questions)
+        bad = [q for q in quotes if not reads_alone(q) or not hm.clear(q)]
+        out.append((label, len(re.findall(r"^\d+\. \*\*【", questions, flags=re.M)), len(quotes), len(bad),
+                    sum(is_slogan(q) for q in quotes), {re.sub(r"\s+", "", q) for q in quotes}))
+    return out
+
+
+def round1_bodies() -> list[tuple[str, str, str]]:
+    """The first round's handouts as the reader saw them: ``(round-1 item, label, Markdown body)``."""
+    base = ROOT / "eval" / "blind" / "round1"
+    key = json.loads((base / "blind_handouts_key.json").read_text(encoding="utf-8"))
+    sheet = (base / "blind_handouts_sheet.md").read_text(encoding="utf-8")
+    out = []
+    for item, label in key.items():
+        body = re.search(rf"^## {item}\n(.*?)(?=^---\n|^## H\d+\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        body = re.sub(r"\n\*\*能否直接使用：\*\*.*", "", body, flags=re.S)
+        out.append((item, label, body.strip()))
+    return out
 
 
 def _quoted_numbers(q) -> list[int]:
@@ -93,52 +184,86 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--sheet", action="store_true", help="write eval/blind_handouts_sheet.md and the key")
-    ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--seed", type=int, default=214)
+    ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
+    ap.add_argument("--name", default="blind_handouts", help="sheet and key: eval/<name>_sheet.md, eval/<name>_key.json")
+    ap.add_argument("--round", default="round2", help="what the key calls this run's handouts")
+    ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
+    ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
     args = ap.parse_args()
+    if args.round1:
+        old = round1()
+        print("Round 1 (eval/blind/round1/blind_handouts_sheet.md), the same checks on its quotes:\n")
+        print("| handout | questions | quotes | not reading alone / unclear | slogans |")
+        print("|---|---|---|---|---|")
+        for label, nq, nquotes, bad, slog, _ in sorted(old):
+            print(f"| {label} | {nq} | {nquotes} | {bad} | {slog} |")
+        shared = [(a[0], b[0], len(a[5] & b[5])) for a, b in combinations(old, 2) if a[5] & b[5]]
+        print("\nquotes two round-1 handouts share: " + "; ".join(f"{a} & {b}: {n}" for a, b, n in shared) + "\n")
     cards = load_cards(ROOT / "corpus")
     rows = []
     for label, kw in [(c, {"case_id": c}) for c in CASES] + [(t, {"topic": t}) for t in TOPICS]:
         h = build_handout(cards, n=args.n, **kw)
-        r = check(h)
+        r = check(h, cards, kw.get("topic"))
         r["label"] = label if "case_id" not in kw else f"{label} {cards[label].community}"
         r["title"] = h.title
         rows.append(r)
-    print(f"| handout | questions | quotes | repeated quotes | quotes > {QUOTE_CHARS} chars | max overlap | "
-          "unbacked parties | ids/offsets | A4 | zh-CN |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| handout | questions | kinds (情境/对比/角色/反思) | quotes | repeated | > {QUOTE_CHARS} chars | fragments | slogans | "
+        "off-topic | max overlap | unbacked parties | gone parties | compare off-problem | ids/offsets | A4 | zh-CN |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        kinds = "/".join(str(r["kinds"].count(k)) for k in ("情境研讨", "对比分析", "角色扮演", "反思迁移"))
         print(
-            f"| {r['label']} | {r['questions']} | {r['quotes']} | {r['repeated_quotes']} | {r['long_quotes']} | "
-            f"{r['max_overlap']:.3f} | {len(r['unbacked_parties'])} | {r['internal_ids']} | {r['a4']} | {r['zh_cn']} |"
+            f"| {r['label']} | {r['questions']} | {kinds} | {r['quotes']} | {r['repeated_quotes']} | {r['long_quotes']} | "
+            f"{len(r['fragments'])} | {len(r['slogans'])} | {len(r['off_topic'])} | {r['max_overlap']:.3f} | "
+            f"{len(r['unbacked_parties'])} | {len(r['gone_parties'])} | {len(r['mismatched_compare'])} | {r['internal_ids']} | "
+            f"{r['a4']} | {r['zh_cn']} |"
         )
     worst = max(r["max_overlap"] for r in rows)
     total_rep = sum(r["repeated_quotes"] for r in rows)
+    shared = [
+        (a["label"], b["label"], len(a["cited"] & b["cited"]))
+        for a, b in combinations(rows, 2)
+        if a["cited"] & b["cited"]
+    ]
     print(
-        f"\nrepeated quotes in all {len(rows)} handouts: {total_rep}; largest pairwise overlap of two questions: "
-        f"{worst:.3f} (threshold {MAX_OVERLAP}); questions per handout: "
-        f"{sorted({r['questions'] for r in rows})}"
+        f"\nrepeated quotes in all {len(rows)} handouts: {total_rep}; fragments: {sum(len(r['fragments']) for r in rows)}; "
+        f"slogans: {sum(len(r['slogans']) for r in rows)}; off-topic: {sum(len(r['off_topic']) for r in rows)}; "
+        f"largest pairwise overlap of two questions: {worst:.3f} (threshold {MAX_OVERLAP}); "
+        f"questions per handout: {[r['questions'] for r in rows]}"
     )
+    print("cited sentences two handouts share: " + ("; ".join(f"{a} & {b}: {n}" for a, b, n in shared) or "none"))
+    for r in rows:
+        for what in ("fragments", "slogans", "off_topic", "unbacked_parties", "gone_parties", "mismatched_compare"):
+            for x in r[what]:
+                print(f"  {r['label']} {what}: {x}")
     if args.sheet:
-        order = list(range(len(rows)))
-        random.Random(args.seed).shuffle(order)
+        rng = random.Random(args.seed)
+        entries = [(r["label"], args.round, r["md"], None) for r in rows]
+        entries += [(label, "round1", body, item) for item, label, body in rng.sample(round1_bodies(), args.calibrate)]
+        rng.shuffle(entries)
+        p = args.prefix
         sheet = [
             "# 培训讲义盲评表",
             "",
-            "下面是 10 份由系统生成的培训讨论题讲义（编号 H1–H10，顺序随机）。请只根据讲义本身判断：",
+            f"下面是 {len(entries)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(entries)}，顺序随机）。请只根据讲义本身判断：",
             "**这份讲义能否不经修改直接在培训课上发给学员使用？**（能 / 不能；不能时请写一句原因）",
             "",
         ]
         key = {}
-        for i, k in enumerate(order, 1):
-            r = rows[k]
-            key[f"H{i}"] = r["label"]
-            body = re.sub(r"^# ", "### ", r["md"], flags=re.M)
+        for i, (label, version, md, item) in enumerate(entries, 1):
+            key[f"{p}{i}"] = {"label": label, "version": version} | ({"round1_item": item, "round1_usable": False} if item else {})
+            body = re.sub(r"^# ", "### ", md, flags=re.M)
             body = re.sub(r"^## ", "#### ", body, flags=re.M)
-            sheet += ["---", "", f"## H{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
-        (ROOT / "eval" / "blind_handouts_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
-        (ROOT / "eval" / "blind_handouts_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print("wrote eval/blind_handouts_sheet.md and eval/blind_handouts_key.json")
-    bad = total_rep or worst >= MAX_OVERLAP or any(r["unbacked_parties"] or r["internal_ids"] or r["long_quotes"] for r in rows)
+            sheet += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
+        (ROOT / "eval" / f"{args.name}_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
+        (ROOT / "eval" / f"{args.name}_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote eval/{args.name}_sheet.md and eval/{args.name}_key.json")
+    bad = total_rep or worst >= MAX_OVERLAP or any(
+        r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] for r in rows
+    )
     return 1 if bad else 0
 
 

@@ -83,3 +83,35 @@ def test_bad_input(finder, capsys):
     assert main(["similar", "商业街装了护栏，店铺卸货不方便", "--k", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["cases"]) == 2 and out["cases"][0]["author"] == "朱佳燕"
+
+
+def test_reasons_quote_the_difficulty_and_what_was_done(finder):
+    """The shared difficulty as a whole statement of it, not a consequence or a warning; the measure one that bears on
+    what the description asks (the fee rule asked for, not the parking regulation's name)."""
+    d = (
+        "小区登记的车比车位多出好几百辆，停车费多年没涨、特别便宜，旁边商场的车也开进来停，业主下班回来找不到车位天天吵，"
+        "业委会都被骂得集体辞职了。有没有小区是靠调整收费规则把停车理顺的？"
+    )
+    why = finder.find(d, k=1)[0].why
+    assert "湖畔天地" in why and "收费" in why.split("值得借鉴")[1]
+    d = (
+        "我们小区是分几期开发的，多层、高层、别墅的物业费都不一样，业委会按区域分开管，每个区域对不合自己利益的事都能一票否决，"
+        "一大笔公共收益一直用不了，业委会基本瘫痪。换届的时候有没有好的办法？"
+    )
+    why = finder.find(d, k=1)[0].why
+    assert "一票否决" in why and "猫" not in why
+
+
+def test_a_difficulty_counts_by_how_well_its_passage_matched(finder):
+    """A sentence of the case's third-best passage does not outweigh the stated difficulty of its best ones."""
+    from assistant.citations import Citation
+    from assistant.similar import _inside, _standing
+
+    spans = [Citation("c", "", "x" * 10, 0, 10), Citation("c", "", "y" * 10, 20, 30)]
+    standing = _standing([(1, 2.0), (2, 1.0)])
+    assert standing == [1.0, 0.5]
+    assert _inside(2, 5, spans, standing) == 1.0 and _inside(22, 25, spans, standing) == 0.5 and _inside(12, 15, spans, standing) == 0.0
+    d = "我们小区是动迁安置房，老人们习惯把自家凳子椅子搬到楼道里聊天，清理了一批又摆回来，既不好看又挡路。有没有社区是用别的办法把这件事理顺的？"
+    why = finder.find(d, k=1)[0].why
+    situation, measure = why.split("值得借鉴")
+    assert "凳椅" in situation and "板凳课堂" in measure

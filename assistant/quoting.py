@@ -1,0 +1,401 @@
+"""Short verbatim quotes that read on their own.
+
+A handout question or a 为什么相似 reason quotes a few dozen characters of a
+script sentence, and the reader sees only those characters.  A span cut
+anywhere reads as a fragment ("逐步向", "…风俗习惯等"), opens with a word that
+points back ("但是…", "该群体…"), or carries the script's layout ("4、",
+"**", "【P15】").  :func:`excerpt` returns the best span of a sentence that is
+made of whole clauses and reads as a statement, or None when the sentence has
+none — the caller then quotes another sentence.
+
+The rules are about Chinese sentence structure, not about particular scripts:
+
+- a span starts at the sentence start (after its list marker, a leading
+  connective such as "同时," or "但是"), after a semicolon or colon, or after
+  the scene-setting clauses that open the sentence ("经过三个多月的努力,");
+- it ends at the sentence end or after a clause that is complete: not ending in
+  a word that needs what follows ("等", "的", "向", "和" …), not a lone
+  subordinate clause ("尽管…", "随着…");
+- it never cuts inside quotation marks, book-title marks or brackets, and its
+  quotation marks are paired;
+- it does not open with a word that points to something said before
+  ("该", "这", "其", "他们" …).
+
+Example::
+
+    >>> excerpt("同时,首创房屋建造\\"保障金\\"制度。")
+    '首创房屋建造"保障金"制度'
+    >>> excerpt("来自不同村的村民尽管居住在了同一小区,但文体活动、人情往来、风俗习惯等,还是以原来的村为单位。", limit=30) is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Callable, Iterable
+
+QUOTE_CHARS = 60
+
+# list markers and layout residue in front of a sentence: "一是", "(一)", "4、", "第二,", "①", "-", "**", "【P15】"
+_MARKER = re.compile(
+    r"(?:\s|\*\*|【[^】]{0,12}】|[(（][^()（）]{2,30}[)）](?=[\u4e00-\u9fff])|[-·•]|(?:[一二三四五六七八九十]+[、是]|第[一二三四五六七八九十]+(?:步|个|是)?[，,、:：]"
+    r"|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑩])\s*)+"
+)
+# a connective that opens a sentence says how it follows on; the statement starts after it
+_LEAD_CONNECTIVE = re.compile(
+    r"^(?:与此同时|在此基础上|另一方面|一方面|同时|此外|另外|因此|所以|于是|首先|其次|再次|最后|然后|接着|随后|当然|其实|总之|总的来说"
+    r"|但是|但|然而|可是|不过|而且|并且|而|再加上|加上|加之|举一个例子|举个例子|比如说|比如|例如|譬如|如(?=针对|在|对))(?![不非未没])[，,：:]?"
+)
+# a span opening with these points back to what came before: it cannot be read alone
+_POINTS_BACK = re.compile(
+    r"^(?:与(?!此同时)|是(?!否)|诸如此类|如此|该|这|此(?!前)|其(?![他它实])|上述|以上|前者|后者|他们|她们|它们|他|她|它|对此|为此|那|之后|此后|然后|并|且|又|也|还|就|才|即|则|从而|进而|以便|以致)"
+)
+# a clause that tells the next step of what was done: a span may start there ("最终在…建设了478块菜园")
+_FRAME_TAIL = re.compile(r"(?:等|的)(?:环节|方式|形式|途径|措施|渠道|手段|举措|过程|基础上|前提下|情况下)$")
+_NEW_STEP = re.compile(r"^(?:最终|最后|随后|后来|如今|现在|目前|截至目前|此后)")
+# a clause that only sets the scene; the main clause follows
+_FRAME = re.compile(
+    r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|从|根据|按照|结合|围绕|依托|自|自从|当|对于|近年来|近期|目前|如今|此前|当时|\d{2,4}年)"
+)
+# a clause that needs the next one: a lone "尽管…" or "随着…" is not a statement
+_SUBORDINATE = re.compile(r"^(?:尽管|虽然|虽|如果|假如|若|因为|由于|随着|只要|只有|即使|哪怕|不仅|不但|既|一旦|当|为了?|面对|针对|在|经过|通过|对于|对)")
+# a clause ending in a word that needs what follows
+_DANGLING_END = re.compile(
+    r"(?:等|的|地|和|与|及|以及|或|或者|对|向|在|把|将|被|从|为|以|让|使|给|是|及其|并|而|但|如|像|比如|例如|包括|就是|即|来说|而言|来看)$"
+)
+_SETS_SCENE = re.compile(
+    r"^(?:为了?|面对|针对|经过|通过|随着|由于|根据|按照|结合|围绕|依托|对于|尽管|虽然|如果|只要|只有|即使|借着|趁着|乘着|借助"
+    r"|经(?!济|营|费|验|常|理|历|典|过了))"
+)
+_PLACE_TIME = re.compile(r"^(?:在|从|自|当)")
+# "以"清洁村庄助力乡村振兴"为主题": the frame of what follows
+_WITH_AS = re.compile(r"^以.*为(?:主题|抓手|载体|契机|目标|核心|重点|导向|基础|依托|平台|主线|切入点|突破口)$")
+_PLACE_TIME_END = re.compile(r"(?:上|中|下|时|后|前|里|内|方面|之初|期间|问题|基础|过程)$")
+# a clause ending on when something happened: "平移工作启动伊始", "一到下班时间", "列成解决目标后"
+_WHEN_END = re.compile(r"(?:伊始|之初|之际|以来|期间|之时|时候|时间|时期|阶段|之后|以后|之前|以前|[^同及平随准按暂]时|[^之然最前背以今落身]后)$")
+# a clause with a preposition whose object ends the clause, and no verb after it: "2020年起依托产业项目"
+_PREPOSITIONS = re.compile(r"依托|借助|利用|围绕|依据|按照|根据|结合|针对|面对|通过|凭借|基于")
+_CLAUSE_SEP = re.compile(r"[，,；;：:]")
+# an enumeration introduced, its items cut: "…的例子还有像小区南门主路…"
+_LIST_INTRO = re.compile(r"例子还有|还有像")
+# a note of the speaker's left in the script: "(引出问题)", "(举些例子)", "【展示照片】"
+_STAGE = re.compile(r"[(（【](?:引出问题|引出|举些?例子|举例|过渡|小结|总结|展示[^)）】]{0,6}|PPT|图片?\d*|照片|视频|播放[^)）】]{0,6})[)）】]")
+_ASIDE = re.compile(r"[(（][^()（）]{16,}?[)）]")
+_INNER_MARKER = re.compile(r"[，,；;：:]\s*(?:[(（]\d+[)）]|\d+[、.．](?!\d)|[①-⑩])")
+_OPEN = "“《(（【「"
+_CLOSE = "”》)）】」"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+MIN_CHARS = 8  # shorter spans say too little to be read alone
+
+
+def tidy(sentence: str) -> tuple[int, int]:
+    """The ``(start, end)`` of a sentence without its layout (list marker, "**", an unpaired edge quote mark)
+    and its closing punctuation."""
+    text = sentence
+    a, b = 0, len(text)
+    while True:
+        m = _MARKER.match(text, a)
+        if not m or m.end() == a:
+            break
+        a = m.end()
+    while b > a and text[b - 1] in "。！？!?；;，,、 \n*":
+        b -= 1
+    # a quote mark closing the previous sentence's quotation (at its start, or after its final stop)
+    if b > a and _unpaired(text[a:b]):
+        if text[a] in '"”' and not _unpaired(text[a + 1 : b]):
+            a += 1
+        elif text[b - 1] in '"”' and b - 2 >= a and text[b - 2] in "。！？!?" and not _unpaired(text[a : b - 1]):
+            b -= 2
+    return a, b
+
+
+def _unpaired(span: str) -> bool:
+    if span.count('"') % 2:
+        return True
+    depth = 0
+    for ch in span:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return True
+    return depth != 0
+
+
+def clauses(sentence: str) -> list[tuple[int, int]]:
+    """Clause boundaries of a sentence (offsets into it), never inside quotes, titles or brackets."""
+    a, b = tidy(sentence)
+    # a quotation running on into the next sentence ('有店主倾诉道,"安装花架护栏…'): its mark opens a new clause
+    opens = sentence.rindex('"', a, b) if sentence[a:b].count('"') % 2 else -1
+    out, start, depth, straight = [], a, 0, False
+    stage = {m.start(): m.end() for m in _STAGE.finditer(sentence, a, b)}
+    # a long aside in brackets ("拥有一票否决权(多层620户、别墅区180户…)"): a clause of its own, so that what comes
+    # before it can be quoted without it
+    aside = {m.start(): m.end() for m in _ASIDE.finditer(sentence, a, b) if m.start() not in stage}
+    skip_to = -1
+    for i in range(a, b):
+        ch = sentence[i]
+        if i < skip_to:
+            continue
+        if i in stage and not depth and not straight:  # "(引出问题)": the speaker's note, a boundary
+            if i > start:
+                out.append((start, i))
+            start = skip_to = stage[i]
+            continue
+        if i in aside and not depth and not straight:
+            if i > start:
+                out.append((start, i))
+            out.append((i, aside[i]))
+            start = skip_to = aside[i]
+            continue
+        if i == opens:
+            if i > start:
+                out.append((start, i))
+            start = i + 1
+        elif ch == '"':
+            straight = not straight
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif _CLAUSE_SEP.match(ch) and not depth and not straight:
+            if i > start:
+                out.append((start, i))
+            start = i + 1
+    if b > start:
+        out.append((start, b))
+    return out
+
+
+def _pure_frame(clause: str) -> bool:
+    """A clause that is only a frame ("依据上海市物业管理相关规定"), not a statement beginning with one
+    ("在车辆密集时段通行困难")."""
+    if not _FRAME.match(clause):
+        return False
+    return not _PLACE_TIME.match(clause) or bool(_PLACE_TIME_END.search(clause))
+
+
+def is_frame(clause: str) -> bool:
+    """A clause that only sets the scene ("经过三个多月的努力", "在业委会无法运作的过渡阶段"), or ends one that
+    runs over a comma ("通过职能部门实地勘察、初步拟定方案,街区党支部征询商户意见等环节")."""
+    return bool(_FRAME.match(clause) or _FRAME_TAIL.search(clause))
+
+
+def lead_skip(text: str) -> int:
+    """Characters of a leading connective ("同时,", "但是") to skip."""
+    m = _LEAD_CONNECTIVE.match(text)
+    return m.end() if m else 0
+
+
+def reads_alone(span: str) -> bool:
+    """Whether a span can be quoted without its context: enough words, no layout, paired marks, not pointing back,
+    not ending in a word that needs more."""
+    s = span.strip()
+    if len(_CJK.findall(s)) < MIN_CHARS or "**" in s or "【" in s or "】" in s or _unpaired(s):
+        return False
+    if _INNER_MARKER.search(s) or _STAGE.search(s) or _LIST_INTRO.search(s):
+        return False  # a list inside: "旨在:(1)为…"
+    if _POINTS_BACK.match(s) or _LEAD_CONNECTIVE.match(s) or _MARKER.match(s):
+        return False
+    last = _CLAUSE_SEP.split(s.rstrip("。！？!?；;，,"))[-1]
+    last = last[lead_skip(last) :]
+    bare = re.sub(r"[(（][^()（）]*[)）]$", "", last)  # "…的共性矛盾(遮光、挡路、安全隐患等)": what the brackets close on
+    if _DANGLING_END.search(bare.rstrip("\"”’)）")) or len(_CJK.findall(last)) < 3:
+        return False
+    if (
+        _SETS_SCENE.match(last)
+        or (_PLACE_TIME.match(last) and _PLACE_TIME_END.search(last))
+        or _WHEN_END.search(last)
+        or _WITH_AS.match(last)
+    ):
+        return False  # ends on a clause that only sets the scene for what was cut
+    m = _PREPOSITIONS.search(last)
+    if m and not _has_verb_after(last[m.end() :]):
+        return False
+    if _NOUN_END.search(last) and not _PREDICATE.search(last):
+        return False  # "北门外阻挡停车堵塞消防通道放置的石墩子": a thing named, nothing said of it
+    if _NOUN_END.search(last) and _TOPIC.search(last):
+        return False  # "各区域对于不符合自己利益的议题": the topic named, what of it is cut
+    # "尽管…" needs its "但…", "不仅…" its "还…"
+    for first, then in _PAIRS:
+        m = first.search(s)
+        if m and not then.search(s, m.end()):
+            return False
+    return True
+
+
+@lru_cache(maxsize=65536)
+def pos_cut(text: str) -> list[tuple[str, str]]:
+    """``(word, part of speech)`` by jieba over the library's tokenizer (one tagger for the process: a second
+    one built on the same tokenizer tags the user dictionary's words "x")."""
+    from assistant.lexical import pos_tokenizer
+
+    return [(t.word, t.flag) for t in pos_tokenizer().cut(text)]
+
+
+# who acts in a script: the speaker, the community's bodies, its people
+_AGENT = re.compile(
+    r"^(?:我们|社区工作者|社区|街区|居民区|居委会|居委|村委会|村委|村两委|党支部|党总支|党委|党组织|物业公司|物业|业委会|居民|村民|业主"
+    r"|商户|志愿者|党员|楼组长|网格员|工作人员|[\u4e00-\u9fff]{2,6}(?:党支部|党总支|居民区|小组|工作组|理事会|委员会))"
+    r"(?:也|还|就|又|则|都|先|再|随即|立即|马上|主动|共同|一起)?(?=[\u4e00-\u9fff])"
+)
+
+
+def _has_subject(head: str) -> bool:
+    """A clause opening with who acts ("社区调整了思路", "我们又拉来了…"): it reads as a statement of its own."""
+    m = _AGENT.match(head)
+    if not m:
+        return False
+    rest = pos_cut(head[m.end() : m.end() + 4])
+    return bool(rest) and rest[0][1].startswith(("v", "d", "p"))
+
+
+def _has_verb_after(text: str) -> bool:
+    """Whether ``text`` holds a verb: "依托产业项目" does not, "依托产业项目盘活闲置农房" does."""
+    return any(flag.startswith("v") and flag != "vn" for _, flag in pos_cut(text))
+
+# a clause ending in "…的" + a short noun, with nothing marking a predicate, only names a thing
+_NOUN_END = re.compile(r"的[\"“]?[\u4e00-\u9fff]{1,4}[\"”]?$")
+_TOPIC = re.compile(r"对于|关于|至于")
+_PREDICATE = re.compile(r"[了着过]|是|成为|成了|变成|为|有|属于|让|使|得|在|没|不")
+
+_PAIRS = (
+    (re.compile(r"尽管|虽然|虽说|即使|哪怕"), re.compile(r"但|却|仍|还|也|依然")),
+    (re.compile(r"不仅|不但|不光"), re.compile(r"还|也|而且|更|并且|同时")),
+    (re.compile(r"既"), re.compile(r"又|也|还")),
+    (re.compile(r"不是"), re.compile(r"而是|也不是|就是")),
+    # "表面是花粉问题" needs its "背后是…", "看似都有责任" its "实则都难牵头"
+    (re.compile(r"表面上?(?:是|看)|看似|看上去"), re.compile(r"背后|实则|实际|实质|其实|却|但")),
+)
+
+
+def spans(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Every ``(start, end)`` of ``sentence`` at most ``limit`` characters long that may be quoted alone.
+
+    ``starts_at``: offsets of clauses where a new statement starts besides those
+    found here (e.g. a clause whose subject is a new party: "…,二楼业主也反对")."""
+    return list(_spans(sentence, limit, tuple(sorted(set(starts_at)))))
+
+
+@lru_cache(maxsize=65536)
+def _spans(sentence: str, limit: int, starts_at: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    cl = clauses(sentence)
+    if not cl:
+        return ()
+    extra = set(starts_at)
+    starts = []
+    hard = 0  # the first clause after the last hard boundary (a semicolon, a colon, a quotation mark, a speaker's note)
+    for i, (a, _) in enumerate(cl):
+        if i == 0:
+            ok = True
+        else:
+            sep = sentence[cl[i - 1][1] : a]
+            if any(ch in '；;：:"' for ch in sep) or _STAGE.search(sep):
+                hard = i
+            # a new statement starts after a hard boundary; after a comma only when what comes before only set the
+            # scene, or where the caller knows a new subject starts
+            ok = bool(
+                hard == i
+                or a in extra
+                or (_has_subject(sentence[a : a + 14]) and not any(is_frame(sentence[x:y]) for x, y in cl[hard:i]))
+                or lead_skip(sentence[a:]) > 0
+                or _NEW_STEP.match(sentence[a:])
+                or (_pure_frame(sentence[a : cl[i][1]]) and not _FRAME_TAIL.search(sentence[cl[i - 1][0] : cl[i - 1][1]]))
+                or all(is_frame(sentence[x:y]) or lead_skip(sentence[x:y]) == y - x for x, y in cl[hard:i])
+            )
+        if ok:
+            starts.append(i)
+    out = []
+    for i in starts:
+        if sentence[cl[i][0]] in "(（":
+            continue  # an aside
+        if len(_CJK.findall(sentence[cl[i][0] : cl[i][1]])) < 3 and i + 1 < len(cl):
+            continue  # "换,每根5米长…": a stray word left of a split, not a clause
+        if _FRAME_TAIL.search(sentence[cl[i][0] : cl[i][1]]):
+            continue  # the end of a frame begun before
+        a = cl[i][0]
+        m = _MARKER.match(sentence, a)
+        a = m.end() if m and i else a
+        a += lead_skip(sentence[a:])
+        for j in range(i, len(cl)):
+            b = cl[j][1]
+            if b - a > limit:
+                break
+            if j == i and _SUBORDINATE.match(sentence[a:b]) and j + 1 < len(cl):
+                continue  # "尽管…" alone
+            span = sentence[a:b]
+            if b < len(sentence) and sentence[b] in "：:" and j + 1 < len(cl):
+                continue  # a lead-in: what it introduces is cut
+            if j + 1 < len(cl) and (m := _PREPOSITIONS.search(sentence[cl[j][0] : b])) and not _has_verb_after(sentence[cl[j][0] : cl[j][0] + m.start()]):
+                continue  # "我们通过召开…会议" cut before what was done by it (not "拟定居委会通过…代为履职")
+            if reads_alone(span):
+                out.append((a, b))
+    return tuple(out)
+
+
+def excerpts(
+    sentence: str,
+    limit: int = QUOTE_CHARS,
+    must: re.Pattern | None = None,
+    score: Callable[[str], float] | None = None,
+    starts_at: Iterable[int] = (),
+    only_from: int | None = None,
+    not_before: int = 0,
+    to_the_end: bool = True,
+) -> list[str]:
+    """Every span of ``sentence`` (at most ``limit`` characters) that reads on its own, best first.
+
+    ``only_from``: the span must start there (a clause start).  A span holding
+    ``must`` comes first; among those, one running to the end of the sentence
+    (the whole sentence when it is short enough; unless ``to_the_end`` is
+    false), then the highest ``score`` (e.g. how surely it reads as a
+    measure), then the longest.
+    """
+    cands = spans(sentence, limit, starts_at)
+    if only_from is not None:
+        cands = [(a, b) for a, b in cands if a == only_from]
+    cands = [(a, b) for a, b in cands if a >= not_before]
+    if not cands:
+        return []
+    whole = tidy(sentence)
+
+    def key(ab: tuple[int, int]) -> tuple:
+        text = sentence[ab[0] : ab[1]]
+        holds = bool(must and must.search(text))
+        # a span that runs to the end of the sentence says what the sentence comes to
+        full = ab[1] == whole[1] and to_the_end
+        return (holds, full, score(text) if score else 0.0, ab[1] - ab[0])
+
+    return [sentence[a:b] for a, b in sorted(cands, key=key, reverse=True)]
+
+
+def excerpt(
+    sentence: str,
+    limit: int = QUOTE_CHARS,
+    must: re.Pattern | None = None,
+    score: Callable[[str], float] | None = None,
+    starts_at: Iterable[int] = (),
+    only_from: int | None = None,
+    not_before: int = 0,
+) -> str | None:
+    """The best span of ``sentence`` that reads on its own (:func:`excerpts`), or None."""
+    got = excerpts(sentence, limit, must, score, starts_at, only_from, not_before)
+    return got[0] if got else None
+
+
+# a slogan or a directive: the speaker's frame, not something a community did or faced
+_SLOGAN = re.compile(
+    r"习近平|总书记|党中央|二十大|二十届|十[八九]大|重要(?:讲话|指示|论述)|以人民为中心|紧跟|指示要求|指示精神|初心|使命"
+    r"|新时代|新征程|高质量发展|中国式现代化|根本遵循|人民城市|战斗堡垒|一面旗帜|贯彻落实|决策部署|获得感|幸福感|安全感"
+    r"|三治融合|自治、法治、德治|共建共治共享|全过程人民民主"
+)
+
+
+def is_slogan(text: str) -> bool:
+    """A sentence built on a slogan or a directive (it supports nothing a trainer can discuss)."""
+    return bool(_SLOGAN.search(text))
+
+
+__all__ = ["QUOTE_CHARS", "clauses", "excerpt", "excerpts", "is_frame", "is_slogan", "lead_skip", "pos_cut", "reads_alone", "spans", "tidy"]
