@@ -1172,13 +1172,13 @@ CJK_FONT = "宋体"  # East Asian text; Word on Chinese systems has it, others s
 LATIN_FONT = "Times New Roman"
 
 
-def to_docx_bytes(h: Handout) -> bytes:
-    """The handout as .docx: A4, language zh-CN, a CJK font, page numbers in the footer."""
+def new_document(title: str):
+    """An empty Word document as the handouts are set: A4, language zh-CN, a CJK font, page numbers."""
     from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     doc = Document()
-    doc.core_properties.title = h.title
+    doc.core_properties.title = title
     doc.core_properties.language = "zh-CN"
     _chinese_defaults(doc)
     for section in doc.sections:
@@ -1186,6 +1186,14 @@ def to_docx_bytes(h: Handout) -> bytes:
         section.left_margin = section.right_margin = Cm(2.5)
         section.top_margin = section.bottom_margin = Cm(2.5)
         _page_number_footer(section)
+    return doc
+
+
+def to_docx_bytes(h: Handout) -> bytes:
+    """The handout as .docx: A4, language zh-CN, a CJK font, page numbers in the footer."""
+    from docx.shared import Cm, Pt
+
+    doc = new_document(h.title)
     doc.add_heading(h.title, level=0)
     if h.notice:
         doc.add_paragraph().add_run(h.notice).italic = True
@@ -1296,6 +1304,7 @@ __all__ = [
     "build_handout",
     "load_templates",
     "max_overlap",
+    "new_document",
     "overlap",
     "party_pattern",
     "source_line",

@@ -88,6 +88,20 @@ class IngestError(InputError):
     """A document cannot be added; the message names the file and the fix."""
 
 
+class MetadataError(IngestError):
+    """The fields a single script may be given (title, author …) are missing or cannot apply.
+
+    The message speaks to the command line (``--author …``); ``file``,
+    ``missing`` (the field names a script without an author line lacks) and
+    ``scripts`` (a compilation's number of scripts, which fields cannot
+    describe at once) let another surface say the same in its own terms.
+    """
+
+    def __init__(self, message: str, *, file: str, missing: tuple[str, ...] = (), scripts: int = 0) -> None:
+        super().__init__(message)
+        self.file, self.missing, self.scripts = file, missing, scripts
+
+
 @dataclass
 class Prepared:
     """A document read, split and ready to be saved into the corpus."""
@@ -104,6 +118,7 @@ class AddReport:
     added: list[Prepared] = field(default_factory=list)
     already: list[str] = field(default_factory=list)  # documents already in the corpus
     errors: list[str] = field(default_factory=list)
+    metadata: list[MetadataError] = field(default_factory=list)  # those of ``errors`` that fields would fix
     build: BuildReport | None = None  # index.BuildReport when the index was updated
     links: WrittenLinks | None = None  # links an LLM wrote for the added scripts (None: no LLM)
 
@@ -376,7 +391,10 @@ def prepare(path: Path, overrides: dict[str, str] | None = None, limits: Limits 
             found = []  # no author line: a single script, metadata from elsewhere
     if len(found) > 1:
         if overrides:
-            raise IngestError(f"{path.name} 包含 {len(found)} 篇讲稿，不能用 --title/--author 等统一指定信息。")
+            raise MetadataError(
+                f"{path.name} 包含 {len(found)} 篇讲稿，不能用 --title/--author 等统一指定信息。",
+                file=path.name, scripts=len(found),
+            )
         stored = text
     elif len(found) == 1:
         c = found[0]
@@ -392,9 +410,10 @@ def prepare(path: Path, overrides: dict[str, str] | None = None, limits: Limits 
         if missing:
             flags = " ".join(f"--{k} …" for k in missing)
             names = "、".join({"title": "标题", "author": "作者"}[k] for k in missing)
-            raise IngestError(
+            raise MetadataError(
                 f"{path.name}：没有找到{names}。请在命令中加上 {flags}，"
-                "或在文首写上 ---/title: …/author: …/--- 信息块。"
+                "或在文首写上 ---/title: …/author: …/--- 信息块。",
+                file=path.name, missing=tuple(missing),
             )
         stored = _front_matter(meta) + body.lstrip("\n")
     try:
@@ -500,6 +519,8 @@ def add_documents(
             prepared = prepare(path, overrides, limits)
         except IngestError as exc:
             report.errors.append(str(exc))
+            if isinstance(exc, MetadataError):
+                report.metadata.append(exc)
             continue
         if (corpus_dir / prepared.stored_name).is_file() or prepared.stored_name in edit.writes:
             report.already.append(f"{path.name}（已在语料库中：{prepared.stored_name}）")

@@ -136,8 +136,8 @@ def test_upload_reports_each_bad_file(api, tmp_path):
     bad.write_bytes(b"not a pdf at all")
     empty = tmp_path / "空白.txt"
     empty.write_text("  \n", encoding="utf-8")
-    result = api.predict([handle_file(str(bad)), handle_file(str(empty))], "", "", "", "", "", "", "", api_name="/upload")
-    status = result[0]
+    # the upload's one value: its report (the page's library follows in a chained, private step)
+    status = api.predict([handle_file(str(bad)), handle_file(str(empty))], "", "", "", "", "", "", "", api_name="/upload")
     assert "扫描件.pdf" in status and "空白.txt" in status and status.count("未添加") == 2
 
 

@@ -262,7 +262,7 @@ def test_handout_for_a_topic_and_missing_choices(backend, tmp_path):
     for by, case_id, topic, message in [
         (H.BY_TOPIC, None, None, "请先选择一个话题"),
         (H.BY_CASE, None, "停车", "请先选择一个案例"),
-        (H.BY_CASE, "nope-99", None, "没有编号为"),
+        (H.BY_CASE, "nope-99", None, "没有这个案例"),
     ]:
         bad = H.make_handout(backend, by, case_id, topic, 3, out_dir=tmp_path / "bad")
         assert message in bad.preview_html and bad.docx is None and bad.md is None and bad.handout is None
@@ -310,7 +310,7 @@ def test_case_detail(backend):
     r = H.open_case(backend, "sj2025-03")
     assert html.escape(case.title) in r.detail_html and "目录" in r.detail_html and "提出的方法" in r.detail_html
     assert "#jump/lib-sec-0" in r.detail_html and "case-text" in r.detail_html and "<mark" not in r.detail_html
-    shown = html.unescape(re.sub(r"<[^>]+>", "", r.detail_html.split("<div class='case-text'>", 1)[1]))
+    shown = html.unescape(re.sub(r"<[^>]+>", "", r.detail_html.split("<div class='case-text'", 1)[1].split(">", 1)[1]))
     assert norm(shown) == norm(case.text)  # the whole text, and nothing else after it
     assert H.open_case(backend, None).detail_html is None and H.open_case(backend, "").detail_html is None
     assert "不在当前案例库中" in H.open_case(backend, "nope-99").detail_html
@@ -349,12 +349,13 @@ def test_upload_adds_a_document_and_refreshes_the_library(workdir, fake_embedder
                  username="wangli")
     assert r.report is not None and not r.report.errors and len(r.report.added) == 1
     [case] = r.report.added[0].cases
-    assert case.author == "王小明" and "已添加 新建村垃圾分类.docx" in r.status_html and "索引已更新" in r.status_html
+    assert case.author == "王小明" and "已添加 新建村垃圾分类.docx" in r.status_html and "案例库已更新" in r.status_html
+    assert case.id not in r.status_html and "向量化" not in r.status_html  # plain Chinese: no ids, no jargon
     assert r.library.n_cases == before.n_cases + 1 and f"汇集松江 {before.n_cases + 1} 篇" in r.library.header_html
     assert "wangli" in r.library.header_html
     assert case.id in [cid for _, cid in r.library.case_choices] and f"data-case='{case.id}'" in r.library.list_html
     assert case.id in backend.cases() and "垃圾分类" in backend.cases()[case.id].text
-    assert steps[0] == (0, "正在读取文档……") and steps[-1][0] == 1.0 and "向量化" in steps[-1][1]
+    assert steps[0] == (0, "正在读取文档……") and steps[-1][0] == 1.0 and "正在处理新讲稿" in steps[-1][1]
     hits = backend.searcher().search("垃圾分类积分兑换超市", k=1)
     assert hits[0].case.id == case.id  # the running backend searches the new version
 
@@ -517,7 +518,7 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
         (QUESTION, None, value, "请先选择能回答这个问题的讲稿"),
         (QUESTION, target.case_id, None, "请先在“段落”中选择"),
         (QUESTION, target.case_id, "1-2", "所选段落不在这个案例中"),
-        (QUESTION, "sj2025-99", value, "没有编号为 sj2025-99 的案例"),
+        (QUESTION, "sj2025-99", value, "没有这个案例"),
     ]:
         refused = H.relate(b, question, case_id, passage)
         assert message in refused.status_html and refused.link is None
@@ -535,3 +536,50 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
     assert [c for c in two.answer.citations if c.case_id == target.case_id and target.start <= c.start < target.end]
     again = H.relate(b, QUESTION, target.case_id, value)
     assert "已经关联到这个段落了" in again.status_html
+
+
+def test_a_script_without_author_line_is_added_through_the_fields(workdir, fake_embedder, tmp_path):
+    from assistant.indexing import build_index
+
+    from test_ingest import make_docx
+
+    settings = get_settings(corpus_dir=workdir / "corpus", index_dir=workdir / "index")
+    build_index(settings, fake_embedder)
+    backend = H.Backend(settings, FeedbackStore(tmp_path / "feedback.db"), embedder=fake_embedder)
+    shown = H.library_view(backend)
+    assert H.refresh_library(backend, shown.version) is None  # nothing published since: nothing to redraw
+
+    path = make_docx(tmp_path / "新建村垃圾分类.docx", with_author_line=False)
+    refused = H.upload(backend, [path])
+    text = html.unescape(refused.status_html)
+    assert "未添加" in text and "“单篇讲稿的补充信息”中填写作者" in text and refused.ask_fields
+    assert "--author" not in text and "---" not in text  # no command-line flags, no front matter syntax
+    assert refused.library.n_cases == shown.n_cases
+
+    fields = {"author": "王小明", "role": "党总支书记", "town": "泖港镇", "community": "新建村", "community_type": "村"}
+    two = H.upload(backend, [path, path], fields)
+    assert "只能用于一篇讲稿" in two.status_html and two.library.n_cases == shown.n_cases
+    added = H.upload(backend, [path], {**fields, "title": "  "})
+    assert added.report is not None and not added.report.errors and not added.ask_fields
+    [case] = added.report.added[0].cases
+    assert (case.author, case.community, case.town) == ("王小明", "新建村", "泖港镇")
+
+    # another open page, showing the old version under its filters, catches up on its next check
+    r = H.refresh_library(backend, shown.version, "泖港镇", H.ALL, "no-such-tag")
+    assert r is not None and r.view.n_cases == shown.n_cases + 1 and r.view.version != shown.version
+    assert f"汇集松江 {shown.n_cases + 1} 篇" in r.view.header_html
+    assert r.town == "泖港镇" and r.tag == H.ALL  # a filter value that still exists stays, a vanished one resets
+    assert f"data-case='{case.id}'" in r.filtered.list_html
+    assert case.id in [cid for _, cid in r.view.case_choices]
+    assert H.refresh_library(backend, r.view.version) is None
+
+
+def test_messages_and_views_speak_plain_chinese(backend):
+    case = next(iter(backend.cases().values()))
+    assert not re.search(r"第 \d+–\d+ 字", R.passage_view(case, 10, 40))
+    assert case.id not in re.sub(r"data-case='[^']*'|href=\"[^\"]*\"|href='[^']*'", "", R.case_detail(case, None))
+    said = R.plain("没有编号为 sj2025-99 的案例。可用的编号：sj2025-01、sj2025-02。", [case.id])
+    assert said == "没有这个案例，请刷新页面后重新选择。"
+    assert "ASSISTANT_" not in R.plain("问题太长（--max-chars）；请缩短，或调整 ASSISTANT_MAX_QUESTION_CHARS")
+    note = R.notices_html(["结合上一轮对话，按“停车 那资金从哪里来”检索。"])
+    assert "检索" not in note and R.FOLLOW_UP_PLAIN in note

@@ -41,6 +41,12 @@ from assistant.ui.guard import LoginGuard
 CONCURRENCY_EXTRACTIVE = 2
 CONCURRENCY_LLM = 8
 QUEUE_MAX = 200  # beyond this a user is told the service is busy instead of waiting forever
+# Every open page asks this often whether a new index version was published (an upload in
+# another browser): a cheap check of the version name, the library is re-read only on a change.
+LIBRARY_CHECK_SECONDS = 5
+# The chat fills the window below the header, the tabs and the question box, so the question
+# box is in view without scrolling on a 1280×680 laptop window as on a 390×844 phone.
+CHAT_HEIGHT = "clamp(300px, calc(100vh - 290px), 640px)"
 
 EXAMPLE_QUESTIONS = [
     "小区停车位不够，外来车辆多，怎么办？",
@@ -57,9 +63,72 @@ EXAMPLE_SITUATIONS = [
 
 # Catches clicks on citation links anywhere in the page.  Capture phase, so
 # the chat's own link handling (open in a new tab) never sees them.
+#
+# It also makes Gradio's own controls speak Chinese to everyone:
+# - Gradio picks the language of its controls from the browser's; the page is
+#   Chinese, so its controls are too, whatever language the browser is set to;
+# - some of Gradio's names are English in every language ("range slider for …",
+#   "Select example 1: …") and a chat message is named by its HTML source
+#   ("user's message: <div class='q'>…"): those get Chinese names, a message its
+#   text, whenever Gradio (re)draws them.
 HEAD = """
 <script>
 (() => {
+  try {
+    Object.defineProperty(Navigator.prototype, 'language', {get: () => 'zh-CN', configurable: true});
+    Object.defineProperty(Navigator.prototype, 'languages', {get: () => ['zh-CN', 'zh'], configurable: true});
+  } catch (e) { /* the page still works, with Gradio's labels in the browser's language */ }
+  const NAMES = {
+    'Like': '有帮助', 'Dislike': '没帮助', '赞': '有帮助', '踩': '没帮助',
+    'chatbot conversation': '问答对话', 'Clear': '清空对话', 'Copy message': '复制这条消息',
+    'More tabs': '更多标签页',
+    'Remove': '移除', 'Clear All': '全部移除', 'Download': '下载', 'Scroll down': '滚动到最新消息',
+    'Reset to default value': '恢复默认值', 'Copy conversation': '复制整段对话',
+  };
+  const PATTERNS = [
+    [/^(?:user|human)'s message: /, (el) => '提问：' + text(el)],
+    [/^(?:bot|assistant)'s message: /, (el) => '回答：' + text(el)],
+    [/^number input for (.*)$/, (el, m) => m[1] + '（输入数字）'],
+    [/^range slider for (.*)$/, (el, m) => m[1] + '（拖动选择）'],
+    [/^Select example \\d+: (.*)$/, (el, m) => '示例问题：' + m[1]],
+  ];
+  const text = (el) => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+  const rename = () => {
+    for (const el of document.querySelectorAll('[aria-label]')) {
+      const name = el.getAttribute('aria-label');
+      let want = NAMES[name];
+      for (const [re, make] of PATTERNS) {
+        const m = want === undefined && name.match(re);
+        if (m) want = make(el, m);
+      }
+      if (want !== undefined && want !== name) el.setAttribute('aria-label', want);
+    }
+    // the upload area: its visible words first (what a speech-input user says), then what it is for
+    for (const el of document.querySelectorAll('#upload-files .upload-container')) {
+      const want = text(el) + '：选择要添加的讲稿文件';
+      if (el.getAttribute('aria-label') !== want) el.setAttribute('aria-label', want);
+    }
+    // a citation chip in the chat (whose sanitizer drops aria-label): its number and script
+    for (const el of document.querySelectorAll('a.cite:not([aria-label])')) {
+      const title = (el.getAttribute('title') || '').split(' · ')[0].split('》')[0].replace('《', '');
+      el.setAttribute('aria-label', '出处 ' + text(el) + (title ? '：《' + title.slice(0, 30) + '》' : ''));
+    }
+    // Gradio's example questions: buttons in a "list" without list items
+    for (const el of document.querySelectorAll('#chat .examples[role=list]')) {
+      el.setAttribute('role', 'group');
+      el.setAttribute('aria-label', '示例问题');
+    }
+  };
+  let queued = false;
+  const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; rename(); }); } };
+  const start = () => {
+    new MutationObserver(later).observe(document.body, {
+      subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-label', 'role'],
+    });
+    rename();
+  };
+  if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
+
   const send = (value) => {
     const box = document.querySelector('#link-target textarea, #link-target input');
     const go = document.querySelector('#link-go');
@@ -84,6 +153,42 @@ HEAD = """
 })();
 </script>
 """
+# After the page has loaded: the question box takes the keyboard, without scrolling the page (the
+# ``autofocus`` attribute scrolls a box below the fold into view) and not on a touch screen, where it
+# would open the on-screen keyboard over the page.
+FOCUS_JS = """
+() => {
+  document.body.dataset.loaded = '1';  // the page is filled (the browser tests wait for this)
+  if (window.matchMedia('(pointer: coarse)').matches) return;
+  const box = document.querySelector('#question textarea');
+  if (box && !document.activeElement?.closest?.('input, textarea, select')) box.focus({preventScroll: true});
+}
+"""
+
+# 复制回答: the latest answer's text onto the clipboard.  On an intranet address served over
+# http the Clipboard API is missing (it needs https or localhost): the older copy command then.
+COPY_JS = """
+async (text) => {
+  const done = "<div class='msg-ok' role='status'>✓ 已复制回答和出处，可以粘贴到微信。</div>";
+  if (!text) return "<div class='msg-error' role='alert'>还没有可以复制的回答。</div>";
+  try {
+    await navigator.clipboard.writeText(text);
+    return done;
+  } catch (e) { /* fall through to the copy command */ }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+  area.remove();
+  return ok ? done : "<div class='msg-error' role='alert'>浏览器不允许自动复制：请选中回答的文字后复制。</div>";
+}
+"""
+
 # After a passage opens: scroll its highlighted span into the middle of the text box.
 SCROLL_JS = """
 () => {
@@ -121,6 +226,8 @@ class _Page:
 
     header: gr.HTML
     tabs: gr.Tabs
+    library_version: gr.State  # the index version the page shows (see _Events.refresh_library)
+    library_timer: gr.Timer
     # 问答
     chatbot: gr.Chatbot
     question: gr.Textbox
@@ -128,6 +235,10 @@ class _Page:
     new_chat: gr.Button
     status: gr.HTML
     feedback_box: gr.Column
+    share_copy: gr.Button  # the latest answer as text, for a WeChat message
+    share_docx: gr.DownloadButton  # … and as a Word file
+    share_status: gr.HTML
+    share_text: gr.Textbox  # hidden: what 复制回答 puts on the clipboard
     rating: gr.Radio
     comment: gr.Textbox
     feedback_go: gr.Button
@@ -166,6 +277,7 @@ class _Page:
     case_list: gr.HTML
     case_detail: gr.HTML
     files: gr.File
+    meta_box: gr.Accordion
     meta: dict[str, gr.components.Component]  # handlers.UPLOAD_FIELDS → its box
     upload_go: gr.Button
     upload_cancel: gr.Button
@@ -181,37 +293,50 @@ def _layout(view: H.LibraryView) -> _Page:
     """Create the components (inside ``gr.Blocks``), filled from the library as it is at start."""
     p = _Page()
     p.header = gr.HTML(view.header_html, elem_id="app-header")
-    with gr.Tabs(elem_id="tabs") as p.tabs:
+    p.library_version = gr.State(view.version)
+    p.library_timer = gr.Timer(LIBRARY_CHECK_SECONDS)
+    # "wrap": all four tabs stay in view on a phone (Gradio's default hides the last ones behind "⋯")
+    with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as p.tabs:
         # ---------------------------------------------------------------- 问答
         with gr.Tab("问答", id="qa", elem_id="tab-qa"):
             with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=420):
+                with gr.Column(scale=3, min_width=300):
                     p.chatbot = gr.Chatbot(
-                        label="问答",
+                        label="问答对话",
                         show_label=False,
                         elem_id="chat",
-                        height=560,
-                        placeholder=R.chat_placeholder(view.n_cases),
+                        height=CHAT_HEIGHT,
+                        placeholder=R.chat_placeholder(),
                         examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
                         feedback_options=("Like", "Dislike"),
-                        buttons=["copy"],
+                        buttons=[],  # Gradio's copy button copies a message's HTML: 复制回答 below copies its text
                         layout="bubble",
                         autoscroll=True,
                     )
                     with gr.Row(elem_id="ask-row"):
+                        # no autofocus: focusing a box below the fold scrolls the page on load (FOCUS_JS instead)
                         p.question = gr.Textbox(
+                            label="你的问题",
                             show_label=False,
-                            placeholder="输入问题，回车发送；答完可接着追问，如“那资金从哪里来？”",
+                            placeholder="输入问题，回车发送",
                             lines=1,
                             max_lines=6,
                             scale=6,
+                            min_width=150,
                             elem_id="question",
-                            autofocus=True,
                         )
-                        p.send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send")
-                        p.new_chat = gr.Button("新对话", scale=1, min_width=80, elem_id="new-chat")
+                        p.send = gr.Button("发送", variant="primary", scale=1, min_width=64, elem_id="send")
+                        p.new_chat = gr.Button("新对话", scale=1, min_width=72, elem_id="new-chat")
                     p.status = gr.HTML("", elem_id="qa-status")
                     with gr.Column(visible=False, elem_id="feedback-box") as p.feedback_box:
+                        with gr.Row(equal_height=True, elem_id="share-row"):
+                            p.share_copy = gr.Button(
+                                "复制回答（可粘贴到微信）", size="sm", scale=0, min_width=200, elem_id="share-copy"
+                            )
+                            p.share_docx = gr.DownloadButton(
+                                "下载 Word（.docx）", size="sm", scale=0, min_width=160, elem_id="share-docx"
+                            )
+                            p.share_status = gr.HTML("", elem_id="share-status")
                         with gr.Row(equal_height=True):
                             p.rating = gr.Radio(
                                 list(H.RATINGS),
@@ -262,7 +387,7 @@ def _layout(view: H.LibraryView) -> _Page:
                         elem_id="situation",
                     )
                 with gr.Column(scale=1, min_width=180):
-                    p.k_cases = gr.Slider(1, 8, value=3, step=1, label="列出几个案例", elem_id="k-cases")
+                    p.k_cases = gr.Slider(1, 8, value=3, step=1, label="列出几个案例", buttons=[], elem_id="k-cases")
                     p.find_go = gr.Button("查找相似案例", variant="primary", elem_id="find-similar")
             gr.Examples(EXAMPLE_SITUATIONS, inputs=p.situation, label="试试这些描述")
             p.similar = gr.HTML("", elem_id="similar-results")
@@ -275,7 +400,7 @@ def _layout(view: H.LibraryView) -> _Page:
                     p.handout_by = gr.Radio([H.BY_CASE, H.BY_TOPIC], value=H.BY_CASE, label="出题依据", elem_id="handout-by")
                     p.handout_case = gr.Dropdown(view.case_choices, label="案例", elem_id="handout-case")
                     p.handout_topic = gr.Dropdown(view.topic_choices, label="话题", visible=False, elem_id="handout-topic")
-                    p.handout_n = gr.Slider(1, 20, value=6, step=1, label="题目数量", elem_id="handout-n")
+                    p.handout_n = gr.Slider(1, 20, value=6, step=1, label="题目数量", buttons=[], elem_id="handout-n")
                     p.handout_go = gr.Button("生成讨论题", variant="primary", elem_id="make-handout")
                     with gr.Row():
                         p.docx = gr.DownloadButton("下载 Word（.docx）", visible=False, elem_id="dl-docx")
@@ -293,9 +418,9 @@ def _layout(view: H.LibraryView) -> _Page:
             p.case_list = gr.HTML(view.list_html, elem_id="case-list")
             p.case_detail = gr.HTML("", elem_id="case-detail")
             with gr.Accordion("添加讲稿（.txt / .md / .docx / .pdf）", open=False, elem_id="upload-box"):
-                gr.HTML(R.intro("上传后自动解析作者、社区和章节并更新索引，问答与检索立即可用。汇编文件按作者行自动拆分；单篇讲稿如缺少作者行，请在下方补充信息。"))
+                gr.HTML(R.intro("上传后自动读出作者、社区和章节，加入案例库，问答与检索随即可用。汇编文件按作者行自动拆分；单篇讲稿如果没有作者行，请在下方“单篇讲稿的补充信息”中填写作者等信息。"))
                 p.files = gr.File(file_count="multiple", file_types=[".txt", ".md", ".docx", ".pdf"], label="选择文件", elem_id="upload-files")
-                with gr.Accordion("单篇讲稿的补充信息（可选）", open=False):
+                with gr.Accordion("单篇讲稿的补充信息（没有作者行时填写）", open=True, elem_id="upload-fields") as p.meta_box:
                     with gr.Row():
                         title = gr.Textbox(label="标题")
                         author = gr.Textbox(label="作者姓名")
@@ -318,6 +443,8 @@ def _layout(view: H.LibraryView) -> _Page:
                 p.gaps_refresh = gr.Button("刷新", size="sm", elem_id="gaps-refresh")
 
     p.link_target = gr.Textbox(visible="hidden", elem_id="link-target")
+    # outside the feedback box: showing that box would show a hidden child too
+    p.share_text = gr.Textbox(visible="hidden", label="回答全文", elem_id="share-text")
     p.link_go = gr.Button("open", visible="hidden", elem_id="link-go")
     return p
 
@@ -326,6 +453,12 @@ def _put(out: dict, component: object, value: Any) -> None:
     """Set ``component`` to ``value`` unless a handler left it as it is (``None``)."""
     if value is not None:
         out[component] = value
+
+
+def _choices(choices: list, value: Any) -> dict:
+    """New choices for a dropdown, keeping its value while it is still one of them."""
+    values = {c[1] if isinstance(c, tuple) else c for c in choices}
+    return gr.update(choices=choices, value=value if value in values else None)
 
 
 class _Events:
@@ -370,7 +503,16 @@ class _Events:
             p.chatbot: r.chat, p.chat: r.chat, p.conversation: r.conversation, p.turns: r.turns,
             p.sources: r.sources_html, p.viewer: r.viewer_html, p.feedback_box: gr.update(visible=False),
             p.rating: None, p.comment: "", p.feedback_status: "", p.status: r.notice_html, p.answer_json: None,
-            p.relate_box: gr.update(visible=False),
+            p.relate_box: gr.update(visible=False), p.share_text: "", p.share_status: "",
+        }
+
+    def share(self, turns) -> dict:
+        """After an answer: its text for 复制回答 and its Word file for 下载 Word."""
+        p, r = self.p, H.share_latest(turns)
+        return {
+            p.share_text: r.text,
+            p.share_docx: gr.update(value=str(r.docx), visible=True) if r.docx else gr.update(visible=False),
+            p.share_status: r.notice_html,
         }
 
     def _feedback(self, r: H.FeedbackResult) -> dict:
@@ -468,6 +610,7 @@ class _Events:
         self, paths, title, author, role, town, community, ctype, instructor,
         request: gr.Request, progress=gr.Progress(),
     ) -> dict:
+        """Add the files; the page's library follows in :meth:`refresh_library` (chained)."""
         p = self.p
         meta = dict(zip(H.UPLOAD_FIELDS, (title, author, role, town, community, ctype, instructor)))
         r = H.upload(
@@ -475,34 +618,55 @@ class _Events:
             progress=lambda fraction, message: progress(fraction, desc=message),
             username=getattr(request, "username", None), session=getattr(request, "session_hash", None),
         )
-        v = r.library
-        return {
-            p.upload_status: r.status_html,
-            p.case_list: v.list_html,
-            p.open_case: gr.update(choices=v.case_choices, value=None),
-            p.handout_case: gr.update(choices=v.case_choices),
-            p.handout_topic: gr.update(choices=v.topic_choices),
-            p.relate_case: gr.update(choices=v.case_choices),
-            p.town: gr.update(choices=v.town_choices, value=H.ALL),
-            p.tag: gr.update(choices=v.tag_choices, value=H.ALL),
-            p.header: v.header_html,
-        }
+        out: dict = {p.upload_status: r.status_html}
+        if r.ask_fields:  # a script without its author line: show the fields that supply it
+            out[p.meta_box] = gr.update(open=True)
+        return out
 
     def show_gaps(self) -> str:
         return H.gaps_view(self.backend).html
+
     def cancel_upload(self, request: gr.Request) -> str:
         return H.cancel_upload(self.backend, getattr(request, "session_hash", None))
 
-    def on_load(self, request: gr.Request) -> dict:
-        p, v = self.p, H.library_view(self.backend, getattr(request, "username", None))
-        return {
+    def refresh_library(
+        self, shown, town, ctype, tag, open_case, handout_case, handout_topic, relate_case, request: gr.Request,
+        *, force: bool = False,
+    ) -> dict:
+        """Bring the library parts of the page to the published index (nothing when it is the one shown).
+
+        Run by every page's timer, after an upload and when a page opens:
+        the header, the case list under the page's filters, the filters'
+        choices and the cases and topics to pick from in every tab.
+        """
+        p = self.p
+        r = H.refresh_library(
+            self.backend, None if force else shown, town, ctype, tag,
+            username=getattr(request, "username", None), force=force,
+        )
+        if r is None:  # the usual tick: nothing published since
+            return {p.library_version: gr.skip()}
+        v = r.view
+        out: dict = {
+            p.library_version: v.version,
             p.header: v.header_html,
-            p.handout_case: gr.update(choices=v.case_choices),
-            p.handout_topic: gr.update(choices=v.topic_choices),
-            p.open_case: gr.update(choices=v.case_choices),
-            p.gaps: H.gaps_view(self.backend).html,
-            p.relate_case: gr.update(choices=v.case_choices),
+            p.case_list: r.filtered.list_html,
+            p.town: gr.update(choices=v.town_choices, value=r.town),
+            p.tag: gr.update(choices=v.tag_choices, value=r.tag),
+            p.handout_case: _choices(v.case_choices, handout_case),
+            p.handout_topic: _choices(v.topic_choices, handout_topic),
+            p.relate_case: _choices(v.case_choices, relate_case),
         }
+        if r.filtered.case_choices is not None:
+            out[p.open_case] = _choices(r.filtered.case_choices, open_case)
+        return out
+
+    def on_load(self, shown, town, ctype, tag, open_case, handout_case, handout_topic, relate_case, request: gr.Request) -> dict:
+        """A page opens: the library as published now (the layout was filled when the server started)."""
+        out = self.refresh_library(
+            shown, town, ctype, tag, open_case, handout_case, handout_topic, relate_case, request, force=True
+        )
+        return {**out, self.p.gaps: H.gaps_view(self.backend).html}
 
 
 def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
@@ -512,17 +676,23 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
         p.question, p.chatbot, p.chat, p.sources, p.viewer, p.conversation, p.turns, p.answer_json,
         p.feedback_box, p.rating, p.comment, p.feedback_status, p.status, p.relate_box, p.relate_status,
     ]
-    p.question.submit(ev.respond, ask_inputs, ask_outputs, api_name="ask", show_progress="hidden")
-    p.send.click(ev.respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
+    share: dict[str, Any] = dict(
+        fn=ev.share, inputs=p.turns, outputs=[p.share_text, p.share_docx, p.share_status],
+        api_visibility="private", concurrency_id="feedback", show_progress="hidden",
+    )
+    p.question.submit(ev.respond, ask_inputs, ask_outputs, api_name="ask", show_progress="hidden").then(**share)
+    p.send.click(ev.respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden").then(**share)
     p.chatbot.example_select(ev.pick_example, None, p.question, api_visibility="private", queue=False).then(
         ev.respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden"
-    )
-    p.new_chat.click(
-        ev.new_chat, None,
-        [p.chatbot, p.chat, p.conversation, p.turns, p.sources, p.viewer,
-         p.feedback_box, p.rating, p.comment, p.feedback_status, p.status, p.answer_json, p.relate_box],
-        api_visibility="private", queue=False,
-    )
+    ).then(**share)
+    cleared = [
+        p.chatbot, p.chat, p.conversation, p.turns, p.sources, p.viewer, p.feedback_box, p.rating, p.comment,
+        p.feedback_status, p.status, p.answer_json, p.relate_box, p.share_text, p.share_status,
+    ]
+    p.new_chat.click(ev.new_chat, None, cleared, api_visibility="private", queue=False)
+    # the chat's own 清空对话 button: the same fresh start (else the next answer brings the old chat back)
+    p.chatbot.clear(ev.new_chat, None, cleared, api_visibility="private", queue=False)
+    p.share_copy.click(None, p.share_text, p.share_status, js=COPY_JS, api_visibility="private", queue=False)
     fb: dict[str, Any] = dict(concurrency_id="feedback", concurrency_limit=8)  # never waits behind answers
     relate_form = [p.relate_box, p.relate_question, p.relate_status]
     p.feedback_go.click(
@@ -571,11 +741,26 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     p.open_case.input(ev.open_case, p.open_case, p.case_detail, api_name="case", show_progress="hidden").then(
         None, js=OPEN_CASE_JS
     )
+    library_inputs = [
+        p.library_version, p.town, p.community_type, p.tag, p.open_case, p.handout_case, p.handout_topic,
+        p.relate_case,
+    ]
+    library_outputs = [
+        p.library_version, p.header, p.case_list, p.town, p.tag, p.open_case, p.handout_case, p.handout_topic,
+        p.relate_case,
+    ]
+    # The progress shows in the upload area only (show_progress_on), not over the whole page.
     p.upload_go.click(
-        ev.upload, [p.files, *(p.meta[k] for k in H.UPLOAD_FIELDS)],
-        [p.upload_status, p.case_list, p.open_case, p.handout_case, p.handout_topic, p.relate_case, p.town, p.tag,
-         p.header],
-        api_name="upload", concurrency_id="ingest", concurrency_limit=1,
+        ev.upload, [p.files, *(p.meta[k] for k in H.UPLOAD_FIELDS)], [p.upload_status, p.meta_box],
+        api_name="upload", concurrency_id="ingest", concurrency_limit=1, show_progress_on=[p.upload_status],
+    ).then(
+        ev.refresh_library, library_inputs, library_outputs, api_visibility="private", show_progress="hidden",
+        queue=False,
+    )
+    # every open page: a new index version (an upload anywhere) refreshes its library parts
+    p.library_timer.tick(
+        ev.refresh_library, library_inputs, library_outputs, api_visibility="private", show_progress="hidden",
+        queue=False,
     )
     p.gaps_refresh.click(ev.show_gaps, None, p.gaps, api_visibility="private", concurrency_id="feedback")
     # Not Gradio's ``cancels``: that cancels the asyncio task and then waits for the handler's
@@ -583,9 +768,9 @@ def _wire(app: gr.Blocks, p: _Page, ev: _Events) -> None:
     # and its last update says what happened.
     p.upload_cancel.click(ev.cancel_upload, None, p.upload_status, api_name="cancel_upload", queue=False)
     app.load(
-        ev.on_load, None, [p.header, p.handout_case, p.handout_topic, p.open_case, p.gaps, p.relate_case],
+        ev.on_load, library_inputs, [*library_outputs, p.gaps],
         api_visibility="private", queue=False, show_progress="hidden",
-    )
+    ).then(None, js=FOCUS_JS)
 
 
 def build_app(
@@ -625,6 +810,14 @@ def theme() -> gr.themes.Base:
         block_label_background_fill="*neutral_50",
         block_label_text_color="*neutral_600",
         block_label_text_size="*text_sm",
+        # text contrast ≥ 4.5:1 (WCAG AA): Soft's amber links and grey secondary text fall short
+        link_text_color="#9f1239",
+        link_text_color_hover="#7f1d1d",
+        link_text_color_visited="#9f1239",
+        link_text_color_active="#7f1d1d",
+        body_text_color_subdued="#57534e",
+        checkbox_label_background_fill_selected="*primary_50",
+        checkbox_label_text_color_selected="*primary_800",
     )
 
 

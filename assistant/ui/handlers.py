@@ -40,6 +40,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, Cancelled, InputError
 from assistant.feedback import FeedbackStore
 from assistant.ui import render as R
+from assistant.ui.share import SharedAnswer
 
 if TYPE_CHECKING:
     from assistant.answer import Answer, Answerer, Conversation
@@ -59,6 +60,7 @@ BY_CASE, BY_TOPIC = "按案例", "按话题"  # what a handout is made from
 RATINGS = {"有帮助": "👍", "没帮助": "👎"}
 UPLOAD_FIELDS = ("title", "author", "role", "town", "community", "community_type", "instructor")
 GENERIC_ERROR = "抱歉，处理时出了问题。请稍后重试；如果一直出现，请联系管理员查看服务日志。"
+FIELDS_ONE_FILE = "“单篇讲稿的补充信息”只能用于一篇讲稿：请一次只添加一个文件，或先清空补充信息。"
 
 
 def friendly(exc: BaseException, where: str) -> str:
@@ -68,7 +70,7 @@ def friendly(exc: BaseException, where: str) -> str:
     error is logged there, with its traceback, naming the handler ``where``.
     """
     if isinstance(exc, AssistantError):
-        return str(exc)
+        return R.plain(str(exc))
     log.exception("unexpected error in the UI handler %r", where, exc_info=exc)
     return GENERIC_ERROR
 
@@ -152,8 +154,12 @@ class Backend:
     def case(self, case_id: str) -> Case:
         cases = self.cases()
         if case_id not in cases:
-            raise InputError(f"案例 {case_id} 不在当前案例库中（可能已被移除），请刷新页面。")
+            raise InputError("这个案例不在当前案例库中（可能已被移除），请刷新页面。")
         return cases[case_id]
+
+    def version(self) -> str | None:
+        """The index version in service (loading a newly published one first)."""
+        return self.searcher().index.version
 
 
 # ---------------------------------------------------------------------------
@@ -171,6 +177,7 @@ class AnsweredTurn:
     mode: str
     model: str | None
     feedback_id: int | None = None  # the feedback row, once the answer was rated
+    shared: SharedAnswer | None = None  # the answer as it is passed on (copied, downloaded)
 
 
 @dataclass
@@ -255,6 +262,7 @@ def ask(
         citations=[c.to_dict() for c in answer.citations],
         mode=answer.mode,
         model=backend.model if answer.mode == "llm" else None,
+        shared=SharedAnswer.from_answer(answer),
     ))
     yield AskResult(
         list(chat), conversation, turns,
@@ -277,6 +285,35 @@ def new_chat() -> AskResult:
         [], Conversation(), [], question=None,
         sources_html=R.sources_empty(), viewer_html=R.viewer_empty(), notice_html="",
     )
+
+
+@dataclass
+class ShareResult:
+    """The latest answer to pass on: its text for the clipboard, its Word file for the download."""
+
+    text: str  # "" when there is nothing to share
+    docx: Path | None = None
+    notice_html: str = ""
+
+
+def share_latest(turns: Sequence[AnsweredTurn] | None, *, out_dir: Path | None = None) -> ShareResult:
+    """The latest answer as plain text (for a WeChat message) and as a .docx (A4, zh-CN) to download.
+
+    The file goes into a new folder under ``out_dir`` (default: the system's
+    temporary folder), one per answer, so sessions never share one.
+    """
+    turns = list(turns or [])
+    shared = turns[-1].shared if turns else None
+    if shared is None:
+        return ShareResult("")
+    try:
+        folder = (out_dir or Path(tempfile.gettempdir())) / "jiceng-answers" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        docx = shared.write_docx(folder / shared.filename())
+    except Exception as exc:  # noqa: BLE001 - the text can still be copied
+        log.exception("the answer's Word file was not written", exc_info=exc)
+        return ShareResult(shared.text(), None, R.error("Word 文件没有生成成功，回答仍可复制。"))
+    return ShareResult(shared.text(), docx)
 
 
 @dataclass
@@ -442,10 +479,10 @@ def relate(
             embedder=backend.embedder, progress=on_progress,
         )
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
-        return RelateResult(R.error(friendly(exc, "relate")))
+        return RelateResult(R.error(R.plain(friendly(exc, "relate"), _case_ids(backend))))
     case = backend.case(report.link.case_id)
     return RelateResult(R.ok(
-        f"已把“{report.link.question}”关联到《{R.short(case.title, 24)}》的这一段（编号 {report.link.id}）。"
+        f"已把“{report.link.question}”关联到《{R.short(case.title, 24)}》的这一段。"
         "索引已更新：再问相同或相近的问题，会先找到这一段。"
     ), report.link)
 
@@ -613,9 +650,11 @@ class LibraryView:
     town_choices: list[str]  # 街道 / 镇 (with 全部)
     tag_choices: list[tuple[str, str]]  # 话题标签 (with 全部)
     n_cases: int
+    version: str | None = None  # the index version it shows
 
 
 def library_view(backend: Backend, username: str | None = None) -> LibraryView:
+    version = backend.version()
     cards = backend.cards()
     return LibraryView(
         header_html=R.header(backend.mode, backend.model, len(cards), username),
@@ -625,7 +664,49 @@ def library_view(backend: Backend, username: str | None = None) -> LibraryView:
         town_choices=R.town_choices(cards),
         tag_choices=R.tag_choices(cards),
         n_cases=len(cards),
+        version=version,
     )
+
+
+@dataclass
+class LibraryRefresh:
+    """A newer index was published: the library as it is now, filtered as the page had it."""
+
+    view: LibraryView
+    filtered: LibraryResult  # the case list under the page's filters (all cases if a filter value vanished)
+    town: str
+    tag: str
+
+
+def refresh_library(
+    backend: Backend,
+    shown: str | None,
+    town: str | None = None,
+    community_type: str | None = None,
+    tag: str | None = None,
+    *,
+    username: str | None = None,
+    force: bool = False,
+) -> LibraryRefresh | None:
+    """What changed since the page showed index version ``shown`` (None: nothing, the usual case).
+
+    Every open page asks now and then, so a case uploaded in one browser
+    appears in all of them: the list, the filters, the cases and topics to
+    choose from.  The filters the page had stay set while their value exists.
+    ``force``: the library as it is, whatever the page showed (a page opening).
+    """
+    try:
+        if not force and backend.version() == shown:
+            return None
+        view = library_view(backend, username)
+    except AssistantError as exc:  # the old version keeps serving; the page keeps what it shows
+        log.warning("library not refreshed: %s", exc)
+        return None
+    towns = set(view.town_choices)
+    tags = {value for _, value in view.tag_choices}
+    town = town if town in towns else ALL
+    tag = tag if tag in tags else ALL
+    return LibraryRefresh(view, filter_library(backend, town, community_type, tag), town, tag)
 
 
 @dataclass
@@ -650,6 +731,14 @@ class UploadResult:
     status_html: str  # what was added, skipped or refused
     library: LibraryView
     report: AddReport | None = None
+    ask_fields: bool = False  # a script lacks its title or author line: open 单篇讲稿的补充信息
+
+
+def _case_ids(backend: Backend) -> list[str]:
+    try:
+        return list(backend.cases())
+    except AssistantError:
+        return []
 
 
 def upload(
@@ -673,6 +762,8 @@ def upload(
     if not paths:
         return UploadResult(R.error("请先选择要添加的文件。"), library_view(backend, username))
     overrides = {k: v.strip() for k, v in (meta or {}).items() if k in UPLOAD_FIELDS and v and v.strip()}
+    if overrides and len(paths) > 1:
+        return UploadResult(R.error(FIELDS_ONE_FILE), library_view(backend, username))
     report = None
     stop = threading.Event()
     key = session or uuid.uuid4().hex
@@ -685,7 +776,7 @@ def upload(
         if total and progress:
             left = time_left(done, total, time.monotonic() - started[0])
             tail = f"，预计还需{left}" if left else ""
-            progress(min(done / total, 1.0), f"正在向量化新段落 {done}/{total}{tail}（可点“取消上传”）……")
+            progress(min(done / total, 1.0), f"正在处理新讲稿：第 {done}/{total} 段{tail}（可点“取消上传”）……")
 
     try:
         if progress:
@@ -694,7 +785,7 @@ def upload(
             [str(p) for p in paths], backend.settings, overrides, progress=on_progress, embedder=backend.embedder,
             stop=stop,
         )
-        status = R.upload_report(report)
+        status = R.upload_report(report, _case_ids(backend))
     except Cancelled as exc:
         status = R.ok(str(exc))
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
@@ -702,7 +793,8 @@ def upload(
     finally:
         if backend.uploads.get(key) is stop:
             del backend.uploads[key]
-    return UploadResult(status, library_view(backend, username), report)
+    ask_fields = report is not None and any(m.missing for m in report.metadata)
+    return UploadResult(status, library_view(backend, username), report, ask_fields)
 
 
 def cancel_upload(backend: Backend, session: str | None) -> str:

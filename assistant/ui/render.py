@@ -24,6 +24,21 @@ ANSWER_MARKER = re.compile(r"\[(\d+)\]")
 GROUP_LEAD = re.compile(r"^([^：\[\]]{2,30}?(?:的做法|的情况))：")
 UNSUPPORTED = "〔未找到依据〕"
 PARTIAL_LINE = re.compile(r"^关于.+，讲稿(中没有涉及|只是顺带提到，没有具体讲)。")
+# The pipeline's note on a follow-up names the search terms it carried over
+# ("结合上一轮对话，按“停车 那资金从哪里来”检索。"): how it searched, not what
+# a reader needs.  The page only says that the question was read in context.
+FOLLOW_UP_NOTE = re.compile(r"^结合上一轮对话，按“.*”检索。$")
+FOLLOW_UP_PLAIN = "已结合上一轮对话的话题来回答。"
+# What messages written for the command line (or its administrator) carry and a page does not
+# say: record and case ids, flags, setting names; and what the page says instead.
+_CLI_TERMS = [
+    (re.compile(r"（编号 [^）]*）"), ""),
+    (re.compile(r"没有编号为\s*“?[^\s”]*”?\s*的案例。?"), "没有这个案例，请刷新页面后重新选择。"),
+    (re.compile(r"可用的编号：[^。\n]*。?"), ""),
+    (re.compile(r"（--[a-z][^）]*）"), ""),
+    (re.compile(r"[；;]?\s*ASSISTANT_[A-Z_]+(?:\s*/\s*ASSISTANT_[A-Z_]+)*"), ""),
+    (re.compile(r"（\s*）"), ""),
+]
 
 
 def esc(text: object) -> str:
@@ -59,16 +74,32 @@ def header(mode: str, model: str | None, n_cases: int, username: str | None) -> 
     )
 
 
-def chat_placeholder(n_cases: int) -> str:
+def chat_placeholder() -> str:
+    """The empty chat (the number of scripts is in the header, which follows uploads)."""
     return (
-        "<div class='welcome'><h3>您好！想了解哪方面的基层治理做法？</h3>"
-        f"<p>我会从 {n_cases} 篇村居书记讲稿中找出相关做法，每句话后面的编号都可以点开，查看讲稿原文。</p>"
-        "<p class='hint'>可以直接提问，也可以点下面的例子；答完后可以接着追问。</p></div>"
+        "<div class='welcome'><h2>您好！想了解哪方面的基层治理做法？</h2>"
+        "<p>我会从村居书记讲稿中找出相关做法，每句话后面的编号都可以点开，查看讲稿原文。</p>"
+        "<p class='hint'>可以直接提问，也可以点下面的例子；答完后可以接着追问，如“那资金从哪里来？”</p></div>"
     )
 
 
 def intro(text: str) -> str:
     return f"<div class='intro'>{esc(text)}</div>"
+
+
+def plain(message: str, case_ids=()) -> str:
+    """A message from the Python API in the words of the page: no ids, flags or setting names.
+
+    Messages written for the command line may name a case by its id (which
+    ``assistant remove`` takes), add a record's id in brackets, or name the
+    flag or the ``ASSISTANT_*`` setting to change; a page names cases by
+    title and leaves settings to the administrator, so those are dropped.
+    """
+    for pattern, instead in _CLI_TERMS:
+        message = pattern.sub(instead, message)
+    for case_id in sorted(case_ids, key=len, reverse=True):
+        message = message.replace(f"案例 {case_id}", "案例").replace(case_id, "")
+    return message
 
 
 def error(message: str) -> str:
@@ -96,9 +127,18 @@ def streaming(text: str) -> str:
     return f"<div class='ans streaming'>{body}<span class='cursor'>▍</span></div>"
 
 
+def notices_html(notices) -> str:
+    """The answer's notices (※ …), in the reader's words."""
+    said = [FOLLOW_UP_PLAIN if FOLLOW_UP_NOTE.match(n) else n for n in notices]
+    return "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in said)
+
+
 def _chip(c) -> str:
     tip = f"《{c.case_title}》{c.author} · {c.section or '开头'}"
-    return f'<a class="cite" href="{link("cite", c.case_id, c.start, c.end)}" title="{esc(tip)}">{c.n}</a>'
+    return (
+        f'<a class="cite" href="{link("cite", c.case_id, c.start, c.end)}" title="{esc(tip)}" '
+        f'aria-label="出处 {c.n}：《{esc(short(c.case_title, 30))}》">{c.n}</a>'
+    )
 
 
 def _with_chips(text: str, by_n: dict) -> str:
@@ -132,7 +172,7 @@ def not_covered_message(answer) -> str:
             "<div class='references'><div class='ref-label'>可参考 <span>（不是对这个问题的回答，只是内容相近的案例）</span></div>"
             f"<ul>{items}</ul></div>"
         )
-    notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
+    notices = notices_html(answer.notices)
     meta = "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
     return f"<div class='ans not-covered cov-none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
 
@@ -184,7 +224,7 @@ def answer_message(answer, model: str | None) -> str:
             close()
             parts.append(f"<p>{_with_chips(line, by_n)}</p>")
     close()
-    notices = "".join(f"<div class='notice'>※ {esc(n)}</div>" for n in answer.notices)
+    notices = notices_html(answer.notices)
     how = f"大模型 {esc(model)} 撰写，已逐句核对出处" if answer.mode == "llm" else "本地摘录：以上均为讲稿原文"
     if coverage == "partial":
         how = "讲稿只讲到问题的一部分 · " + how
@@ -295,9 +335,10 @@ def case_text(case, start: int = -1, end: int = -1, prefix: str = "t") -> str:
                 seg = f"<mark{ident}>{seg}</mark>"
                 first_mark = False
             pieces.append(seg)
-        tag = "h4" if p.heading_level else "p"
+        tag = "h3" if p.heading_level else "p"  # under the case's title (an h2 in the viewer and the library)
         out.append(f"<{tag}>{''.join(pieces)}</{tag}>")
-    return f"<div class='case-text'>{''.join(out)}</div>"
+    # focusable: a keyboard user scrolls the script with the arrow keys
+    return f"<div class='case-text' tabindex='0' role='region' aria-label='讲稿原文'>{''.join(out)}</div>"
 
 
 def passage_view(case, start: int, end: int) -> str:
@@ -305,10 +346,10 @@ def passage_view(case, start: int, end: int) -> str:
     from assistant.citations import section_label
 
     section = section_label(case, start) if start >= 0 else ""
-    where = f"章节：{esc(section or '开头')} · 第 {start}–{end} 字 · " if start >= 0 else ""
+    where = f"章节：{esc(section or '开头')} · " if start >= 0 else ""
     return (
         "<div class='panel viewer'><div class='panel-title'>原文</div><div class='viewer-head'>"
-        f"<div class='v-title'>《{esc(case.title)}》</div>"
+        f"<h2 class='v-title'>《{esc(case.title)}》</h2>"
         f"<div class='v-meta'>{esc(case.author_line)} · {esc(case.community_type)}</div>"
         f"<div class='v-meta'>{where}"
         f"<a class='open-case' href='{link('case', case.id, start, end)}'>在案例库中打开全文与案例卡片</a></div></div>"
@@ -496,7 +537,7 @@ def case_detail(case, card, start: int = -1, end: int = -1) -> str:
     return (
         f"<div class='detail' data-case='{esc(case.id)}'>"
         f"<div class='detail-head'><h2>《{esc(case.title)}》</h2>"
-        f"<div class='card-meta'>{esc(case.author_line)} · {esc(case.community_type)}{instructor} · 编号 {esc(case.id)}</div>"
+        f"<div class='card-meta'>{esc(case.author_line)} · {esc(case.community_type)}{instructor}</div>"
         f"<div class='tags'>{tags}</div></div>"
         "<div class='detail-grid'><div class='detail-side'>"
         f"<div class='card-sec'><div class='label'>目录</div>{outline(case, 'lib')}</div>"
@@ -520,7 +561,7 @@ def _handout_chips(text: str, sources: list) -> str:
         n = int(m.group(1))
         if 1 <= n <= len(sources):
             c, _ = sources[n - 1]
-            out.append(f'<a class="cite" href="{link("case", c.case_id, c.start, c.end)}">{n}</a>')
+            out.append(f'<a class="cite" href="{link("case", c.case_id, c.start, c.end)}" aria-label="资料来源 {n}">{n}</a>')
         else:
             out.append(esc(m.group(0)))
         pos = m.end()
@@ -552,15 +593,32 @@ def handout_filename(label: str) -> str:
     return f"讨论题-{safe}"
 
 
-def upload_report(report) -> str:
+def metadata_note(error) -> str:
+    """A script the fields of 单篇讲稿的补充信息 would fix, or that they cannot apply to, in the form's words."""
+    if error.scripts:
+        return (
+            f"{error.file}：包含 {error.scripts} 篇讲稿，会按作者行自动拆分，补充信息用不上。"
+            "请先清空“单篇讲稿的补充信息”，再点“添加到案例库”。"
+        )
+    names = "和".join({"title": "标题", "author": "作者"}.get(k, k) for k in error.missing)
+    return (
+        f"{error.file}：没有找到作者行，无法确定{names}。请在下方“单篇讲稿的补充信息”中填写{names}"
+        "（社区、街道 / 镇、职务也可一并填写），再点“添加到案例库”。"
+    )
+
+
+def upload_report(report, case_ids=()) -> str:
+    """What an upload added, skipped and refused; no ids, offsets or command-line flags."""
     parts = []
     for p in report.added:
-        names = "；".join(f"{c.id}《{short(c.title, 30)}》（{c.author}）" for c in p.cases)
+        names = "；".join(f"《{short(c.title, 30)}》（{c.author}）" for c in p.cases)
         parts.append(f"<li class='ok'>已添加 {esc(p.source.name)}：{len(p.cases)} 个案例 — {esc(names)}</li>")
     for note in report.already:
-        parts.append(f"<li>跳过 {esc(note)}</li>")
+        parts.append(f"<li>跳过 {esc(re.sub(r'（已在语料库中：[^）]*）', '（已在案例库中）', note))}</li>")
+    by_field = {str(m): m for m in getattr(report, "metadata", [])}
     for e in report.errors:
-        parts.append(f"<li class='bad'>未添加：{esc(e)}</li>")
+        text = metadata_note(by_field[e]) if e in by_field else plain(e, case_ids)
+        parts.append(f"<li class='bad'>未添加：{esc(text)}</li>")
     links = getattr(report, "links", None)
     if links is not None and links.links:
         parts.append(f"<li>大模型为新讲稿写了 {len(links.links)} 个关联问题。</li>")
@@ -568,7 +626,7 @@ def upload_report(report) -> str:
         parts.append(f"<li>{esc(links.notice)}</li>")
     if report.build:
         b = report.build
-        parts.append(f"<li>索引已更新：{b.n_cases} 个案例，{b.n_passages} 个段落（新向量化 {b.embedded}，复用 {b.reused}）。问答和检索已可使用新讲稿。</li>")
+        parts.append(f"<li>案例库已更新：现有 {b.n_cases} 个案例。问答、找相似案例和培训讨论题都已可以用上新讲稿。</li>")
     if not parts:
         parts.append("<li>没有可添加的文件。</li>")
     return f"<ul class='upload-report'>{''.join(parts)}</ul>"
@@ -592,15 +650,16 @@ CSS = """
 .mode .user { margin-left:10px; opacity:.95; } .mode .logout { color:#fff; text-decoration:underline; }
 .intro { color:#57534e; font-size:.95rem; padding:4px 2px; }
 .welcome { text-align:center; color:#44403c; padding: 8px 24px; }
-.welcome h3 { font-size:1.2rem; margin-bottom:6px; } .welcome .hint { color:#78716c; font-size:.9rem; }
+.welcome h2 { font-size:1.2rem; margin-bottom:6px; } .welcome .hint { color:#57534e; font-size:.9rem; }
 #chat .q { white-space: pre-wrap; }
+#chat .prose.chatbot.md { opacity: 1 !important; }  /* Gradio fades chat text to 80 %: below 4.5:1 contrast */
 .ans p { margin: 0 0 8px; line-height:1.75; }
-.ans p.lead { color:#57534e; font-size:.92rem; }
+.ans p.lead { color:#44403c; font-size:.92rem; }
 .ans .block { border-left:3px solid #fecaca; padding:2px 0 2px 10px; margin:8px 0 10px; }
 .ans .block-head { display:flex; align-items:baseline; gap:6px; margin-bottom:2px; }
 .ans .block-n { display:inline-flex; align-items:center; justify-content:center; width:1.4em; height:1.4em; border-radius:999px;
   background:#b91c1c; color:#fff; font-size:.78rem; font-weight:700; }
-.ans .block-where { color:#78716c; font-size:.85rem; }
+.ans .block-where { color:#57534e; font-size:.85rem; }
 .ans .block p.measure { margin:0 0 4px; }
 .ans .block p.result { margin:0 0 4px; color:#44403c; }
 .ans .result-label { display:inline-block; background:#dcfce7; color:#166534; border-radius:4px; padding:0 6px; margin-right:6px;
@@ -611,19 +670,19 @@ CSS = """
 .ans.not-covered .examples { margin:4px 0 0; padding-left:18px; color:#075985; }
 .references { margin-top:10px; padding:6px 10px; border:1px dashed #d6d3d1; border-radius:8px; background:#fafaf9; }
 .references .ref-label { font-weight:700; color:#57534e; font-size:.9rem; }
-.references .ref-label span { font-weight:400; color:#a8a29e; font-size:.8rem; }
+.references .ref-label span { font-weight:400; color:#57534e; font-size:.8rem; }
 .references ul { margin:4px 0 0; padding-left:18px; } .references li { margin:4px 0; line-height:1.6; }
 .references a.ref { color:#44403c !important; font-weight:600; text-decoration:none !important; }
 .references a.ref:hover { text-decoration:underline !important; }
-.references .ref-author { font-size:.8rem; color:#78716c; margin-left:6px; } .references .ref-why { font-size:.84rem; color:#57534e; }
+.references .ref-author { font-size:.8rem; color:#57534e; margin-left:6px; } .references .ref-why { font-size:.84rem; color:#57534e; }
 .ans p.partial-note { background:#fffbeb; border-left:3px solid #fbbf24; padding:4px 8px; border-radius:4px; color:#78350f; font-size:.92rem; }
 .gaps-intro { color:#57534e; font-size:.9rem; margin-bottom:4px; }
 .gaps-table { width:100%; border-collapse:collapse; font-size:.88rem; }
-.gaps-table th { text-align:left; color:#78716c; font-weight:600; border-bottom:1px solid #e7e5e4; padding:4px 6px; }
+.gaps-table th { text-align:left; color:#57534e; font-weight:600; border-bottom:1px solid #e7e5e4; padding:4px 6px; }
 .gaps-table td { border-bottom:1px solid #f5f5f4; padding:4px 6px; vertical-align:top; }
 .gaps-table .gap-topic { font-weight:700; color:#9f1239; } .gaps-table .gap-count { font-weight:700; }
 .gaps-table .gap-questions { color:#57534e; font-size:.82rem; }
-.ans-meta { margin-top:6px; font-size:.8rem; color:#78716c; border-top:1px dashed #e7e5e4; padding-top:4px; }
+.ans-meta { margin-top:6px; font-size:.8rem; color:#57534e; border-top:1px dashed #e7e5e4; padding-top:4px; }
 .ans .notice, .notice { background:#fffbeb; border-left:3px solid #f59e0b; padding:4px 8px; margin:6px 0; font-size:.86rem; color:#78350f; }
 .ans.pending .dots::after { content:'…'; animation: blink 1s infinite; }
 .ans .cursor { animation: blink 1s infinite; color:#b91c1c; }
@@ -632,21 +691,22 @@ a.cite, span.cite { display:inline-flex; align-items:center; justify-content:cen
   padding:0 4px; margin:0 2px; border-radius:999px; background:#fee2e2; color:#991b1b !important; font-size:.75em;
   font-weight:700; text-decoration:none !important; vertical-align: super; line-height:1; cursor:pointer; border:1px solid #fecaca; }
 a.cite:hover { background:#b91c1c; color:#fff !important; }
-.unsupported { color:#b45309; font-size:.85em; }
+.unsupported { color:#9a3412; font-size:.85em; }
 .panel, .cards, .case-grid, .detail, .handout, .src-body, .case-tile, .case-card { text-align:left !important; }
 .sources .src-list { max-height: 250px; overflow-y:auto; }
 .panel { border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:10px 12px; margin-bottom:10px; }
 .panel-title { font-weight:700; color:#44403c; margin-bottom:6px; font-size:.95rem; }
-.empty { color:#a8a29e; font-size:.9rem; padding:6px 0; } .empty.big { padding:40px; text-align:center; }
+.empty { color:#57534e; font-size:.9rem; padding:6px 0; } .empty.big { padding:40px; text-align:center; }
 a.src { display:flex; gap:8px; padding:7px 6px; border-radius:8px; text-decoration:none !important; color:inherit !important; border-bottom:1px solid #f5f5f4; }
 a.src:hover { background:#fef2f2; }
 a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .src-title { font-weight:600; font-size:.9rem; color:#292524; }
-.src-meta { font-size:.8rem; color:#78716c; } .src-quote { font-size:.82rem; color:#57534e; margin-top:2px; }
+.src-meta { font-size:.8rem; color:#57534e; } .src-quote { font-size:.82rem; color:#57534e; margin-top:2px; }
 .viewer-head { border-bottom:1px solid #f5f5f4; padding-bottom:6px; margin-bottom:6px; }
-.v-title { font-weight:700; color:#292524; } .v-meta { font-size:.8rem; color:#78716c; }
+.v-title { font-weight:700; color:#292524; font-size:1rem; margin:0; } .v-meta { font-size:.8rem; color:#57534e; }
+.v-meta a.open-case { color:#9f1239 !important; text-decoration:underline; font-weight:600; }
 .case-text { max-height: 440px; overflow-y:auto; padding-right:6px; font-size:.92rem; line-height:1.8; color:#292524; }
-.case-text h4 { margin: 12px 0 4px; font-size:.98rem; color:#9f1239; }
+.case-text h3 { margin: 12px 0 4px; font-size:.98rem; color:#9f1239; }
 .case-text p { margin: 0 0 8px; text-indent: 2em; }
 .case-text mark { background:#fde68a; padding:1px 0; border-radius:2px; box-shadow: 0 0 0 2px #fde68a; }
 .msg-error { background:#fef2f2; color:#991b1b; border:1px solid #fecaca; padding:8px 12px; border-radius:8px; font-size:.92rem; display:flex; gap:8px; align-items:flex-start; }
@@ -658,7 +718,7 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .rank { background:#b91c1c; color:#fff; border-radius:8px; min-width:28px; height:28px; display:flex; align-items:center; justify-content:center; font-weight:700; }
 .card-title a { font-weight:700; color:#292524 !important; text-decoration:none !important; font-size:1rem; }
 .card-title a:hover { color:#b91c1c !important; }
-.card-meta { font-size:.82rem; color:#78716c; margin-top:2px; }
+.card-meta { font-size:.82rem; color:#57534e; margin-top:2px; }
 .tags { margin:8px 0 4px; display:flex; flex-wrap:wrap; gap:5px; }
 .tag { background:#f5f5f4; color:#57534e; border-radius:999px; padding:1px 9px; font-size:.78rem; }
 .tag.shared { background:#fee2e2; color:#991b1b; font-weight:600; }
@@ -669,12 +729,12 @@ a.src span.cite { vertical-align: baseline; margin-top:3px; flex-shrink:0; }
 .card-sec ul { margin:0; padding-left:18px; } .card-sec li { margin:2px 0; line-height:1.6; }
 .card-sec a { color:#9f1239 !important; text-decoration:none !important; } .card-sec a:hover { text-decoration:underline !important; }
 a.more { font-size:.78rem; color:#b91c1c !important; }
-.passages .sec { display:inline-block; font-size:.75rem; color:#78716c; background:#fafaf9; border-radius:4px; padding:0 5px; margin-right:4px; }
-.list-count { color:#78716c; font-size:.88rem; margin: 4px 0 8px; }
+.passages .sec { display:inline-block; font-size:.75rem; color:#57534e; background:#fafaf9; border-radius:4px; padding:0 5px; margin-right:4px; }
+.list-count { color:#57534e; font-size:.88rem; margin: 4px 0 8px; }
 .case-grid { display:grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap:10px; }
 a.case-tile { display:block; border:1px solid #e7e5e4; border-radius:10px; background:#fff; padding:10px 12px; text-decoration:none !important; color:inherit !important; transition: all .15s; }
 a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.12); }
-.tile-title { font-weight:700; font-size:.92rem; color:#292524; } .tile-meta { font-size:.8rem; color:#78716c; margin-top:2px; }
+.tile-title { font-weight:700; font-size:.92rem; color:#292524; } .tile-meta { font-size:.8rem; color:#57534e; margin-top:2px; }
 .detail { margin-top:14px; border-top:3px solid #b91c1c; background:#fff; border-radius:10px; padding:14px 16px; }
 .detail-head h2 { margin:0 0 4px; font-size:1.25rem; }
 .detail-grid { display:grid; grid-template-columns: minmax(260px, 2fr) 3fr; gap:18px; margin-top:10px; }
@@ -683,7 +743,7 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 .outline { list-style:none; padding-left:0 !important; max-height:220px; overflow-y:auto; }
 .outline li.lv2 { padding-left:12px; } .outline li.lv3 { padding-left:24px; font-size:.84rem; } .outline li.lv4 { padding-left:36px; font-size:.8rem; }
 .outline a { color:#44403c !important; text-decoration:none !important; } .outline a:hover { color:#b91c1c !important; }
-.methods .def { font-size:.8rem; color:#78716c; }
+.methods .def { font-size:.8rem; color:#57534e; }
 .handout { background:#fff; border:1px solid #e7e5e4; border-radius:12px; padding:16px 22px; }
 .handout h2 { font-size:1.2rem; margin-top:0; } .handout h3 { font-size:1rem; color:#9f1239; margin:14px 0 6px; }
 .handout li { line-height:1.75; margin:4px 0; }
@@ -695,4 +755,33 @@ a.case-tile:hover { border-color:#f87171; box-shadow: 0 2px 8px rgba(185,28,28,.
 #feedback-box .form, #feedback-box .block { border:none !important; box-shadow:none !important; background:transparent !important; }
 #relate-box { border-top:1px dashed #e7e5e4; margin-top:6px; padding-top:6px; }
 footer { display:none !important; }
+#upload-status { min-height: 60px; }
+#share-row { align-items:center; gap:8px; flex-wrap:wrap; }
+#share-row > .block, #share-row .html-container { border:none !important; box-shadow:none !important; background:transparent !important; padding:0 !important; }
+#share-status .msg-ok, #share-status .msg-error { padding:2px 4px; }
+
+/* Keyboard focus: a 3 px ring on everything that takes the keyboard, inside the box for fields
+   (their blocks clip what lies outside). */
+a:focus-visible, button:focus-visible, summary:focus-visible, [role=tab]:focus-visible, [role=button]:focus-visible,
+[tabindex]:not([tabindex="-1"]):focus-visible, input[type=range]:focus-visible, input[type=radio]:focus-visible,
+input[type=checkbox]:focus-visible {
+  outline: 3px solid #1d4ed8 !important; outline-offset: 2px !important; box-shadow: none; }
+textarea:focus-visible, input:not([type=range]):not([type=radio]):not([type=checkbox]):focus-visible, select:focus-visible {
+  outline: 3px solid #1d4ed8 !important; outline-offset: -3px !important; }
+#tabs [role=tab]:focus-visible, .case-tile:focus-visible, a.src:focus-visible { outline-offset: -3px !important; }
+
+/* A phone: the header on one line, all four tabs in view, the question box and its buttons on one row. */
+@media (max-width: 640px) {
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .app-header { padding: 8px 12px; gap: 4px 10px; }
+  .app-header p { display:none; }
+  .app-header h1 { font-size:1.08rem; }
+  .logo { width:30px; height:30px; font-size:1.05rem; border-radius:8px; }
+  .mode { font-size:.8rem; }
+  #tabs [role=tab] { padding: 6px 9px !important; font-size: .95rem; }
+  #ask-row { flex-wrap: nowrap !important; gap: 6px !important; }
+  #ask-row > * { min-width: 0 !important; }
+  #ask-row button { padding-left: 8px !important; padding-right: 8px !important; white-space: nowrap; flex-shrink: 0; }
+  .cards { grid-template-columns: 1fr; }
+}
 """
