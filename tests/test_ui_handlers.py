@@ -526,7 +526,7 @@ def test_a_disliked_answer_is_linked_to_the_passage_that_answers_it(no_llm, tmp_
 
     steps: list[tuple[float, str]] = []
     done = H.relate(b, QUESTION, target.case_id, value, username="wangli", progress=lambda f, m: steps.append((f, m)))
-    assert "已把" in done.status_html and "索引已更新" in done.status_html and steps
+    assert "已把" in done.status_html and "案例库已更新" in done.status_html and steps
     (stored,) = [link for link in load_links(corpus) if link.source == "user"]
     assert stored.user == "wangli" and stored.question == QUESTION and stored.created_at
     assert b.searcher().index.version != version

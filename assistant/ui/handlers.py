@@ -466,14 +466,14 @@ def relate(
 
     def on_progress(done: int, total: int) -> None:
         if total and progress:
-            progress(min(done / total, 1.0), "正在更新索引……")
+            progress(min(done / total, 1.0), "正在更新案例库……")
 
     try:
         if not case_id:
             raise InputError("请先选择能回答这个问题的讲稿。")
         start, end = _passage_span(passage)
         if progress:
-            progress(0, "正在更新索引……")
+            progress(0, "正在更新案例库……")
         report = add_link(
             backend.settings, case_id, question, start=start, end=end, source="user", user=username,
             embedder=backend.embedder, progress=on_progress,
@@ -483,7 +483,7 @@ def relate(
     case = backend.case(report.link.case_id)
     return RelateResult(R.ok(
         f"已把“{report.link.question}”关联到《{R.short(case.title, 24)}》的这一段。"
-        "索引已更新：再问相同或相近的问题，会先找到这一段。"
+        "案例库已更新：再问相同或相近的问题，会先找到这一段。"
     ), report.link)
 
 
@@ -786,8 +786,8 @@ def upload(
             stop=stop,
         )
         status = R.upload_report(report, _case_ids(backend))
-    except Cancelled as exc:
-        status = R.ok(str(exc))
+    except Cancelled:
+        status = R.ok("已取消上传：案例库没有任何改动。")
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
         status = R.error(friendly(exc, "upload"))
     finally:
@@ -803,4 +803,4 @@ def cancel_upload(backend: Backend, session: str | None) -> str:
     if stop is None:
         return R.error("没有正在进行的上传。")
     stop.set()
-    return R.ok("正在取消上传……语料和索引不会有任何改动。")
+    return R.ok("正在取消上传……案例库不会有任何改动。")
