@@ -266,7 +266,7 @@ def _print_answer(answer, as_json: bool, streamed: str = "") -> None:
     if answer.citations:
         print("\n出处：")
     for c in answer.citations:
-        print(f"[{c.n}] 《{c.case_title}》 {c.author} · {c.section or '（开头）'} · 第 {c.start}-{c.end} 字")
+        print(f"[{c.n}] 《{c.case_title}》 {c.author} · {c.section or '（开头）'}")
         print(f"    “{c.quote}”")
 
 
