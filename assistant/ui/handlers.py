@@ -787,7 +787,7 @@ def upload(
         )
         status = R.upload_report(report, _case_ids(backend))
     except Cancelled:
-        status = R.ok("已取消上传：案例库没有任何改动。")
+        status = R.ok("已取消上传，案例库没有改动。")
     except Exception as exc:  # noqa: BLE001 - ours or a bug: a friendly message either way
         status = R.error(friendly(exc, "upload"))
     finally:
