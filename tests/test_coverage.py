@@ -279,4 +279,4 @@ def test_a_script_added_later_turns_a_former_gap_into_covered(library, tmp_path)
     assert r.returncode == 0, r.stderr
     after = json.loads(cli("ask", WIFI, "--json", "--no-record", *dirs, env=env).stdout)
     assert after["coverage"] == FULL and after["answered"] and after["uncovered"] == []
-    assert any("Wi-Fi" in c["quote"] and "李明" in c["author"] for c in after["citations"])
+    assert any("Wi-Fi" in c["case_title"] and "李明" in c["author"] for c in after["citations"])
