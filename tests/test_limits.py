@@ -31,6 +31,13 @@ from assistant.ingest import add_documents, extract_text
 from conftest import CORPUS_FILE, ROOT
 from test_ingest import make_docx, snapshot
 
+
+def ctrl_c_reaches_the_child() -> None:
+    """A test run started in the background (``make test &``) ignores SIGINT, and a child inherits
+    that: give the child the default handling, as when a user presses Ctrl+C in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 WORDS = "居民 小区 停车 电梯 党员 志愿者 业委会 物业 垃圾分类 协商 议事会 楼组长 网格 积分 老人 青年 服务 治理 村民 河道".split()
 
@@ -313,7 +320,8 @@ def test_ctrl_c_during_a_large_add_leaves_nothing(small, tmp_path):
     err_path = tmp_path / "stderr.txt"
     with open(err_path, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "add", str(big), *dirs],
-                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
+                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
+                                preexec_fn=ctrl_c_reaches_the_child)
         try:
             deadline = time.monotonic() + 300
             # wait until the bar has moved past the first batch (the time left is known then)

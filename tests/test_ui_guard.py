@@ -28,6 +28,13 @@ import pytest
 from conftest import ROOT
 from ui_server import copy_data, free_port
 
+
+def ctrl_c_reaches_the_child() -> None:
+    """A test run started in the background (``make test &``) ignores SIGINT, and a child inherits
+    that: give the child the default handling, as when a user presses Ctrl+C in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 pytestmark = pytest.mark.slow
 
 PASSWORD = "正确的密码123"
@@ -140,6 +147,7 @@ def find(self, text, k=3):
 
 similar.SimilarFinder.find = find  # an unexpected bug, raised inside a UI handler
 from assistant.cli import main
+
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -155,7 +163,8 @@ def test_serve_logs_ui_errors_with_their_traceback_and_says_started_only_when_li
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", SERVE, str(ROOT / "tests"), *args],
-                                stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=tmp_path)
+                                stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=tmp_path,
+                                preexec_fn=ctrl_c_reaches_the_child)
     try:
         deadline = time.monotonic() + 180
         while "已启动" not in log_path.read_text("utf-8", "replace") and time.monotonic() < deadline:
