@@ -333,6 +333,7 @@ class Answerer:
             answer.answer, answer.references = not_covered(
                 answer.hits, len(self.searcher.index.cases), judgement.uncovered, judgement.covered,
                 off_domain=judgement.off_domain, examples=self.judge.example_questions(),
+                procedure=judgement.asks_procedure,
             )
             answer.citations = []
 

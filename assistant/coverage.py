@@ -89,6 +89,17 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开"
+# A question about a procedure of public administration (办事: how to apply for or obtain something,
+# what approval, conditions, materials or standard it takes) asks for rules, not for a community's
+# experience: the scripts cover it only where a place discusses that procedure itself, however well
+# they know the thing it is about (低保, 房产证, 宅基地). The procedure is then part of what is asked,
+# whatever its frequency or part of speech (条件, 申请, 办理 are everyday words; 流程 frames requests).
+PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 证件 资格 政策 标准 规定 期限 时限 部门".split())
+PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
+# the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
+_LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
+# the verb is how-to-do ("怎么申请", "去哪里补办", "如何办理"), directly after the asking words
+_PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?|到哪里?|哪里|哪儿)(?:才能|能|可以|去|来)?(" + "|".join(sorted(PROCEDURE_VERBS, key=len, reverse=True)) + ")")
 
 
 
@@ -132,6 +143,7 @@ class Concept:
     vocabulary: bool = False  # used by several scripts (VOCABULARY): a word of theirs, whatever it names here
     support: str = ABSENT  # in the place the judgement rests on: strong | weak | absent
     where: str = ""  # that place (for explanations and tests)
+    procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
 
     @property
     def focal(self) -> bool:
@@ -174,6 +186,11 @@ class Coverage:
     @property
     def label(self) -> str:
         return LEVEL_LABELS[self.level]
+
+    @property
+    def asks_procedure(self) -> bool:
+        """The question asks for an administrative procedure (申请, 审批 …) no place discusses."""
+        return any(c.procedure and not c.discussed for c in self.concepts)
 
 
 @dataclass(frozen=True)
@@ -362,6 +379,13 @@ class CoverageJudge:
             if not freq and (not noun or _QWORD.search(word) or len(word) < 3):
                 continue  # an unknown word: a segmentation artefact (想办, 要放, 村离, 条河) unless a longer noun (破袋率)
             add(word, start, noun)
+        for word, start in procedure_terms(text):
+            if word in seen:
+                found = [replace(c, asked=True, action=False, common=False, procedure=True) if c.text == word else c
+                         for c in found]
+            else:
+                seen.add(word)
+                found.append(Concept(word, self.specificity(word), True, True, procedure=True))
         return found
 
     # -- what the scripts discuss --------------------------------------------
@@ -426,11 +450,21 @@ class CoverageJudge:
     def strengths(self, concepts: list[Concept], hits: list[Hit]) -> list[dict[str, int]]:
         """For each retrieved place, how strongly it treats each focal concept (:meth:`Place.strength`)."""
         focal = [c for c in concepts if c.focal]
+        ways = {c.text: self.procedure_alternatives(c, focal) if c.procedure else self.alternatives(c.text) for c in focal}
         out = []
         for h in hits:
             place = self.place(h)
-            out.append({c.text: place.strength(self.alternatives(c.text), c.text) for c in focal})
+            out.append({c.text: place.strength(ways[c.text], "" if c.procedure else c.text) for c in focal})
         return out
+
+    def procedure_alternatives(self, procedure: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
+        """A procedure is discussed only together with what it is for: 申请 with 低保 in one sentence
+        (or heading, or linked question), not 申请 of anything; with nothing else named, nowhere."""
+        return [
+            (*alt, procedure.text)
+            for c in focal if not c.procedure
+            for alt in self.alternatives(c.text)
+        ]
 
     def example_questions(self, n: int = 3) -> list[str]:
         """Questions the scripts answer, from the topics most scripts share (they change as scripts are added)."""
@@ -471,6 +505,10 @@ class CoverageJudge:
                 self.place(h).strength(self.alternatives(c.text), c.text, links=False) >= STRONG
                 for h in top for c in concepts if c.focal
             )
+        if not concepts and not far:
+            # no word to go by (jieba cut "保洁费老收不上来" into 保洁 + a name): the retrieval
+            # distance is all there is, and it finds the question near the scripts
+            return Coverage(FULL)
         return decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
 
 
@@ -521,7 +559,7 @@ def decide(
         missed = missing_from(focal, held)
         if not missed:
             return verdict(FULL, [], i)
-        if addresses(focal, held):
+        if not any(c.procedure for c in missed) and addresses(focal, held):
             lost = sum(c.weight for c in missed)
             if best is None or lost < best[0]:
                 best = (lost, i, missed)
@@ -619,6 +657,22 @@ def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:
     if len(question) == len(normalised):
         return question[a:b].strip()
     return normalised[a:b].strip()
+
+
+def procedure_terms(text: str) -> list[tuple[str, int]]:
+    """The administrative procedure a question asks for, with its position: a procedure verb right
+    after the asking words ("低保怎么申请", "去哪里补办") or a procedure noun in an asking clause that
+    looks it up ("要走什么流程", "需要哪些条件", "标准是多少")."""
+    out: list[tuple[str, int]] = []
+    for a, b in _asking_clauses(text):
+        clause = text[a:b]
+        out += [(m.group(1), a + m.start(1)) for m in _PROCEDURE_VERB.finditer(clause)]
+        if _LOOKUP_WORD.search(clause):
+            for word in PROCEDURE_NOUNS:
+                at = clause.find(word)
+                if at >= 0:
+                    out.append((word, a + at))
+    return sorted(dict(out).items(), key=lambda x: x[1])
 
 
 def _asking_clauses(text: str) -> list[tuple[int, int]]:

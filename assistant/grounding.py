@@ -52,6 +52,7 @@ REFUSAL = "案例库中没有找到直接相关的做法"  # what the LLM is tol
 UNSUPPORTED_MARK = "〔未找到依据〕"
 OUT_OF_SCOPE = "这个问题不在案例库的范围内"
 REFERENCE_LABEL = "可参考"
+PROCEDURE_NOTE = "讲稿讲的是村居书记的治理经验，不讲办事流程和政策标准；具体要求请以主管部门的最新规定为准。"
 MAX_REFERENCES = 2
 _ABSENCE = re.compile(r"没有涉及|没有讲到|未涉及|没有提到")
 
@@ -148,11 +149,14 @@ def not_covered(
     *,
     off_domain: bool = False,
     examples: list[str] | None = None,
+    procedure: bool = False,
 ) -> tuple[str, list[Reference]]:
     """The answer to a question judged 没有: (text, references).
 
     The text says so plainly first; the references (可参考) are listed after a
     blank line, without citation numbers, so nothing looks like an answer.
+    ``procedure``: the question asks for an administrative procedure (申请, 审批 …)
+    the scripts do not give: the text says where such rules come from.
     """
     if off_domain:
         lines = [f"{OUT_OF_SCOPE}。案例库收录的是 {n_cases} 篇村居书记讲稿，讲的是基层治理的实际做法，可以这样问："]
@@ -160,6 +164,8 @@ def not_covered(
         return "\n".join(lines), []
     topic = "、".join(f"“{u}”" for u in uncovered) if uncovered else "这个问题"
     lines = [f"这 {n_cases} 篇讲稿没有讲到{topic}。"]
+    if procedure:
+        lines.append(PROCEDURE_NOTE)
     refs = references(hits, covered)
     if refs:
         lines.append("")

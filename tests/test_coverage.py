@@ -15,10 +15,12 @@ import sys
 
 import pytest
 
+from assistant.answer import Answerer
 from assistant.config import get_settings
 from assistant.coverage import (
-    FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, addresses, decide, in_passing, scattered,
+    FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, addresses, decide, in_passing, procedure_terms, scattered,
 )
+from assistant.grounding import PROCEDURE_NOTE
 from assistant.retrieval import HybridSearcher
 
 from conftest import CORPUS_DIR, INDEX_DIR, ROOT
@@ -29,6 +31,15 @@ WIFI = "社区里的公共Wi-Fi总是断，找谁修？"
 @pytest.fixture(scope="module")
 def searcher():
     return HybridSearcher.from_settings(get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR))
+
+
+@pytest.fixture(scope="module")
+def answerer(searcher):
+    mp = pytest.MonkeyPatch()
+    for name in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY"):
+        mp.delenv(name, raising=False)
+    yield Answerer(searcher, get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR))
+    mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +183,38 @@ def test_a_question_whose_concepts_the_first_place_discusses_is_covered_however_
         got = judge.judge(question, searcher.search(question, 8), far=far)
         assert got.level == FULL, far
     assert {"楼道", "堆物"} <= set(got.covered)
+
+
+@pytest.mark.parametrize(
+    "question, terms",
+    [
+        ("低保怎么申请", ["申请"]),
+        ("社保卡丢了去哪里补办", ["补办"]),
+        ("成立业委会要走什么流程", ["流程"]),
+        ("社区想办个日间照料中心，需要哪些条件？", ["条件"]),
+        ("宅基地退出补偿标准是多少", ["标准"]),
+        # designing a process or setting a fee is a question of practice, not a procedure to look up
+        ("从收集居民想法到业主大会表决，中间的流程应该怎么设计？", []),
+        ("后来收费标准怎么定的？", []),
+        ("别的楼也跑来要求移树怎么办？", []),
+    ],
+)
+def test_a_procedure_is_what_a_question_asks_to_look_up_or_to_apply_for(question, terms):
+    assert [w for w, _ in procedure_terms(question)] == terms
+
+
+@pytest.mark.parametrize("question", ["低保怎么申请", "自治金项目怎么申请", "残疾证怎么申请办理"])
+def test_a_procedure_the_scripts_do_not_give_is_none_however_well_they_know_its_subject(answerer, question):
+    # the scripts speak of 申请 and 办理 (of other things) and of 自治 everywhere: not of applying for these
+    got = answerer.ask(question, use_llm=False)
+    assert got.coverage == NONE and not got.answered and got.judgement.asks_procedure
+    assert PROCEDURE_NOTE in got.answer and not got.citations
+
+
+def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
+    # 高乐: "迁移前必须经区绿化局审批", "为何审批要3个月" — 审批 together with 迁移 in one sentence
+    got = judged(judge, searcher, "小区里的树要迁移，要走什么审批？")
+    assert got.level == FULL and "审批" in got.covered and not got.asks_procedure
 
 
 @pytest.mark.parametrize(
