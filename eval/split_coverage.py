@@ -1,4 +1,5 @@
-"""Assign a tune/test half to every line of eval/coverage.jsonl.
+"""Assign a tune/test half to every line of eval/coverage.jsonl (or of the file given:
+``python eval/split_coverage.py eval/holdout_r3.jsonl``; a line without ``domain`` is in-domain).
 
 Stratified by (domain, label): inside each stratum the questions are sorted by id,
 shuffled with random.Random(20261130) (one generator, strata processed in sorted
@@ -7,6 +8,7 @@ order), and the first ceil(n/2) go to "tune", the rest to "test". Any existing
 """
 import json
 import random
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,10 +17,11 @@ PATH = Path(__file__).resolve().parent / "coverage.jsonl"
 
 
 def main() -> None:
-    rows = [json.loads(line) for line in PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else PATH
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     strata = defaultdict(list)
     for r in rows:
-        strata[(r["domain"], r["label"])].append(r["id"])
+        strata[(r.get("domain", "in"), r["label"])].append(r["id"])
     rng = random.Random(SEED)
     half = {}
     for key in sorted(strata):
@@ -27,13 +30,13 @@ def main() -> None:
         k = (len(ids) + 1) // 2
         for i, qid in enumerate(ids):
             half[qid] = "tune" if i < k else "test"
-    with PATH.open("w", encoding="utf-8") as f:
+    with path.open("w", encoding="utf-8") as f:
         for r in rows:
             r["half"] = half[r["id"]]
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     counts = defaultdict(int)
     for r in rows:
-        counts[(r["domain"], r["label"], r["half"])] += 1
+        counts[(r.get("domain", "in"), r["label"], r["half"])] += 1
     for key in sorted(counts):
         print(*key, counts[key], sep="\t")
 
