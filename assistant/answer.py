@@ -249,9 +249,12 @@ class Answerer:
 
     def topic_after(self, question: str, hits: list[Hit], conversation: Conversation | None, follows: bool) -> list[str]:
         """The conversation's topic once ``question`` is answered: its own focal words (those the
-        retrieved passages use), then, for a follow-up, the earlier topic's."""
+        retrieved passages use), then, for a follow-up, the earlier topic's.  A question that names
+        no matter of its own keeps the earlier topic even when it was not taken as a follow-up (it
+        came after a 没有 answer: "最后怎么协调的？" after the 移树 question), so the next
+        question ("这棵移完了，别的楼也跑来要求移树怎么办？") can still follow."""
         own = self.topics.focal(question, TOPIC_WORDS, within="".join(h.passage.text for h in hits[:4]))
-        if follows and conversation and conversation.turns:
+        if (follows or not own) and conversation and conversation.turns:
             own += [t for t in conversation.turns[-1].topic if t not in own]
         return own[:TOPIC_WORDS]
 
@@ -317,7 +320,7 @@ class Answerer:
         hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
-        answer.topic = self.topic_after(question, hits, earlier, follows) if conversation is not None else []
+        answer.topic = self.topic_after(question, hits, conversation, follows) if conversation is not None else []
         answer.follows = follows
         # a follow-up whose best passage is in a case the conversation cites stays in a matter
         # the cases were found to cover: retrieval's distance alone does not make it 没有

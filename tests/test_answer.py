@@ -347,6 +347,17 @@ def test_a_follow_up_the_scripts_say_nothing_more_on_gets_the_block_again_and_sa
         assert any("没有更多相关内容" in n for n in again.notices)
 
 
+def test_a_question_naming_no_matter_keeps_the_topic_after_a_none_answer(answerer):
+    from assistant.answer import Turn
+
+    chat = Conversation()
+    chat.turns = [Turn("老小区居民乱种树挡光，有户要求移树，别人反对。", "", "", coverage=NONE, topic=["移树", "老小区"])]
+    hits = answerer.searcher.search("最后怎么协调的，反对的人怎么说服？", 8)
+    # after a 没有 answer it is not a follow-up, but it names no matter of its own: the matter stays
+    assert answerer.topic_after("最后怎么协调的，反对的人怎么说服？", hits, chat, False)[:2] == ["移树", "老小区"]
+    assert "移树" not in answerer.topic_after("小区停车位不够怎么办？", answerer.searcher.search("小区停车位不够怎么办？", 8), chat, False)
+
+
 def test_the_quoted_spans_of_a_matter_stop_at_the_question_that_opened_it():
     from assistant.answer import Turn
 
