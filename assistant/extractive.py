@@ -370,6 +370,7 @@ class Extractor:
         """A follow-up's block of the community the last answer opened with, other than that
         answer's block (see :meth:`blocks`); None when the community has nothing else to say."""
         dangling: tuple[Sentence, list[Piece]] | None = None
+        focus_tried = False
         for anchor in anchors:
             if anchor.score < OTHER_CASE_SHARE * anchors[0].score:
                 break
@@ -380,10 +381,11 @@ class Extractor:
                 if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
                     return anchor, pieces
                 dangling = dangling or (anchor, pieces)
-                continue
-            focused = self._focused(case_id, ranked, q_tokens, fact, budget, shown, aspect)
-            if focused is not None:
-                return focused
+            elif not focus_tried:  # the first block quoted again: the part of it that answers, if any
+                focus_tried = True
+                focused = self._focused(case_id, ranked, q_tokens, fact, budget, shown, aspect)
+                if focused is not None:
+                    return focused
         return dangling
 
     def _focused(
@@ -447,6 +449,8 @@ class Extractor:
         taken in (or the sentence dropped); a lead-in ending with a colon is
         not left hanging at the end.  Pieces are split at line breaks and
         passage boundaries, so each quote lies in one paragraph of one passage.
+        With ``back=False`` the block opens at the anchor (a follow-up's part of
+        an earlier quote: :meth:`_focused`), unless its opening dangles.
         """
         case = anchor.hit.case
         text = case.text
