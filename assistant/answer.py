@@ -89,6 +89,7 @@ class Answer:
     references: list[Reference] = field(default_factory=list)  # 可参考 cases under a 没有 answer
     judgement: Coverage | None = field(default=None, repr=False)  # the concepts behind ``coverage``
     topic: list[str] = field(default_factory=list)  # what the conversation is about after this answer
+    follows: bool = False  # it continued the conversation's matter (a follow-up)
 
     @property
     def off_domain(self) -> bool:
@@ -131,6 +132,7 @@ class Turn:
     topic: list[str] = field(default_factory=list)  # focal words of the conversation at this turn
     cases: list[str] = field(default_factory=list)  # cases the answer cited, in order
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # what it quoted: (case id, start, end)
+    follows: bool = False  # it was a follow-up of the turn before
 
 
 @dataclass
@@ -145,8 +147,20 @@ class Conversation:
         cases = list(dict.fromkeys(c.case_id for c in cited))
         spans = [(c.case_id, c.start, c.end) for c in cited]
         standalone = answer.search_question or answer.question
-        self.turns.append(Turn(answer.question, standalone, answer.answer, answer.coverage, list(answer.topic), cases, spans))
+        self.turns.append(
+            Turn(answer.question, standalone, answer.answer, answer.coverage, list(answer.topic), cases, spans, answer.follows)
+        )
         del self.turns[: -self.max_turns]
+
+    def quoted(self) -> list[tuple[str, int, int]]:
+        """What the answers on the current matter quoted, the last answer's first: the last turn's
+        spans, then those of the turns before it back to the question that opened the matter."""
+        out: list[tuple[str, int, int]] = []
+        for t in reversed(self.turns):
+            out.extend(t.spans)
+            if not t.follows:
+                break
+        return out
 
     def history_text(self, turns: int = 3, answer_chars: int = 200) -> str:
         lines = []
@@ -211,24 +225,43 @@ class Answerer:
     def carry_terms(self, question: str, conversation: Conversation | None) -> str:
         """Extractive follow-up: the question with the conversation's topic words it lacks.
 
-        "那钱从哪里来？" after "宅基地平移建房，农户钱不够怎么办？" searches
-        "那钱从哪里来？（宅基地 平移 建房）"; a question that opens a new matter
+        "村里怎么管施工质量？" after "宅基地平移是农户委托建房…" searches
+        "村里怎么管施工质量？（宅基地 平移 …）".  A follow-up that names nothing of its
+        own presses the last question on and carries it whole ("他要是一直不签呢"
+        after "加装电梯，一楼死活不签字怎么办" searches "他要是一直不签呢（加装电梯，一楼死活
+        不签字怎么办）": the topic words alone, 加装电梯, lose the 不签字 it asks about
+        again); a question that opens a new matter
         is searched as it is, without its opener ("对了，楼道堆物怎么治理？" searches
         "楼道堆物怎么治理？").
         """
         if not self.follows(question, conversation):
             return self.topics.without_opener(question)
         assert conversation is not None
-        terms = [t for t in conversation.turns[-1].topic if t not in question]
+        last = conversation.turns[-1]
+        terms = [t for t in last.topic if t not in question]
+        if not self.topics.focal(question):  # it names nothing of its own: it presses the last question on
+            terms = [last.question.strip()] + [t for t in terms if t not in last.question]
+            carried = f"{question}（{' '.join(terms)}）"
+            if len(carried) <= self.searcher.max_question_chars:
+                return carried
+            terms = terms[1:]
         return f"{question}（{' '.join(terms)}）" if terms else question
 
     def topic_after(self, question: str, hits: list[Hit], conversation: Conversation | None, follows: bool) -> list[str]:
         """The conversation's topic once ``question`` is answered: its own focal words (those the
-        retrieved passages use), then, for a follow-up, the earlier topic's."""
+        retrieved passages use), then, for a follow-up, the earlier topic's.  A question that names
+        no matter of its own keeps the earlier topic even when it was not taken as a follow-up (it
+        came after a 没有 answer: "最后怎么协调的？" after the 移树 question), so the next
+        question ("这棵移完了，别的楼也跑来要求移树怎么办？") can still follow."""
         own = self.topics.focal(question, TOPIC_WORDS, within="".join(h.passage.text for h in hits[:4]))
-        if follows and conversation and conversation.turns:
+        if (follows or not own) and conversation and conversation.turns:
             own += [t for t in conversation.turns[-1].topic if t not in own]
         return own[:TOPIC_WORDS]
+
+    def aspect(self, question: str, topic: list[str]) -> list[str]:
+        """What a follow-up asks about within the conversation's topic: its own focal words the
+        topic lacks ("谈不拢谁出面？" after the lift question: 出面; "那钱从哪里来？": none)."""
+        return [w for w in self.topics.focal(question, TOPIC_WORDS) if not any(w in t or t in w for t in topic)]
 
     def search(self, question: str, cited: list[str]) -> list[Hit]:
         """The passages for ``question``; those of the ``cited`` cases (a follow-up's) lifted by ``CITED_CASE_LIFT``."""
@@ -287,7 +320,8 @@ class Answerer:
         hits = self.search(standalone, cited)
         sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
-        answer.topic = self.topic_after(question, hits, earlier, follows) if conversation is not None else []
+        answer.topic = self.topic_after(question, hits, conversation, follows) if conversation is not None else []
+        answer.follows = follows
         # a follow-up whose best passage is in a case the conversation cites stays in a matter
         # the cases were found to cover: retrieval's distance alone does not make it 没有
         stays = bool(cited) and bool(hits) and hits[0].case.id in cited
@@ -310,8 +344,10 @@ class Answerer:
                     if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
                         answer.answer += "\n" + self._partial_line(answer)
         if not answer.answer:
-            shown = earlier.turns[-1].spans if follows and earlier else []
-            answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown)
+            shown = earlier.quoted() if follows and earlier else []
+            aspect = self.aspect(question, earlier.turns[-1].topic) if shown and earlier else []
+            answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown, aspect)
+            notices.extend(said_before(answer.citations, shown))
             if answer.coverage == PARTIAL:
                 answer.answer += "\n" + self._partial_line(answer)
         if conversation is not None:
@@ -347,6 +383,20 @@ class Answerer:
             raise LLMError("大模型在时限内没有答完（超时）。", "timeout")
         messages = llm_messages(question, hits, self.settings, uncovered)
         return complete(messages, self.settings, on_token, timeout=remaining)
+
+
+def said_before(citations: list[Citation], shown: list[tuple[str, int, int]]) -> list[str]:
+    """A notice when a follow-up's first block quotes what the last answer quoted already
+    (the part of it that answers the follow-up, or, when the scripts have nothing more, all of it)."""
+    first = [c for c in citations if citations and c.case_id == citations[0].case_id]
+    if not first or not shown:
+        return []
+    inside = all(any(k == c.case_id and a <= c.start and c.end <= b for k, a, b in shown) for c in first)
+    if not inside:
+        return []
+    if {(c.case_id, c.start, c.end) for c in first} <= set(shown):
+        return ["讲稿中没有更多相关内容，第 1 条仍是上一轮引用的原文。"]
+    return ["第 1 条摘自上一轮已引用的原文，是其中回答这一追问的部分。"]
 
 
 # One answerer per settings, over the searcher get_searcher() returns for them,

@@ -198,8 +198,11 @@ class Extractor:
         ``shown`` are the spans an earlier answer of the conversation quoted
         (a follow-up's): their passages and the ones after them join the pool
         (the follow-up asks about that place, often what came next there),
-        and the sentences already quoted lose ``SHOWN_PENALTY``, so the
-        answer moves on instead of repeating itself.
+        and the sentences the last answer quoted from the community it opened
+        with lose ``SHOWN_PENALTY``, so the answer moves on instead of
+        repeating itself.  (A further community was quoted in a few lines; a
+        follow-up may well lead with it: "他要是一直不签呢" after the lift
+        answer is 西林塔's 律师释法, its second block.)
 
         Users describe their problem; scripts describe the problem and then
         what was done.  So the sentences a question echoes lift the ones that
@@ -230,6 +233,7 @@ class Extractor:
                 if p.id not in seen and (p.start <= start < p.end or 0 < p.start - start <= NEAR_CHARS):
                     seen.add(p.id)
                     pool.append(Hit(0, FOLLOW_LIFT * top, p, cases[case_id], {}))
+        opened = shown[0][0] if shown else None  # the community the last answer opened with
         out: list[Sentence] = []
         for h in pool:
             p = h.passage
@@ -242,7 +246,7 @@ class Extractor:
                 lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
                 score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * bool(re.search(r"\d", sentence))
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
-                if any(c == h.case.id and a < e and s < b for c, a, b in shown):
+                if h.case.id == opened and any(c == h.case.id and a < e and s < b for c, a, b in shown):
                     score -= SHOWN_PENALTY
                 out.append(Sentence(h, s, e, sentence, score, lex))
         for c in out:  # the lift from an echoing sentence up to 500 characters before
@@ -272,7 +276,7 @@ class Extractor:
 
     # -- blocks ----------------------------------------------------------------
 
-    def blocks(self, question: str, hits: list[Hit], shown: Spans = ()) -> list[Block]:
+    def blocks(self, question: str, hits: list[Hit], shown: Spans = (), aspect: Sequence[str] = ()) -> list[Block]:
         """One block per community, best first (at most ``MAX_CASES``).
 
         The communities come in retrieval order (a case's best passage plus a
@@ -285,6 +289,18 @@ class Extractor:
         with a number when the case reports one on this topic (:meth:`result`).
         A further community is shown when its best sentence scores at least
         ``OTHER_CASE_SHARE`` of the best one.
+
+        A follow-up's first block does not say again what the conversation
+        has quoted (``shown``).  When the community that answers best is the
+        one the last answer opened with and its block would be quoted whole
+        again, the follow-up's ``aspect`` (the words that name what it asks
+        about, :meth:`assistant.topic.TopicFinder.focal`: "谈不拢谁出面？" ->
+        出面) decides: a sentence of that community naming the aspect leads
+        a block read on from there (:meth:`_focused`), the part of the
+        earlier quote that answers the follow-up; otherwise the community's
+        other anchors that still score ``OTHER_CASE_SHARE`` of the best are
+        tried, and failing those the next community leads ("他要是一直不签呢"
+        after the lift answer: 西林塔's 律师释法, not 蓝天二村's 签约仪式 again).
         """
         cands = self.candidates(question, hits, shown)
         if not cands:
@@ -300,46 +316,94 @@ class Extractor:
         top = max(o[0].score for o in options.values())
         q_tokens = set(tokenize(question))
         out: list[Block] = []
-        for case_id in case_order(hits):
-            if case_id not in options or (out and options[case_id][0].score < OTHER_CASE_SHARE * top):
+        repeat: str | None = None  # the community whose block would only be said again
+        for case_id in [*case_order(hits), None]:
+            last_resort = case_id is None
+            if last_resort:  # no other community answers: the earlier block after all
+                if out or repeat is None:
+                    break
+                case_id = repeat
+            elif case_id not in options or (out and options[case_id][0].score < OTHER_CASE_SHARE * top):
                 continue
             budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
-            # the block around the case's best sentence, or its next best if that one leans on
-            # a sentence the block cannot take in (scoring whole windows instead did worse)
-            # (a follow-up's first block is not the last answer's first block again: when the
-            # community is the same, its anchors are read on for a block not quoted whole before)
-            again = not out and bool(shown) and shown[0][0] == case_id
-            tried: list[tuple[Sentence, list[Piece]]] = []
-            repeats: list[tuple[Sentence, list[Piece]]] = []
-            for n, anchor in enumerate(options[case_id]):
-                if n >= ANCHORS and (tried or not again):
-                    tried = tried[:1]
-                    break
-                pieces = self.window(anchor, q_tokens, fact, budget)
-                if not pieces:
+            again = not out and bool(shown) and shown[0][0] == case_id and not last_resort
+            if again:
+                chosen = self._moved_on(case_id, options[case_id], ranked, q_tokens, fact, budget, shown, aspect)
+                if chosen is None:
+                    repeat = case_id
                     continue
-                if again and _quoted(case_id, pieces, shown):
-                    repeats.append((anchor, pieces))
-                    continue
-                tried.append((anchor, pieces))
-                if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
-                    break
             else:
-                tried = tried[:1]
-            tried = tried or repeats[:1]
-            if not tried:
+                chosen = self._anchored(options[case_id], q_tokens, fact, budget)
+            if chosen is None:
                 continue
-            anchor, pieces = tried[-1]
-            if not pieces:
-                continue
+            anchor, pieces = chosen
             has_result = any(self._reports(anchor.hit.case.text[a:b]) for a, b, _ in pieces)
             result = None if fact or has_result else self.result(anchor, cands, q_tokens, pieces)
+            if result is not None and again and _quoted(case_id, [result], shown):
+                result = None  # nor its result
             heading = summary_heading(anchor.hit.passage.section)
             pieces = _after_heading(anchor.hit.case.text, pieces, heading)
             out.append(Block(anchor.hit.case, pieces, result, heading, anchor.score))
             if len(out) == MAX_CASES:
                 break
         return out
+
+    def _anchored(
+        self, anchors: list[Sentence], q_tokens: set[str], fact: bool, budget: int
+    ) -> tuple[Sentence, list[Piece]] | None:
+        """The block around a case's best anchor, or its next best if that one leans on a
+        sentence the block cannot take in (scoring whole windows instead did worse)."""
+        tried: list[tuple[Sentence, list[Piece]]] = []
+        for anchor in anchors[:ANCHORS]:
+            pieces = self.window(anchor, q_tokens, fact, budget)
+            if not pieces:
+                continue
+            tried.append((anchor, pieces))
+            if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                return tried[-1]
+        return tried[0] if tried else None
+
+    def _moved_on(
+        self, case_id: str, anchors: list[Sentence], ranked: list[Sentence], q_tokens: set[str], fact: bool,
+        budget: int, shown: Spans, aspect: Sequence[str],
+    ) -> tuple[Sentence, list[Piece]] | None:
+        """A follow-up's block of the community the last answer opened with, other than that
+        answer's block (see :meth:`blocks`); None when the community has nothing else to say."""
+        dangling: tuple[Sentence, list[Piece]] | None = None
+        focus_tried = False
+        for anchor in anchors:
+            if anchor.score < OTHER_CASE_SHARE * anchors[0].score:
+                break
+            pieces = self.window(anchor, q_tokens, fact, budget)
+            if not pieces:
+                continue
+            if not _quoted(case_id, pieces, shown):
+                if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                    return anchor, pieces
+                dangling = dangling or (anchor, pieces)
+            elif not focus_tried:  # the first block quoted again: the part of it that answers, if any
+                focus_tried = True
+                focused = self._focused(case_id, ranked, q_tokens, fact, budget, shown, aspect)
+                if focused is not None:
+                    return focused
+        return dangling
+
+    def _focused(
+        self, case_id: str, ranked: list[Sentence], q_tokens: set[str], fact: bool, budget: int,
+        shown: Spans, aspect: Sequence[str],
+    ) -> tuple[Sentence, list[Piece]] | None:
+        """The block that opens at the community's best sentence naming the follow-up's ``aspect``
+        and reads on from there (not back), when it is not a span the conversation quoted
+        already; if reading on only gives the earlier quote again, that sentence alone."""
+        focus = next((c for c in ranked if c.hit.case.id == case_id and any(w in c.text for w in aspect)
+                      and (fact or self._states(c.text))), None)
+        if focus is None:
+            return None
+        pieces = self.window(focus, q_tokens, fact, budget, back=False)
+        if pieces and not _restates(case_id, pieces, shown):
+            return focus, pieces
+        pieces = [(focus.start, focus.end, focus.hit.passage)]
+        return None if _restates(case_id, pieces, shown) else (focus, pieces)
 
     def can_anchor(self, sentence: str, fact: bool) -> bool:
         """A block may be built around ``sentence``: it states a measure (or, for a look-up, a fact).
@@ -359,7 +423,14 @@ class Extractor:
         r = self.roles_of(sentence)
         return r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM and r["做法"] >= r["成效"]
 
-    def window(self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int) -> list[Piece]:
+    def _states(self, sentence: str) -> bool:
+        """The sentence is not read as the problem or its background (see :meth:`can_anchor`)."""
+        r = self.roles_of(sentence)
+        return r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM
+
+    def window(
+        self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int, *, back: bool = True
+    ) -> list[Piece]:
         """The measure: contiguous sentences around ``anchor`` in script order, as citable pieces.
 
         Starts from the anchor sentence and grows within its passage, forwards
@@ -378,6 +449,8 @@ class Extractor:
         taken in (or the sentence dropped); a lead-in ending with a colon is
         not left hanging at the end.  Pieces are split at line breaks and
         passage boundaries, so each quote lies in one paragraph of one passage.
+        With ``back=False`` the block opens at the anchor (a follow-up's part of
+        an earlier quote: :meth:`_focused`), unless its opening dangles.
         """
         case = anchor.hit.case
         text = case.text
@@ -438,7 +511,7 @@ class Extractor:
             hi += 1
         # ... and back while the measure began earlier, but not back out of the item the block opens with
         while (
-            lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1])
+            back and lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1])
             and not _new_item_after(text[spans[lo - 1][0] : spans[lo - 1][1]], text[spans[lo][0] : spans[lo][1]])
         ):
             lo -= 1
@@ -520,7 +593,9 @@ class Extractor:
                 best = (score, (s + (cut or 0), e, p))
         return best[1] if best else None
 
-    def compose(self, question: str, hits: list[Hit], shown: Spans = ()) -> tuple[str, list[Citation]]:
+    def compose(
+        self, question: str, hits: list[Hit], shown: Spans = (), aspect: Sequence[str] = ()
+    ) -> tuple[str, list[Citation]]:
         """The answer as blocks, one per community, under one lead line; returns (text, citations).
 
         Shape (plain text; ``assistant.ui.render.answer_message`` reads it back)::
@@ -530,7 +605,7 @@ class Extractor:
                成效：通过联合行动,共拆除地锁146把,……[2]
             2. ……
         """
-        return compose_blocks(self.blocks(question, hits, shown), fact=is_fact_question(question))
+        return compose_blocks(self.blocks(question, hits, shown, aspect), fact=is_fact_question(question))
 
     def context(self, question: str, hits: list[Hit], n: int) -> list[Hit]:
         """The passages an LLM answers from: per community in block order, each community's in script order.
@@ -825,6 +900,11 @@ def _new_item_after(before: str, sentence: str) -> bool:
 def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
     """Every piece lies within a span the conversation has quoted."""
     return bool(shown) and all(any(c == case_id and a <= s and e <= b for c, a, b in shown) for s, e, _ in pieces)
+
+
+def _restates(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
+    """The pieces quote again what the conversation quoted, from where that quote began."""
+    return _quoted(case_id, pieces, shown) and any(c == case_id and a == pieces[0][0] for c, a, _ in shown)
 
 
 def _asks(text: str, span: tuple[int, int, Passage]) -> bool:

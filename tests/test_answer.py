@@ -305,9 +305,84 @@ def test_follow_up_moves_on_instead_of_repeating(answerer):
     chat = Conversation()
     first = answerer.ask("加装电梯，一楼死活不签字怎么办", chat)
     again = answerer.ask("他要是一直不签呢", chat)
-    assert again.answered and "电梯" in again.search_question
+    # it names nothing of its own, so it presses the last question on: carried whole, 不签字 included
+    assert again.answered and again.search_question == "他要是一直不签呢（加装电梯，一楼死活不签字怎么办）"
     assert again.answer != first.answer
     assert again.citations[0].quote != first.citations[0].quote
+    # not the 签约仪式 block again: nothing of the last answer's first block leads this one
+    opened = [c for c in first.citations if c.case_id == first.citations[0].case_id]
+    lead = again.citations[0]
+    assert not any(c.case_id == lead.case_id and c.start <= lead.start < c.end for c in opened)
+    assert "签约仪式" not in lead.quote
+
+
+def test_follow_up_answered_by_the_quoted_block_gets_the_part_that_answers(answerer):
+    chat = Conversation()
+    first = answerer.ask("老公房想加装电梯，一楼二楼不想出钱，高楼层又嫌摊得太多，出资比例一直定不下来。", chat)
+    assert "谈不拢" in first.citations[0].quote  # the first answer already says who steps in
+    again = answerer.ask("谈不拢谁出面？", chat)
+    # the block opens at the sentence that names what is asked (出面), not where the last one opened
+    assert again.citations[0].quote.startswith('"谈不拢"了再由居委会出面协商')
+    assert again.citations[0].case_id == first.citations[0].case_id
+    assert any("上一轮已引用" in n for n in again.notices)
+
+
+def test_a_follow_up_does_not_quote_again_what_earlier_turns_of_the_matter_quoted(answerer):
+    chat = Conversation()
+    answerer.ask("小区群租整治搞了一轮，隔断拆了不少。", chat)
+    answerer.ask("房东一开始抵触，是怎么做通工作的？", chat)
+    assert chat.turns[-1].follows
+    third = answerer.ask("拆完过一阵又偷偷隔回去，怎么盯住？", chat)
+    said = [(c, a, b) for t in chat.turns[:2] for c, a, b in t.spans]
+    lead = third.citations[0]
+    assert not any(c == lead.case_id and a <= lead.start and lead.end <= b for c, a, b in said)
+
+
+def test_a_follow_up_the_scripts_say_nothing_more_on_gets_the_block_again_and_says_so(answerer):
+    chat = Conversation()
+    first = answerer.ask("沿街烧烤店油烟熏到楼上居民，商户同意把排烟口改到楼顶，可二楼开酒店的怕噪音影响生意，一直卡着。", chat)
+    again = answerer.ask("最后两家是怎么谈拢的？", chat)
+    assert again.answered and again.citations  # not an empty answer
+    if again.citations[0].quote == first.citations[0].quote:
+        assert any("没有更多相关内容" in n for n in again.notices)
+
+
+def test_a_question_naming_no_matter_keeps_the_topic_after_a_none_answer(answerer):
+    from assistant.answer import Turn
+
+    chat = Conversation()
+    chat.turns = [Turn("老小区居民乱种树挡光，有户要求移树，别人反对。", "", "", coverage=NONE, topic=["移树", "老小区"])]
+    hits = answerer.searcher.search("最后怎么协调的，反对的人怎么说服？", 8)
+    # after a 没有 answer it is not a follow-up, but it names no matter of its own: the matter stays
+    assert answerer.topic_after("最后怎么协调的，反对的人怎么说服？", hits, chat, False)[:2] == ["移树", "老小区"]
+    assert "移树" not in answerer.topic_after("小区停车位不够怎么办？", answerer.searcher.search("小区停车位不够怎么办？", 8), chat, False)
+
+
+def test_the_quoted_spans_of_a_matter_stop_at_the_question_that_opened_it():
+    from assistant.answer import Turn
+
+    chat = Conversation()
+    chat.turns = [
+        Turn("a", "a", "", spans=[("c1", 0, 10)]),
+        Turn("b", "b", "", spans=[("c2", 0, 10)]),  # a new matter
+        Turn("c", "c", "", spans=[("c2", 20, 30)], follows=True),
+        Turn("d", "d", "", spans=[("c3", 5, 9)], follows=True),
+    ]
+    assert chat.quoted() == [("c3", 5, 9), ("c2", 20, 30), ("c2", 0, 10)]
+
+
+def test_a_repeated_first_block_is_said_to_be_one():
+    from assistant.answer import said_before
+    from assistant.citations import Citation
+
+    def cite(n, case, s, e):
+        return Citation(case, "", "x" * (e - s), s, e, n)
+
+    shown = [("c1", 0, 50), ("c2", 0, 20)]
+    assert said_before([cite(1, "c1", 0, 50), cite(2, "c2", 0, 20)], shown)[0].startswith("讲稿中没有更多相关内容")
+    assert "上一轮已引用" in said_before([cite(1, "c1", 10, 30)], shown)[0]
+    assert said_before([cite(1, "c1", 40, 60)], shown) == []  # reads on past the earlier quote
+    assert said_before([cite(1, "c3", 0, 5)], shown) == [] and said_before([], shown) == []
 
 
 def test_a_follow_up_that_changes_topic_is_a_new_question(answerer):

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer import Answerer
 from assistant.config import get_settings
-from assistant.extractive import _new_item_after, dangling_opener, item_number
+from assistant.extractive import _new_item_after, _restates, dangling_opener, item_number
 from assistant.retrieval import HybridSearcher
 
 from conftest import CORPUS_DIR, INDEX_DIR
@@ -103,3 +103,12 @@ def test_an_opener_that_names_the_problem_is_cut():
     s = "为破解这一难题,居民区党总支主动跨前,邀请商户认领座椅。"
     assert s[dangling_opener(s) :] == "居民区党总支主动跨前,邀请商户认领座椅。"
     assert dangling_opener("为了解决停车难,我们新建了立体车库。") is None  # names its own aim
+
+
+def test_a_block_restates_a_quote_only_from_where_that_quote_began():
+    p = None
+    shown = [("c1", 100, 300)]
+    assert _restates("c1", [(100, 200, p), (200, 300, p)], shown)  # the same block again
+    assert not _restates("c1", [(150, 300, p)], shown)  # the part of it that answers, from a later sentence
+    assert not _restates("c1", [(100, 350, p)], shown)  # reads on past it
+    assert not _restates("c2", [(100, 300, p)], shown)
