@@ -89,6 +89,8 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开"
+# adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what
+_INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
 # what approval, conditions, materials or standard it takes) asks for rules, not for a community's
 # experience: the scripts cover it only where a place discusses that procedure itself, however well
@@ -369,6 +371,10 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
+            if word in _INSISTENCE:
+                continue
+            if not noun and start and masked[start - 1] in "不没":
+                continue  # a negated verb (不签字, 不配合) says how the obstacle goes, not what it is about
             if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS and flag.startswith("v"):
                 continue  # how things are or may be (不够, 没用, 能用, 要放), not what they are
             if not noun and ("不" in word or "没" in word or flag == "v" and len(word) == 2 and word[1] in _COMPLEMENT):

@@ -211,6 +211,13 @@ def test_a_procedure_the_scripts_do_not_give_is_none_however_well_they_know_its_
     assert PROCEDURE_NOTE in got.answer and not got.citations
 
 
+def test_how_an_obstacle_goes_is_not_what_the_question_is_about(judge, searcher):
+    # 死活 (jieba: a verb) insists, 不签字 says how the residents resist: the lift and the ground floor are the matter
+    got = judged(judge, searcher, "加装电梯，一楼死活不签字怎么办")
+    assert got.level == FULL and not got.uncovered
+    assert {c.text for c in got.concepts} == {"加装电梯", "一楼"}
+
+
 def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
     # 高乐: "迁移前必须经区绿化局审批", "为何审批要3个月" — 审批 together with 迁移 in one sentence
     got = judged(judge, searcher, "小区里的树要迁移，要走什么审批？")
