@@ -101,13 +101,16 @@ class Sentence:
 _HEADING_KINDS = (
     (LESSONS, re.compile(r"启示|感悟|体会|思考|结语|展望|愿景|总结")),
     ("outcomes", re.compile(r"成效|成果")),
-    ("measures", re.compile(r"做法|举措|措施|对策|路径|实践|探索|之治")),
+    ("measures", re.compile(r"做法|举措|措施|对策|路径|实践|探索|之治|破解|巧破|破题")),
     ("situation", re.compile(r"背景|概况|基本情况|情况|现状|挑战|面临|之困|难在")),
 )
 
 
 def heading_role(title: str) -> str | None:
-    """The part role a top-level heading names, if it names one."""
+    """The part role a top-level heading names, if it names one; a heading that asks ("一、为什么"党建引领"是
+    破解裉节的核心密码?") argues its point and is read by its sentences."""
+    if _ASKS.search(title):
+        return None
     for role, pattern in _HEADING_KINDS:
         if pattern.search(title):
             return role
@@ -310,8 +313,11 @@ _LIST_LEAD = re.compile(r"表现在[一二三四五六七八九十几两\d]+(?:�
 # a statement about every community is general, not this community's situation
 _EVERY = re.compile(r"每个(?:社区|小区|村|居民区)|任何(?:一个)?(?:社区|小区|村)|各地")
 # what a trend brings to governance in general frames the problem; it does not say what went wrong here
-_TREND = re.compile(r"带来了?(?:诸多|巨大的?|许多|新的?)?(?:挑战|课题|考验)|复杂性源于")
+_TREND = re.compile(r"带来了?(?:诸多|巨大的?|许多|新的?)?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
+# a difficulty denied ("尽管…也没有阻挡…", "早已不是…的老路") is not a problem met
+_DENIED = re.compile(r"没有阻挡|未能阻挡|挡不住|早已不是|不再是")
 PROBLEM_MIN = 0.4  # besides being its most probable role
+PROBLEM_LOOSE = 0.3  # a background section with no sentence read surely as 问题: its likeliest one
 
 
 def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) -> list[Citation]:
@@ -331,17 +337,22 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
         pool = story.in_parts(lead)
     else:
         pool = [s for s in story.sentences if story.parts[s.part].role != LESSONS]
-    cands = [
-        s
-        for s in pool
-        if s.role == "问题"
-        and s.prob("问题") >= PROBLEM_MIN
-        and _statement(s, strict_asks=True)
-        and not _LIST_LEAD.search(s.text)
-        and not _EVERY.search(s.text)
-        and not _TREND.search(s.text)
-    ]
 
+    def fits(s: Sentence) -> bool:
+        return (
+            _statement(s, strict_asks=True)
+            and not _LIST_LEAD.search(s.text)
+            and not _EVERY.search(s.text)
+            and not _TREND.search(s.text)
+            and not _DENIED.search(s.text)
+        )
+
+    cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and fits(s)]
+    if not cands:
+        # a background section the model reads no sentence of surely as 问题: its likeliest problem sentence
+        # ("电梯工作16年以后,故障频发,电梯换新破在眉睫。"), one only
+        loose = [s for s in pool if s.prob("问题") >= PROBLEM_LOOSE and fits(s)]
+        cands, limit = loose, 1
     def weight(s: Sentence) -> float:
         w = _weight(s.prob("问题"), rarity.specificity(s.text))
         here = _HERE.search(s.text) or (story.case.community and story.case.community in s.text)
@@ -688,6 +699,8 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
             if s.role == "成效" and _DONE.search(s.text):
                 changes.append((w, s, qty))
             continue
+        if heading_role(story.parts[s.part].title) == SITUATION and not _DONE.search(s.text):
+            continue  # a figure of the section headed as the background describes the place ("664家市场主体中…")
         if s.role == "成效":
             results.append((w, s, qty))
         elif (

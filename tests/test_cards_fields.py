@@ -19,6 +19,8 @@ def test_a_heading_names_its_part_only_with_a_word_for_a_kind_of_part():
     assert heading_role("一、社区概况与治理挑战") == SITUATION
     assert heading_role("二、组建红色业委会,红在哪里?") is None  # read by its sentences
     assert heading_role("三、基层治理见实效,实在何方?") is None
+    assert heading_role("二、融合各力,巧破社区治理裉节") == MEASURES
+    assert heading_role('一、为什么"党建引领"是破解裉节的核心密码?') is None  # a heading that asks argues its point
 
 
 def test_part_roles_follow_the_headings_that_name_them(cards):
@@ -45,6 +47,8 @@ def test_problems_are_not_lead_ins_rhetorical_questions_or_general_statements(ca
             assert not re.search(r"表现在.方面|是不是|每个社区|带来了?(?:巨大的|诸多)?挑战|复杂性源于", c.quote), (card.case_id, c.quote)
     # 蓝天二村: the particular difficulties, not the speaker's lead-in to them
     assert not any("小社会" in c.quote for c in cards["sj2025-01"].problem)
+    # 长溇村, 洙桥村: a difficulty denied is not a problem met
+    assert not any(re.search(r"早已不是|没有阻挡", c.quote) for card in cards.values() for c in card.problem)
     # 东石村: not what集中居住 brings to governance in general
     assert not any("应运而生" in c.quote for c in cards["sj2025-17"].problem)
 
