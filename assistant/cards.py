@@ -225,21 +225,27 @@ _CONNECTIVE = re.compile(r"^(?:于是|因此|所以|同时|此外|另外|另一�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+# an aside in brackets: "(平复苑40号楼道)", "(所有权、资格权、使用权)"
+_ASIDE = re.compile(r"[(（][^()（）]*[)）]")
+
+
 def _content(text: str) -> str:
     """The sentence without its list marker."""
     return _MARKER.sub("", text.strip()).strip()
 
 
-def _statement(s: Sentence, min_chars: int = 16, strict_asks: bool = False) -> bool:
+def _statement(s: Sentence, min_chars: int = 16, strict_asks: bool = False, colon_ok: bool = False) -> bool:
     """A sentence that states something of the community's own (not a question, a lead-in, a quotation of a directive).
 
     ``strict_asks``: any question word makes it a question ("这些是不是…的痛点和难点!"), as for a problem;
     a measure may quote a question as its topic or report one ("了解问题是否彻底解决").
+    ``colon_ok``: a sentence ending in a colon may still state something: a measure whose parts follow
+    ("打造"益课堂"特色品牌,包含四个维度:"); a problem's lead-in ("主要面临以下难题:") is not one.
     """
     body = _content(s.text)
     return (
-        len(_CJK.findall(body)) >= min_chars
-        and not body.rstrip("\"”").endswith((":", "："))
+        len(_CJK.findall(_ASIDE.sub("", body))) >= min_chars  # "二陆巾帼缘(平复苑40号楼道)。" is a name, not a statement
+        and (colon_ok or not body.rstrip("\"”").endswith((":", "：")))
         and not (_ASKS.search(body) if strict_asks else asks(body))
         and not _DIRECTIVE.search(body)
         and not _COURTESY.search(body)
@@ -407,7 +413,7 @@ _FRAME = re.compile(r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|
 
 def lead_clause(text: str, limit: int = LABEL_CHARS) -> str:
     """A short label for a measure sentence: its action clauses, without scene-setting ones."""
-    body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；")
+    body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；:：")
     if len(body) <= limit:
         return body
     clauses = [c for c in re.split(r"[，,；;]", body) if c.strip()]
@@ -481,7 +487,7 @@ def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int 
             continue
         if skip_opening and not part.title and part.role == SITUATION:
             continue
-        if not _statement(s, 10) or _PLAN.search(s.text) or _CLOCK.search(s.text):
+        if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
         if concreteness(s.text) < -VAGUE_MAX:
             continue  # three phrases of effort and nothing done: an overview ("充分发挥…积极调动…有效缓解")
