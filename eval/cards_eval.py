@@ -324,6 +324,24 @@ def main() -> int:
                 + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
             )
         cards_mod.MEASURE_SPAN = shipped_span
+        shipped_second = cards_mod.SECOND_IN_PARAGRAPH
+        lines += [
+            "",
+            "A paragraph's second measure counts at SECOND_IN_PARAGRAPH of its weight "
+            f"(0: only when the script runs out of paragraphs; shipped: {shipped_second}).",
+            "",
+            "| SECOND_IN_PARAGRAPH | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for second in (0.0, 0.25, 0.5, 0.75, 1.0):
+            cards_mod.SECOND_IN_PARAGRAPH = second
+            _, a = run(cases, gold)
+            b = run(cases, gold, models)[1] if models else None
+            lines.append(
+                f"| {second} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
+                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
+            )
+        cards_mod.SECOND_IN_PARAGRAPH = shipped_second
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(
