@@ -8,11 +8,15 @@ working method ("三个一"工作法, "1+3+N", "奥园四制" …).
 (:func:`read_story`): every body sentence gets its role probabilities from the
 sentence-role model (:mod:`assistant.roles`: 背景/问题/做法/成效/感悟), and
 every part of the script (the opening, each top-level section) the role its
-sentences have on average.  The problem comes from the situation parts at the
-start; a measure is a sentence read as 做法 (labelled with its heading only
+sentences have on average, or the kind of part its heading names ("二、具体做法",
+"三、工作成效", "四、实践感悟", :func:`heading_role`).  The problem comes from the
+situation parts at the start; a measure is a sentence read as 做法 (labelled with its heading only
 when the heading itself reads as a measure); an outcome is a sentence read as
 成效 carrying a figure.  Among sentences with the role, those particular to
 this script (rare words, :class:`Rarity`) are preferred over general ones.
+What each field is not — a lead-in, a general statement, a dated incident step,
+an overview, the country's figures … — is said where each field is extracted;
+``eval/cards_eval.md`` lists the kinds of error each rule answers.
 A script added later gets its card from the same model, nothing retrained.
 ``eval/cards_eval.py`` scores the fields against ``eval/cards_gold.jsonl``.
 
@@ -100,9 +104,9 @@ class Sentence:
 # ("二、组建红色业委会,红在哪里?") leaves the part to its sentences.
 _HEADING_KINDS = (
     (LESSONS, re.compile(r"启示|感悟|体会|思考|结语|展望|愿景|总结")),
-    ("outcomes", re.compile(r"成效|成果")),
-    ("measures", re.compile(r"做法|举措|措施|对策|路径|实践|探索|之治|破解|巧破|破题")),
-    ("situation", re.compile(r"背景|概况|基本情况|情况|现状|挑战|面临|之困|难在")),
+    (OUTCOMES, re.compile(r"成效|成果")),
+    (MEASURES, re.compile(r"做法|举措|措施|对策|路径|实践|探索|之治|破解|巧破|破题")),
+    (SITUATION, re.compile(r"背景|概况|基本情况|情况|现状|挑战|面临|之困|难在")),
 )
 
 
@@ -359,9 +363,10 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
         # ("电梯工作16年以后,故障频发,电梯换新破在眉睫。"), one only
         loose = [s for s in pool if s.prob("问题") >= PROBLEM_LOOSE and fits(s)]
         cands, limit = loose, 1
+
     def weight(s: Sentence) -> float:
         w = _weight(s.prob("问题"), rarity.specificity(s.text))
-        here = _HERE.search(s.text) or (story.case.community and story.case.community in s.text)
+        here = _HERE.search(_content(s.text)) or (story.case.community and story.case.community in s.text)
         return w * HERE_BONUS if here else w
 
     ranked = sorted(cands, key=lambda s: (-weight(s), s.start))
@@ -459,8 +464,7 @@ def concreteness(text: str) -> int:
 # a sentence timed to the day or the hour tells a step of one incident ("上午9:00左右,…维修师傅…清理家中积水"),
 # not a measure the community takes
 _CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|\d+月\d+日|凌晨|[上下]午\d|当晚|当天下午")
-
-
+# three phrases of effort and nothing concrete (concreteness < -VAGUE_MAX) is an overview, not a measure
 VAGUE_MAX = 2
 
 
@@ -472,10 +476,13 @@ def _measure_weight(s: Sentence, rarity: Rarity) -> float:
 def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None) -> list[Measure]:
     """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
-    Lessons and plans are not measures; nor are the untitled opening's sentences when the script has a
-    part of measures, steps of one dated incident, or overviews in general phrasing (:func:`concreteness`).  A measure under a heading that names
-    a measure is labelled with that heading (once); otherwise with its own
-    lead clause.  The ``limit`` weightiest, in text order.
+    Lessons and plans are not measures; nor are the untitled opening's
+    sentences when the script has a part of measures, steps of one dated
+    incident, or overviews in general phrasing (:func:`concreteness`).  A
+    paragraph gives at most two, its second at SECOND_IN_PARAGRAPH of its
+    weight.  A measure under a heading that names a measure is labelled with
+    that heading (once); otherwise with its own lead clause.  The ``limit``
+    weightiest, in text order.
     """
     best: dict[int, list[tuple[float, Sentence]]] = {}
     # the untitled opening introduces the speaker and the place; a script with parts that tell its
@@ -661,8 +668,8 @@ _DONE = re.compile(
     r"累计|共计|已经?|完成|建成|新增|增至|增加|减少|下降|降至|降到|提升|达到|超过|突破|实现|解决|清除|拆除|安装|签约|搬[入进]|入住|投入使用|抠出|腾出"
 )
 MAX_OUTCOMES = 5
-# figures of the country, the city or the speaker's career are not this community's results
-_NATIONAL = re.compile(r"我国|全国|全世界|全球|中国式|城镇化率|全市|全省")
+# figures of the country or the speaker's career are not this community's results ("当前,我国城镇化率已突破65%")
+_NATIONAL = re.compile(r"我国|全世界|全球|城镇化率")
 _CAREER = re.compile(r"工作了\s*\d+\s*年|任职期间|我(?:参与|见证|担任|来到|从事)")
 # a tariff or a rule set ("每小时5元,全天80元封顶") is a measure; an application filed is not yet a result
 _TARIFF = re.compile(r"每(?:小时|天|晚|月|年|辆|户|人|次|平方米|平米)\s*\d|封顶|首\s*\d+\s*分钟")
@@ -689,9 +696,11 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
     measure sentence that reports a completed change with a figure and reads
     more as 成效 than as background or problem, or failing that the one
     sentence read as 成效 that reports a completed change without a figure
-    ("成功打通了…交通线，新增多条公交").  Figures of the country or the city, of the
-    speaker's career, a tariff (a measure) and an application filed are not results.  Weightiest first; a result restated
-    with the same figures is kept once; shown in text order.
+    ("成功打通了…交通线，新增多条公交").  The country's figures, the speaker's
+    career, a tariff (a measure), an application filed and a count in a
+    section headed as background (unless it reports a change) are not
+    results.  Weightiest first; a result restated with the same figures is
+    kept once; shown in text order.
     """
     results, produced, changes = [], [], []
     for s in story.sentences:
