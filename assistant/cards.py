@@ -8,11 +8,15 @@ working method ("三个一"工作法, "1+3+N", "奥园四制" …).
 (:func:`read_story`): every body sentence gets its role probabilities from the
 sentence-role model (:mod:`assistant.roles`: 背景/问题/做法/成效/感悟), and
 every part of the script (the opening, each top-level section) the role its
-sentences have on average.  The problem comes from the situation parts at the
-start; a measure is a sentence read as 做法 (labelled with its heading only
+sentences have on average, or the kind of part its heading names ("二、具体做法",
+"三、工作成效", "四、实践感悟", :func:`heading_role`).  The problem comes from the
+situation parts at the start; a measure is a sentence read as 做法 (labelled with its heading only
 when the heading itself reads as a measure); an outcome is a sentence read as
 成效 carrying a figure.  Among sentences with the role, those particular to
 this script (rare words, :class:`Rarity`) are preferred over general ones.
+What each field is not — a lead-in, a general statement, a dated incident step,
+an overview, the country's figures … — is said where each field is extracted;
+``eval/cards_eval.md`` lists the kinds of error each rule answers.
 A script added later gets its card from the same model, nothing retrained.
 ``eval/cards_eval.py`` scores the fields against ``eval/cards_gold.jsonl``.
 
@@ -64,8 +68,10 @@ MAX_TAGS = 8
 # model of :mod:`assistant.roles`, weighted by length), with 背景 and 问题 read
 # together as the situation.  The situation parts at the start of the script
 # hold the problem; the parts after them hold the measures and the outcomes;
-# a 感悟 part holds the lessons.  Headings say where a part starts, not what
-# it is about: "三、基层治理见实效,实在何方?" is read by its sentences.
+# a 感悟 part holds the lessons.  Headings say where a part starts; a heading
+# names what its part is only with a word for a kind of part ("具体做法",
+# "工作成效", "启示", "概况", :func:`heading_role`) — "三、基层治理见实效,实在
+# 何方?" names none and is read by its sentences.
 
 SITUATION, MEASURES, OUTCOMES, LESSONS = "situation", "measures", "outcomes", "lessons"
 _PART_ROLE = {"背景": SITUATION, "问题": SITUATION, "做法": MEASURES, "成效": OUTCOMES, "感悟": LESSONS}
@@ -89,6 +95,30 @@ class Sentence:
     def role(self) -> str:
         """The role read most probably."""
         return ROLES[max(range(len(ROLES)), key=lambda i: self.p[i])]
+
+
+# A top-level heading that names what its part is ("二、具体做法", "三、工作成效", "三、启示与思考",
+# "一、社区概况与治理挑战") says it better than the role model's reading of the sentences under it, which
+# misreads a part whose sentences tell its measures as stories.  The first kind named wins, in this order
+# ("四、实践感悟" is a lessons part; "二、"六大路径"破解治理难题" a measures part); a heading naming none
+# ("二、组建红色业委会,红在哪里?") leaves the part to its sentences.
+_HEADING_KINDS = (
+    (LESSONS, re.compile(r"启示|感悟|体会|思考|结语|展望|愿景|总结")),
+    (OUTCOMES, re.compile(r"成效|成果")),
+    (MEASURES, re.compile(r"做法|举措|措施|对策|路径|实践|探索|之治|破解|巧破|破题")),
+    (SITUATION, re.compile(r"背景|概况|基本情况|情况|现状|挑战|面临|之困|难在")),
+)
+
+
+def heading_role(title: str) -> str | None:
+    """The part role a top-level heading names, if it names one; a heading that asks ("一、为什么"党建引领"是
+    破解裉节的核心密码?") argues its point and is read by its sentences."""
+    if _ASKS.search(title):
+        return None
+    for role, pattern in _HEADING_KINDS:
+        if pattern.search(title):
+            return role
+    return None
 
 
 @dataclass(frozen=True)
@@ -159,6 +189,7 @@ def read_story(case: Case, model: RoleModel | None = None) -> Story:
         for r, x in shares.items():
             merged[_PART_ROLE[r]] = merged.get(_PART_ROLE[r], 0.0) + x
         role = max(merged, key=lambda r: merged[r]) if n else SITUATION
+        role = heading_role(title) or role
         parts.append(Part(title, start, end, role, shares))
     return Story(case, sentences, parts)
 
@@ -173,6 +204,19 @@ _DIRECTIVE = re.compile(
 _COURTESY = re.compile(r"大家好|各位(?:领导|老师|同志|学员|同仁)|很荣幸|向大家|汇报|我是.{0,24}(?:书记|主任)")
 # a question frames what comes next; it does not state a problem or a measure
 _ASKS = re.compile(r"[？?]|如何|怎样|怎么|为什么|为何|是否|是不是")
+# ... but a question quoted as a topic ("围绕"如何推动…"展开讨论") or asked indirectly as a clause's object
+# ("了解问题是否彻底解决") is part of a statement: the sentence asks only with a question mark outside quotes,
+# or a clause that opens with a question word
+_QUOTE_SPAN = re.compile(r'"[^"\n]*"|“[^”\n]*”|《[^》\n]*》|「[^」\n]*」')
+_ASKS_CLAUSE = re.compile(r"(?:^|[，,；;：:。])\s*(?:如何|怎样|怎么|为什么|为何|是否|是不是)")
+
+
+def asks(text: str) -> bool:
+    """The sentence asks a question (rather than quoting one or reporting one indirectly)."""
+    bare = _QUOTE_SPAN.sub("", text)
+    return bool(re.search(r"[？?]", bare) or _ASKS_CLAUSE.search(bare))
+
+
 # a plan is not a measure taken
 _PLAN = re.compile(r"下一步|今后|未来|将(?:进一步|继续|持续)|计划|拟|预计|即将")
 # list markers in front of an item: "一是", "(一)", "1、", "第二,", "①", "-"
@@ -185,18 +229,28 @@ _CONNECTIVE = re.compile(r"^(?:于是|因此|所以|同时|此外|另外|另一�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+# an aside in brackets: "(平复苑40号楼道)", "(所有权、资格权、使用权)"
+_ASIDE = re.compile(r"[(（][^()（）]*[)）]")
+
+
 def _content(text: str) -> str:
     """The sentence without its list marker."""
     return _MARKER.sub("", text.strip()).strip()
 
 
-def _statement(s: Sentence, min_chars: int = 16) -> bool:
-    """A sentence that states something of the community's own (not a question, a lead-in, a quotation of a directive)."""
+def _statement(s: Sentence, min_chars: int = 16, strict_asks: bool = False, colon_ok: bool = False) -> bool:
+    """A sentence that states something of the community's own (not a question, a lead-in, a quotation of a directive).
+
+    ``strict_asks``: any question word makes it a question ("这些是不是…的痛点和难点!"), as for a problem;
+    a measure may quote a question as its topic or report one ("了解问题是否彻底解决").
+    ``colon_ok``: a sentence ending in a colon may still state something: a measure whose parts follow
+    ("打造"益课堂"特色品牌,包含四个维度:"); a problem's lead-in ("主要面临以下难题:") is not one.
+    """
     body = _content(s.text)
     return (
-        len(_CJK.findall(body)) >= min_chars
-        and not body.rstrip("\"”").endswith((":", "："))
-        and not _ASKS.search(body)
+        len(_CJK.findall(_ASIDE.sub("", body))) >= min_chars  # "二陆巾帼缘(平复苑40号楼道)。" is a name, not a statement
+        and (colon_ok or not body.rstrip("\"”").endswith((":", "：")))
+        and not (_ASKS.search(body) if strict_asks else asks(body))
         and not _DIRECTIVE.search(body)
         and not _COURTESY.search(body)
     )
@@ -259,7 +313,21 @@ def _weight(p: float, specificity: float) -> float:
 # 遇到的问题
 
 MAX_PROBLEMS = 2
+# said of this community: we, here, the estate or the village, a figure, a count.  A sentence saying so is
+# preferred (its weight times HERE_BONUS) over one that could be said of any community
+# ("居民参与社区事务积极性不高…").
+HERE_BONUS = 1.5
+_HERE = re.compile(r"我们|我|咱|这里|小区|村里|全村|本村|\d|[一二三四五六七八九十两几]+(?:个|户|辆|名|位|次|年)")
+# a lead-in announcing the problems to come ("我们小区主要突出表现在三方面") is not one of them
+_LIST_LEAD = re.compile(r"表现在[一二三四五六七八九十几两\d]+(?:个)?方面|(?:以下|如下)(?:几|[一二三四五六七八九十两\d])")
+# a statement about every community is general, not this community's situation
+_EVERY = re.compile(r"每个(?:社区|小区|村|居民区)|任何(?:一个)?(?:社区|小区|村)|各地")
+# what a trend brings to governance in general frames the problem; it does not say what went wrong here
+_TREND = re.compile(r"带来了?(?:诸多|巨大的?|许多|新的?)?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
+# a difficulty denied ("尽管…也没有阻挡…", "早已不是…的老路") is not a problem met
+_DENIED = re.compile(r"没有阻挡|未能阻挡|挡不住|早已不是|不再是")
 PROBLEM_MIN = 0.4  # besides being its most probable role
+PROBLEM_LOOSE = 0.3  # a background section with no sentence read surely as 问题: its likeliest one
 
 
 def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) -> list[Citation]:
@@ -269,15 +337,39 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
     problem/background sections) when the script has headed ones; a script
     that states its problems along the way (no such section) is read whole,
     except its lessons.  Directives, courtesies, questions and lead-ins are
-    never a problem; one sentence per paragraph, in text order.
+    never a problem, nor are lead-ins announcing a list, statements about every
+    community and what a trend brings to governance in general; among the rest a
+    sentence said of this community (we, here, the estate, a figure: ``_HERE``)
+    is preferred.  One sentence per paragraph, in text order.
     """
     lead = story.situation_parts
     if any(story.parts[i].title for i in lead):
         pool = story.in_parts(lead)
     else:
         pool = [s for s in story.sentences if story.parts[s.part].role != LESSONS]
-    cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and _statement(s)]
-    ranked = sorted(cands, key=lambda s: (-_weight(s.prob("问题"), rarity.specificity(s.text)), s.start))
+
+    def fits(s: Sentence) -> bool:
+        return (
+            _statement(s, strict_asks=True)
+            and not _LIST_LEAD.search(s.text)
+            and not _EVERY.search(s.text)
+            and not _TREND.search(s.text)
+            and not _DENIED.search(s.text)
+        )
+
+    cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and fits(s)]
+    if not cands:
+        # a background section the model reads no sentence of surely as 问题: its likeliest problem sentence
+        # ("电梯工作16年以后,故障频发,电梯换新破在眉睫。"), one only
+        loose = [s for s in pool if s.prob("问题") >= PROBLEM_LOOSE and fits(s)]
+        cands, limit = loose, 1
+
+    def weight(s: Sentence) -> float:
+        w = _weight(s.prob("问题"), rarity.specificity(s.text))
+        here = _HERE.search(_content(s.text)) or (story.case.community and story.case.community in s.text)
+        return w * HERE_BONUS if here else w
+
+    ranked = sorted(cands, key=lambda s: (-weight(s), s.start))
     picked: list[Sentence] = []
     for s in ranked:
         if all(s.par != o.par for o in picked):
@@ -291,6 +383,9 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
 # 主要做法
 
 MIN_MEASURES, MAX_MEASURES, MEASURE_SPAN = 6, 20, 400
+# A paragraph may tell two measures ("成立…三人小组。…召开了18次业主代表会议"): its second counts at
+# SECOND_IN_PARAGRAPH of its weight, so the card first spreads over the script's paragraphs.
+PER_PARAGRAPH, SECOND_IN_PARAGRAPH = 2, 0.5
 LABEL_CHARS = 40
 
 
@@ -323,7 +418,7 @@ _FRAME = re.compile(r"^(?:为了?|面对|针对|经过|通过|随着|由于|在|
 
 def lead_clause(text: str, limit: int = LABEL_CHARS) -> str:
     """A short label for a measure sentence: its action clauses, without scene-setting ones."""
-    body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；")
+    body = _CONNECTIVE.sub("", _content(text)).rstrip("。;；:：")
     if len(body) <= limit:
         return body
     clauses = [c for c in re.split(r"[，,；;]", body) if c.strip()]
@@ -366,30 +461,52 @@ def concreteness(text: str) -> int:
     return (1 if figure else 0) + (1 if _NAMED.search(text) else 0) - len(_VAGUE.findall(text))
 
 
+# a sentence timed to the day or the hour tells a step of one incident ("上午9:00左右,…维修师傅…清理家中积水"),
+# not a measure the community takes
+_CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|\d+月\d+日|凌晨|[上下]午\d|当晚|当天下午")
+# three phrases of effort and nothing concrete (concreteness < -VAGUE_MAX) is an overview, not a measure
+VAGUE_MAX = 2
+
+
 def _measure_weight(s: Sentence, rarity: Rarity) -> float:
     """How surely and particularly a sentence states a measure taken (a reflection is not one)."""
     return _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
 
 
 def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None) -> list[Measure]:
-    """The measures the community took: per paragraph, the sentence most surely and particularly a 做法.
+    """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
-    Lessons and plans are not measures.  A measure under a heading that names
-    a measure is labelled with that heading (once); otherwise with its own
-    lead clause.  The ``limit`` weightiest, in text order.
+    Lessons and plans are not measures; nor are the untitled opening's
+    sentences when the script has a part of measures, steps of one dated
+    incident, or overviews in general phrasing (:func:`concreteness`).  A
+    paragraph gives at most two, its second at SECOND_IN_PARAGRAPH of its
+    weight.  A measure under a heading that names a measure is labelled with
+    that heading (once); otherwise with its own lead clause.  The ``limit``
+    weightiest, in text order.
     """
-    best: dict[int, tuple[float, Sentence]] = {}
+    best: dict[int, list[tuple[float, Sentence]]] = {}
+    # the untitled opening introduces the speaker and the place; a script with parts that tell its
+    # measures tells them there
+    skip_opening = any(p.role == MEASURES for p in story.parts)
     for s in story.sentences:
-        if story.parts[s.part].role == LESSONS or s.role != "做法":
+        part = story.parts[s.part]
+        if part.role == LESSONS or s.role != "做法":
             continue
-        if not _statement(s, 10) or _PLAN.search(s.text):
+        if skip_opening and not part.title and part.role == SITUATION:
             continue
-        w = _measure_weight(s, rarity)
-        if s.par not in best or w > best[s.par][0]:
-            best[s.par] = (w, s)
+        if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
+            continue
+        if concreteness(s.text) < -VAGUE_MAX:
+            continue  # three phrases of effort and nothing done: an overview ("充分发挥…积极调动…有效缓解")
+        best.setdefault(s.par, []).append((_measure_weight(s, rarity), s))
     # a longer script tells of more measures: about one per MEASURE_SPAN characters
     limit = limit or max(MIN_MEASURES, min(MAX_MEASURES, round(len(story.case.text) / MEASURE_SPAN)))
-    chosen = sorted(best.values(), key=lambda x: -x[0])[:limit]
+    per_par = [
+        (w * (SECOND_IN_PARAGRAPH if k else 1.0), s)
+        for got in best.values()
+        for k, (w, s) in enumerate(sorted(got, key=lambda x: -x[0])[:PER_PARAGRAPH])
+    ]
+    chosen = sorted(per_par, key=lambda x: -x[0])[:limit]
     out: list[Measure] = []
     labelled: set[str] = set()
     for w, s in sorted(chosen, key=lambda x: x[1].start):
@@ -551,6 +668,12 @@ _DONE = re.compile(
     r"累计|共计|已经?|完成|建成|新增|增至|增加|减少|下降|降至|降到|提升|达到|超过|突破|实现|解决|清除|拆除|安装|签约|搬[入进]|入住|投入使用|抠出|腾出"
 )
 MAX_OUTCOMES = 5
+# figures of the country or the speaker's career are not this community's results ("当前,我国城镇化率已突破65%")
+_NATIONAL = re.compile(r"我国|全世界|全球|城镇化率")
+_CAREER = re.compile(r"工作了\s*\d+\s*年|任职期间|我(?:参与|见证|担任|来到|从事)")
+# a tariff or a rule set ("每小时5元,全天80元封顶") is a measure; an application filed is not yet a result
+_TARIFF = re.compile(r"每(?:小时|天|晚|月|年|辆|户|人|次|平方米|平米)\s*\d|封顶|首\s*\d+\s*分钟")
+_PENDING = re.compile(r"提交(?:了)?申请|已申请|申报|正在|待审批")
 
 
 @dataclass
@@ -573,12 +696,17 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
     measure sentence that reports a completed change with a figure and reads
     more as 成效 than as background or problem, or failing that the one
     sentence read as 成效 that reports a completed change without a figure
-    ("成功打通了…交通线，新增多条公交").  Weightiest first; a result restated
-    with the same figures is kept once; shown in text order.
+    ("成功打通了…交通线，新增多条公交").  The country's figures, the speaker's
+    career, a tariff (a measure), an application filed and a count in a
+    section headed as background (unless it reports a change) are not
+    results.  Weightiest first; a result restated with the same figures is
+    kept once; shown in text order.
     """
     results, produced, changes = [], [], []
     for s in story.sentences:
         if len(s.text) > 220 or _DIRECTIVE.search(s.text) or _ASKS.search(_content(s.text)) or _PLAN.search(s.text):
+            continue
+        if _NATIONAL.search(s.text) or _CAREER.search(s.text) or _TARIFF.search(s.text) or _PENDING.search(s.text):
             continue
         qty = [m.group(0).replace(" ", "") for m in _QTY.finditer(s.text)]
         w = _weight(s.prob("成效"), rarity.specificity(s.text))
@@ -586,6 +714,8 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
             if s.role == "成效" and _DONE.search(s.text):
                 changes.append((w, s, qty))
             continue
+        if heading_role(story.parts[s.part].title) == SITUATION and not _DONE.search(s.text):
+            continue  # a figure of the section headed as the background describes the place ("664家市场主体中…")
         if s.role == "成效":
             results.append((w, s, qty))
         elif (

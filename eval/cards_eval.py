@@ -247,13 +247,19 @@ def per_case_table(rows: list[dict]) -> list[str]:
     return out
 
 
-def details(rows: list[dict]) -> list[str]:
+def details(rows: list[dict], gold: dict | None = None) -> list[str]:
+    """Every item judged wrong; with ``gold``, the case's gold strings of each field that has one beside them."""
     out = []
     for r in rows:
         bad = [(f, j["quote"]) for f in FIELDS for j in r[f] if not j["ok"]]
         if bad:
             out.append(f"- {r['case_id']} {r['community']}")
             out += [f"  - ✗ {f}: {' '.join(q.split())[:110]}" for f, q in bad]
+            if gold:
+                g = gold[r["case_id"]]
+                for f in sorted({f for f, _ in bad}):
+                    texts = [m["text"] for m in g[f]] if f == "measures" else g[f]
+                    out.append(f"  - gold {f}: " + " | ".join(" ".join(t.split())[:60] for t in texts))
     return out
 
 
@@ -262,8 +268,12 @@ def main() -> int:
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
     ap.add_argument("--cache", default="/tmp/cards_eval_loco", help="where the leave-one-case-out models are cached")
     ap.add_argument("--details", action="store_true", help="list every item judged wrong")
+    ap.add_argument("--beside", action="store_true", help="with --details: the case's gold strings beside its wrong items")
     ap.add_argument("--save", help="write the summary figures (JSON) to this file")
-    ap.add_argument("--before", help="a summary saved with --save: print a before/after table")
+    ap.add_argument(
+        "--before", action="append", default=[],
+        help="a summary saved with --save, as PATH or LABEL=PATH (repeatable): print a before/after table",
+    )
     ap.add_argument("--sweep", action="store_true", help="measure precision/recall for other numbers of measures per card")
     args = ap.parse_args()
 
@@ -274,10 +284,11 @@ def main() -> int:
         results["loco"] = run(cases, gold, loco_models(Path(args.cache)))
 
     lines = ["## Summary (overlap; strict in brackets)", ""] + HEADER
-    if args.before:
-        before = json.loads(Path(args.before).read_text("utf-8"))
+    for spec in args.before:
+        label, _, path = spec.rpartition("=")
+        before = json.loads(Path(path).read_text("utf-8"))
         for name, s in before.items():
-            lines += fmt_summary(f"before ({name})", s)
+            lines += fmt_summary(f"{label or 'before'} ({name})", s)
     for name, (_, s) in results.items():
         lines += fmt_summary(f"now ({name})", s)
     for name, (rows, s) in results.items():
@@ -288,7 +299,7 @@ def main() -> int:
             f"cases without a problem: {', '.join(s['problems']['cases_without']) or '—'}",
         ]
         if args.details:
-            lines += ["", f"## Items judged wrong ({name})", ""] + details(rows)
+            lines += ["", f"## Items judged wrong ({name})", ""] + details(rows, gold if args.beside else None)
     if args.sweep:
         from assistant import cards as cards_mod
 
@@ -313,6 +324,24 @@ def main() -> int:
                 + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
             )
         cards_mod.MEASURE_SPAN = shipped_span
+        shipped_second = cards_mod.SECOND_IN_PARAGRAPH
+        lines += [
+            "",
+            "A paragraph's second measure counts at SECOND_IN_PARAGRAPH of its weight "
+            f"(0: only when the script runs out of paragraphs; shipped: {shipped_second}).",
+            "",
+            "| SECOND_IN_PARAGRAPH | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for second in (0.0, 0.25, 0.5, 0.75, 1.0):
+            cards_mod.SECOND_IN_PARAGRAPH = second
+            _, a = run(cases, gold)
+            b = run(cases, gold, models)[1] if models else None
+            lines.append(
+                f"| {second} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
+                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
+            )
+        cards_mod.SECOND_IN_PARAGRAPH = shipped_second
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(

@@ -87,8 +87,16 @@ def test_no_two_questions_about_one_conflict(handouts, cards):
 
 def test_one_event_told_in_several_parts_is_asked_about_once(cards):
     """三湘四季's frozen maintenance fund is told in three parts of the script ("冻结", a word no other script
-    uses): one question on it, the role-play's parties included."""
-    h = build_handout(cards, case_id="sj2025-07", n=8)
+    uses): one question on it, the role-play's parties included.  The card's problem is set to the script's
+    first sentence on it, so the handout starts from that event whichever problem the card picks."""
+    from dataclasses import replace
+
+    from assistant.citations import cite
+
+    card = cards["sj2025-07"]
+    frozen = next(s for s in card.story.sentences if "冻结" in s.text and s.role == "问题")
+    on_frozen = dict(cards) | {card.case_id: replace(card, problem=[cite(card.story.case, frozen.start, frozen.end)])}
+    h = build_handout(on_frozen, case_id="sj2025-07", n=8)
     on_it = [q for q in h.questions if any("冻结" in x for x in q.quotes)]
     assert len(on_it) == 1, [q.text[:40] for q in on_it]
 

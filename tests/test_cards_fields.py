@@ -1,0 +1,100 @@
+"""Card fields (issue 14): what a problem, a measure and an outcome is not, on the real scripts.
+
+The figures against eval/cards_gold.jsonl are printed by eval/cards_eval.py (eval/cards_eval.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.cards import LESSONS, MEASURES, OUTCOMES, SITUATION, asks, heading_role
+
+
+def test_a_heading_names_its_part_only_with_a_word_for_a_kind_of_part():
+    assert heading_role("二、具体做法:三个关键词") == MEASURES
+    assert heading_role('二、"六大路径"破解治理难题') == MEASURES
+    assert heading_role("三、工作成效") == OUTCOMES
+    assert heading_role("四、实践感悟") == LESSONS  # lessons first: a reflection on practice
+    assert heading_role("三、启示与思考") == LESSONS
+    assert heading_role("一、社区概况与治理挑战") == SITUATION
+    assert heading_role("二、组建红色业委会,红在哪里?") is None  # read by its sentences
+    assert heading_role("三、基层治理见实效,实在何方?") is None
+    assert heading_role("二、融合各力,巧破社区治理裉节") == MEASURES
+    assert heading_role('一、为什么"党建引领"是破解裉节的核心密码?') is None  # a heading that asks argues its point
+
+
+def test_part_roles_follow_the_headings_that_name_them(cards):
+    parts = {p.title: p.role for p in cards["sj2025-06"].story.parts}
+    assert parts["二、具体做法:三个关键词"] == MEASURES and parts["三、工作成效"] == OUTCOMES
+    assert parts["四、实践感悟"] == LESSONS
+    # the card's measures come from the part named 具体做法, its problem from before it
+    story = cards["sj2025-06"].story
+    measures_part = next(p for p in story.parts if p.title.startswith("二、具体做法"))
+    assert any(measures_part.start <= m.citation.start < measures_part.end for m in cards["sj2025-06"].measures)
+    assert all(c.end <= measures_part.start for c in cards["sj2025-06"].problem)
+
+
+def test_a_quoted_or_indirect_question_is_part_of_a_statement():
+    assert asks("如何破解停车难?")
+    assert asks("业委会为什么没人报名,怎样才能选出来")
+    assert not asks('专门组织他们围绕"如何推动在职党员与社区实现双向奔赴"这一关键议题展开深入讨论')
+    assert not asks("对已化解的矛盾实行回访,了解问题是否彻底解决。")
+
+
+def test_problems_are_not_lead_ins_rhetorical_questions_or_general_statements(cards):
+    for card in cards.values():
+        for c in card.problem:
+            assert not re.search(r"表现在.方面|是不是|每个社区|带来了?(?:巨大的|诸多)?挑战|复杂性源于", c.quote), (card.case_id, c.quote)
+    # 蓝天二村: the particular difficulties, not the speaker's lead-in to them
+    assert not any("小社会" in c.quote for c in cards["sj2025-01"].problem)
+    # 长溇村, 洙桥村: a difficulty denied is not a problem met
+    assert not any(re.search(r"早已不是|没有阻挡", c.quote) for card in cards.values() for c in card.problem)
+    # 东石村: not what集中居住 brings to governance in general
+    assert not any("应运而生" in c.quote for c in cards["sj2025-17"].problem)
+
+
+def test_measures_are_not_the_opening_an_incident_step_or_a_lesson(cards):
+    clock = re.compile(r"\d{1,2}[:：]\d{2}|\d+月\d+日|凌晨")
+    for card in cards.values():
+        story = card.story
+        has_measure_part = any(p.role == MEASURES for p in story.parts)
+        for m in card.measures:
+            part = next(p for p in story.parts if p.start <= m.citation.start < max(p.end, p.start + 1))
+            assert part.role != LESSONS, (card.case_id, m.citation.quote)
+            if has_measure_part:
+                assert part.title or part.role != SITUATION, (card.case_id, m.citation.quote)
+            assert not clock.search(m.citation.quote), (card.case_id, m.citation.quote)
+    # 祥东's burst water main is told step by step; the steps are not measures
+    assert not any("上午9:00" in m.citation.quote or "17:07" in m.citation.quote for m in cards["sj2025-10"].measures)
+    # a paragraph may give two measures, but a card lists each sentence once
+    for card in cards.values():
+        starts = [m.citation.start for m in card.measures]
+        assert len(starts) == len(set(starts)), card.case_id
+
+
+def test_a_figure_that_is_not_a_result_is_not_an_outcome_however_sure_the_role_model_is(cards):
+    """What a role model trained without the script reads as 成效 (eval/cards_eval.md, loco): the country's
+    urbanisation rate, the speaker's career, a tariff, an application filed."""
+    from dataclasses import replace
+
+    from assistant.cards import Story, extract_outcomes
+
+    for case_id, needle in [
+        ("sj2025-20", "城镇化率"),
+        ("sj2025-11", "工作了10年"),
+        ("sj2025-03", "每小时5元"),
+        ("sj2025-11", "提交申请"),
+    ]:
+        card = cards[case_id]
+        story = card.story
+        sure = [replace(s, p=(0.0, 0.0, 0.0, 1.0, 0.0)) if needle in s.text else s for s in story.sentences]
+        assert sure != story.sentences, needle
+        got = extract_outcomes(Story(story.case, sure, story.parts), card.rarity, limit=50)
+        assert got and not any(needle in o.quote for o in got), (case_id, needle)
+
+
+def test_outcomes_are_this_communitys_results(cards):
+    for card in cards.values():
+        for o in card.outcomes:
+            assert not re.search(r"我国|全国|城镇化率|工作了\d+年|我参与、见证|每小时\d+元|封顶|提交申请", o.quote), (card.case_id, o.quote)
+    assert all(card.outcomes for card in cards.values())  # every script reports a result
