@@ -184,7 +184,10 @@ class Answerer:
         self.stats = CorpusStats(searcher.index.passages)
         self.extractor = Extractor(self.stats, roles)
         self.grounder = Grounder(searcher, self.stats)
-        self.judge = CoverageJudge(searcher.index.passages, searcher.index.cases, links=searcher.index.links)
+        self.judge = CoverageJudge(
+            searcher.index.passages, searcher.index.cases, links=searcher.index.links,
+            paraphrase=searcher.index.manifest.link_paraphrase,
+        )
         self.topics = TopicFinder(self.stats)
 
     def confidence(self, question: str, hits: list[Hit]) -> float:

@@ -277,8 +277,10 @@ class CoverageJudge:
         cases: dict[str, Case],
         taxonomy: Taxonomy | None = None,
         links: Iterable[LinkRow] = (),
+        paraphrase: float = 0.0,
     ) -> None:
         self.passages = passages
+        self.paraphrase = paraphrase  # see :meth:`judge` (0: the index knows no level)
         self.cases = cases
         self._links: dict[int, tuple[str, ...]] = {}  # passage position -> the questions linked to it
         for link in links:
@@ -515,7 +517,22 @@ class CoverageJudge:
             # no word to go by (jieba cut "保洁费老收不上来" into 保洁 + a name): the retrieval
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
-        return decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
+        got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
+        if got.level == NONE and not got.off_domain:
+            at = self.asked_by_a_link(top)
+            if at is not None:
+                # a practitioner's question linked to this passage asks the same thing in other words
+                # (木桥 for 危桥, 钱不够 for 拿不出钱): the words missed are wording, not a gap
+                rated = tuple(replace(c, support=STRONG_SUPPORT, where=labels[at]) if c.focal else c for c in concepts)
+                return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal))
+        return got
+
+    def asked_by_a_link(self, hits: list[Hit]) -> int | None:
+        """The first hit whose linked question is as alike to the question as a paraphrase
+        (``link_dense`` at or above the index's ``paraphrase`` level), else None."""
+        if not self.paraphrase:
+            return None
+        return next((i for i, h in enumerate(hits) if h.parts.get("link_dense", 0.0) >= self.paraphrase), None)
 
 
 def decide(

@@ -88,6 +88,33 @@ def clean_question(question: object) -> str:
     return q
 
 
+PARAPHRASE_SHARE = 0.9  # of the links, the share whose nearest link of another script is less alike than a paraphrase
+MIN_LINKS_FOR_LEVEL = 20  # fewer links (or scripts) say nothing about how alike two different questions get
+
+
+def paraphrase_level(vectors: object, case_ids: Sequence[str]) -> float:
+    """How alike (cosine) a question must be to a link question to ask the same thing, in this index's model.
+
+    Links of different scripts ask different things (each script answers its own), yet the model scores
+    many of them close: each link's nearest link of *another* script shows how alike two different
+    questions get. The level is the ``PARAPHRASE_SHARE`` quantile of those: a question closer to a link
+    than nine in ten links are to any other script's is that link's question. Computed at build time from
+    the link vectors, so it follows the model and the links; 0 (no level) with too few links or scripts.
+    """
+    import numpy as np
+
+    v = np.asarray(vectors, dtype=np.float32)
+    groups = np.asarray(list(case_ids))
+    if len(v) < MIN_LINKS_FOR_LEVEL or len(set(groups.tolist())) < 2:
+        return 0.0
+    nearest = np.empty(len(v), dtype=np.float32)
+    for lo in range(0, len(v), 512):  # blocks: a large library stays small in memory
+        sims = v[lo : lo + 512] @ v.T
+        sims[groups[lo : lo + 512, None] == groups[None, :]] = -1.0
+        nearest[lo : lo + 512] = sims.max(axis=1)
+    return round(float(np.quantile(nearest, PARAPHRASE_SHARE)), 4)
+
+
 def link_id(case_id: str, anchor: str, question: str) -> str:
     """A short stable id from what the link says (not where the passage happens to start)."""
     raw = f"{case_id}\n{normalise(anchor)}\n{normalise(question)}"

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from assistant.answer import Answerer
@@ -21,6 +22,8 @@ from assistant.coverage import (
     FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, addresses, decide, in_passing, procedure_terms, scattered,
 )
 from assistant.grounding import PROCEDURE_NOTE
+from assistant.links import paraphrase_level
+from assistant.stores.base import Manifest
 from assistant.retrieval import HybridSearcher
 
 from conftest import CORPUS_DIR, INDEX_DIR, ROOT
@@ -330,3 +333,44 @@ def test_a_script_added_later_turns_a_former_gap_into_covered(library, tmp_path)
     after = json.loads(cli("ask", WIFI, "--json", "--no-record", *dirs, env=env).stdout)
     assert after["coverage"] == FULL and after["answered"] and after["uncovered"] == []
     assert any("Wi-Fi" in c["case_title"] and "李明" in c["author"] for c in after["citations"])
+
+
+# ---------------------------------------------------------------------------
+# a question a link already asks
+
+
+def test_the_paraphrase_level_is_how_alike_links_of_different_scripts_get():
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(40, 16)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    cases = [f"c{i % 4}" for i in range(40)]
+    level = paraphrase_level(v, cases)
+    sims = v @ v.T
+    nearest = [max(sims[i, j] for j in range(40) if cases[j] != cases[i]) for i in range(40)]
+    assert level == pytest.approx(float(np.quantile(nearest, 0.9)), abs=1e-4)
+    assert paraphrase_level(v[:10], cases[:10]) == 0.0  # too few links to tell
+    assert paraphrase_level(v, ["c0"] * 40) == 0.0  # one script: nothing to compare with
+
+
+def test_the_shipped_index_knows_its_paraphrase_level(answerer):
+    manifest = answerer.searcher.index.manifest
+    assert isinstance(manifest, Manifest) and 0.9 < manifest.link_paraphrase < 0.99
+    assert answerer.judge.paraphrase == manifest.link_paraphrase
+
+
+FIRE = "楼道里的灭火器过期了，该谁来换？"
+
+
+def test_a_question_a_user_links_to_a_passage_is_covered_next_time(library):
+    corpus, index, data = library
+    dirs = ["--corpus-dir", str(corpus), "--index-dir", str(index)]
+    env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_FEEDBACK_URL": ""}
+    before = json.loads(cli("ask", FIRE, "--json", "--no-record", *dirs, env=env).stdout)
+    assert before["coverage"] == NONE  # the scripts never speak of extinguishers
+    anchor = "提升居民对消防的认识,使小区飞线大为减少"
+    r = cli("links", "add", "sj2025-01", FIRE, "--anchor", anchor, "--user", "王丽", *dirs, env=env)
+    assert r.returncode == 0, r.stderr
+    for question in (FIRE, "楼道里灭火器过期了，应该由谁负责更换？"):  # the same question, and in other words
+        after = json.loads(cli("ask", question, "--json", "--no-record", *dirs, env=env).stdout)
+        assert after["coverage"] == FULL and after["answered"], question
+        assert after["citations"] and after["citations"][0]["case_id"] == "sj2025-01"

@@ -163,6 +163,7 @@ class Manifest:
     n_links: int = 0  # links indexed (each tied to a passage)
     links_unresolved: int = 0  # links whose anchor no passage holds (case removed, text changed)
     link_embedding: str = ""  # how link questions were embedded: "query" or "document"
+    link_paraphrase: float = 0.0  # cosine from which a question asks what a link asks (assistant.links.paraphrase_level)
 
     @classmethod
     def from_dict(cls, data: object) -> "Manifest":
