@@ -344,18 +344,25 @@ class Answerer:
                 else:
                     answer.answer, answer.citations, extra = self.grounder.check(reply, context)
                     notices.extend(extra)
-                    if answer.coverage == PARTIAL and self._partial_line(answer) not in answer.answer:
-                        answer.answer += "\n" + self._partial_line(answer)
+                    self._add_partial_line(answer, earlier if follows else None)
         if not answer.answer:
             shown = earlier.quoted() if follows and earlier else []
             aspect = self.aspect(question, earlier.turns[-1].topic) if shown and earlier else []
             answer.answer, answer.citations = self.extractor.compose(standalone, hits, shown, aspect)
             notices.extend(said_before(answer.citations, shown))
-            if answer.coverage == PARTIAL:
-                answer.answer += "\n" + self._partial_line(answer)
+            self._add_partial_line(answer, earlier if follows else None)
         if conversation is not None:
             conversation.add(answer)
         return answer
+
+    def _add_partial_line(self, answer: Answer, earlier: Conversation | None) -> None:
+        """End a 部分 answer with what the scripts do not cover, unless the answer or, for a
+        follow-up, the turn before already said it (a follow-up carries the last question's words)."""
+        if answer.coverage != PARTIAL:
+            return
+        line = self._partial_line(answer)
+        if line and line not in answer.answer and not (earlier and earlier.turns and line in earlier.turns[-1].answer):
+            answer.answer += "\n" + line
 
     @staticmethod
     def _partial_line(answer: Answer) -> str:
