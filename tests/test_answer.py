@@ -213,6 +213,15 @@ def test_covered_question_is_full_and_not_a_gap(answerer):
     assert a.gap() is None
 
 
+def test_a_follow_up_does_not_repeat_what_its_question_already_heard_the_scripts_lack(answerer):
+    conv = Conversation()
+    first = answerer.ask("群租整治以后房东的租金损失怎么补偿", conv, use_llm=False)
+    assert first.coverage == "partial" and "关于租金损失补偿，讲稿中没有涉及。" in first.answer
+    again = answerer.ask("他们要是一直闹呢", conv, use_llm=False)  # carries the first question, gap and all
+    assert again.coverage == "partial" and again.uncovered == first.uncovered
+    assert "讲稿中没有涉及" not in again.answer and again.citations
+
+
 def test_a_follow_up_to_a_not_covered_question_is_judged_on_its_own(answerer):
     chat = Conversation()
     first = answerer.ask("社区里的公共Wi-Fi总是断，找谁修？", chat)
