@@ -214,6 +214,12 @@ def test_a_procedure_the_scripts_do_not_give_is_none_however_well_they_know_its_
     assert PROCEDURE_NOTE in got.answer and not got.citations
 
 
+def test_a_gap_named_by_its_procedure_word_alone_is_named_in_the_users_words(answerer):
+    got = answerer.ask("社区想办个日间照料中心，需要哪些条件？", use_llm=False)
+    assert got.coverage == NONE and got.uncovered == ["社区想办个日间照料中心，需要哪些条件"]
+    assert got.answer.startswith("这 21 篇讲稿没有讲到“社区想办个日间照料中心，需要哪些条件”。")
+
+
 def test_how_an_obstacle_goes_is_not_what_the_question_is_about(judge, searcher):
     # 死活 (jieba: a verb) insists, 不签字 says how the residents resist: the lift and the ground floor are the matter
     got = judged(judge, searcher, "加装电梯，一楼死活不签字怎么办")
