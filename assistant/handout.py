@@ -955,6 +955,18 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
         c, card = items[n - 1]
         if not any(st.label == party and not st.absent for st in hm.stances(card, lambda s, c=c: s.start == c.start)):
             out.append(f"角色“{party}”的原文不是该方自己的处境或立场")
+            continue
+        # the quote read for the party opens on the party (its subject or speaker), not on the speaker's summary
+        # ("一段时间里,我们小区面临着…诸多难题,居民们怨言颇多" is the speaker's, not the residents')
+        spans = [x for x in q.quotes if f"{party}（“{x}”" in q.text or f"“{x}”[{n}]" in q.text]
+        for x in spans:
+            first = hm.subjects(x)[:1]
+            if not first or not _names(party, first[0], card, x) or _SPEAKER_OPENS.match(x):
+                out.append(f"角色“{party}”的引文不以该方开头：“{x[:12]}…”")
+    if q.kind == "情境研讨" and q.quotes and _VAGUE.search(q.quotes[0]) and not _FIGURE.search(q.quotes[0]):
+        out.append(f"情境空泛：“{q.quotes[0][:12]}…”")
+    if q.kind == "情境研讨" and q.quotes and hm.narrated(q.quotes[0]):
+        out.append(f"情境是已经解决的结果：“{q.quotes[0][:12]}…”")  # "首届业委会得以成立" asked as a difficulty
     if q.kind == "角色扮演" and len(q.parties) < 1:
         out.append("角色扮演没有角色")
     if q.kind == "对比分析":
@@ -986,7 +998,7 @@ def same_thing(
     common |= _party_bigrams() | _GENERIC_BIGRAMS
     for t in problems:
         if t is not None:
-            common |= {g for part in t.name.split("/") for g in hm.bigrams(part)} - named
+            common |= {g for w in (t.name, *t.synonyms) for part in w.split("/") for g in hm.bigrams(part)} - named
     return bool((_noun_bigrams(a) & _noun_bigrams(b)) - common)
 
 
@@ -1031,6 +1043,24 @@ def _party_bigrams() -> frozenset[str]:
     words = {w for r in load_taxonomy().roles for w in (r.name, *r.synonyms) if w}
     words |= {"党支部", "党总支", "党组织", "居民区", "街区", "社区", "小区", "村民代表", "居民代表", "志愿者", "党员"}
     return frozenset(g for w in words for part in w.split("/") for g in hm.bigrams(part))
+
+
+# a situation told in general terms: nothing a learner could picture or start from ("社区矛盾复杂多样",
+# "问题的复杂性源于多重因素叠加", "矛盾激化的深层原因在于公平感缺失", "整村平移是一项庞大复杂的系统工程")
+_VAGUE = re.compile(
+    r"复杂性|复杂多样|纷繁复杂|错综复杂|多重因素|多种因素|深层原因|根本原因|深层次|期望值|众口难调|系统工程|历史遗留问题[多较]"
+    r"|难度[大较]|压力倍增|日益凸显|日益突出|不断提高|持续攀升|新形势|新的?要求|新的?挑战|短板|瓶颈|有待(?:提升|提高|加强|完善)"
+)
+
+
+# a quote opening on the speaker's side (after a time phrase at most): the speaker tells it, not the party
+_SPEAKER_OPENS = re.compile(r"^(?:[^，,。]{0,8}[，,])?(?:我们|我|社区|居委会|村委会|党支部|党总支|街区党支部|街道|村两委|两委)")
+
+
+def _names(party: str, sub: "hm.Subject", card: CaseCard, text: str) -> bool:
+    """Whether a sentence's subject is the cast party (as the handout names it, or its group: "地下车库产权车主")."""
+    names = {hm.display_name(sub.party, sub.word, card.community_type), hm.group_label(text, sub.at, sub.word), sub.word}
+    return any(party == x or party.endswith(x) or x.endswith(party) for x in names)
 
 
 def _story_words(q: Question, items: list[tuple[Citation, CaseCard]]) -> set[str]:

@@ -462,7 +462,9 @@ _SLOGAN = re.compile(
     r"|三治融合|自治、法治、德治|共建共治共享|全过程人民民主"
 )
 # thanks and maxims, nothing to discuss: "离不开街道领导的重视和关怀", "功成不必在我"
-_THANKS = re.compile(r"功成不必在我|久久为功|感谢|感恩|离不开[^，,。]{0,16}(?:重视|关怀|关心|支持|指导|帮助)")
+_THANKS = re.compile(
+    r"功成不必在我|久久为功|感谢|感恩|离不开[^，,。]{0,16}(?:重视|关怀|关心|支持|指导|帮助)|归根(?:到底|结底)|聚人心|暖民心"
+)
 
 
 def is_slogan(text: str) -> bool:

@@ -112,7 +112,7 @@ def test_every_role_play_party_speaks_in_its_own_passage(made):
 
 def test_comparisons_set_two_ways_of_doing_one_thing_side_by_side(made, cards):
     compares = [(h, q) for h in made.values() for q in h.questions if q.kind == "对比分析"]
-    assert len(compares) >= 4
+    assert len(compares) >= 3  # where two communities did one thing differently (none rather than an unfair pair)
     generic = generic_bigrams(cards)
     for h, q in compares:
         by_case = {}
