@@ -965,6 +965,8 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
                 out.append(f"角色“{party}”的引文不以该方开头：“{x[:12]}…”")
     if q.kind == "情境研讨" and q.quotes and _VAGUE.search(q.quotes[0]) and not _FIGURE.search(q.quotes[0]):
         out.append(f"情境空泛：“{q.quotes[0][:12]}…”")
+    if q.kind == "情境研讨" and q.quotes and hm.finding_out(q.quotes[0]) and re.search(r"找出|发现|症结|原因在于|根源", q.quotes[0]):
+        out.append(f"情境已说出了调研结论：“{q.quotes[0][:12]}…”")  # "党总支深入调研,找出…根本症结在于…"
     if q.kind == "情境研讨" and q.quotes and hm.narrated(q.quotes[0]):
         out.append(f"情境是已经解决的结果：“{q.quotes[0][:12]}…”")  # "首届业委会得以成立" asked as a difficulty
     if q.kind == "角色扮演" and len(q.parties) < 1:
@@ -1077,7 +1079,11 @@ SAME_STORY = 0.3  # two questions whose quoted sentences share this share of par
 
 
 def choose(
-    drafts: list[Question], items: list[tuple[Citation, CaseCard]], n: int, generic: frozenset[str] | None = None
+    drafts: list[Question],
+    items: list[tuple[Citation, CaseCard]],
+    n: int,
+    generic: frozenset[str] | None = None,
+    topic: bool = False,
 ) -> list[Question]:
     """Up to ``n`` questions from the drafts (best first, as written): only those without faults
     (:func:`question_faults`); first one of each kind, then the next best, no kind more than ``PER_KIND`` times,
@@ -1093,15 +1099,25 @@ def choose(
                 return True
         return False
 
+    def lead(q: Question) -> str:
+        return items[q.sources[0] - 1][0].case_id if q.sources else ""
+
+    def one_situation_each(q: Question, chosen: list[Question]) -> bool:
+        """A topic handout asks one community's situation once: a second scenario of one community tells its
+        story again (三湘四季's 业委会 that could not be formed, from two sides)."""
+        return not topic or q.kind != "情境研讨" or all(x.kind != "情境研讨" or lead(x) != lead(q) for x in chosen)
+
     chosen: list[Question] = []
     for kind in KINDS:
-        q = next((q for q in ok if q.kind == kind and not same_story(q, chosen)), None)
+        q = next((q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen)), None)
         if q is not None and len(chosen) < n:
             chosen.append(q)
     for q in ok:
         if len(chosen) >= n:
             break
         if q in chosen or sum(x.kind == q.kind for x in chosen) >= PER_KIND or same_story(q, chosen):
+            continue
+        if not one_situation_each(q, chosen):
             continue
         chosen.append(q)
     order = {id(q): i for i, q in enumerate(drafts)}
@@ -1168,10 +1184,10 @@ def build_handout(
             notice = f"大模型出题失败（{exc}），以下为按案例结构生成的模板题。"
     if questions is None:
         drafts = template_questions(cards, subjects, tag, _pool(n), templates, src, order=DRAFT_ORDER)
-        questions = choose(drafts, src.items, n, generic_bigrams(cards))
+        questions = choose(drafts, src.items, n, generic_bigrams(cards), topic=tag is not None)
     elif len(questions) < n:
         more = template_questions(cards, subjects, tag, _pool(n - len(questions)), templates, src, kept=questions)
-        questions += choose(more, src.items, n - len(questions), generic_bigrams(cards))
+        questions += choose(more, src.items, n - len(questions), generic_bigrams(cards), topic=tag is not None)
     title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{tag.name if tag else ''}"
     h = Handout(title, [], questions, src.items, notice)
     h = _prune_sources(h)

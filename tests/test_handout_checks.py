@@ -173,3 +173,13 @@ def test_choose_takes_each_kind_first_and_drops_a_faulty_draft(cards):
     picked = choose([bad, good], h.sources, 2)
     assert picked == [good]
     assert locate(good.quotes[0], c.quote) is not None
+
+
+def test_a_topic_handout_asks_each_communitys_situation_once(cards):
+    """业委会: 三湘四季's committee that could not be formed is one story, told from two sides in the script."""
+    h = build_handout(cards, topic="业委会", n=6)
+    leads = [h.sources[q.sources[0] - 1][0].case_id for q in h.questions if q.kind == "情境研讨"]
+    assert len(leads) == len(set(leads))
+    for q in h.questions:
+        if q.kind == "情境研讨":
+            assert not re.search(r"调研.*(?:找出|症结)", q.quotes[0])  # the finding is not handed over as the situation
