@@ -197,6 +197,15 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _party_opens(span: str) -> bool:
+    """A span opening on a party as its subject ("一楼业主不同意(…)"): a statement of its own."""
+    subs = hm.subjects(span)
+    if not subs or subs[0].clause != 0 or subs[0].at > 4:
+        return False
+    after = span[subs[0].at + len(subs[0].word) :]
+    return "的" not in re.split(r"[，,；;]", after)[0][:6]  # "居民众筹的休闲长廊…": the party modifies a thing
+
+
 class _Sources:
     """Numbers cited sentences in order of first use, and quotes each sentence at most once."""
 
@@ -243,11 +252,12 @@ class _Sources:
             )
             # the best span that reads on its own where it starts and ends (a sentence with none is not quoted)
             span = next(
-                (x for x in excerpts(c.quote, limit, must, score) if hm.clear(x) and not quote_faults(x, c.quote)), None
+                (x for x in excerpts(c.quote, limit, must, score) if hm.clear(x) and not quote_faults(x, c.quote, _party_opens)),
+                None,
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
-        elif quote_faults(span, c.quote):
+        elif quote_faults(span, c.quote, _party_opens):
             return None
         if _norm(span) in self.quoted_text:
             return None
@@ -947,7 +957,7 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
         if sentence is None:
             out.append(f"引文“{span[:12]}…”不在所引原句中")
             continue
-        out += [f"{why}：“{span[:12]}…”" for why in quote_faults(span, sentence)]
+        out += [f"{why}：“{span[:12]}…”" for why in quote_faults(span, sentence, _party_opens)]
     for party, n in q.parties:
         if not 1 <= n <= len(items):
             out.append(f"角色“{party}”没有原文依据")

@@ -418,13 +418,15 @@ def locate(span: str, sentence: str) -> tuple[int, int] | None:
     return pos[k], pos[k + len(want) - 1] + 1
 
 
-def quote_faults(span: str, sentence: str) -> list[str]:
+def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> list[str]:
     """Why a quoted span of ``sentence`` would not read on its own in a handout, in Chinese; [] when it does.
 
     Stricter than :func:`reads_alone`, which judges the span alone: the span starts where the sentence's
     statement starts (its first clause, or after a semicolon or colon), never with a word that follows on from
     what came before (nor in a sentence that opens with one); it ends at the sentence end, a semicolon, or
-    before a clause that goes on with a new step or a new subject; it carries no misspelling; it is no slogan."""
+    before a clause that goes on with a new step or a new subject; it carries no misspelling; it is no slogan.
+    ``opens_on_subject``: whether a span opens on a subject of its own (a party: "一楼业主不同意…"), so that it may
+    start after a clause of the speaker's ("…的情况一公布,")."""
     out = []
     at = locate(span, sentence)
     if at is None:
@@ -432,13 +434,16 @@ def quote_faults(span: str, sentence: str) -> list[str]:
     a, b = at
     s0, s1 = tidy(sentence)
     head = sentence[s0:]
-    if _FOLLOWS_ON.match(head) or _FOLLOWS_ON.match(span.lstrip("\"“")) or _POINTS_BACK.match(span):
+    # the clause the span starts in: a span opening after its connective ("…,加上|居民众筹的…") follows on too
+    inside = next((sentence[x:a] for x, y in clauses(sentence) if x < a < y), "")
+    if _FOLLOWS_ON.match(head) or _FOLLOWS_ON.match(span.lstrip("\"“")) or _POINTS_BACK.match(span) or _FOLLOWS_ON.match(inside):
         out.append("引文承接上文开头")
     elif a > s0 + lead_skip(head):
         sep = sentence[:a].rstrip()[-1:]
         dropped = [sentence[x:y] for x, y in clauses(sentence) if s0 <= x and y <= a]
         frames = all(is_frame(d[lead_skip(d):]) or _SPEAKS_END.search(d) for d in dropped)
-        if sep not in "；;：:。！？!?" and not frames and not _has_subject(sentence[a : a + 14]):
+        own = _has_subject(sentence[a : a + 14]) or bool(opens_on_subject and opens_on_subject(sentence[a:b]))
+        if sep not in "；;：:。！？!?" and not frames and not own:
             out.append("引文从句中截起")
     if b < s1:
         rest = sentence[b:s1].lstrip(" ，,")

@@ -43,8 +43,9 @@ def made(cards):
         ("第二辆则提高到15元/天", "而第二辆则提高到15元/天,通过提高收费标准,引导居民合理控制车辆数量。", "承接上文"),
         ("随之而来的是维修基金遭到冻结,日常公共维修工作推进困难", "随之而来的是维修基金遭到冻结,日常公共维修工作推进困难。", "承接上文"),
         ("最终在集中居住区周边平整闲置土地,建设了478块菜园", "最终在集中居住区周边平整闲置土地,建设了478块菜园。", "承接上文"),
-        # a clause cut out of the middle: what it follows on from is missing
-        ("有时因为站点人数众多没有覆盖到每一位新就业群体", "街区走访时了解到站点也关心新就业群体,但有时因为站点人数众多没有覆盖到每一位新就业群体。", "句中截起"),
+        # a clause cut out of the middle: what it follows on from is missing (here after its "但")
+        ("有时因为站点人数众多没有覆盖到每一位新就业群体", "街区走访时了解到站点也关心新就业群体,但有时因为站点人数众多没有覆盖到每一位新就业群体。", "承接上文"),
+        ("结合小区议事规则,研究制定了业委会\"1+N\"的组建模式", "我们邀请华政教授团队进行指导,结合小区议事规则,研究制定了业委会\"1+N\"的组建模式。", "句中截起"),
         # a cause without its consequence
         (
             "三湘四季社区由于人口密度大、流动快,加之历史遗留问题较多",
@@ -183,3 +184,14 @@ def test_a_topic_handout_asks_each_communitys_situation_once(cards):
     for q in h.questions:
         if q.kind == "情境研讨":
             assert not re.search(r"调研.*(?:找出|症结)", q.quotes[0])  # the finding is not handed over as the situation
+
+
+def test_a_party_opening_its_own_clause_may_be_quoted_from_there():
+    """"一楼业主不同意(…)" after the speaker's "…的情况一公布," is the owners' own stance; "居民众筹的休闲长廊" after
+    "加上" is a thing the residents paid for, cut out of a sentence."""
+    from assistant.handout import _party_opens
+
+    sentence = "换电梯的钱要从维修资金帐户中开支的情况一公布,一楼业主不同意(因为根本不用电梯),二楼业主也反对(因为很少用电梯)。"
+    assert quote_faults("一楼业主不同意(因为根本不用电梯)", sentence, _party_opens) == []
+    cut = "小区新建了健身步道,加上居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站。"
+    assert quote_faults("居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站", cut, _party_opens)
