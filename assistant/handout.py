@@ -963,7 +963,8 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             out.append(f"角色“{party}”没有原文依据")
             continue
         c, card = items[n - 1]
-        if not any(st.label == party and not st.absent for st in hm.stances(card, lambda s, c=c: s.start == c.start)):
+        at = c.start
+        if not any(st.label == party and not st.absent for st in hm.stances(card, lambda s: s.start == at)):
             out.append(f"角色“{party}”的原文不是该方自己的处境或立场")
             continue
         # the quote read for the party opens on the party (its subject or speaker), not on the speaker's summary
