@@ -197,6 +197,20 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_SCORES: dict[tuple[int, str, str, float], float] = {}
+
+
+def _span_score(model, text: str, role: str, bonus: float) -> float:
+    """How surely a span reads as ``role`` (plus ``bonus`` for a concrete one), computed once per span and model
+    (a handout weighs the same spans many times while it pairs measures)."""
+    key = (id(model), text, role, bonus)
+    if key not in _SCORES:
+        if len(_SCORES) > 200_000:
+            _SCORES.clear()
+        _SCORES[key] = float(model.probabilities(text)[ROLES.index(role)]) + bonus * hm.concreteness(text)
+    return _SCORES[key]
+
+
 def _party_opens(span: str) -> bool:
     """A span opening on a party as its subject ("一楼业主不同意(…)"): a statement of its own."""
     subs = hm.subjects(span)
@@ -247,9 +261,7 @@ class _Sources:
             model = get_role_model() if role else None
             # a measure or a result told concretely (a figure, a named thing) reads best
             bonus = 0.3 if role in ("做法", "成效") else 0.0
-            score = (
-                (lambda x: float(model.probabilities(x)[ROLES.index(role)]) + bonus * hm.concreteness(x)) if model and role else None
-            )
+            score = (lambda x: _span_score(model, x, role, bonus)) if model and role else None
             # the best span that reads on its own where it starts and ends (a sentence with none is not quoted)
             span = next(
                 (x for x in excerpts(c.quote, limit, must, score) if hm.clear(x) and not quote_faults(x, c.quote, _party_opens)),

@@ -126,6 +126,11 @@ def _unpaired(span: str) -> bool:
 
 def clauses(sentence: str) -> list[tuple[int, int]]:
     """Clause boundaries of a sentence (offsets into it), never inside quotes, titles or brackets."""
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=65536)
+def _clauses(sentence: str) -> tuple[tuple[int, int], ...]:
     a, b = tidy(sentence)
     # a quotation running on into the next sentence ('有店主倾诉道,"安装花架护栏…'): its mark opens a new clause
     opens = sentence.rindex('"', a, b) if sentence[a:b].count('"') % 2 else -1
@@ -166,7 +171,7 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
             start = i + 1
     if b > start:
         out.append((start, b))
-    return out
+    return tuple(out)
 
 
 def _pure_frame(clause: str) -> bool:
@@ -419,7 +424,14 @@ def locate(span: str, sentence: str) -> tuple[int, int] | None:
 
 
 def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> list[str]:
-    """Why a quoted span of ``sentence`` would not read on its own in a handout, in Chinese; [] when it does.
+    """Why a quoted span of ``sentence`` would not read on its own in a handout, in Chinese; [] when it does
+    (see :func:`_quote_faults`)."""
+    return list(_quote_faults(span, sentence, opens_on_subject))
+
+
+@lru_cache(maxsize=65536)
+def _quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+    """The faults of a span, computed once per span and sentence.
 
     Stricter than :func:`reads_alone`, which judges the span alone: the span starts where the sentence's
     statement starts (its first clause, or after a semicolon or colon), never with a word that follows on from
@@ -430,7 +442,7 @@ def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], boo
     out = []
     at = locate(span, sentence)
     if at is None:
-        return ["引文不在原句中"]
+        return ("引文不在原句中",)
     a, b = at
     s0, s1 = tidy(sentence)
     head = sentence[s0:]
@@ -457,7 +469,7 @@ def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], boo
         out.append("引文是口号或套话")
     if not reads_alone(span):
         out.append("引文读不通")
-    return out
+    return tuple(out)
 
 
 # a slogan or a directive: the speaker's frame, not something a community did or faced
