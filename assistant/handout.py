@@ -46,6 +46,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -55,7 +56,7 @@ from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
-from assistant.quoting import QUOTE_CHARS, excerpt
+from assistant.quoting import QUOTE_CHARS, excerpt, excerpts, locate, pos_cut, quote_faults
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import Tag, load_taxonomy, resolve_tag
 
@@ -71,6 +72,12 @@ MAX_OVERLAP = 0.35  # two questions whose own words overlap more than this ask t
 MIN_PARTIES, MAX_PARTIES = 2, 3
 PARTY_QUOTE_CHARS = 50  # a role-play lists several parties, each with its own quote
 MAX_SUBJECTS = 4  # a topic handout draws on at most this many communities
+POOL = 3  # a handout's questions are chosen from up to this many times as many drafts
+MAX_POOL = 18
+PER_KIND = 2  # no kind asked more than twice in one handout
+# drafts are written the scarcest kind first: a role-play needs a scene and parties speaking of it, a comparison
+# a partner; the others find material in most scripts
+DRAFT_ORDER = ("角色扮演", "对比分析", "情境研讨", "反思迁移")
 PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
 MEASURE_CHARS = 16  # a quoted measure says what was done, not only its name
 KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
@@ -190,6 +197,29 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_SCORES: dict[tuple[int, str, str, float], float] = {}
+
+
+def _span_score(model, text: str, role: str, bonus: float) -> float:
+    """How surely a span reads as ``role`` (plus ``bonus`` for a concrete one), computed once per span and model
+    (a handout weighs the same spans many times while it pairs measures)."""
+    key = (id(model), text, role, bonus)
+    if key not in _SCORES:
+        if len(_SCORES) > 200_000:
+            _SCORES.clear()
+        _SCORES[key] = float(model.probabilities(text)[ROLES.index(role)]) + bonus * hm.concreteness(text)
+    return _SCORES[key]
+
+
+def _party_opens(span: str) -> bool:
+    """A span opening on a party as its subject ("一楼业主不同意(…)"): a statement of its own."""
+    subs = hm.subjects(span)
+    if not subs or subs[0].clause != 0 or subs[0].at > 4:
+        return False
+    after = span[subs[0].at + len(subs[0].word) :]
+    return "的" not in re.split(r"[，,；;]", after)[0][:6]  # "居民众筹的休闲长廊…": the party modifies a thing
+
+
 class _Sources:
     """Numbers cited sentences in order of first use, and quotes each sentence at most once."""
 
@@ -231,12 +261,16 @@ class _Sources:
             model = get_role_model() if role else None
             # a measure or a result told concretely (a figure, a named thing) reads best
             bonus = 0.3 if role in ("做法", "成效") else 0.0
-            score = (
-                (lambda x: float(model.probabilities(x)[ROLES.index(role)]) + bonus * hm.concreteness(x)) if model and role else None
+            score = (lambda x: _span_score(model, x, role, bonus)) if model and role else None
+            # the best span that reads on its own where it starts and ends (a sentence with none is not quoted)
+            span = next(
+                (x for x in excerpts(c.quote, limit, must, score) if hm.clear(x) and not quote_faults(x, c.quote, _party_opens)),
+                None,
             )
-            span = excerpt(c.quote, limit, must, score)
-            if span is None or (must is not None and not must.search(span)) or not hm.clear(span):
+            if span is None or (must is not None and not must.search(span)):
                 return None
+        elif quote_faults(span, c.quote, _party_opens):
+            return None
         if _norm(span) in self.quoted_text:
             return None
         self.quoted_spans.add((c.case_id, c.start, c.end))
@@ -658,6 +692,9 @@ class _Writer:
             except _Missing:
                 self.src.restore(snap)
                 continue
+            if not same_thing(sub.quotes[0], card, sub.quotes[1], other, problems, generic_bigrams(self.cards)):
+                self.src.restore(snap)  # two measures on different sides of the problem: not comparable
+                continue
             draft.quotes += sub.quotes
             draft.numbers += sub.numbers
             draft.anchors += sub.anchors
@@ -825,8 +862,10 @@ def template_questions(
     templates: dict[str, list[Template]],
     src: _Sources,
     kept: list[Question] | None = None,
+    order: tuple[str, ...] = KINDS,
 ) -> list[Question]:
-    """Up to ``n`` questions, the four kinds in turn; round r of a kind starts at its r-th variant and, for a
+    """Up to ``n`` questions, the four kinds in turn (in ``order``: the kind whose material is scarcest first
+    takes its pick); round r of a kind starts at its r-th variant and, for a
     topic, at the r-th community.
 
     A variant is skipped when it does not fit the community or its problem, when
@@ -848,7 +887,7 @@ def template_questions(
     for _ in range(2 if src.avoid else 1):
         for i in range(len(out), n):
             for shift in range(len(KINDS)):
-                kind = KINDS[(i + shift) % len(KINDS)]
+                kind = order[(i + shift) % len(order)]
                 if shift and sum(q.kind == kind for q in before + out) >= cap(len(before) + len(out)):
                     continue
                 q = _one(writer, kind, i // len(KINDS), templates[kind], before + out, first=len(out), n=n)
@@ -912,6 +951,203 @@ def _one(
 
 
 # ---------------------------------------------------------------------------
+# choosing the questions: drafts checked one by one, the best that pass
+
+
+def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic: frozenset[str] | None = None) -> list[str]:
+    """Why a drafted question could not be handed out as it is, in Chinese; [] when it can.
+
+    Every quote starts and ends where the script's statement does and reads on
+    its own (:func:`assistant.quoting.quote_faults`: no opening that follows on
+    from the sentence before, no cut half-clause, no misspelling, no slogan);
+    every role-play party is backed by a sentence in which that party is the
+    subject or the speaker; a comparison sets two communities side by side."""
+    out: list[str] = []
+    cited = [items[n - 1] for n in q.sources if 1 <= n <= len(items)]
+    for span in q.quotes:
+        sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
+        if sentence is None:
+            out.append(f"引文“{span[:12]}…”不在所引原句中")
+            continue
+        out += [f"{why}：“{span[:12]}…”" for why in quote_faults(span, sentence, _party_opens)]
+    for party, n in q.parties:
+        if not 1 <= n <= len(items):
+            out.append(f"角色“{party}”没有原文依据")
+            continue
+        c, card = items[n - 1]
+        at = c.start
+        if not any(st.label == party and not st.absent for st in hm.stances(card, lambda s: s.start == at)):
+            out.append(f"角色“{party}”的原文不是该方自己的处境或立场")
+            continue
+        # the quote read for the party opens on the party (its subject or speaker), not on the speaker's summary
+        # ("一段时间里,我们小区面临着…诸多难题,居民们怨言颇多" is the speaker's, not the residents')
+        spans = [x for x in q.quotes if f"{party}（“{x}”" in q.text or f"“{x}”[{n}]" in q.text]
+        for x in spans:
+            first = hm.subjects(x)[:1]
+            if not first or not _names(party, first[0], card, x) or _SPEAKER_OPENS.match(x):
+                out.append(f"角色“{party}”的引文不以该方开头：“{x[:12]}…”")
+    if q.kind == "情境研讨" and q.quotes and _VAGUE.search(q.quotes[0]) and not _FIGURE.search(q.quotes[0]):
+        out.append(f"情境空泛：“{q.quotes[0][:12]}…”")
+    if q.kind == "情境研讨" and q.quotes and hm.finding_out(q.quotes[0]) and re.search(r"找出|发现|症结|原因在于|根源", q.quotes[0]):
+        out.append(f"情境已说出了调研结论：“{q.quotes[0][:12]}…”")  # "党总支深入调研,找出…根本症结在于…"
+    if q.kind == "情境研讨" and q.quotes and hm.narrated(q.quotes[0]):
+        out.append(f"情境是已经解决的结果：“{q.quotes[0][:12]}…”")  # "首届业委会得以成立" asked as a difficulty
+    if q.kind == "角色扮演" and len(q.parties) < 1:
+        out.append("角色扮演没有角色")
+    if q.kind == "对比分析":
+        by_case: dict[str, tuple[str, CaseCard]] = {}
+        for span in q.quotes:
+            got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
+            if got:
+                by_case.setdefault(got[0].case_id, (span, got[1]))
+        if len(by_case) != 2:
+            out.append("对比分析不是两个社区")
+        else:
+            (a, ca), (b, cb) = by_case.values()
+            if not same_thing(a, ca, b, cb, generic=generic):
+                out.append("对比的两个做法不是同一件事")
+    return out
+
+
+def same_thing(
+    a: str, card_a: CaseCard, b: str, card_b: CaseCard, problems: tuple[Tag | None, ...] = (), generic: frozenset[str] | None = None
+) -> bool:
+    """Whether two quoted measures act on the same thing: their nouns share a particular word (two characters
+    not said throughout either script: "积分", "课堂", "网格员", "车位"), not only the parties ("居委会、业委会…"),
+    a word any measure carries ("问题", "工作") or the name of the problem they are compared on (``problems``; a
+    method either script names, such as 积分制 or 10分钟课堂, still counts).  "邀请区交通委开展交通普法" and
+    "成立青年议事厅" are two measures of one topic, not two ways of doing one thing.  ``generic``: the words most
+    scripts say (:func:`generic_bigrams`); without it, the words either script says throughout."""
+    named = {g for c in (card_a, card_b) for m in c.methods for g in hm.bigrams(m.key)}
+    common = set(generic) - named if generic is not None else (hm.common_bigrams(card_a) | hm.common_bigrams(card_b)) - named
+    common |= _party_bigrams() | _GENERIC_BIGRAMS
+    for t in problems:
+        if t is not None:
+            common |= {g for w in (t.name, *t.synonyms) for part in w.split("/") for g in hm.bigrams(part)} - named
+    return bool((_noun_bigrams(a) & _noun_bigrams(b)) - common)
+
+
+_GENERIC_OF: dict[tuple[str, ...], frozenset[str]] = {}
+GENERIC_SHARE = 0.5  # a word in more than this share of the scripts says nothing particular
+
+
+def generic_bigrams(cards: dict[str, CaseCard]) -> frozenset[str]:
+    """Character bigrams more than ``GENERIC_SHARE`` of the scripts use (居民, 社区, 开展 …), computed once."""
+    key = tuple(sorted(cards))
+    if key not in _GENERIC_OF:
+        df: dict[str, int] = {}
+        texts = [c.story.case.text for c in cards.values() if c.story]
+        for t in texts:
+            for g in _chunk_bigrams(t):
+                df[g] = df.get(g, 0) + 1
+        _GENERIC_OF[key] = frozenset(g for g, k in df.items() if k > GENERIC_SHARE * max(1, len(texts)))
+    return _GENERIC_OF[key]
+
+
+def _chunk_bigrams(text: str) -> set[str]:
+    """Character bigrams within runs of text (never across punctuation: "居委会、业委会" has no "会业")."""
+    return {g for run in re.split(r"[^\u4e00-\u9fffA-Za-z0-9]+", text) for g in hm.bigrams(run)}
+
+
+# nouns every measure may carry: they say nothing of what it is about
+_GENERIC_NOUNS = (
+    "问题 工作 情况 方面 过程 任务 方式 方法 机制 活动 服务 项目 意识 作用 力量 资源 平台 制度 措施 举措 需求 诉求 意见 "
+    "矛盾 难题 成员 人员 代表 群众 大家 基础 阶段 环节 目标 效果 成效 水平 能力 氛围 形式 内容 渠道 体系 模式 经验 "
+    "期间 时间 日常 实际 重点 核心 关键 特色 品牌 治理 管理 建设 发展 推进 开展 组织 工作室"
+).split()
+_GENERIC_BIGRAMS = frozenset(g for w in _GENERIC_NOUNS for g in hm.bigrams(w))
+
+
+def _noun_bigrams(text: str) -> set[str]:
+    """Character bigrams inside the nouns of a span ("停车位" → 停车, 车位), never across two words."""
+    return {g for w, flag in pos_cut(text) if len(w) >= 2 and (flag[:1] == "n" or flag == "vn") for g in hm.bigrams(w)}
+
+
+@lru_cache(maxsize=1)
+def _party_bigrams() -> frozenset[str]:
+    words = {w for r in load_taxonomy().roles for w in (r.name, *r.synonyms) if w}
+    words |= {"党支部", "党总支", "党组织", "居民区", "街区", "社区", "小区", "村民代表", "居民代表", "志愿者", "党员"}
+    return frozenset(g for w in words for part in w.split("/") for g in hm.bigrams(part))
+
+
+# a situation told in general terms: nothing a learner could picture or start from ("社区矛盾复杂多样",
+# "问题的复杂性源于多重因素叠加", "矛盾激化的深层原因在于公平感缺失", "整村平移是一项庞大复杂的系统工程")
+_VAGUE = re.compile(
+    r"复杂性|复杂多样|纷繁复杂|错综复杂|多重因素|多种因素|深层原因|根本原因|深层次|期望值|众口难调|系统工程|历史遗留问题[多较]"
+    r"|难度[大较]|压力倍增|日益凸显|日益突出|不断提高|持续攀升|新形势|新的?要求|新的?挑战|短板|瓶颈|有待(?:提升|提高|加强|完善)"
+)
+
+
+# a quote opening on the speaker's side (after a time phrase at most): the speaker tells it, not the party
+_SPEAKER_OPENS = re.compile(r"^(?:[^，,。]{0,8}[，,])?(?:我们|我|社区|居委会|村委会|党支部|党总支|街区党支部|街道|村两委|两委)")
+
+
+def _names(party: str, sub: "hm.Subject", card: CaseCard, text: str) -> bool:
+    """Whether a sentence's subject is the cast party (as the handout names it, or its group: "地下车库产权车主")."""
+    names = {hm.display_name(sub.party, sub.word, card.community_type), hm.group_label(text, sub.at, sub.word), sub.word}
+    return any(party == x or party.endswith(x) or x.endswith(party) for x in names)
+
+
+def _story_words(q: Question, items: list[tuple[Citation, CaseCard]]) -> set[str]:
+    """The particular words of what a question quotes (its story), without what every script says."""
+    words: set[str] = set()
+    for n in q.sources:
+        if 1 <= n <= len(items):
+            c, card = items[n - 1]
+            words |= hm.bigrams(c.quote) - hm.common_bigrams(card)
+    return words
+
+
+SAME_STORY = 0.3  # two questions whose quoted sentences share this share of particular words tell one story
+
+
+def choose(
+    drafts: list[Question],
+    items: list[tuple[Citation, CaseCard]],
+    n: int,
+    generic: frozenset[str] | None = None,
+    topic: bool = False,
+) -> list[Question]:
+    """Up to ``n`` questions from the drafts (best first, as written): only those without faults
+    (:func:`question_faults`); first one of each kind, then the next best, no kind more than ``PER_KIND`` times,
+    no two on one story (their quoted sentences sharing most particular words)."""
+    ok = [q for q in drafts if not question_faults(q, items, generic)]
+    words = {id(q): _story_words(q, items) for q in ok}
+
+    def same_story(q: Question, chosen: list[Question]) -> bool:
+        a = words[id(q)]
+        for x in chosen:
+            b = words[id(x)]
+            if a and b and len(a & b) / min(len(a), len(b)) >= SAME_STORY:
+                return True
+        return False
+
+    def lead(q: Question) -> str:
+        return items[q.sources[0] - 1][0].case_id if q.sources else ""
+
+    def one_situation_each(q: Question, chosen: list[Question]) -> bool:
+        """A topic handout asks one community's situation once: a second scenario of one community tells its
+        story again (三湘四季's 业委会 that could not be formed, from two sides)."""
+        return not topic or q.kind != "情境研讨" or all(x.kind != "情境研讨" or lead(x) != lead(q) for x in chosen)
+
+    chosen: list[Question] = []
+    for kind in KINDS:
+        q = next((q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen)), None)
+        if q is not None and len(chosen) < n:
+            chosen.append(q)
+    for q in ok:
+        if len(chosen) >= n:
+            break
+        if q in chosen or sum(x.kind == q.kind for x in chosen) >= PER_KIND or same_story(q, chosen):
+            continue
+        if not one_situation_each(q, chosen):
+            continue
+        chosen.append(q)
+    order = {id(q): i for i, q in enumerate(drafts)}
+    return _in_turn(sorted(chosen, key=lambda q: order[id(q)]))
+
+
+# ---------------------------------------------------------------------------
 # building the handout
 
 
@@ -956,7 +1192,9 @@ def build_handout(
         # a course on a topic often hands out the communities' own handouts too: this one asks about other
         # sentences, so they complement each other
         for subject in subjects:
-            for q in template_questions(cards, [subject], None, n, templates, _Sources(cards)):
+            own = _Sources(cards)
+            drafts = template_questions(cards, [subject], None, _pool(n), templates, own, order=DRAFT_ORDER)
+            for q in choose(drafts, own.items, n, generic_bigrams(cards)):
                 src.elsewhere.update(_norm(x) for x in q.quotes)
         src.avoid = True
     notice = None
@@ -968,9 +1206,11 @@ def build_handout(
         except AssistantError as exc:
             notice = f"大模型出题失败（{exc}），以下为按案例结构生成的模板题。"
     if questions is None:
-        questions = template_questions(cards, subjects, tag, n, templates, src)
+        drafts = template_questions(cards, subjects, tag, _pool(n), templates, src, order=DRAFT_ORDER)
+        questions = choose(drafts, src.items, n, generic_bigrams(cards), topic=tag is not None)
     elif len(questions) < n:
-        questions += template_questions(cards, subjects, tag, n - len(questions), templates, src, kept=questions)
+        more = template_questions(cards, subjects, tag, _pool(n - len(questions)), templates, src, kept=questions)
+        questions += choose(more, src.items, n - len(questions), generic_bigrams(cards), topic=tag is not None)
     title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{tag.name if tag else ''}"
     h = Handout(title, [], questions, src.items, notice)
     h = _prune_sources(h)
@@ -979,6 +1219,11 @@ def build_handout(
     h.summary = _summary(cards, card, used, tag)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
     return h
+
+
+def _pool(n: int) -> int:
+    """How many drafts to write for ``n`` questions."""
+    return min(MAX_POOL, max(n, POOL * n))
 
 
 def _first_partner(cards: dict[str, CaseCard], card: CaseCard, tag: Tag | None) -> CaseCard:

@@ -318,10 +318,12 @@ def problem_kinds(text: str) -> set[str]:
 # conflicts: two problem sentences about one conflict are asked about once
 
 
-def bigrams(text: str) -> set[str]:
-    """The Chinese character bigrams of a text."""
+@lru_cache(maxsize=65536)
+def bigrams(text: str) -> frozenset[str]:
+    """The Chinese character bigrams of a text (computed once per text: a handout compares the same sentences
+    many times over)."""
     t = re.sub(r"[^\u4e00-\u9fff]", "", text)
-    return {t[i : i + 2] for i in range(len(t) - 1)}
+    return frozenset(t[i : i + 2] for i in range(len(t) - 1))
 
 
 _bigrams = bigrams
@@ -338,17 +340,30 @@ def same_conflict(a: Sentence, b: Sentence, common: set[str] = frozenset(), by_p
     return len(ga & gb) / min(len(ga), len(gb)) >= 0.3
 
 
-def common_bigrams(card: CaseCard, share: float = 0.04) -> set[str]:
-    """Bigrams found in more than ``share`` of the script's sentences (its topic words: 停车, 车位, 居民 …)."""
+_COMMON: dict[tuple[int, float], tuple[object, frozenset[str]]] = {}
+
+
+def common_bigrams(card: CaseCard, share: float = 0.04) -> frozenset[str]:
+    """Bigrams found in more than ``share`` of the script's sentences (its topic words: 停车, 车位, 居民 …),
+    computed once per script."""
     story = card.story
     if not story:
-        return set()
+        return frozenset()
+    got = _COMMON.get((id(story), share))
+    if got is not None and got[0] is story:
+        return got[1]
+    result = _common_bigrams(story, share)
+    _COMMON[(id(story), share)] = (story, result)
+    return result
+
+
+def _common_bigrams(story, share: float) -> frozenset[str]:
     counts: dict[str, int] = {}
     for s in story.sentences:
         for g in _bigrams(s.text):
             counts[g] = counts.get(g, 0) + 1
     n = max(1, len(story.sentences))
-    return {g for g, k in counts.items() if k / n > share}
+    return frozenset(g for g, k in counts.items() if k / n > share)
 
 
 # ---------------------------------------------------------------------------
@@ -666,7 +681,7 @@ def absent_parties(card: CaseCard, found: list[Stance]) -> set[str]:
     return gone - present
 
 
-def closeness(a: Sentence, b: Sentence, common: set[str]) -> float:
+def closeness(a: Sentence, b: Sentence, common: set[str] | frozenset[str]) -> float:
     """How much two sentences are about the same thing: one paragraph, one sub-section, particular words shared
     (a top-level section alone is too broad: a script tells several stories in one)."""
     ga, gb = _bigrams(a.text) - common, _bigrams(b.text) - common

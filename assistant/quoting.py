@@ -126,6 +126,11 @@ def _unpaired(span: str) -> bool:
 
 def clauses(sentence: str) -> list[tuple[int, int]]:
     """Clause boundaries of a sentence (offsets into it), never inside quotes, titles or brackets."""
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=65536)
+def _clauses(sentence: str) -> tuple[tuple[int, int], ...]:
     a, b = tidy(sentence)
     # a quotation running on into the next sentence ('有店主倾诉道,"安装花架护栏…'): its mark opens a new clause
     opens = sentence.rindex('"', a, b) if sentence[a:b].count('"') % 2 else -1
@@ -166,7 +171,7 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
             start = i + 1
     if b > start:
         out.append((start, b))
-    return out
+    return tuple(out)
 
 
 def _pure_frame(clause: str) -> bool:
@@ -385,11 +390,97 @@ def excerpt(
     return got[0] if got else None
 
 
+# a sentence opening with these follows on from the one before: quoted alone, its start is missing ("而第二辆则
+#提高到15元/天", "随之而来的是维修基金遭到冻结", "最终在集中居住区周边…" without why)
+_FOLLOWS_ON = re.compile(
+    r"^(?:而(?![今后])|但(?!凡)|但是|然而|可是|不过|却|因此|所以|于是|因而|故而|由此|可见|结果|随之|随后|随即|之后|此后|后来|接着|然后"
+    r"|最终|最后|终于|加上|再加上|加之|再者|何况|况且|其中|其次|再次|另一(?!方面)|另外一|第二|第三|同样|一开始|起初|一来|二来|这样|这时|那时"
+    r"|从此|自此|也就是说|换句话说|换言之|即便如此|尽管如此|除此之外|除此以外|与此相反|相反|反之|对此|为此|就此|至此)"
+)
+# what is cut after a span: its consequence ("…,导致业委会迟迟不能成立"), or what the last verb turns a thing into
+# ("升级…服务项目,培育为以学习充电为主的课堂"); a span opening on a cause needs its consequence
+_CONSEQUENCE = re.compile(r"^(?:导致|造成|致使|以致|使得|所以|因此|因而|于是|结果|最终|最后|终于|却|才|便|但|但是|然而|可是|不过)")
+_GOES_INTO = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:为|成)以")
+_CAUSE = re.compile(r"^(?:由于|因为|因(?![此而])|虽然|尽管|即使|如果|假如|只要|随着)")
+_CAUSE_DONE = re.compile(r"[，,].*(?:导致|造成|使|让|所以|因此|但|却|也|还|仍|就|才|便)")
+# a clause that introduces what someone says: "有店主倾诉道"
+_SPEAKS_END = re.compile(r"(?:说|道|表示|反映|称|讲|坦言|直言|感慨|吐槽|抱怨|诉苦)$")
+# misspellings a script may carry, read aloud as they stand ("破在眉睫" for 迫在眉睫)
+_TYPO = re.compile(
+    r"破在眉睫|充电装(?!置)|公立规矩|历害|按装(?!修)|既使|再接再励|一股作气|迫不急待|默守成规|甘败下风|谈笑风声|穿流不息|走头无路"
+    r"|哄堂大笑不止|不径而走|事半功陪|变本加利|一愁莫展|出奇不意|声名雀起|美仑美奂|破釜沉船|按步就班|一如继往|精兵减政"
+)
+
+
+def locate(span: str, sentence: str) -> tuple[int, int] | None:
+    """Where ``span`` sits in ``sentence`` (offsets), whitespace ignored; None when it is not there."""
+    pos = [i for i, ch in enumerate(sentence) if not ch.isspace()]
+    flat = "".join(sentence[i] for i in pos)
+    want = re.sub(r"\s+", "", span)
+    k = flat.find(want)
+    if k < 0 or not want:
+        return None
+    return pos[k], pos[k + len(want) - 1] + 1
+
+
+def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> list[str]:
+    """Why a quoted span of ``sentence`` would not read on its own in a handout, in Chinese; [] when it does
+    (see :func:`_quote_faults`)."""
+    return list(_quote_faults(span, sentence, opens_on_subject))
+
+
+@lru_cache(maxsize=65536)
+def _quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+    """The faults of a span, computed once per span and sentence.
+
+    Stricter than :func:`reads_alone`, which judges the span alone: the span starts where the sentence's
+    statement starts (its first clause, or after a semicolon or colon), never with a word that follows on from
+    what came before (nor in a sentence that opens with one); it ends at the sentence end, a semicolon, or
+    before a clause that goes on with a new step or a new subject; it carries no misspelling; it is no slogan.
+    ``opens_on_subject``: whether a span opens on a subject of its own (a party: "一楼业主不同意…"), so that it may
+    start after a clause of the speaker's ("…的情况一公布,")."""
+    out = []
+    at = locate(span, sentence)
+    if at is None:
+        return ("引文不在原句中",)
+    a, b = at
+    s0, s1 = tidy(sentence)
+    head = sentence[s0:]
+    # the clause the span starts in: a span opening after its connective ("…,加上|居民众筹的…") follows on too
+    inside = next((sentence[x:a] for x, y in clauses(sentence) if x < a < y), "")
+    if _FOLLOWS_ON.match(head) or _FOLLOWS_ON.match(span.lstrip("\"“")) or _POINTS_BACK.match(span) or _FOLLOWS_ON.match(inside):
+        out.append("引文承接上文开头")
+    elif a > s0 + lead_skip(head):
+        sep = sentence[:a].rstrip()[-1:]
+        dropped = [sentence[x:y] for x, y in clauses(sentence) if s0 <= x and y <= a]
+        frames = all(is_frame(d[lead_skip(d):]) or _SPEAKS_END.search(d) for d in dropped)
+        own = _has_subject(sentence[a : a + 14]) or bool(opens_on_subject and opens_on_subject(sentence[a:b]))
+        if sep not in "；;：:。！？!?" and not frames and not own:
+            out.append("引文从句中截起")
+    if b < s1:
+        rest = sentence[b:s1].lstrip(" ，,")
+        if _CONSEQUENCE.match(rest) or _GOES_INTO.match(rest) or (_CAUSE.match(span) and not _CAUSE_DONE.search(span)):
+            out.append("引文截断了后半句")
+    if sentence.rstrip()[-1:] in "：:" and b >= s1 - 1:
+        out.append("引文引出的内容被截掉")  # "打造"益课堂"特色品牌,包含四个维度:" and the four are in the next sentences
+    if _TYPO.search(span):
+        out.append("引文有错字")
+    if is_slogan(span) or _THANKS.search(span):
+        out.append("引文是口号或套话")
+    if not reads_alone(span):
+        out.append("引文读不通")
+    return tuple(out)
+
+
 # a slogan or a directive: the speaker's frame, not something a community did or faced
 _SLOGAN = re.compile(
     r"习近平|总书记|党中央|二十大|二十届|十[八九]大|重要(?:讲话|指示|论述)|以人民为中心|紧跟|指示要求|指示精神|初心|使命"
     r"|新时代|新征程|高质量发展|中国式现代化|根本遵循|人民城市|战斗堡垒|一面旗帜|贯彻落实|决策部署|获得感|幸福感|安全感"
     r"|三治融合|自治、法治、德治|共建共治共享|全过程人民民主"
+)
+# thanks and maxims, nothing to discuss: "离不开街道领导的重视和关怀", "功成不必在我"
+_THANKS = re.compile(
+    r"功成不必在我|久久为功|感谢|感恩|离不开[^，,。]{0,16}(?:重视|关怀|关心|支持|指导|帮助)|归根(?:到底|结底)|聚人心|暖民心"
 )
 
 
@@ -398,4 +489,18 @@ def is_slogan(text: str) -> bool:
     return bool(_SLOGAN.search(text))
 
 
-__all__ = ["QUOTE_CHARS", "clauses", "excerpt", "excerpts", "is_frame", "is_slogan", "lead_skip", "pos_cut", "reads_alone", "spans", "tidy"]
+__all__ = [
+    "QUOTE_CHARS",
+    "clauses",
+    "excerpt",
+    "excerpts",
+    "is_frame",
+    "is_slogan",
+    "lead_skip",
+    "locate",
+    "pos_cut",
+    "quote_faults",
+    "reads_alone",
+    "spans",
+    "tidy",
+]

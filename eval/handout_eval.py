@@ -1,10 +1,16 @@
 """Handouts for 5 cases and 5 topics, checked as a trainer would hand them out.
 
-For each handout (asked for 8 questions, the four kinds twice; a handout has
-fewer when the material runs out rather than a question that does not fit) it
-prints:
+For each handout (asked for ``--n`` questions, 6 by default: drafted three times
+over and chosen best-first among those passing the checks, one of each kind
+first; a handout has fewer when the material runs out rather than a question
+that does not fit) it prints:
 
 - repeated quotes: spans quoted more than once (same words, or the same cited sentence);
+- faults: what :func:`assistant.handout.question_faults` finds (a quote opening
+  on a connective or in a sentence that does, cut mid-clause or before its
+  consequence, a misspelling, a slogan; a role-play party not speaking in its
+  own passage; a comparison of two measures that share no particular word);
+- one story twice: two questions citing the same sentence;
 - long quotes: quoted spans longer than ``QUOTE_CHARS`` (60) characters;
 - fragments: quoted spans that do not read on their own
   (:func:`assistant.quoting.reads_alone`: half clauses, dangling openers, list
@@ -33,7 +39,7 @@ from eval/blind/round1/, all graded "not usable" there), shuffled together and
 numbered (eval/blind_handouts_sheet.md), and the key mapping numbers to case or
 topic and round (eval/blind_handouts_key.json).
 
-    .venv/bin/python eval/handout_eval.py [--n 8] [--sheet] [--seed 214] [--calibrate 3] [--prefix K] [--name blind_handouts]
+    .venv/bin/python eval/handout_eval.py [--n 6] [--sheet] [--seed 214] [--calibrate 3] [--prefix K] [--name blind_handouts]
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ from assistant import handout_material as hm  # noqa: E402
 from assistant.cards import load_cards  # noqa: E402
 from assistant.handout import (  # noqa: E402
     MAX_OVERLAP,
+    generic_bigrams,
+    question_faults,
     QUOTE_CHARS,
     build_handout,
     max_overlap,
@@ -118,6 +126,8 @@ def check(h, cards, topic: str | None = None) -> dict:
                 mismatched.append(qu.text[:20])
         elif not set(a.tag_counts) & set(b.tag_counts):
             mismatched.append(qu.text[:20])
+    faults = [f for qu in h.questions for f in question_faults(qu, h.sources, generic_bigrams(cards))]
+    cited_by = [n for qu in h.questions for n in qu.sources]
     md = to_markdown(h)
     data = to_docx_bytes(h)
     doc = Document(io.BytesIO(data))
@@ -129,6 +139,8 @@ def check(h, cards, topic: str | None = None) -> dict:
         "kinds": [q.kind for q in h.questions],
         "quotes": len(quotes),
         "repeated_quotes": repeated,
+        "faults": faults,
+        "story_twice": len(cited_by) - len(set(cited_by)),
         "long_quotes": len(long_quotes),
         "fragments": fragments,
         "slogans": slogans,
@@ -182,7 +194,7 @@ def _quoted_numbers(q) -> list[int]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--n", type=int, default=6)
     ap.add_argument("--sheet", action="store_true", help="write eval/blind_handouts_sheet.md and the key")
     ap.add_argument("--seed", type=int, default=214)
     ap.add_argument("--prefix", default="K", help="item numbers on the sheet: K1…K10 (round 1 used H1…H10)")
@@ -209,14 +221,15 @@ def main() -> int:
         r["title"] = h.title
         rows.append(r)
     print(
-        f"| handout | questions | kinds (情境/对比/角色/反思) | quotes | repeated | > {QUOTE_CHARS} chars | fragments | slogans | "
+        f"| handout | questions | kinds (情境/对比/角色/反思) | quotes | repeated | faults | story twice | > {QUOTE_CHARS} chars | fragments | slogans | "
         "off-topic | max overlap | unbacked parties | gone parties | compare off-problem | ids/offsets | A4 | zh-CN |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         kinds = "/".join(str(r["kinds"].count(k)) for k in ("情境研讨", "对比分析", "角色扮演", "反思迁移"))
         print(
-            f"| {r['label']} | {r['questions']} | {kinds} | {r['quotes']} | {r['repeated_quotes']} | {r['long_quotes']} | "
+            f"| {r['label']} | {r['questions']} | {kinds} | {r['quotes']} | {r['repeated_quotes']} | {len(r['faults'])} | "
+            f"{r['story_twice']} | {r['long_quotes']} | "
             f"{len(r['fragments'])} | {len(r['slogans'])} | {len(r['off_topic'])} | {r['max_overlap']:.3f} | "
             f"{len(r['unbacked_parties'])} | {len(r['gone_parties'])} | {len(r['mismatched_compare'])} | {r['internal_ids']} | "
             f"{r['a4']} | {r['zh_cn']} |"
@@ -229,14 +242,15 @@ def main() -> int:
         if a["cited"] & b["cited"]
     ]
     print(
-        f"\nrepeated quotes in all {len(rows)} handouts: {total_rep}; fragments: {sum(len(r['fragments']) for r in rows)}; "
+        f"\nrepeated quotes in all {len(rows)} handouts: {total_rep}; faults: {sum(len(r['faults']) for r in rows)}; "
+        f"one story twice: {sum(r['story_twice'] for r in rows)}; fragments: {sum(len(r['fragments']) for r in rows)}; "
         f"slogans: {sum(len(r['slogans']) for r in rows)}; off-topic: {sum(len(r['off_topic']) for r in rows)}; "
         f"largest pairwise overlap of two questions: {worst:.3f} (threshold {MAX_OVERLAP}); "
         f"questions per handout: {[r['questions'] for r in rows]}"
     )
     print("cited sentences two handouts share: " + ("; ".join(f"{a} & {b}: {n}" for a, b, n in shared) or "none"))
     for r in rows:
-        for what in ("fragments", "slogans", "off_topic", "unbacked_parties", "gone_parties", "mismatched_compare"):
+        for what in ("faults", "fragments", "slogans", "off_topic", "unbacked_parties", "gone_parties", "mismatched_compare"):
             for x in r[what]:
                 print(f"  {r['label']} {what}: {x}")
     if args.sheet:
@@ -262,7 +276,9 @@ def main() -> int:
         (ROOT / "eval" / f"{args.name}_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote eval/{args.name}_sheet.md and eval/{args.name}_key.json")
     bad = total_rep or worst >= MAX_OVERLAP or any(
-        r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] for r in rows
+        r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] or r["faults"]
+        or r["story_twice"]
+        for r in rows
     )
     return 1 if bad else 0
 

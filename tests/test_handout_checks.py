@@ -1,0 +1,197 @@
+"""The checks a drafted handout question passes before it is handed out (round-5 rules).
+
+Blind readers rejected handouts for quotes opening mid-thought ("随之而来的是", "而第二辆", "最终"), quotes cut
+before their point, role-play parties backed by the speaker's summary, comparisons of two measures on different
+sides of one problem and misspellings of the scripts.  These tests hold the checks to those cases and the
+handouts to the checks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant import handout_material as hm
+from assistant.handout import (
+    KINDS,
+    PER_KIND,
+    QUOTE_CHARS,
+    Question,
+    build_handout,
+    choose,
+    generic_bigrams,
+    question_faults,
+    same_thing,
+)
+from assistant.quoting import _FOLLOWS_ON, locate, quote_faults, tidy
+
+QUOTE = re.compile(r"“([^”]*)”\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def made(cards):
+    """The round-5 reading's handouts (a case of each kind of community and two topics), six questions asked."""
+    out = {c: build_handout(cards, case_id=c, n=6) for c in ("sj2025-16", "sj2025-20", "sj2025-03", "sj2025-07")}
+    out |= {t: build_handout(cards, topic=t, n=6) for t in ("停车", "新就业群体")}
+    return out
+
+
+@pytest.mark.parametrize(
+    "span, sentence, why",
+    [
+        # the sentence follows on from the one before: quoted alone, its start is missing
+        ("第二辆则提高到15元/天", "而第二辆则提高到15元/天,通过提高收费标准,引导居民合理控制车辆数量。", "承接上文"),
+        ("随之而来的是维修基金遭到冻结,日常公共维修工作推进困难", "随之而来的是维修基金遭到冻结,日常公共维修工作推进困难。", "承接上文"),
+        ("最终在集中居住区周边平整闲置土地,建设了478块菜园", "最终在集中居住区周边平整闲置土地,建设了478块菜园。", "承接上文"),
+        # a clause cut out of the middle: what it follows on from is missing (here after its "但")
+        ("有时因为站点人数众多没有覆盖到每一位新就业群体", "街区走访时了解到站点也关心新就业群体,但有时因为站点人数众多没有覆盖到每一位新就业群体。", "承接上文"),
+        ("结合小区议事规则,研究制定了业委会\"1+N\"的组建模式", "我们邀请华政教授团队进行指导,结合小区议事规则,研究制定了业委会\"1+N\"的组建模式。", "句中截起"),
+        # a cause without its consequence
+        (
+            "三湘四季社区由于人口密度大、流动快,加之历史遗留问题较多",
+            "三湘四季社区由于人口密度大、流动快,加之历史遗留问题较多,导致业委会迟迟不能成立。",
+            "后半句",
+        ),
+        # what the last verb turns the thing into is cut
+        (
+            "我们升级以补水休憩为主的\"请停留1分钟\"服务项目",
+            "我们升级以补水休憩为主的\"请停留1分钟\"服务项目,培育为以学习充电为主的\"10分钟\"课堂。",
+            "后半句",
+        ),
+        # a lead-in whose items are in the next sentences
+        ("结合实际需求,打造\"益课堂\"特色品牌,包含四个维度", "结合实际需求,打造\"益课堂\"特色品牌,包含四个维度:", "引出的内容"),
+        ("业委会换届工作破在眉睫,居民意见很大", "业委会换届工作破在眉睫,居民意见很大。", "错字"),
+        ("三湘的老大难问题能够得到解决,离不开街道领导的重视和关怀", "三湘的老大难问题能够得到解决,离不开街道领导的重视和关怀。", "套话"),
+    ],
+)
+def test_quote_faults_name_what_readers_rejected(span, sentence, why):
+    faults = quote_faults(span, sentence)
+    assert any(why in f for f in faults), faults
+
+
+@pytest.mark.parametrize(
+    "span, sentence",
+    [
+        ("邻里之间,常常因为抢车位而争吵不休,甚至大打出手", "邻里之间,常常因为抢车位而争吵不休,甚至大打出手,多年的和睦关系毁于一旦。"),
+        # a frame dropped in front of a statement with its own subject
+        ("我们\"巧借东风\",积极协调地下车库320个车位错峰停车", "从外部来看,我们\"巧借东风\",积极协调地下车库320个车位错峰停车。"),
+        # "另一方面" is dropped: what follows reads alone
+        ("小区长期维持10元/天的低价停车费,吸引大量外来车辆涌入", "另一方面,小区长期维持10元/天的低价停车费,吸引大量外来车辆涌入。"),
+    ],
+)
+def test_quote_faults_pass_what_reads_alone(span, sentence):
+    assert quote_faults(span, sentence) == []
+
+
+def test_every_quote_starts_and_ends_where_the_statement_does(made):
+    for h in made.values():
+        for q in h.questions:
+            for span, n in QUOTE.findall(q.text):
+                sentence = h.sources[int(n) - 1][0].quote
+                assert len(span) <= QUOTE_CHARS
+                assert quote_faults(span, sentence) == [], (span, sentence)
+                # no quote opens with a connective, nor sits in a sentence that opens with one
+                assert not _FOLLOWS_ON.match(span), span
+                a, _ = tidy(sentence)
+                assert not _FOLLOWS_ON.match(sentence[a:]), sentence
+
+
+def test_every_role_play_party_speaks_in_its_own_passage(made):
+    """The party is the subject or the speaker of the sentence cited for it (not the speaker's summary of it)."""
+    plays = [(h, q) for h in made.values() for q in h.questions if q.kind == "角色扮演"]
+    assert len(plays) >= 3  # role-plays stay where the scripts give a party its own voice
+    for h, q in plays:
+        assert q.parties
+        for party, n in q.parties:
+            c, card = h.sources[n - 1]
+            subjects = hm.subjects(c.quote)
+            assert subjects, (party, c.quote)
+            named = {hm.display_name(s.party, s.word, card.community_type) for s in subjects}
+            named |= {hm.group_label(c.quote, s.at, s.word) for s in subjects}
+            assert any(party == x or party.endswith(x) or x.endswith(party) for x in named), (party, named, c.quote)
+
+
+def test_comparisons_set_two_ways_of_doing_one_thing_side_by_side(made, cards):
+    compares = [(h, q) for h in made.values() for q in h.questions if q.kind == "对比分析"]
+    assert len(compares) >= 3  # where two communities did one thing differently (none rather than an unfair pair)
+    generic = generic_bigrams(cards)
+    for h, q in compares:
+        by_case = {}
+        for span, n in QUOTE.findall(q.text):
+            c, card = h.sources[int(n) - 1]
+            by_case.setdefault(c.case_id, (span, card))
+        assert len(by_case) == 2, q.text
+        (a, ca), (b, cb) = by_case.values()
+        assert same_thing(a, ca, b, cb, generic=generic), (a, b)
+
+
+def test_same_thing_tells_one_measure_from_two_sides_of_a_problem(cards):
+    def card(name):
+        return next(c for c in cards.values() if name in c.community)
+
+    generic = generic_bigrams(cards)
+    lessons = "动员\"老骑手\"现身说法,带教\"萌新骑手\",培育\"小哥帮帮帮\"10分钟课堂项目"
+    assert same_thing(lessons, card("第三街区"), "邀请区交通委到\"小哥课堂\"开展交通普法", card("高科技"), generic=generic)
+    # two parties acting, nothing done alike
+    assert not same_thing(
+        "居委会、业委会收集了几个火灾视频,通过居民代表转发至每家每户",
+        card("蓝天二村"),
+        "居委会、业委会、物业公司和居民代表共同沟通,推动方案落地",
+        card("奥园"),
+        generic=generic,
+    )
+
+
+def test_no_two_questions_on_one_story_and_no_quote_twice(made):
+    for h in made.values():
+        spans = [re.sub(r"\s+", "", x) for q in h.questions for x in q.quotes]
+        assert len(spans) == len(set(spans))
+        cited = [n for q in h.questions for n in q.sources]
+        assert len(cited) == len(set(cited))  # one sentence, one question
+
+
+def test_choose_takes_each_kind_first_and_drops_a_faulty_draft(cards):
+    h = build_handout(cards, case_id="sj2025-20", n=6)
+    assert 4 <= len(h.questions) <= 6
+    kinds = [q.kind for q in h.questions]
+    assert set(kinds) == set(KINDS)  # the material has all four: each is asked
+    assert all(kinds.count(k) <= PER_KIND for k in KINDS)
+    good = h.questions[0]
+    c, _ = h.sources[good.sources[0] - 1]
+    # the same question quoting the sentence from a clause in its middle, opening on a connective
+    bad_span = "最终" + good.quotes[0]
+    bad = Question(good.kind, good.text.replace(good.quotes[0], bad_span), good.sources, [bad_span], good.parties)
+    assert question_faults(good, h.sources) == []
+    assert question_faults(bad, h.sources)
+    # a role-play party pointed at a sentence that is not its own
+    play = next(q for q in h.questions if q.kind == "角色扮演")
+    party, n = play.parties[0]
+    other = next(k for k in range(1, len(h.sources) + 1) if k != n and not hm.stances(
+        h.sources[k - 1][1], lambda s, c=h.sources[k - 1][0]: s.start == c.start
+    ))
+    wrong = Question(play.kind, play.text, play.sources, play.quotes, [(party, other)])
+    assert any("角色" in f for f in question_faults(wrong, h.sources))
+    picked = choose([bad, good], h.sources, 2)
+    assert picked == [good]
+    assert locate(good.quotes[0], c.quote) is not None
+
+
+def test_a_topic_handout_asks_each_communitys_situation_once(cards):
+    """业委会: 三湘四季's committee that could not be formed is one story, told from two sides in the script."""
+    h = build_handout(cards, topic="业委会", n=6)
+    leads = [h.sources[q.sources[0] - 1][0].case_id for q in h.questions if q.kind == "情境研讨"]
+    assert len(leads) == len(set(leads))
+    for q in h.questions:
+        if q.kind == "情境研讨":
+            assert not re.search(r"调研.*(?:找出|症结)", q.quotes[0])  # the finding is not handed over as the situation
+
+
+def test_a_party_opening_its_own_clause_may_be_quoted_from_there():
+    """"一楼业主不同意(…)" after the speaker's "…的情况一公布," is the owners' own stance; "居民众筹的休闲长廊" after
+    "加上" is a thing the residents paid for, cut out of a sentence."""
+    from assistant.handout import _party_opens
+
+    sentence = "换电梯的钱要从维修资金帐户中开支的情况一公布,一楼业主不同意(因为根本不用电梯),二楼业主也反对(因为很少用电梯)。"
+    assert quote_faults("一楼业主不同意(因为根本不用电梯)", sentence, _party_opens) == []
+    cut = "小区新建了健身步道,加上居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站。"
+    assert quote_faults("居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站", cut, _party_opens)
