@@ -225,8 +225,13 @@ def finding_out(text: str) -> bool:
 def outcome_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag | None = None) -> list[Sentence]:
     """The card's outcomes (the headline first) that a question can quote with their figure."""
     got = [(o, s) for o in sorted(card.outcomes, key=lambda o: (not o.headline, -o.weight)) if (s := _sentence_at(card, o.citation))]
-    out = [s for o, s in got if keep(s) and _usable(s, card) and quotable(s, QUANTITY)]
+    out = [s for o, s in got if keep(s) and _usable(s, card) and quotable(s, QUANTITY) and not _GRANTED.search(s.text)]
     return _topic_first(out, tag)
+
+
+# money granted from outside ("超长期特别国债政策支持换梯,补贴15万/部") is a condition the community was given, not a
+# result it achieved: a question asking what made it possible has nothing to discuss
+_GRANTED = re.compile(r"国债|政策支持|财政补贴|补贴\s*[0-9一二三四五六七八九十百千万]|拨款|拨付|专项资金")
 
 
 def lesson_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag | None = None) -> list[Sentence]:

@@ -195,3 +195,11 @@ def test_a_party_opening_its_own_clause_may_be_quoted_from_there():
     assert quote_faults("一楼业主不同意(因为根本不用电梯)", sentence, _party_opens) == []
     cut = "小区新建了健身步道,加上居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站。"
     assert quote_faults("居民众筹的休闲长廊、篮球场等,公共空间成了社区文化加油站", cut, _party_opens)
+
+
+def test_money_granted_from_outside_is_no_outcome_to_reflect_on(cards):
+    # both round-5 readers: "超长期特别国债政策支持换梯,补贴15万/部" is a condition given, not a result achieved
+    from assistant.handout import build_handout
+
+    h = build_handout(cards, topic="加装电梯", n=6)
+    assert h.questions and not any("国债" in x for q in h.questions for x in q.quotes)
