@@ -20,6 +20,13 @@ in words, not in retrieval scores:
   (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`);
   没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
   discusses is off-domain; the retrieval distance only decides that case.
+- **Procedures** (:func:`procedure_terms`): a question that asks for an administrative procedure
+  ("低保怎么申请", "要走什么流程", "需要哪些条件") asks for rules; the procedure is an asked concept,
+  discussed only where it is named together with what it is for, and a place missing it gives no 部分.
+- **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 whose
+  retrieved passage carries a linked question as alike as a paraphrase (the index's
+  ``Manifest.link_paraphrase``, :func:`assistant.links.paraphrase_level`) is 有 there: the words it
+  missed are wording. A question a user links to a passage is covered the next time it is asked.
 
 Nothing is fitted to a question set: a script added later takes part as soon as it is indexed.
 """
@@ -98,8 +105,8 @@ _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # whatever its frequency or part of speech (条件, 申请, 办理 are everyday words; 流程 frames requests).
 PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 证件 资格 政策 标准 规定 期限 时限 部门".split())
 PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
-# the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word would name the gap
+# the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 _LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
 # the verb is how-to-do ("怎么申请", "去哪里补办", "如何办理"), directly after the asking words
 _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?|到哪里?|哪里|哪儿)(?:才能|能|可以|去|来)?(" + "|".join(sorted(PROCEDURE_VERBS, key=len, reverse=True)) + ")")
