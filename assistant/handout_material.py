@@ -358,6 +358,8 @@ def common_bigrams(card: CaseCard, share: float = 0.04) -> frozenset[str]:
     if got is not None and got[0] is story:
         return got[1]
     result = _common_bigrams(story, share)
+    if len(_COMMON) >= 4096:  # cards are rebuilt when scripts are added: old stories must not stay alive
+        _COMMON.clear()
     _COMMON[(id(story), share)] = (story, result)
     return result
 
