@@ -105,6 +105,7 @@ _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # whatever its frequency or part of speech (条件, 申请, 办理 are everyday words; 流程 frames requests).
 PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 证件 资格 政策 标准 规定 期限 时限 部门".split())
 PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
+PROCEDURE_WORDS = PROCEDURE_NOUNS | PROCEDURE_VERBS
 NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word would name the gap
 # the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 _LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
@@ -526,8 +527,7 @@ class CoverageJudge:
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
         got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
-        bare = PROCEDURE_NOUNS | PROCEDURE_VERBS
-        if got.level == NONE and got.uncovered and all(u in bare for u in got.uncovered) and len(question) <= NAMED_WHOLE:
+        if got.level == NONE and got.uncovered and all(u in PROCEDURE_WORDS for u in got.uncovered) and len(question) <= NAMED_WHOLE:
             # "没有讲到“条件”" says too little: the procedure is named with what it is for, in the user's words
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
         if got.level == NONE and not got.off_domain:
