@@ -676,6 +676,8 @@ def _names(
         while j + 1 < len(pieces) and (content(*pieces[j + 1][2:]) or noun(*pieces[j + 1][2:], False)) and j - i < 3:
             j += 1
         kept = [k for k in range(i, j + 1) if k in inside or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
+        # a conjunction between two kept words stays: "保费和电费", not "保费电费"
+        kept = sorted({*kept, *(k for k in range(i, j + 1) if pieces[k][3] == "c" and kept[0] < k < kept[-1])})
         if kept == list(range(i, j + 1)):
             name = question_span(question, text, (pieces[i][0], pieces[j][1]))
         else:
@@ -710,6 +712,11 @@ def procedure_terms(text: str) -> list[tuple[str, int]]:
     return sorted(dict(out).items(), key=lambda x: x[1])
 
 
+def _asks_beyond_count(clause: str) -> bool:
+    """A question word other than 几 (which also counts: 几天, 好几家) in ``clause``."""
+    return any(m.group(0) != "几" for m in _QWORD.finditer(clause))
+
+
 def _asking_clauses(text: str) -> list[tuple[int, int]]:
     """Clauses that ask: those holding a question word, else the last clause before each question mark.
 
@@ -724,6 +731,9 @@ def _asking_clauses(text: str) -> list[tuple[int, int]]:
             continue  # text after the last question mark describes, it does not ask
         parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
         asking = [(a, b) for a, b in parts if _QWORD.search(seg[a:b])]
+        if any(_asks_beyond_count(seg[a:b]) for a, b in asking):
+            # "摆几天酒席，怎么引导？": 几 counts (several days) where another clause asks
+            asking = [(a, b) for a, b in asking if _asks_beyond_count(seg[a:b])]
         for a, b in asking or (parts[-1:] if marked else []):
             out.append((m.start() + a, m.start() + b))
     return out

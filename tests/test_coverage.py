@@ -227,6 +227,20 @@ def test_how_an_obstacle_goes_is_not_what_the_question_is_about(judge, searcher)
     assert {c.text for c in got.concepts} == {"加装电梯", "一楼"}
 
 
+def test_several_days_in_a_description_is_a_count_not_the_question(judge):
+    # 几天 describes (several days); the question is asked by 怎么 in the last clause
+    concepts = {c.text: c for c in judge.concepts("家属在楼下搭棚、摆几天酒席，邻居有意见，怎么引导？")}
+    assert not concepts["酒席"].asked and not concepts["搭棚"].asked
+    # where 几 is the only question word, it asks
+    assert {c.text: c for c in judge.concepts("酒席要摆几天？")}["酒席"].asked
+
+
+def test_two_uncovered_things_joined_by_and_are_named_with_the_and(judge, searcher):
+    got = judged(judge, searcher, "我们楼加装的电梯用了两年了，每年的维保费和电费在各楼层之间该怎么分摊？")
+    assert got.level != FULL
+    assert any("和电费" in u for u in got.uncovered) and "保费电费" not in "".join(got.uncovered)
+
+
 def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
     # 高乐: "迁移前必须经区绿化局审批", "为何审批要3个月" — 审批 together with 迁移 in one sentence
     got = judged(judge, searcher, "小区里的树要迁移，要走什么审批？")
