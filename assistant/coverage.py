@@ -23,7 +23,8 @@ in words, not in retrieval scores:
 - **Procedures** (:func:`procedure_terms`): a question that asks for an administrative procedure
   ("低保怎么申请", "要走什么流程", "需要哪些条件") asks for rules; the procedure is an asked concept,
   discussed only where it is named together with what it is for, and a place missing it gives no 部分.
-- **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 whose
+- **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
+  none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
   ``Manifest.link_paraphrase``, :func:`assistant.links.paraphrase_level`) is 有 there: the words it
   missed are wording. A question a user links to a passage is covered the next time it is asked.
@@ -530,7 +531,7 @@ class CoverageJudge:
         if got.level == NONE and got.uncovered and all(u in PROCEDURE_WORDS for u in got.uncovered) and len(question) <= NAMED_WHOLE:
             # "没有讲到“条件”" says too little: the procedure is named with what it is for, in the user's words
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
-        if got.level == NONE and not got.off_domain:
+        if got.level == NONE:
             at = self.asked_by_a_link(top)
             if at is not None:
                 # a practitioner's question linked to this passage asks the same thing in other words

@@ -7,6 +7,7 @@ covers a former gap turns that question to 有 without retraining anything.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -239,6 +240,22 @@ def test_two_uncovered_things_joined_by_and_are_named_with_the_and(judge, search
     got = judged(judge, searcher, "我们楼加装的电梯用了两年了，每年的维保费和电费在各楼层之间该怎么分摊？")
     assert got.level != FULL
     assert any("和电费" in u for u in got.uncovered) and "保费电费" not in "".join(got.uncovered)
+
+
+def test_a_paraphrase_of_a_linked_question_is_covered_in_words_the_scripts_never_use(searcher):
+    # 湿谷, 种粮, 挣钱: no word of the scripts, so by words alone the question is off-domain; a passage
+    # whose linked question is as alike as a paraphrase makes it 有 all the same
+    question = "湿谷卖不上价，种粮怎么多挣钱"
+    judge = CoverageJudge(searcher.index.passages, searcher.index.cases, paraphrase=0.95)
+    hits = searcher.search(question, 8)
+    assert judge.judge(question, hits).level == NONE
+    top = hits[0]
+    alike = [dataclasses.replace(top, parts={**top.parts, "link_dense": 0.96}), *hits[1:]]
+    got = judge.judge(question, alike)
+    assert got.level == FULL and got.place.startswith(top.case.id)
+    # the weather is not asked by any link
+    weather = "明天松江会下雨吗"
+    assert judge.judge(weather, searcher.search(weather, 8)).level == NONE
 
 
 def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
