@@ -15,7 +15,9 @@ in words, not in retrieval scores:
   otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
 - **Judgement** (:func:`decide`): a place *misses* an asked concept it does not discuss and
   a scene-setting concept absent from it (unless two scripts or more use that word: then
-  the place words it otherwise). 有 when a place discusses something and misses nothing;
+  the place words it otherwise). 有 when a place discusses something and misses nothing, or
+  misses only scene-setting words and discusses twice as much as it misses (``MOSTLY``: 挡路 in a
+  question about chairs in the stairwell is detail, not a part left out);
   部分 when a place discusses at least as much of the question, by weight, as it misses
   (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`);
   没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
@@ -107,6 +109,7 @@ _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 证件 资格 政策 标准 规定 期限 时限 部门".split())
 PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
 PROCEDURE_WORDS = PROCEDURE_NOUNS | PROCEDURE_VERBS
+MOSTLY = 2.0  # a place discussing twice what it misses (two thirds of the question) and all it asks answers it
 NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word would name the gap
 # the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 _LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
@@ -600,7 +603,12 @@ def decide(
             if best is None or lost < best[0]:
                 best = (lost, i, missed)
     if best is not None:
-        return verdict(PARTIAL, best[2], best[1])
+        lost, at, missed = best
+        if not any(c.asked for c in missed) and said_at(focal, places[at]) >= MOSTLY * lost:
+            # all it asks and two thirds of what it describes, by weight: the rest is scene detail
+            # (挡路, 耽误时间), not a part of the question the scripts leave out
+            return verdict(FULL, [], at)
+        return verdict(PARTIAL, missed, at)
     best_at = max(
         range(len(places)), default=None,
         key=lambda i: sum(c.weight * min(places[i].get(c.text, 0), STRONG) for c in focal),
@@ -622,11 +630,15 @@ def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:
     ]
 
 
+def said_at(focal: list[Concept], held: dict[str, int]) -> float:
+    """How much of the question a place discusses: its concepts' specificity, a concept mentioned once counting half."""
+    return sum(c.weight * min(held.get(c.text, 0), STRONG) / STRONG for c in focal)
+
+
 def addresses(focal: list[Concept], held: dict[str, int]) -> bool:
     """A place addresses a question when it discusses at least as much of it as it misses,
-    each concept counted by its specificity (a concept mentioned once counts half)."""
-    said = sum(c.weight * min(held.get(c.text, 0), STRONG) / STRONG for c in focal)
-    return said >= sum(c.weight for c in missing_from(focal, held))
+    each concept counted by its specificity (:func:`said_at`)."""
+    return said_at(focal, held) >= sum(c.weight for c in missing_from(focal, held))
 
 
 def _names(

@@ -112,6 +112,15 @@ def test_decide_on_hand_made_places():
     assert decide(scene, [{"外卖": STRONG, "骑手": 0, "驿站": STRONG}], question="外卖骑手想要驿站怎么建").level == FULL
     asked = [c("加梯"), c("流程", vocabulary=True)]
     assert decide(asked, [{"加梯": STRONG, "流程": 0}], question="加梯要走什么流程").level == PARTIAL
+    # all it asks and two thirds of what it describes: the rest is scene detail, no 部分 line
+    chairs = [c("楼道", asked=False), c("凳子", asked=False), c("挡路", asked=False, weight=4.0)]
+    got = decide(chairs, [{"楼道": STRONG, "凳子": STRONG, "挡路": 0}], question="老人把凳子搬到楼道里，挡路，有什么办法")
+    assert got.level == FULL and not got.uncovered
+    # a third of it missing is a part the scripts leave out; so is anything it asks
+    chargers = [c("充电桩", asked=False), c("车位", asked=False), c("油车", asked=False, weight=5.5)]
+    assert decide(chargers, [{"充电桩": STRONG, "车位": STRONG, "油车": 0}], question="充电车位被油车占了怎么管").level == PARTIAL
+    lift = [c("加梯", asked=False), c("分摊", asked=False), c("电费", weight=3.0)]
+    assert decide(lift, [{"加梯": STRONG, "分摊": STRONG, "电费": 0}], question="加梯以后电费怎么算").level == PARTIAL
     # nothing to go by; only the scripts' everyday words; off-domain
     assert decide([], [], question="怎么办").level == NONE
     assert decide([c("社区", common=True)], [], question="社区怎么办").level == FULL
