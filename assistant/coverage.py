@@ -84,7 +84,7 @@ QUESTION_WORDS = frozenset(
 # nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
-    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好".split()
+    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度".split()
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人)
 _QWORD = re.compile(r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|(?<![十百千万0-9就这那好没前])几(?![十百千万])|吗|呢")

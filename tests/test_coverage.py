@@ -78,6 +78,8 @@ def test_concepts_drop_question_request_and_everyday_words_and_keep_english_whol
     assert not {"怎么", "谁", "找", "修"} & set(got)
     got = {c.text: c for c in judge.concepts("有没有什么办法把种粮收益提上去？")}
     assert "办法" not in got and "种粮" in got
+    got = {c.text: c for c in judge.concepts("老人诉求合理，居委能帮到什么程度？有没有慢功夫？")}
+    assert "程度" not in got and "功夫" not in got  # how much, how: not what
     got = {c.text: c for c in judge.concepts("社区治安巡逻队怎么组建")}
     assert got["组建"].action and not got["巡逻队"].action  # how, not what
     got = {c.text: c for c in judge.concepts("明天上海会下雨吗")}
