@@ -56,6 +56,7 @@ MIN_ANCHOR_CHARS = 20
 ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
 ANCHORS = 3  # sentences of a case tried as a block's anchor
 LEAD_IN_ITEMS = 6  # a short block that ends its section reads on into the best item of this many passages after it
+CASE_BREADTH = 3  # passages of a case that count for its rank among the communities (case_order)
 OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
 RESULT_MAX_CHARS = 150
 RESULT_REACH = 600  # a result this close after the measure may share the measure's words instead of the question's
@@ -854,13 +855,15 @@ def dangling_opener(sentence: str) -> int | None:
 
 
 def case_order(hits: list[Hit]) -> list[str]:
-    """Case ids of the hits, best first: a case's best passage plus a quarter of all its passages' scores."""
-    score: dict[str, float] = {}
-    best: dict[str, float] = {}
+    """Case ids of the hits, best first: a case's best passage plus a quarter of its ``CASE_BREADTH`` best
+    passages' scores (a case whose many weak passages the case prior of retrieval brought in does
+    not outrank the case of the best passage by their number: the second question of eval/followups.jsonl
+    f040, on 失业, led with 金地艺境's five passages on 楼组长 over 民益's two on 失业人群)."""
+    scores: dict[str, list[float]] = {}
     for h in hits:
-        score[h.case.id] = score.get(h.case.id, 0.0) + 0.25 * h.score
-        best[h.case.id] = max(best.get(h.case.id, 0.0), h.score)
-    return sorted(score, key=lambda c: -(best[c] + score[c]))
+        scores.setdefault(h.case.id, []).append(h.score)
+    total = {c: max(v) + 0.25 * sum(sorted(v, reverse=True)[:CASE_BREADTH]) for c, v in scores.items()}
+    return sorted(total, key=lambda c: -total[c])
 
 
 _HEADING_MARKER = re.compile(
