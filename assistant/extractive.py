@@ -55,7 +55,6 @@ ANCHOR_MAX_CHARS = 300  # a longer sentence (a list of honours, a run-on paragra
 MIN_ANCHOR_CHARS = 20
 ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
 ANCHORS = 3  # sentences of a case tried as a block's anchor
-LEAD_IN_ITEMS = 6  # a short block that ends its section reads on into the best item of this many passages after it
 CASE_BREADTH = 3  # passages of a case that count for its rank among the communities (case_order)
 OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
 RESULT_MAX_CHARS = 150
@@ -357,41 +356,14 @@ class Extractor:
         """The block around a case's best anchor, or its next best if that one leans on a
         sentence the block cannot take in (scoring whole windows instead did worse)."""
         tried: list[tuple[Sentence, list[Piece]]] = []
-        short: tuple[Sentence, list[Piece]] | None = None
         for anchor in anchors[:ANCHORS]:
             pieces = self.window(anchor, q_tokens, fact, budget)
             if not pieces:
                 continue
             tried.append((anchor, pieces))
-            if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) == 0:
-                continue
-            if not fact and _length(pieces) < MIN_BLOCK_CHARS:
-                pieces = self._with_item(anchor, pieces, anchors, q_tokens, budget)
-            return anchor, pieces
+            if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
+                return tried[-1]
         return tried[0] if tried else None
-
-    def _with_item(
-        self, anchor: Sentence, pieces: list[Piece], anchors: list[Sentence], q_tokens: set[str], budget: int
-    ) -> list[Piece]:
-        """A short block that announces what its subsections tell ("推动建立"四三"工作法——即三问、
-        三聚、三会和三制。") read on into the subsection on the question: the lead-in, then the
-        window of the case's best anchor under a heading below the anchor's (None such: the lead-in alone)."""
-        section = anchor.hit.passage.section
-        passages = self.stats.passages
-        i = self.stats.position(anchor.hit.passage)
-        if i is None:
-            return pieces
-        after = [j for j in range(i + 1, min(i + 1 + LEAD_IN_ITEMS, len(passages))) if passages[j].case_id == anchor.hit.case.id]
-        if not after or passages[after[0]].section == section or pieces[-1][1] < anchor.hit.passage.end - 2:
-            return pieces  # the block does not end its section: it announces nothing below it
-        following = {passages[j].id for j in after}
-        item = next((c for c in anchors if c.hit.passage.id in following and c.start > anchor.end), None)
-        if item is None:
-            return pieces
-        more = self.window(item, q_tokens, False, budget - _length(pieces))
-        if not more or more[0][0] < pieces[-1][1]:
-            return pieces
-        return pieces + more
 
     def _moved_on(
         self, case_id: str, anchors: list[Sentence], ranked: list[Sentence], q_tokens: set[str], fact: bool,
@@ -867,7 +839,7 @@ def case_order(hits: list[Hit]) -> list[str]:
     """Case ids of the hits, best first: a case's best passage plus a quarter of its ``CASE_BREADTH`` best
     passages' scores (a case whose many weak passages the case prior of retrieval brought in does
     not outrank the case of the best passage by their number: the second question of eval/followups.jsonl
-    f040, on 失业, led with 金地艺境's five passages on 楼组长 over 民益's two on 失业人群)."""
+    f040, on 失业, led with 金地艺境's five passages on 楼组长 over 民益's three on 失业人群)."""
     scores: dict[str, list[float]] = {}
     for h in hits:
         scores.setdefault(h.case.id, []).append(h.score)
@@ -961,8 +933,3 @@ def _pieces(text: str, start: int, spans: list[tuple[int, int, Passage]]) -> lis
         else:
             out.append((s, e, p))
     return out
-
-
-def _length(pieces: list[Piece]) -> int:
-    """Characters the pieces quote."""
-    return sum(e - s for s, e, _ in pieces)
