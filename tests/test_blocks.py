@@ -1,0 +1,85 @@
+"""The blocks of an extractive answer: which community leads and which result line a block
+may carry (real corpus, real default model, shipped index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Answerer
+from assistant.config import get_settings
+from assistant.extractive import RESULT_MIN_MEASURE_SHARE, case_order
+from assistant.lexical import tokenize
+from assistant.retrieval import Hit, HybridSearcher
+
+from conftest import CORPUS_DIR, INDEX_DIR
+
+
+@pytest.fixture(scope="module")
+def answerer():
+    mp = pytest.MonkeyPatch()
+    for name in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY"):
+        mp.delenv(name, raising=False)
+    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
+    yield Answerer(HybridSearcher.from_settings(settings), settings)
+    mp.undo()
+
+
+def _hits(answerer, scores: dict[str, list[float]]) -> list[Hit]:
+    """Hits on real passages of the given cases with the given scores, ranked by score."""
+    index = answerer.searcher.index
+    rows = []
+    for case_id, values in scores.items():
+        passages = [p for p in index.passages if p.case_id == case_id]
+        assert len(passages) >= len(values)
+        rows += [(s, p) for s, p in zip(values, passages)]
+    rows.sort(key=lambda r: -r[0])
+    return [Hit(n, s, p, index.cases[p.case_id], {}) for n, (s, p) in enumerate(rows, 1)]
+
+
+def test_a_community_does_not_lead_by_the_number_of_its_weak_passages(answerer):
+    # the case of the best passage (6.2, 3.7, 2.8) against one that retrieval brought in with
+    # five weaker passages (5.6, 3.8, 3.5, 3.4, 3.4; the scores of f040's second turn): counting
+    # every passage put the second first; its best CASE_BREADTH passages do not outweigh the better case
+    hits = _hits(answerer, {"sj2025-12": [6.2, 3.7, 2.8], "sj2025-04": [5.6, 3.8, 3.5, 3.4, 3.4]})
+    assert case_order(hits) == ["sj2025-12", "sj2025-04"]
+    # breadth still counts: two strong passages beat one slightly better one
+    hits = _hits(answerer, {"sj2025-12": [6.0], "sj2025-04": [5.8, 5.0]})
+    assert case_order(hits) == ["sj2025-04", "sj2025-12"]
+
+
+def test_the_community_that_answers_leads_over_one_with_more_passages(answerer):
+    # the same order decides the blocks: the question on 失业 (f040's second turn) leads with
+    # 民益's 失业人群 passage, not with 金地艺境's many passages on 楼组长 and 党员
+    a = answerer.ask("社区里失业的年轻人、四五十岁找不到工作的，居委会能帮点啥？")
+    assert a.answered and a.citations[0].case_id == "sj2025-12"
+    assert "推岗" in "".join(c.quote for c in a.citations if c.case_id == "sj2025-12")
+
+
+def _blocks(answerer, question: str):
+    hits = answerer.search(question, [])
+    return answerer.extractor.blocks(question, hits)
+
+
+@pytest.mark.parametrize(
+    "question, foreign",
+    [
+        ("沿街商铺占道经营怎么管", "智能道闸"),  # 第三街区's parking barrier, not its shops on the pavement
+        ("沿街小商户怎么参与社区治理", "智能道闸"),
+        ("小区没有业委会，物业干得好不好没人监督，居民说话物业也不当回事，该怎么办？", "停车位"),
+    ],
+)
+def test_the_result_line_is_the_result_of_the_measure_not_of_another_matter(answerer, question, foreign):
+    a = answerer.ask(question)
+    assert a.answered
+    results = [line for line in a.answer.split("\n") if "成效：" in line]
+    assert not any(foreign in line for line in results), results
+    ex = answerer.extractor
+    for block in _blocks(answerer, question):
+        if block.result is None:
+            continue
+        s, e, p = block.result
+        if p.id in {q.id for _, _, q in block.measure}:
+            continue
+        measure = set().union(*(ex.tokens(block.case.text[a:b]) for a, b, _ in block.measure))
+        share = ex.stats.weighted_share(set(tokenize(block.case.text[s:e])), measure)
+        assert share >= RESULT_MIN_MEASURE_SHARE
