@@ -426,6 +426,8 @@ class CoverageJudge:
             return got
         self._prepare()
         out = self._synonyms(word)
+        if len(word) == 2 and word[1] == "子" and "\u4e00" <= word[0] <= "\u9fff":
+            out.append((word[0],))  # 村子 is 村, 院子 is 院: 子 the noun suffix of speech
         if len(word) >= 3 and not word.isascii():
             parts = [t for t in dict.fromkeys(tokenize(word)) if t != word and len(t) >= 2]
             parts = [t for t in parts if not any(t != o and t in o for o in parts)]

@@ -90,6 +90,7 @@ def test_a_concept_is_found_under_its_synonyms_and_parts(judge):
     assert ("加装电梯",) in judge.alternatives("加梯")  # taxonomy synonym
     assert ("积分", "兑换") in judge.alternatives("积分兑换")  # parts together in one sentence
     assert ("产证",) in judge.alternatives("房产证")  # the compound's head word
+    assert ("村",) in judge.alternatives("村子") and ("宅",) in judge.alternatives("宅子")  # the noun suffix of speech
 
 
 def test_decide_on_hand_made_places():
