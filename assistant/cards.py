@@ -660,20 +660,40 @@ def _span_from(case: Case, pos: int, min_chars: int = 120, max_chars: int = 260)
 # 成效: a result with a figure or a concrete change
 
 _UNIT = (
-    r"(?:%|％|万元|亿元|万|元|户|人次|人|名|次|件|辆|把|个|组|项|套|栋|幢|台|平方米|平米|米|亩|公顷|家|场|条|处|倍|位|张|间|公里|支|所|单|起|类|块)"
+    r"(?:%|％|万元|亿元|万|元|户|人次|人|名|次|件|辆|把|个|组|项|套|栋|幢|台|部|平方米|平米|米|亩|公顷|家|场|条|处|倍|位|张|间|公里|支|所|单|起|类|块)"
 )
 _QTY = re.compile(r"(?<![\d.])(?:\d+(?:\.\d+)?\s*(?:余|多)?\s*" + _UNIT + r"|百分之\s*\d+)")
 # a change completed: what a measure produced ("共安装充电桩10个", "抠出了11个新车位", "累计签约676户")
 _DONE = re.compile(
-    r"累计|共计|已经?|完成|建成|新增|增至|增加|减少|下降|降至|降到|提升|达到|超过|突破|实现|解决|清除|拆除|安装|签约|搬[入进]|入住|投入使用|抠出|腾出"
+    r"累计|共计|已经?|完成|完工|竣工|建成|新增|增至|增加|减少|下降|降至|降到|提升|达到|超过|突破|实现|解决|清除|拆除|安装|签约|搬[入进]|入住|投入使用|抠出|腾出"
 )
 MAX_OUTCOMES = 5
+# quotation marks inside a phrase ("抠"出了11个新车位") do not hide its verb
+_MARKS = re.compile(r"[\"“”「」‘’']")
+
+
+def _done(text: str) -> bool:
+    """The sentence reports a change completed (quotation marks set aside)."""
+    return bool(_DONE.search(_MARKS.sub("", text)))
+
 # figures of the country or the speaker's career are not this community's results ("当前,我国城镇化率已突破65%")
 _NATIONAL = re.compile(r"我国|全世界|全球|城镇化率")
 _CAREER = re.compile(r"工作了\s*\d+\s*年|任职期间|我(?:参与|见证|担任|来到|从事)")
 # a tariff or a rule set ("每小时5元,全天80元封顶") is a measure; an application filed is not yet a result
-_TARIFF = re.compile(r"每(?:小时|天|晚|月|年|辆|户|人|次|平方米|平米)\s*\d|封顶|首\s*\d+\s*分钟")
+# ("补贴15万/部", "处罚200元/人", "10元/晚") is a rule set, not a result, unless the rate moved ("从1.5元/斤涨到5元/斤")
+_TARIFF = re.compile(
+    r"每(?:小时|天|晚|月|年|辆|户|人|次|平方米|平米)\s*\d|封顶|首\s*\d+\s*分钟|\d\s*(?:万元|万|元)\s*/\s*(?:[\u4e00-\u9fff]|m)"
+)
+_RATE_MOVED = re.compile(r"从[^，,；;。]*\d[^，,；;。]*(?:涨|增|升|降|跌)(?:到|至)")
 _PENDING = re.compile(r"提交(?:了)?申请|已申请|申报|正在|待审批")
+
+
+OUTCOME_MARGIN = 0.0
+MIX_CHANGES = 1.0
+
+
+def _reads_as_result(s: Sentence) -> bool:
+    return s.prob("成效") - (s.prob("背景") + s.prob("问题")) > OUTCOME_MARGIN
 
 
 @dataclass
@@ -706,21 +726,23 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
     for s in story.sentences:
         if len(s.text) > 220 or _DIRECTIVE.search(s.text) or _ASKS.search(_content(s.text)) or _PLAN.search(s.text):
             continue
-        if _NATIONAL.search(s.text) or _CAREER.search(s.text) or _TARIFF.search(s.text) or _PENDING.search(s.text):
+        if _NATIONAL.search(s.text) or _CAREER.search(s.text) or _PENDING.search(s.text):
+            continue
+        if _TARIFF.search(s.text) and not _RATE_MOVED.search(s.text):
             continue
         qty = [m.group(0).replace(" ", "") for m in _QTY.finditer(s.text)]
         w = _weight(s.prob("成效"), rarity.specificity(s.text))
         if not qty:
-            if s.role == "成效" and _DONE.search(s.text):
+            if s.role == "成效" and _done(s.text):
                 changes.append((w, s, qty))
             continue
-        if heading_role(story.parts[s.part].title) == SITUATION and not _DONE.search(s.text):
+        if heading_role(story.parts[s.part].title) == SITUATION and not _done(s.text):
             continue  # a figure of the section headed as the background describes the place ("664家市场主体中…")
         if s.role == "成效":
             results.append((w, s, qty))
         elif (
             s.role == "做法"
-            and _DONE.search(s.text)
+            and _done(s.text)
             and s.prob("成效") >= max(s.prob("背景"), s.prob("问题"), s.prob("感悟"))
         ):
             produced.append((w, s, qty))
@@ -735,6 +757,10 @@ def extract_outcomes(story: Story, rarity: Rarity, limit: int = MAX_OUTCOMES) ->
         best.append((s, qty))
         if len(best) >= limit:
             break
+    # fewer but surer: a result reading less as 成效 than as the situation (背景 + 问题: a need, a problem told
+    # with a figure, a detail of the place) is shown only when the card has no surer one
+    sure = [(s, qty) for s, qty in best if _reads_as_result(s)]
+    best = sure or best[:1]
     weights = {id(s): w for w, s, _ in pool}
     out = []
     for s, qty in sorted(best, key=lambda x: x[0].start):
