@@ -323,11 +323,12 @@ _LIST_LEAD = re.compile(r"表现在[一二三四五六七八九十几两\d]+(?:�
 # a statement about every community is general, not this community's situation
 _EVERY = re.compile(r"每个(?:社区|小区|村|居民区)|任何(?:一个)?(?:社区|小区|村)|各地")
 # what a trend brings to governance in general frames the problem; it does not say what went wrong here
-_TREND = re.compile(r"带来了?(?:诸多|巨大的?|许多|新的?)?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
+_TREND = re.compile(r"(?:带来|产生)了?(?:诸多|巨大的?|许多|新的?)?(?:新?问题)?新?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
 # a difficulty denied ("尽管…也没有阻挡…", "早已不是…的老路") is not a problem met
 _DENIED = re.compile(r"没有阻挡|未能阻挡|挡不住|早已不是|不再是")
 PROBLEM_MIN = 0.4  # besides being its most probable role
-PROBLEM_LOOSE = 0.3  # a background section with no sentence read surely as 问题: its likeliest one
+PROBLEM_LOOSE = 0.3
+PROBLEM_SURE = 0.6
 
 
 def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) -> list[Citation]:
@@ -372,8 +373,11 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
     ranked = sorted(cands, key=lambda s: (-weight(s), s.start))
     picked: list[Sentence] = []
     for s in ranked:
-        if all(s.par != o.par for o in picked):
-            picked.append(s)
+        if any(s.par == o.par for o in picked):
+            continue
+        if picked and s.prob("问题") < PROBLEM_SURE:
+            break  # fewer but surer: the next problem is shown only when read surely as one
+        picked.append(s)
         if len(picked) >= limit:
             break
     return [cite(story.case, s.start, s.end) for s in sorted(picked, key=lambda s: s.start)]
