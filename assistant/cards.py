@@ -477,7 +477,9 @@ def _measure_weight(s: Sentence, rarity: Rarity) -> float:
     return _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
 
 
-def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None) -> list[Measure]:
+def extract_measures(
+    story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None, shown: Iterable[Citation] = ()
+) -> list[Measure]:
     """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
     Lessons and plans are not measures; nor are the untitled opening's
@@ -486,15 +488,17 @@ def extract_measures(story: Story, model: RoleModel, rarity: Rarity, limit: int 
     paragraph gives at most two, its second at SECOND_IN_PARAGRAPH of its
     weight.  A measure under a heading that names a measure is labelled with
     that heading (once); otherwise with its own lead clause.  The ``limit``
-    weightiest, in text order.
+    weightiest, in text order.  A sentence the card already ``shown`` as its
+    problem or outcome is not listed again as a measure.
     """
+    taken = {c.start for c in shown}
     best: dict[int, list[tuple[float, Sentence]]] = {}
     # the untitled opening introduces the speaker and the place; a script with parts that tell its
     # measures tells them there
     skip_opening = any(p.role == MEASURES for p in story.parts)
     for s in story.sentences:
         part = story.parts[s.part]
-        if part.role == LESSONS or s.role != "做法":
+        if part.role == LESSONS or s.role != "做法" or s.start in taken:
             continue
         if skip_opening and not part.title and part.role == SITUATION:
             continue
@@ -881,6 +885,8 @@ def build_card(
     model = role_model or get_role_model()
     story = story or read_story(case, model)
     rarity = rarity or Rarity.of_stories([story])
+    problem = extract_problems(story, rarity)
+    outcomes = extract_outcomes(story, rarity)
     passages = chunk_case(case)
     counts = case_tags(case, taxonomy)
     roles = {r.name: n for r in taxonomy.roles if (n := r.count(case.text))}
@@ -896,10 +902,10 @@ def build_card(
         author_line=case.author_line,
         tags=list(counts)[:MAX_TAGS],
         tag_counts=counts,
-        problem=extract_problems(story, rarity),
-        measures=extract_measures(story, model, rarity),
+        problem=problem,
+        measures=extract_measures(story, model, rarity, shown=problem + [o.citation for o in outcomes]),
         methods=extract_methods(case, passages, taxonomy),
-        outcomes=extract_outcomes(story, rarity),
+        outcomes=outcomes,
         lessons=extract_lessons(story),
         roles=dict(sorted(roles.items(), key=lambda x: -x[1])),
         story=story,
