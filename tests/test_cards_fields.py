@@ -180,3 +180,9 @@ def test_a_sentence_is_shown_once_on_a_card(cards):
 def test_new_problems_and_challenges_in_general_are_not_a_problem(cards):
     for card in cards.values():
         assert not any(re.search(r"产生新问题新挑战|带来了?(?:巨大的|诸多)?挑战", c.quote) for c in card.problem), card.case_id
+
+
+def test_a_result_told_inside_a_measure_is_the_outcome_when_none_is_read_as_one(cards):
+    """湖畔天地 tells its result in a measure sentence ("抠"出了11个新车位, issue 14); the card shows it, not the
+    opening's summary."""
+    assert any("11个新车位" in o.quote for o in cards["sj2025-03"].outcomes)
