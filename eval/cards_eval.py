@@ -263,6 +263,34 @@ def details(rows: list[dict], gold: dict | None = None) -> list[str]:
     return out
 
 
+def _sweep_field(cases, gold, models, name: str, values, field: str, what: str) -> list[str]:
+    """Precision and items shown of one field for other values of the card constant ``name``."""
+    from assistant import cards as cards_mod
+
+    shipped = getattr(cards_mod, name)
+    lines = [
+        "",
+        f"{what}; shipped: {shipped}.",
+        "",
+        f"| {name} | {field} shown (shipped) | P (shipped) | {field} shown (loco) | P (loco) | cases with one (loco) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for value in values:
+        setattr(cards_mod, name, value)
+        a = run(cases, gold)[1][field]
+        b = run(cases, gold, models)[1][field] if models else None
+        with_one = (
+            f"{b['cases_shown']}/{b['cases_reporting']}" if b and "cases_shown" in b
+            else f"{21 - len(b['cases_without'])}/21" if b else "–"
+        )
+        lines.append(
+            f"| {value} | {a['items']} | {a['precision']:.3f} | "
+            + (f"{b['items']} | {b['precision']:.3f} | {with_one} |" if b else "– | – | – |")
+        )
+    setattr(cards_mod, name, shipped)
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
@@ -342,6 +370,16 @@ def main() -> int:
                 + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
             )
         cards_mod.SECOND_IN_PARAGRAPH = shipped_second
+        lines += _sweep_field(
+            cases, gold, models, "PROBLEM_SURE", (0.0, 0.5, 0.55, 0.6, 0.65, 0.7), "problems",
+            "After the weightiest problem, the next is shown only when read as 问题 with probability "
+            "PROBLEM_SURE (0: no such rule)",
+        )
+        lines += _sweep_field(
+            cases, gold, models, "OUTCOME_MARGIN", (-9.0, 0.0, 0.05, 0.1, 0.15, 0.2), "outcomes",
+            "A result is shown when its 成效 probability exceeds 背景 + 问题 by OUTCOME_MARGIN, else only the "
+            "card's weightiest one (-9: no such rule)",
+        )
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(
