@@ -343,7 +343,7 @@ def main() -> int:
             "|---|---|---|---|---|---|",
         ]
         models = loco_models(Path(args.cache)) if args.loco else None
-        for span in (250, 300, 400, 500, 650, 800, 1200):
+        for span in (200, 230, 260, 300, 333, 400, 500, 650, 800, 1200):
             cards_mod.MEASURE_SPAN = span
             _, a = run(cases, gold)
             b = run(cases, gold, models)[1] if models else None
@@ -355,7 +355,7 @@ def main() -> int:
         shipped_second = cards_mod.SECOND_IN_PARAGRAPH
         lines += [
             "",
-            "A paragraph's second measure counts at SECOND_IN_PARAGRAPH of its weight "
+            "A paragraph's further measures (read surely as 做法) count at SECOND_IN_PARAGRAPH of their weight "
             f"(0: only when the script runs out of paragraphs; shipped: {shipped_second}).",
             "",
             "| SECOND_IN_PARAGRAPH | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
@@ -370,6 +370,24 @@ def main() -> int:
                 + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
             )
         cards_mod.SECOND_IN_PARAGRAPH = shipped_second
+        shipped_sure = cards_mod.MEASURE_SURE
+        lines += [
+            "",
+            "A paragraph's further sentences are measures when read as 做法 with probability MEASURE_SURE "
+            f"(0: all, up to PER_PARAGRAPH; 1.01: none); shipped: {shipped_sure}.",
+            "",
+            "| MEASURE_SURE | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for sure in (0.0, 0.4, 0.5, 0.6, 0.7, 1.01):
+            cards_mod.MEASURE_SURE = sure
+            _, a = run(cases, gold)
+            b = run(cases, gold, models)[1] if models else None
+            lines.append(
+                f"| {sure} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
+                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
+            )
+        cards_mod.MEASURE_SURE = shipped_sure
         lines += _sweep_field(
             cases, gold, models, "PROBLEM_SURE", (0.0, 0.5, 0.55, 0.6, 0.65, 0.7), "problems",
             "After the weightiest problem, the next is shown only when read as 问题 with probability "
