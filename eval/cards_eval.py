@@ -263,6 +263,34 @@ def details(rows: list[dict], gold: dict | None = None) -> list[str]:
     return out
 
 
+def _sweep_field(cases, gold, models, name: str, values, field: str, what: str) -> list[str]:
+    """Precision and items shown of one field for other values of the card constant ``name``."""
+    from assistant import cards as cards_mod
+
+    shipped = getattr(cards_mod, name)
+    lines = [
+        "",
+        f"{what}; shipped: {shipped}.",
+        "",
+        f"| {name} | {field} shown (shipped) | P (shipped) | {field} shown (loco) | P (loco) | cases with one (loco) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for value in values:
+        setattr(cards_mod, name, value)
+        a = run(cases, gold)[1][field]
+        b = run(cases, gold, models)[1][field] if models else None
+        with_one = (
+            f"{b['cases_shown']}/{b['cases_reporting']}" if b and "cases_shown" in b
+            else f"{21 - len(b['cases_without'])}/21" if b else "–"
+        )
+        lines.append(
+            f"| {value} | {a['items']} | {a['precision']:.3f} | "
+            + (f"{b['items']} | {b['precision']:.3f} | {with_one} |" if b else "– | – | – |")
+        )
+    setattr(cards_mod, name, shipped)
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
@@ -315,7 +343,7 @@ def main() -> int:
             "|---|---|---|---|---|---|",
         ]
         models = loco_models(Path(args.cache)) if args.loco else None
-        for span in (250, 300, 400, 500, 650, 800, 1200):
+        for span in (200, 230, 260, 300, 333, 400, 500, 650, 800, 1200):
             cards_mod.MEASURE_SPAN = span
             _, a = run(cases, gold)
             b = run(cases, gold, models)[1] if models else None
@@ -327,7 +355,7 @@ def main() -> int:
         shipped_second = cards_mod.SECOND_IN_PARAGRAPH
         lines += [
             "",
-            "A paragraph's second measure counts at SECOND_IN_PARAGRAPH of its weight "
+            "A paragraph's further measures (read surely as 做法) count at SECOND_IN_PARAGRAPH of their weight "
             f"(0: only when the script runs out of paragraphs; shipped: {shipped_second}).",
             "",
             "| SECOND_IN_PARAGRAPH | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
@@ -342,6 +370,34 @@ def main() -> int:
                 + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
             )
         cards_mod.SECOND_IN_PARAGRAPH = shipped_second
+        shipped_sure = cards_mod.MEASURE_SURE
+        lines += [
+            "",
+            "A paragraph's further sentences are measures when read as 做法 with probability MEASURE_SURE "
+            f"(0: all, up to PER_PARAGRAPH; 1.01: none); shipped: {shipped_sure}.",
+            "",
+            "| MEASURE_SURE | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for sure in (0.0, 0.4, 0.5, 0.6, 0.7, 1.01):
+            cards_mod.MEASURE_SURE = sure
+            _, a = run(cases, gold)
+            b = run(cases, gold, models)[1] if models else None
+            lines.append(
+                f"| {sure} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
+                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
+            )
+        cards_mod.MEASURE_SURE = shipped_sure
+        lines += _sweep_field(
+            cases, gold, models, "PROBLEM_SURE", (0.0, 0.5, 0.55, 0.6, 0.65, 0.7), "problems",
+            "After the weightiest problem, the next is shown only when read as 问题 with probability "
+            "PROBLEM_SURE (0: no such rule)",
+        )
+        lines += _sweep_field(
+            cases, gold, models, "OUTCOME_MARGIN", (-9.0, 0.0, 0.05, 0.1, 0.15, 0.2), "outcomes",
+            "A result is shown when its 成效 probability exceeds 背景 + 问题 by OUTCOME_MARGIN, else only the "
+            "card's weightiest one (-9: no such rule)",
+        )
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(

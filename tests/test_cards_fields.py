@@ -98,3 +98,91 @@ def test_outcomes_are_this_communitys_results(cards):
         for o in card.outcomes:
             assert not re.search(r"我国|全国|城镇化率|工作了\d+年|我参与、见证|每小时\d+元|封顶|提交申请", o.quote), (card.case_id, o.quote)
     assert all(card.outcomes for card in cards.values())  # every script reports a result
+
+
+def _with_probs(story, needle: str, p: tuple[float, ...]):
+    """The story with the sentences containing ``needle`` read with role probabilities ``p``."""
+    from dataclasses import replace
+
+    from assistant.cards import Story
+
+    sentences = [replace(s, p=p) if needle in s.text else s for s in story.sentences]
+    assert sentences != story.sentences, needle
+    return Story(story.case, sentences, story.parts)
+
+
+def test_a_rate_per_unit_is_not_an_outcome_unless_it_moved(cards):
+    """A subsidy, a fine or a fee per unit ("补贴15万/部") is a rule set; a price that rose is a result."""
+    from assistant.cards import extract_outcomes
+
+    sure = (0.0, 0.0, 0.0, 1.0, 0.0)
+    card = cards["sj2025-06"]
+    got = extract_outcomes(_with_probs(card.story, "15万/部", sure), card.rarity, limit=50)
+    assert got and not any("15万/部" in o.quote for o in got)
+    card = cards["sj2025-09"]
+    got = extract_outcomes(_with_probs(card.story, "涨到5元/斤", sure), card.rarity, limit=50)
+    assert any("涨到5元/斤" in o.quote for o in got)
+
+
+def test_a_count_of_machines_and_a_change_in_quotation_marks_are_results():
+    from assistant.cards import _QTY, _done
+
+    assert _QTY.search("8部电梯历时一年,圆满完工。")
+    assert _done('硬是在边角空置区域"抠"出了11个新车位。')
+
+
+def test_an_outcome_is_shown_when_it_reads_surely_as_a_result(cards):
+    """Fewer but surer: a figure read as 成效 only a little more than as 背景/问题 (a need, a problem told
+    with a figure) is left out when the card has surer results, and is the card's one outcome when it has none."""
+    from assistant.cards import OUTCOME_MARGIN, extract_outcomes
+
+    card = cards["sj2025-10"]  # 祥东: several results with figures
+    assert len(card.outcomes) >= 3
+    doubtful = (0.3, 0.2, 0.0, 0.5, 0.0)  # read as 成效, but 成效 - (背景 + 问题) = 0 <= OUTCOME_MARGIN
+    assert doubtful[3] - doubtful[0] - doubtful[1] <= OUTCOME_MARGIN
+    needle = card.outcomes[0].quote[:12]
+    got = extract_outcomes(_with_probs(card.story, needle, doubtful), card.rarity)
+    assert got and not any(needle in o.quote for o in got)
+    # every candidate doubtful: the weightiest alone
+    from dataclasses import replace
+
+    from assistant.cards import Story
+
+    story = card.story
+    flat = Story(story.case, [replace(s, p=doubtful) for s in story.sentences], story.parts)
+    assert len(extract_outcomes(flat, card.rarity)) == 1
+
+
+def test_a_further_problem_is_shown_only_when_read_surely_as_one(cards):
+    from assistant.cards import PROBLEM_SURE, extract_problems
+
+    card = cards["sj2025-08"]  # 奥园: two problem sentences
+    assert len(card.problem) == 2
+    weak = (0.2, PROBLEM_SURE - 0.1, 0.15, 0.1, 0.05)  # still read as 问题 (its likeliest role, above PROBLEM_MIN)
+    shown = extract_problems(card.story, card.rarity)
+    # weaken whichever of the two is not the weightiest: the card then shows one problem
+    for c in shown:
+        got = extract_problems(_with_probs(card.story, c.quote[:15], weak), card.rarity)
+        if len(got) == 1:
+            assert got[0].quote != c.quote
+            break
+    else:
+        raise AssertionError("weakening neither problem sentence left one")
+
+
+def test_a_sentence_is_shown_once_on_a_card(cards):
+    """A sentence the card shows as its problem or outcome is not listed again as a measure."""
+    for card in cards.values():
+        others = {c.start for c in card.problem} | {o.citation.start for o in card.outcomes}
+        assert not others & {m.citation.start for m in card.measures}, card.case_id
+
+
+def test_new_problems_and_challenges_in_general_are_not_a_problem(cards):
+    for card in cards.values():
+        assert not any(re.search(r"产生新问题新挑战|带来了?(?:巨大的|诸多)?挑战", c.quote) for c in card.problem), card.case_id
+
+
+def test_a_result_told_inside_a_measure_is_the_outcome_when_none_is_read_as_one(cards):
+    """湖畔天地 tells its result in a measure sentence ("抠"出了11个新车位, issue 14); the card shows it, not the
+    opening's summary."""
+    assert any("11个新车位" in o.quote for o in cards["sj2025-03"].outcomes)
