@@ -104,6 +104,7 @@ class Question:
     sources: list[int]  # numbers into Handout.sources
     quotes: list[str] = field(default_factory=list)  # the spans quoted in the text, verbatim
     parties: list[tuple[str, int]] = field(default_factory=list)  # role-play party as named, number of its stance
+    on: tuple[str, ...] = ()  # a comparison: the tags (problems) the two measures are compared on
 
     def to_dict(self) -> dict:
         return {
@@ -257,6 +258,8 @@ class _Sources:
         reads on its own (holding ``must``)."""
         if not self.free(c):
             return None
+        if _AFTER_EVENT.match(c.quote.strip().lstrip("\"“")):
+            return None  # "经过多方劝说后,居民…愿意撤销投诉": any part of it follows an event the class was not told
         if span is None:
             model = get_role_model() if role else None
             # a measure or a result told concretely (a figure, a named thing) reads best
@@ -264,12 +267,16 @@ class _Sources:
             score = (lambda x: _span_score(model, x, role, bonus)) if model and role else None
             # the best span that reads on its own where it starts and ends (a sentence with none is not quoted)
             span = next(
-                (x for x in excerpts(c.quote, limit, must, score) if hm.clear(x) and not quote_faults(x, c.quote, _party_opens)),
+                (
+                    x
+                    for x in excerpts(c.quote, limit, must, score)
+                    if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
+                ),
                 None,
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
-        elif quote_faults(span, c.quote, _party_opens):
+        elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span):
             return None
         if _norm(span) in self.quoted_text:
             return None
@@ -486,6 +493,13 @@ class _Writer:
             return None
         return t.pattern
 
+    def off_topic(self, quotes: list[str]) -> bool:
+        """Whether a topic handout's question quotes nothing on its topic (nor on a related matter)."""
+        if self.tag is None or self.tag.kind:
+            return False
+        tags = [self.tag, *self.topic_of.values()]
+        return not any(t.count(x) for t in tags for x in quotes)
+
     # -- anchors: one question per conflict
 
     def new_conflict(self, card: CaseCard, s: Sentence, draft: _Draft, what: str = "problem") -> bool:
@@ -526,7 +540,12 @@ class _Writer:
                 continue
             snap = self.src.snapshot()
             got = self.src.quote(m.cite(s), must, limit, role)
-            if got and (len(got[1]) < min_chars or (particular and hm.specificity(card, got[1]) < hm.SPECIFIC)):
+            if got and (
+                len(got[1]) < min_chars
+                or (particular and hm.specificity(card, got[1]) < hm.SPECIFIC)
+                or (anchor == "problem" and _GIVES_AWAY.search(got[1]))  # a scene that names the way out
+                or (anchor == "measure" and _ACHIEVED.search(got[1]))  # a step told with what it achieved
+            ):
                 self.src.restore(snap)
                 got = None
             if got:
@@ -570,6 +589,8 @@ class _Writer:
             cast = hm.cast(card, s, m.stances, used=busy, limit=MAX_PARTIES)
             # a party's situation is not a conflict an earlier question asked about
             cast = [st for st in cast if self.src.free(m.cite(st.sentence)) and self.new_conflict(card, st.sentence, _Draft())]
+            # a party cast has a position of its own on this scene (see class_faults)
+            cast = [st for st in cast if _speaks_to(st, span, card, alone=parties == 1)]
             cast = cast[: MAX_PARTIES if parties > 1 else 1]
             if len(cast) < parties:
                 continue
@@ -692,7 +713,11 @@ class _Writer:
             except _Missing:
                 self.src.restore(snap)
                 continue
-            if not same_thing(sub.quotes[0], card, sub.quotes[1], other, problems, generic_bigrams(self.cards)):
+            if (
+                not same_thing(sub.quotes[0], card, sub.quotes[1], other, problems, generic_bigrams(self.cards))
+                or not all(any(t.count(x) for t in problems) for x in sub.quotes)  # each a measure on the problem
+                or _groups(sub.quotes[0]) != _groups(sub.quotes[1])  # for the same people
+            ):
                 self.src.restore(snap)  # two measures on different sides of the problem: not comparable
                 continue
             draft.quotes += sub.quotes
@@ -937,7 +962,17 @@ def _one(
                 writer.src.restore(snap)
                 writer.anchors, writer.casts, writer.pairs = state
                 continue
-            if not draft.quotes or any(overlap(text, q.text) > MAX_OVERLAP for q in asked):
+            on = tuple(t.name for t in partner[1:3] if t is not None) if kind == "对比分析" and partner else ()
+            # a topic handout asks about the topic: a question quoting nothing on it is off the topic (a 加装电梯
+            # handout asking about a night patrol told in the same script)
+            off = writer.off_topic(draft.quotes)
+            q = Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties, on)
+            if (
+                not draft.quotes
+                or off
+                or any(overlap(text, x.text) > MAX_OVERLAP for x in asked)
+                or question_faults(q, writer.src.items, generic_bigrams(writer.cards))  # a draft a trainer would change
+            ):
                 writer.src.restore(snap)
                 writer.anchors, writer.casts, writer.pairs = state
                 continue
@@ -946,7 +981,7 @@ def _one(
             if kind == "对比分析" and len(draft.cases) == 2:
                 a, b = sorted(draft.cases)
                 writer.pairs.add((a, b))
-            return Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties)
+            return q
     return None
 
 
@@ -1006,7 +1041,7 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             (a, ca), (b, cb) = by_case.values()
             if not same_thing(a, ca, b, cb, generic=generic):
                 out.append("对比的两个做法不是同一件事")
-    return out
+    return out + class_faults(q, cited)
 
 
 def same_thing(
@@ -1025,6 +1060,149 @@ def same_thing(
         if t is not None:
             common |= {g for w in (t.name, *t.synonyms) for part in w.split("/") for g in hm.bigrams(part)} - named
     return bool((_noun_bigrams(a) & _noun_bigrams(b)) - common)
+
+
+# ---------------------------------------------------------------------------
+# class-ready: what a trainer reading a question out would stop at (blind readings, rounds 3-5)
+
+# a quote opening on an event the class was not told: "收到问题清单后,", "首期名额满员后,", "经过多方劝说后,"
+_AFTER_EVENT = re.compile(r"^[^，,。；;：:“”\"]{1,16}?(?:之后|以后|后)[，,]")
+# a quote opening on what the speaker said before: "主要是我们一些老年人…", "后续…", "同时…"
+_GOES_ON = re.compile(r"^(?:主要是|主要在于|后续|随后|此后|之后|同时|其中|另外|此外|再者|而且|并且|于是|因此|所以|然后|接着|这|那|其|此)")
+# words pointing back to what the speaker told before: "业委会后续通过增加停车位项目,达到780个"
+_BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
+# "我了解到": which speaker? (a community's "我们" is its own voice)
+_I = re.compile(r"(?<!自)我(?![们国区市镇村])")
+# a category label cut from a list: "邻里互助型(如…)"
+_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:型|类|式)[(（:：]")
+# praise of one person or thanks: "换梯成功,离不开一位关键人物"
+_OWES = re.compile(r"离不开|关键人物")
+# a scene that already names the way out: "改革的核心在于减量"
+_GIVES_AWAY = re.compile(r"核心在于|关键在于|关键是|根本在于|重点在于|出路在于|必须|应当|亟需|亟待|需要(?:我们)?(?:建立|推动|加强)")
+# a measure quoted with what it achieved: "…解决清单问题,提升治理能力,使网格管理更规范"
+_ACHIEVED = re.compile(
+    r"使[^，,。；;]{0,14}更|进一步(?:加强|提升|提高|增强)|提升了?[^，,。；;]{0,8}(?:能力|水平|意识|素养)|有效(?:提升|提高|促进)"
+)
+_BRACKETS = ("()", "（）", "《》", "“”", "【】")
+# where a template quotes a measure, and where a scene (a problem)
+_AS_MEASURE = re.compile(r"(?:做法(?:之一)?是|这一步|一项做法)[：（(]?$")
+_AS_SCENE = re.compile(r"(?:情况是|难题是|提到|经历)[：:]?$|的情况（$")
+# the groups a measure may be for: two measures for different people are not two ways of doing one thing
+# (村民's 积分 against 志愿者's 积分)
+_FOR_GROUPS = {
+    "志愿者": "志愿者", "老人": "老人", "老年": "老人", "儿童": "儿童", "青少年": "青少年", "学生": "学生", "骑手": "骑手",
+    "小哥": "骑手", "快递员": "骑手", "外卖员": "骑手", "商户": "商户", "商家": "商户", "店主": "商户", "残疾": "残疾人",
+    "退役军人": "退役军人", "妇女": "妇女", "青年": "青年",
+}
+_FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
+# a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"
+_PRIORITY = re.compile(r"先抓哪一块")
+
+
+def _unbalanced(span: str) -> bool:
+    return span.count('"') % 2 == 1 or any(span.count(a) != span.count(b) for a, b in _BRACKETS)
+
+
+def quote_flaw(span: str) -> str | None:
+    """Why a quote cannot be read out in class as it stands, beyond :func:`assistant.quoting.quote_faults`, or
+    None: it opens on an event or a remark the class was not told ("收到问题清单后,", "主要是…", "同时…"),
+    points back ("后续", "上述"), says "我" (which speaker?), is a category label cut from a list ("…型(如"),
+    has unpaired brackets, or praises one person ("离不开一位关键人物")."""
+    text = span.strip().lstrip("\"“")
+    if _AFTER_EVENT.match(text):
+        return "引文从前文的事情接起"
+    if _GOES_ON.match(text):
+        return "引文承接上文开头"
+    if _BACK.search(text):
+        return "引文指向前文"
+    if _I.search(text):
+        return "引文里的“我”不知是谁"
+    if _LABEL.match(text):
+        return "引文是列举中的类别名"
+    if _unbalanced(span):
+        return "引文括号或引号不成对"
+    if _OWES.search(text):
+        return "引文是对个人的称赞"
+    return None
+
+
+def _lead_in(q: Question, span: str) -> str:
+    at = q.text.find(f"“{span}”")
+    return q.text[max(0, at - 12) : at] if at >= 0 else ""
+
+
+def _groups(text: str) -> set[str]:
+    return {_FOR_GROUPS[m.group(0)] for m in _FOR_GROUP.finditer(text)}
+
+
+def related(a: str, b: str, card: CaseCard) -> bool:
+    """Whether two quotes of one script speak of one matter: a particular noun both name (not a party, not a word
+    every measure carries, not one the script says throughout) or a matter of the taxonomy both mention."""
+    common = hm.common_bigrams(card) | _party_bigrams() | _GENERIC_BIGRAMS
+    if (_noun_bigrams(a) & _noun_bigrams(b)) - common:
+        return True
+    return any(t.count(a) and t.count(b) for t in load_taxonomy().tags if not t.kind)
+
+
+def _speaks_to(st: Stance, scene: str, card: CaseCard, alone: bool = False) -> bool:
+    """Whether a stance can back a role-play party on ``scene``: the party's own position in its own clause, on
+    the scene's matter; played alone, its quote names no second party."""
+    x = st.quote
+    at = x.find(st.word)
+    if not hm.own_position(x, st.word, at):
+        return False
+    if alone and len({sub.word for sub in hm.subjects(x)}) > 1:
+        return False
+    return related(x, scene, card)
+
+
+def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[str]:
+    """What a trainer would change before handing the question out (the readers' reasons of rounds 3-5), in
+    Chinese; [] when nothing:
+
+    - a quote that opens on an untold event or remark, points back, says "我", is a label or has unpaired brackets
+      (:func:`quote_flaw`);
+    - a scene that already names the way out ("改革的核心在于减量"); a measure quoted with what it achieved;
+    - a role-play party whose quote gives it no position of its own in its own clause (a state the speaker
+      ascribes to it, a concession), whose quote names a second party it could be confused with, or whose
+      situation has nothing to do with the scene it is cast in;
+    - a comparison whose measures do not both speak of the problem compared on, or serve different people;
+    - a prioritising question on a quote that names one thing only."""
+    out: list[str] = []
+    for span in q.quotes:
+        why = quote_flaw(span)
+        if why:
+            out.append(f"{why}：“{span[:12]}…”")
+        lead = _lead_in(q, span)
+        if _AS_SCENE.search(lead) and _GIVES_AWAY.search(span):
+            out.append(f"情境已说出了解决思路：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and _ACHIEVED.search(span):
+            out.append(f"做法里混着成效：“{span[:12]}…”")
+    if q.kind == "角色扮演" and q.parties:
+        voiced = {n for _, n in q.parties}
+        scene = [x for x in q.quotes if not any(f"“{x}”[{n}]" in q.text for n in voiced)]
+        for party, n in q.parties:
+            spans = [x for x in q.quotes if f"“{x}”[{n}]" in q.text]
+            card = next((card for c, card in cited if any(locate(x, c.quote) for x in spans)), None)
+            for x in spans:
+                subs = [sub for sub in hm.subjects(x) if card is not None and _names(party, sub, card, x)]
+                if not subs or not hm.own_position(x, subs[0].word, subs[0].at):
+                    out.append(f"角色“{party}”的引文没有该方自己的立场：“{x[:12]}…”")
+                elif len({sub.word for sub in hm.subjects(x)}) > 1 and len(q.parties) == 1:
+                    out.append(f"角色“{party}”的引文里有两方，不知演谁：“{x[:12]}…”")
+                if card is not None and scene and not any(related(x, y, card) for y in scene):
+                    out.append(f"角色“{party}”的处境与背景不是一件事：“{x[:12]}…”")
+    if q.kind == "对比分析" and q.on and len(q.quotes) >= 2:
+        taxonomy = load_taxonomy()
+        tags = [taxonomy.tag(t) for t in q.on]
+        a, b = q.quotes[:2]
+        if not all(any(t.count(x) for t in tags) for x in (a, b)):
+            out.append("对比的做法没有都讲到所比的问题")
+        if _groups(a) != _groups(b):
+            out.append("对比的两个做法面向不同的人")
+    if _PRIORITY.search(q.text) and q.quotes and len(re.findall(r"[、，,；;]", q.quotes[0])) < 2:
+        out.append("排序题的引文只讲了一件事")
+    return out
 
 
 _GENERIC_OF: dict[tuple[str, ...], frozenset[str]] = {}
@@ -1211,6 +1389,12 @@ def build_handout(
     elif len(questions) < n:
         more = template_questions(cards, subjects, tag, _pool(n - len(questions)), templates, src, kept=questions)
         questions += choose(more, src.items, n - len(questions), generic_bigrams(cards), topic=tag is not None)
+    if not questions:
+        what = f"话题“{tag.name}”" if tag else f"《{card.title}》"
+        raise InputError(
+            f"{what}的讲稿原文不足以写出可直接发给学员的讨论题（引文须单独读得懂、角色须有自己的原话立场、对比须是同一件事），"
+            f"请换一个{'话题' if tag else '案例'}。"
+        )
     title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{tag.name if tag else ''}"
     h = Handout(title, [], questions, src.items, notice)
     h = _prune_sources(h)
@@ -1218,7 +1402,32 @@ def build_handout(
     h.case_ids = used or [card.case_id]
     h.summary = _summary(cards, card, used, tag)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
+    note = _missing_note(h.questions, n)
+    if note:
+        h.summary.append(note)
     return h
+
+
+# why a kind may be missing: its material in the scripts was not good enough to hand out as it is
+_WHY_MISSING = {
+    "情境研讨": "讲稿里没有可单独读懂的具体难题",
+    "对比分析": "其他讲稿里没有针对同一问题、面向同一人群的做法可比",
+    "角色扮演": "讲稿里没有某一方就此事亲口表明的立场",
+    "反思迁移": "讲稿里没有可单独读懂的成效或体会",
+}
+
+
+def _missing_note(questions: list[Question], n: int) -> str | None:
+    """One line for the trainer when the handout has fewer questions than asked and lacks a kind: which, and why."""
+    if len(questions) >= n or not questions:
+        return None
+    missing = [k for k in KINDS if all(q.kind != k for q in questions)]
+    if not missing:
+        return None
+    return (
+        "给培训者：本讲义未出" + "、".join(f"【{k}】" for k in missing) + "题（" + "；".join(_WHY_MISSING[k] for k in missing)
+        + "），题目宁少勿凑。"
+    )
 
 
 def _pool(n: int) -> int:
@@ -1384,7 +1593,9 @@ def _prune_sources(h: Handout) -> Handout:
 
     h.summary = [renum(s) for s in h.summary]
     h.questions = [
-        Question(q.kind, renum(q.text), sorted(new[k] for k in q.sources if k in new), q.quotes, [(p, new.get(k, k)) for p, k in q.parties])
+        Question(
+            q.kind, renum(q.text), sorted(new[k] for k in q.sources if k in new), q.quotes, [(p, new.get(k, k)) for p, k in q.parties], q.on
+        )
         for q in h.questions
     ]
     h.sources = [h.sources[old - 1] for old in order]

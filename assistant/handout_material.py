@@ -486,6 +486,34 @@ def subjects(text: str) -> list[Subject]:
     return out
 
 
+# a party's own position on a matter: what it wants, fears, refuses or does against the rules ("一楼业主不同意",
+# "产权车主为图方便占用…却不缴费"); a state the speaker ascribes to it ("业主意见分散") or a concession ("商铺同意…")
+# is not one
+_OWN_POSITION = re.compile(
+    r"认为|觉得|担心|担忧|害怕|怕|希望|盼望|期盼|要求|反对|不同意|不赞成|不愿|不肯|不想|拒绝|抵触|不满|不理解|不配合|不支持"
+    r"|不缴|不交|坚持|嫌|宁愿|宁可|想要|有意见|意见(?:很大|大|相左)|顾虑|抱怨|吐槽|诉苦|反映|质疑|舍不得|投诉|争吵|争执"
+    r"|怨言|怨声|情绪|为图|占用|私拉|乱停|乱放|乱堆|反应|无奈|不方便|吃力"
+)
+# a party that speaks: "店主说：“…”"
+_OWN_WORDS = re.compile(r"(?:说|道|表示|坦言|直言|问|称|讲|感慨|抱怨|吐槽|反映)[:：,，]?\s*[“\"]")
+# the party's clause goes on in the next one: "老年人的思想有点老古板,觉得女儿…"
+_GOES_ON_SAYING = re.compile(r"^(?:觉得|认为|担心|表示|说|希望|要求|坚持|总是|就)")
+
+
+def own_position(text: str, word: str, at: int = -1) -> bool:
+    """Whether ``text`` gives the party named ``word`` (at ``at``, else its first mention) a position of its own
+    within its clause (or the next one, when that goes on with what it thinks): what it wants, fears, refuses,
+    says, or does against the rules."""
+    at = text.find(word) if at < 0 else at
+    if at < 0:
+        return False
+    parts = re.split(r"[，,；;。！!？?]", text[at + len(word) :])
+    head = parts[0]
+    if len(parts) > 1 and _GOES_ON_SAYING.match(parts[1]):
+        head += "，" + parts[1]
+    return bool(_OWN_POSITION.search(head) or _OWN_WORDS.search(text[at + len(word) :][:40]))
+
+
 def owner(text: str) -> tuple[Tag, str, int] | None:
     """The party the sentence is first about (its first clause's subject or speaker), or None."""
     subs = subjects(text)

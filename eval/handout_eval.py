@@ -56,9 +56,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.errors import InputError  # noqa: E402
 from assistant import handout_material as hm  # noqa: E402
 from assistant.cards import load_cards  # noqa: E402
 from assistant.handout import (  # noqa: E402
+    Handout,
     MAX_OVERLAP,
     generic_bigrams,
     question_faults,
@@ -215,7 +217,11 @@ def main() -> int:
     cards = load_cards(ROOT / "corpus")
     rows = []
     for label, kw in [(c, {"case_id": c}) for c in CASES] + [(t, {"topic": t}) for t in TOPICS]:
-        h = build_handout(cards, n=args.n, **kw)
+        try:
+            h = build_handout(cards, n=args.n, **kw)
+        except InputError as exc:  # no question passes the checks: the trainer gets this message, no handout
+            print(f"{label}: {exc}")
+            h = Handout("", [], [], [])
         r = check(h, cards, kw.get("topic"))
         r["label"] = label if "case_id" not in kw else f"{label} {cards[label].community}"
         r["title"] = h.title
