@@ -498,7 +498,20 @@ class _Writer:
         if self.tag is None or self.tag.kind:
             return False
         tags = [self.tag, *self.topic_of.values()]
-        return not any(t.count(x) for t in tags for x in quotes)
+        if any(t.count(x) for t in tags for x in quotes):
+            return False
+        words = self.topic_nouns()
+        return not (words and any(words.search(x) for x in quotes))
+
+    def topic_nouns(self) -> re.Pattern | None:
+        """The particular nouns of the topic's names ("电梯" of 加装电梯 and 电梯更新; not "群体" of 新就业群体, a word
+        most scripts say): a quote naming one speaks of the topic."""
+        if "topic_nouns" not in self.memo:
+            generic = generic_bigrams(self.cards)
+            names = {w for t in [self.tag, *self.topic_of.values()] if t is not None for x in (t.name, *t.synonyms) for w in x.split("/")}
+            nouns = {w for x in names for w, flag in pos_cut(x) if len(w) >= 2 and flag[:1] == "n" and not hm.bigrams(w) <= generic}
+            self.memo["topic_nouns"] = re.compile("|".join(sorted(map(re.escape, nouns), key=len, reverse=True))) if nouns else None
+        return self.memo["topic_nouns"]
 
     # -- anchors: one question per conflict
 
@@ -715,8 +728,9 @@ class _Writer:
                 continue
             if (
                 not same_thing(sub.quotes[0], card, sub.quotes[1], other, problems, generic_bigrams(self.cards))
-                or not all(any(t.count(x) for t in problems) for x in sub.quotes)  # each a measure on the problem
+                or not all(any(t.count(measure_core(x)) for t in problems) for x in sub.quotes)  # each a measure on the problem
                 or _groups(sub.quotes[0]) != _groups(sub.quotes[1])  # for the same people
+                or dropped_scene(sub.quotes[0], a.text) or dropped_scene(sub.quotes[1], b.text)  # what each was taken on
             ):
                 self.src.restore(snap)  # two measures on different sides of the problem: not comparable
                 continue
@@ -1059,20 +1073,31 @@ def same_thing(
     for t in problems:
         if t is not None:
             common |= {g for w in (t.name, *t.synonyms) for part in w.split("/") for g in hm.bigrams(part)} - named
-    return bool((_noun_bigrams(a) & _noun_bigrams(b)) - common)
+    return bool((_noun_bigrams(measure_core(a)) & _noun_bigrams(measure_core(b))) - common)
+
+
+# what a measure goes by, not what it does: "根据"议课堂"建议开设法治问诊" is a legal clinic, not a 课堂
+_GOES_BY = re.compile(r"(?:根据|依据|按照|遵照|参照)[^，,。；;]{0,24}?(?:建议|要求|意见|方案|精神|规定|办法|文件)")
+
+
+def measure_core(text: str) -> str:
+    """A measure without the phrase naming what it goes by (see ``_GOES_BY``)."""
+    return _GOES_BY.sub("", text)
 
 
 # ---------------------------------------------------------------------------
 # class-ready: what a trainer reading a question out would stop at (blind readings, rounds 3-5)
 
 # a quote opening on an event the class was not told: "收到问题清单后,", "首期名额满员后,", "经过多方劝说后,"
-_AFTER_EVENT = re.compile(r"^[^，,。；;：:“”\"]{1,16}?(?:之后|以后|后)[，,]")
+_AFTER_EVENT = re.compile(r"^[^，,。；;：:“”\"]{1,16}?(?:(?<![年月日天周以之])后|(?<![年月日天周])(?:之后|以后))[，,]")  # not "16年以后,"
 # a quote opening on what the speaker said before: "主要是我们一些老年人…", "后续…", "同时…"
-_GOES_ON = re.compile(r"^(?:主要是|主要在于|后续|随后|此后|之后|同时|其中|另外|此外|再者|而且|并且|于是|因此|所以|然后|接着|这|那|其|此)")
+_GOES_ON = re.compile(r"^(?:[^，,：:]{0,4}举例[:：]|例如|比如|主要是|主要在于|后续|随后|此后|之后|同时|其中|另外|此外|再者|而且|并且|于是|因此|所以|然后|接着|这|那|其|此)")
 # words pointing back to what the speaker told before: "业委会后续通过增加停车位项目,达到780个"
 _BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
 # "我了解到": which speaker? (a community's "我们" is its own voice)
 _I = re.compile(r"(?<!自)我(?![们国区市镇村])")
+# a role with its bearer in the sentence before: "以邻居知心人的身份,发现、协调…"
+_WHOSE_ROLE = re.compile(r"^以[^，,。]{1,12}身份")
 # a category label cut from a list: "邻里互助型(如…)"
 _LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:型|类|式)[(（:：]")
 # praise of one person or thanks: "换梯成功,离不开一位关键人物"
@@ -1097,6 +1122,20 @@ _FOR_GROUPS = {
 _FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
 # a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"
 _PRIORITY = re.compile(r"先抓哪一块")
+# a measure told by its name only: "打造"益课堂"特色品牌", "以"板凳课堂"为沟通平台和治理抓手"
+_NAME_ONLY = re.compile(r"(?:品牌|抓手|载体|平台|阵地|名片)[\"”]?$")
+
+
+# the matter a measure was taken on, set at the head of its sentence: "在打造无烟老年活动室时,…"
+_SCENE_FRAME = re.compile(r"^(?:在|针对|面对|为了?)[^，,。；;]{2,24}(?:时|中|期间|过程中|上|问题|情况)?[，,]")
+
+
+def dropped_scene(span: str, sentence: str) -> bool:
+    """Whether a quoted measure leaves out the frame at the head of its sentence that says what it was taken on
+    (compared without it, "微领袖宣导课堂成员" loses that it was about smoking in the activity room)."""
+    head = sentence.strip().lstrip("\"“")
+    m = _SCENE_FRAME.match(head)
+    return bool(m) and span.strip() not in head[: m.end()] and not head.startswith(span.strip()[:6])
 
 
 def _unbalanced(span: str) -> bool:
@@ -1117,6 +1156,8 @@ def quote_flaw(span: str) -> str | None:
         return "引文指向前文"
     if _I.search(text):
         return "引文里的“我”不知是谁"
+    if _WHOSE_ROLE.match(text):
+        return "引文没说是谁"
     if _LABEL.match(text):
         return "引文是列举中的类别名"
     if _unbalanced(span):
@@ -1196,10 +1237,17 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
         taxonomy = load_taxonomy()
         tags = [taxonomy.tag(t) for t in q.on]
         a, b = q.quotes[:2]
-        if not all(any(t.count(x) for t in tags) for x in (a, b)):
+        if not all(any(t.count(measure_core(x)) for t in tags) for x in (a, b)):
             out.append("对比的做法没有都讲到所比的问题")
         if _groups(a) != _groups(b):
             out.append("对比的两个做法面向不同的人")
+    if q.kind == "对比分析":
+        for span in q.quotes:
+            sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
+            if sentence and dropped_scene(span, sentence):
+                out.append(f"对比的做法删掉了它针对的事：“{span[:12]}…”")
+    if q.kind == "对比分析" and any(_NAME_ONLY.search(x.rstrip("。；;，, ")) for x in q.quotes):
+        out.append("对比的做法只有名称，没说做了什么")
     if _PRIORITY.search(q.text) and q.quotes and len(re.findall(r"[、，,；;]", q.quotes[0])) < 2:
         out.append("排序题的引文只讲了一件事")
     return out
