@@ -556,7 +556,7 @@ class _Writer:
             if got and (
                 len(got[1]) < min_chars
                 or (particular and hm.specificity(card, got[1]) < hm.SPECIFIC)
-                or (anchor == "problem" and _GIVES_AWAY.search(got[1]))  # a scene that names the way out
+                or (anchor == "problem" and (_GIVES_AWAY.search(got[1]) or _ACTS.match(got[1])))  # names the way out, or is a step
                 or (anchor == "measure" and _ACHIEVED.search(got[1]))  # a step told with what it achieved
             ):
                 self.src.restore(snap)
@@ -781,6 +781,8 @@ class _Writer:
             """Who would be upset at the meeting: the party the quoted problem is about, else the community's people."""
             last = next((x for _, x, what in reversed(draft.anchors) if what == "problem"), None)
             got = hm.owner(last.text) if last else None
+            if got and last and _DISTURBS.search(last.text) and ctype != "村":
+                return "居民"  # the party the story is about disturbs others: those upset at the meeting are the neighbours
             if got and got[0].name not in ("社区党组织", "居委会/村委会"):
                 return hm.display_name(got[0], got[1], ctype)
             return PEOPLE[ctype]
@@ -1098,12 +1100,16 @@ _BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
 _I = re.compile(r"(?<!自)我(?![们国区市镇村])")
 # a role with its bearer in the sentence before: "以邻居知心人的身份,发现、协调…"
 _WHOSE_ROLE = re.compile(r"^以[^，,。]{1,12}身份")
+# a party that disturbs its neighbours: "商户…排烟系统噪音扰民", "居民投诉…"
+_DISTURBS = re.compile(r"扰民|投诉|影响(?:周边|附近)?(?:居民|住户)|居民无法休息")
 # a category label cut from a list: "邻里互助型(如…)"
 _LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:型|类|式)[(（:：]")
 # praise of one person or thanks: "换梯成功,离不开一位关键人物"
 _OWES = re.compile(r"离不开|关键人物")
 # a scene that already names the way out: "改革的核心在于减量"
 _GIVES_AWAY = re.compile(r"核心在于|关键在于|关键是|根本在于|重点在于|出路在于|必须|应当|亟需|亟待|需要(?:我们)?(?:建立|推动|加强)")
+# a scene that is the community acting on the problem: "为切实解决商户"充电难"问题,街区党支部又进行了深入调研"
+_ACTS = re.compile(r"^(?:为了?|为切实|针对|面对)[^，,。]{2,24}[，,][^，,。]{0,6}(?:党支部|党总支|党委|居委会?|村委会?|我们|社区|街区|两委)")
 # a measure quoted with what it achieved: "…解决清单问题,提升治理能力,使网格管理更规范"
 _ACHIEVED = re.compile(
     r"使[^，,。；;]{0,14}更|进一步(?:加强|提升|提高|增强)|提升了?[^，,。；;]{0,8}(?:能力|水平|意识|素养)|有效(?:提升|提高|促进)"
@@ -1217,6 +1223,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
         lead = _lead_in(q, span)
         if _AS_SCENE.search(lead) and _GIVES_AWAY.search(span):
             out.append(f"情境已说出了解决思路：“{span[:12]}…”")
+        if _AS_SCENE.search(lead) and _ACTS.match(span):
+            out.append(f"情境是社区的做法，不是难题：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _ACHIEVED.search(span):
             out.append(f"做法里混着成效：“{span[:12]}…”")
     if q.kind == "角色扮演" and q.parties:
@@ -1233,11 +1241,10 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
                     out.append(f"角色“{party}”的引文里有两方，不知演谁：“{x[:12]}…”")
                 if card is not None and scene and not any(related(x, y, card) for y in scene):
                     out.append(f"角色“{party}”的处境与背景不是一件事：“{x[:12]}…”")
-    if q.kind == "对比分析" and q.on and len(q.quotes) >= 2:
-        taxonomy = load_taxonomy()
-        tags = [taxonomy.tag(t) for t in q.on]
+    if q.kind == "对比分析" and len(q.quotes) >= 2:
         a, b = q.quotes[:2]
-        if not all(any(t.count(measure_core(x)) for t in tags) for x in (a, b)):
+        tags = [load_taxonomy().tag(t) for t in q.on]
+        if tags and not all(any(t.count(measure_core(x)) for t in tags) for x in (a, b)):
             out.append("对比的做法没有都讲到所比的问题")
         if _groups(a) != _groups(b):
             out.append("对比的两个做法面向不同的人")

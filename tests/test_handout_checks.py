@@ -291,3 +291,23 @@ def test_the_trainer_is_told_which_kinds_are_missing(cards):
     assert missing  # 黄桥's script: no party speaks for itself, no community serves the same people the same way
     note = [line for line in h.summary if line.startswith("给培训者")]
     assert len(note) == 1 and all(f"【{k}】" in note[0] for k in missing)
+
+
+def test_a_time_span_is_no_untold_event_and_a_step_is_no_scene():
+    from assistant.handout import Question, class_faults, quote_flaw
+
+    assert quote_flaw("电梯工作16年以后,故障频发") != "引文从前文的事情接起"  # how long, not after what
+    assert quote_flaw("改造完成以后,居民出行方便了") == "引文从前文的事情接起"
+    span = "为切实解决商户\"充电难\"问题,街区党支部又进行了深入调研,街区沿街分布着600多家商铺"
+    q = Question("角色扮演", f"背景是第三街区的这段经历：“{span}”[1]。", [1], [span])
+    assert any("不是难题" in f for f in class_faults(q, []))
+
+
+def test_the_upset_party_at_the_meeting_is_the_one_disturbed(cards):
+    """A shop's exhaust fan keeps the neighbours awake: the residents are upset at the meeting, not the shop."""
+    from assistant.handout import build_handout
+
+    h = build_handout(cards, case_id="sj2025-20", n=8)
+    for q in h.questions:
+        if "情绪激动" in q.text and re.search(r"扰民|投诉", "".join(q.quotes)):
+            assert "如果居民在" in q.text, q.text
