@@ -9,7 +9,7 @@ writes no handout (it says why instead) enters the sheet with that message, as a
 Writes the sheet (Markdown only, numbered M1…M20, nothing telling which version or case a number is beyond what
 the handout itself shows) and, separately, the key.
 
-    .venv/bin/python eval/blind_handouts_sheet_r6.py --base /tmp/h6base [--n 6] [--seed 2606] \\
+    .venv/bin/python eval/blind_handouts_sheet_r6.py --base /tmp/h6base --base-code $(git rev-parse --short main) [--n 6] [--seed 2606] \\
         [--sheet eval/blind/round6/sheet.md] [--key eval/blind/round6/key.json] [--copy /work/plan/blind/r6/sheet.md]
 """
 
@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--prefix", default="M")
     ap.add_argument("--base", type=Path, help="a checkout of the version to compare with (main)")
     ap.add_argument("--base-name", default="main")
+    ap.add_argument("--base-code", default="", help="the base version's commit, for the key (its checkout has no .git)")
     ap.add_argument("--dump", action="store_true", help="(internal) print this code's handouts as JSON")
     ap.add_argument("--sheet", type=Path, default=HERE / "eval" / "blind" / "round6" / "sheet.md")
     ap.add_argument("--key", type=Path, default=HERE / "eval" / "blind" / "round6" / "key.json")
@@ -80,7 +81,7 @@ def main() -> int:
             [sys.executable, str(Path(__file__).resolve()), "--dump", "--n", str(args.n)],
             cwd=args.base, env=env, capture_output=True, text=True, check=True,
         )
-        theirs = [dict(h, version=args.base_name, code=args.base_name) for h in json.loads(got.stdout)]
+        theirs = [dict(h, version=args.base_name, code=args.base_code or args.base_name) for h in json.loads(got.stdout)]
     entries = mine + theirs
     random.Random(args.seed).shuffle(entries)
     p = args.prefix
