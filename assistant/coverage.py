@@ -361,7 +361,9 @@ class CoverageJudge:
         def add(word: str, start: int, noun: bool) -> None:
             seen.add(word)
             clause = next(((a, b) for a, b in asking if a <= start and start + len(word) <= b), None)
-            action = clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
+            # a verb after the question word says how (怎么组建); the object of 把/将 is what (怎么把诉求接到…)
+            action = (clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
+                      and text[start - 1 : start] not in ("把", "将"))
             spread = max(self.spread(w) for w, in self._synonyms(word))
             common = self.spread(word) >= COMMON_SHARE * n_scripts
             found.append(
