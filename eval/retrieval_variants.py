@@ -38,7 +38,7 @@ from assistant.evaluation import answerable, evaluate, read_questions  # noqa: E
 
 ORIGINAL = {
     "init": R.HybridSearcher.__init__, "fuse": R.HybridSearcher.fuse, "fused": R.HybridSearcher.fused,
-    "diversify": R.HybridSearcher._diversify, "candidates": X.Extractor.candidates, "role": X.ROLE_WEIGHT,
+    "diversify": R.HybridSearcher._diversify, "candidates": X.Extractor.candidates, "anchored": X.Extractor._anchored, "role": X.ROLE_WEIGHT,
 }
 
 
@@ -48,6 +48,7 @@ def restore() -> None:
     R.HybridSearcher.fused = ORIGINAL["fused"]
     R.HybridSearcher._diversify = ORIGINAL["diversify"]
     X.Extractor.candidates = ORIGINAL["candidates"]
+    X.Extractor._anchored = ORIGINAL["anchored"]
     X.ROLE_WEIGHT = ORIGINAL["role"]
 
 
@@ -125,6 +126,24 @@ def _candidates(old: str, new: str) -> None:
     X.Extractor.candidates = ns["candidates"]
 
 
+def _best_passage_first(first_only: bool) -> None:
+    """A community's block is built in the passage retrieval ranks first in that case (or the one
+    right after it) when that passage has an anchor; its other passages only when it has none."""
+    original = X.Extractor._anchored
+
+    def anchored(self, anchors, q_tokens, fact, budget):
+        if first_only and budget != X.FIRST_BLOCK_CHARS:
+            return original(self, anchors, q_tokens, fact, budget)
+        ranked = [a for a in anchors if a.hit.rank > 0]
+        if ranked:
+            best = max(ranked, key=lambda a: a.hit.score).hit.passage
+            after = X.next_in_case(self.stats.passages, self.stats.position(best))
+            keep = {best.id} | ({self.stats.passages[after].id} if after is not None else set())
+            anchors = [a for a in anchors if a.hit.passage.id in keep] + [a for a in anchors if a.hit.passage.id not in keep]
+        return original(self, anchors, q_tokens, fact, budget)
+    X.Extractor._anchored = anchored
+
+
 _SEM = lambda w: {"dense": w, "words": 1.0, "chars": 1.0, "link_dense": w, "link_words": 1.0, "link_chars": 1.0}  # noqa: E731
 _SCORE = "2.0 * lex + 1.0 * plex"
 VARIANTS = {
@@ -145,10 +164,16 @@ VARIANTS = {
     "spare-top3-both": lambda: _protect(3, True),
     "spare-top3-either": lambda: _protect(3, False),
     "spare-top1-either": lambda: _protect(1, False),
+    "case-prior-0": lambda: _defaults(case_weight=0.0),
+    "case-prior-0.2": lambda: _defaults(case_weight=0.2),
+    "case-prior-0.6": lambda: _defaults(case_weight=0.6),
+    "follow-0": lambda: _defaults(follow=0.0),
     # which sentence leads a community's block
     "echo-lex-1": lambda: _candidates(_SCORE, "1.0 * lex + 1.0 * plex"),
     "no-passage-echo": lambda: _candidates(_SCORE, "2.0 * lex"),
     "no-echo-follow": lambda: _candidates("c.score += FOLLOW_WEIGHT * max(before, default=0.0)", "pass"),
+    "best-passage-first": lambda: _best_passage_first(False),
+    "best-passage-first-block": lambda: _best_passage_first(True),
     "roles-x2": lambda: setattr(X, "ROLE_WEIGHT", 2.0),
 }
 
