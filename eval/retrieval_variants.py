@@ -12,6 +12,7 @@ Usage::
 
     .venv/bin/python eval/retrieval_variants.py                 # every variant, after the shipped version
     .venv/bin/python eval/retrieval_variants.py base zscore     # the named ones
+    .venv/bin/python eval/retrieval_variants.py --ranks         # where the shipped version's misses have their evidence
 
 Results and reading: eval/answers.md, "Round 4".
 """
@@ -116,6 +117,31 @@ def _protect(top: int, both: bool) -> None:
     R.HybridSearcher._diversify = diversify
 
 
+def _fused_guard(share: float) -> None:
+    """The passages in the top ``share * k`` of the fused list (before background discount, case prior,
+    follow and diversity) stay among the k chosen: each one missing replaces the last chosen passage
+    that is not in that top list."""
+    def fused(self, question, filters=None):
+        f = ORIGINAL["fused"](self, question, filters)
+        self._fused_order = sorted(f.scores, key=lambda i: (-f.scores[i], i))
+        return f
+
+    def diversify(self, scores, k):
+        chosen = ORIGINAL["diversify"](self, scores, k)
+        guard = [i for i in getattr(self, "_fused_order", [])[: max(1, round(share * k))] if i in scores]
+        for i in guard:
+            if i in chosen:
+                continue
+            out = next((j for j in reversed(chosen) if j not in guard), None)
+            if out is None:
+                break
+            chosen.remove(out)
+            chosen.append(i)
+        return sorted(chosen, key=lambda i: -scores[i])
+    R.HybridSearcher.fused = fused
+    R.HybridSearcher._diversify = diversify
+
+
 def _candidates(old: str, new: str) -> None:
     """Extractor.candidates with one expression replaced."""
     src = textwrap.dedent(inspect.getsource(ORIGINAL["candidates"]))
@@ -161,12 +187,16 @@ VARIANTS = {
     "diversity-1.0": lambda: _defaults(diversity=1.0),
     "diversity-0.95": lambda: _defaults(diversity=0.95),
     "diversity-0.8": lambda: _defaults(diversity=0.8),
+    "fused-guard-1": lambda: _fused_guard(1.0),
+    "fused-guard-0.5": lambda: _fused_guard(0.5),
     "spare-top3-both": lambda: _protect(3, True),
     "spare-top3-either": lambda: _protect(3, False),
     "spare-top1-either": lambda: _protect(1, False),
     "case-prior-0": lambda: _defaults(case_weight=0.0),
     "case-prior-0.2": lambda: _defaults(case_weight=0.2),
     "case-prior-0.6": lambda: _defaults(case_weight=0.6),
+    "depth-50": lambda: _defaults(depth=50),
+    "depth-200": lambda: _defaults(depth=200),
     "follow-0": lambda: _defaults(follow=0.0),
     # which sentence leads a community's block
     "echo-lex-1": lambda: _candidates(_SCORE, "1.0 * lex + 1.0 * plex"),
@@ -210,7 +240,42 @@ def measure(name: str) -> str:
     return f"{name:<18} tune first blocks {total:3d}  " + " | ".join(cells)
 
 
+def miss_ranks() -> None:
+    """For each tune question (not the follow-ups) whose first block misses the evidence: the rank of
+    the best evidence passage in the search, in the fused list (before discounts, case prior and
+    diversity) and in each route (999: not in its top ``depth``)."""
+    from assistant.answer import Answerer
+    from assistant.config import get_settings
+    from assistant.evaluation import evidence_in
+
+    restore()
+    settings = get_settings()
+    searcher = R.HybridSearcher.from_settings(settings)
+    answerer = Answerer(searcher, settings)
+    passages = searcher.index.passages
+    for set_name, items in tune_sets().items():
+        if set_name.startswith("followups"):
+            continue
+        report = blocks_eval.run(answerer, items)
+        missed = {r["id"] for r in report.rows if r["first_block_evidence"] is False}
+        for q in items:
+            if q["id"] not in missed:
+                continue
+            ev = {i for i, p in enumerate(passages) if evidence_in(p.text, q["evidence"])}
+            rankings = searcher.rankings(q["question"])
+            routes = {n: next((r for r, (i, _) in enumerate(lst, 1) if i in ev), 999) for n, lst in rankings.items()}
+            fused = searcher.fuse(rankings)
+            order = sorted(fused, key=lambda i: -fused[i])
+            fused_rank = next((r for r, i in enumerate(order, 1) if i in ev), 999)
+            hits = searcher.search(q["question"], 40)
+            final = next((h.rank for h in hits if h.passage.id in {passages[i].id for i in ev}), 999)
+            print(f"{set_name}:{q['id']}  search {final}  fused {fused_rank}  " + " ".join(f"{n} {r}" for n, r in routes.items()))
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--ranks"]:
+        miss_ranks()
+        return
     names = sys.argv[1:] or list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
