@@ -82,6 +82,7 @@ PER_KIND = 2  # no kind asked more than twice in one handout
 DRAFT_ORDER = ("角色扮演", "对比分析", "情境研讨", "反思迁移")
 PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
 MEASURE_CHARS = 16  # a quoted measure says what was done, not only its name
+MIN_TIED = 3  # a kind of community's measures (results) tied to its problems that suffice to leave the others out
 KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
 # how a question names the people, the meeting and the learner's own place, by the kind of community
 PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
@@ -288,6 +289,8 @@ class _Sources:
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
+            if role == "成效":
+                span = _to_the_figure(span, c.quote, must)
         elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span) or drops_label(span, c.quote):
             return None
         if _norm(span) in self.quoted_text:
@@ -366,7 +369,12 @@ class _Material:
         for p in self.problems:
             words |= hm.bigrams(p.text) - self.common
         tie = {s.start: len(hm.bigrams(s.text) & words) for s in sents}
-        return sorted(sents, key=lambda s: (tie[s.start] < KIND_TIE, -tie[s.start]))
+        tied = sorted((s for s in sents if tie[s.start] >= KIND_TIE), key=lambda s: -tie[s.start])
+        # what the community did on other matters (平复苑's 新就业群体 驿站 in a 动迁安置 handout) is not on the topic:
+        # left out when enough measures and results are tied to its problems
+        if len(tied) >= MIN_TIED:
+            return tied
+        return tied + [s for s in sents if tie[s.start] < KIND_TIE]
 
     @property
     def lessons(self) -> list[Sentence]:
@@ -828,7 +836,7 @@ class _Writer:
             ),
             "measure": lambda: self.take(
                 card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS,
-                fits=(lambda s: standing(s.text)) if "常设" in template.fits.get("做法", ()) else None,
+                fits=_measure_fits(template),
             ),
             "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.RESULT, on), role="成效", anchor="outcome"),
             "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=hm.lesson_pattern(card, self.tag_of(card))),
@@ -1094,9 +1102,34 @@ _STANDING = re.compile(
     r"机制|制度|办法|规则|规程|公约|章程|守则|细则|规范|队伍?|团队|小组|工作室|平台|驿站|站点|服务站|课堂|议事会|议事厅|例会|联席会"
     r"|常态|定期|每月|每周|每季度|每年|长效|轮值|积分|网格|清单|台账|热线|志愿服务"
 )
-_ONE_OFF = re.compile(r"立即|当场|现场|临时|一次性|连夜|及时|马上|给出了|建议|组建成功|签约|完工")
+_ONE_OFF = re.compile(r"立即|当场|现场|临时|一次性|连夜|及时|马上|给出了|建议|组建成功|签约|完工|梳理|盘点|排查|摸排")
 _RESTRUCTURE = re.compile(r"分成|分为|划分为|拆分|合并|调整为|重组|架构|改选|换届")
 _PILOT = re.compile(r"先试点")
+
+
+# a measure people live with, who may doubt it: it asks something of them or shares something out (a fee, a share,
+# a lot, a place, a rule they must keep); a class, a service or an inventory of resources asks nothing of them
+_BEARS_ON_PEOPLE = re.compile(
+    r"分配|收费|收取|缴纳|缴费|出资|分摊|抓阄|名额|报名|选房|房型|补偿|保障金|押金|停车费|物业费|公约|规定|管理办法|管理制度"
+    r"|禁止|不得|须|征询|表决|签订|协议"
+)
+
+
+def _measure_fits(template: Template) -> Callable[[Sentence], bool] | None:
+    """Which measures a variant may quote (its ``@适用 做法=…``): 常设 a standing arrangement (see :func:`standing`),
+    涉民 a measure people live with and may doubt (an internal inventory of resources is not)."""
+    want = template.fits.get("做法", frozenset())
+    if not want:
+        return None
+
+    def ok(s: Sentence) -> bool:
+        if "常设" in want and not standing(s.text):
+            return False
+        if "涉民" in want and (not _BEARS_ON_PEOPLE.search(s.text) or _ONE_OFF.search(s.text)):
+            return False
+        return True
+
+    return ok
 
 
 def standing(span: str) -> bool:
@@ -1254,6 +1287,8 @@ _CAUSAL = re.compile(r"导致|致使|造成|以致|从而")
 _LIST_LABEL = re.compile(r"[\u4e00-\u9fff]{2,8}(?:型|类)[(（]如")
 # a measure told by its name only: "打造"益课堂"特色品牌", "以"板凳课堂"为沟通平台和治理抓手"
 _NAME_ONLY = re.compile(r"(?:品牌|抓手|载体|平台|阵地|名片)[\"”]?$")
+# a measure that is a verb and a name only: "推行"轮值机制"", "我们牵头建立了"七心桥区域党建联盟""
+_NAMED_ONLY = re.compile(r"(?:^|[:：])[^，,:：]{0,8}(?:推行|打造|建立了?|成立了?|设立了?|开设了?|实施|启动了?)[\"“][^\"”]{2,14}[\"”]$")
 
 
 # the matter a measure was taken on, set at the head of its sentence: "在打造无烟老年活动室时,…"
@@ -1266,6 +1301,21 @@ def dropped_scene(span: str, sentence: str) -> bool:
     head = sentence.strip().lstrip("\"“")
     m = _SCENE_FRAME.match(head)
     return bool(m) and span.strip() not in head[: m.end()] and not head.startswith(span.strip()[:6])
+
+
+def _to_the_figure(span: str, sentence: str, must: re.Pattern | None = None) -> str:
+    """A result quoted up to its last clause with a figure, when that still reads on its own: the clauses after it
+    tell another matter the class was not told about ("…10名正式委员中有6名为中共党员,别墅区经业主大会通过,由居委会
+    代为履职": which 别墅区?)."""
+    ends = [m.end() for m in re.finditer(r"[^，,；;]+", span) if hm.RESULT.search(m.group(0))]
+    if not ends or ends[-1] >= len(span.rstrip("。；;，, ")):
+        return span
+    cut = span[: ends[-1]]
+    if (must is not None and not must.search(cut)) or not hm.clear(cut) or quote_faults(cut, sentence, _party_opens):
+        return span
+    if quote_flaw(cut) or drops_label(cut, sentence):
+        return span
+    return cut
 
 
 def _unbalanced(span: str) -> bool:
@@ -1351,6 +1401,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"情境是社区的做法，不是难题：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _ACHIEVED.search(span):
             out.append(f"做法里混着成效：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and _NAMED_ONLY.search(span.rstrip("。；;，, ")):
+            out.append(f"做法只有名称，没说做了什么：“{span[:12]}…”")
     if q.kind == "角色扮演" and q.parties:
         voiced = {n for _, n in q.parties}
         scene = [x for x in q.quotes if not any(f"“{x}”[{n}]" in q.text for n in voiced)]
