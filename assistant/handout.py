@@ -355,7 +355,12 @@ class _Material:
             named[s.part] = named.get(s.part, 0) + hm.mentions(main, s.text)
         # the parts of the script that keep to it (黄桥村's 严守红线, 尊重意愿, 分期推进; not its 管理服务 after the move)
         core = {p for p in size if named.get(p, 0) >= CORE_SHARE * size[p]}
-        return sorted(sents, key=lambda s: (not hm.mentions(main, s.text), s.part not in core))
+        # a sentence on another of the case's matters (黄桥村's 停车难, 积分制) comes after those on its main one
+        others = [load_taxonomy().tag(t) for t in self.card.tags[1:]]
+        return sorted(
+            sents,
+            key=lambda s: (not hm.mentions(main, s.text), s.part not in core, any(t.count(s.text) for t in others)),
+        )
 
     @property
     def outcomes(self) -> list[Sentence]:
