@@ -26,7 +26,17 @@ A handout is meant to be handed out as it is:
   :func:`load_templates`; when no variant fits, the handout has fewer
   questions rather than one that does not fit;
 - no two questions ask the same thing: the pairwise overlap of their own
-  words (character bigrams, quotes left out) stays below ``MAX_OVERLAP``;
+  words (character bigrams, quotes left out) stays below ``MAX_OVERLAP``, and
+  no two come from one template variant, share an ``@问`` mark ("先找哪些人谈"
+  and "先去找哪些人" are one ask) or open their ask with the same clause
+  (:func:`same_ask`);
+- "先试点、再推广" is asked of a standing arrangement only (a mechanism, a
+  rule, a team, a platform, a regular activity: :func:`standing`), never of a
+  one-off act or an internal restructuring;
+- a quote keeps the short label its sentence opens with ("生活方式碰撞:…");
+- which kinds the material could not give is told to the trainer
+  (``Handout.trainer_note``: the UI and the CLI show it), not printed in the
+  handout the class gets;
 - nothing a trainer reads carries an internal id or a character offset (the
   JSON view, :meth:`Handout.to_dict`, keeps them for programs).
 
