@@ -202,6 +202,50 @@ def round1_bodies() -> list[tuple[str, str, str]]:
     return out
 
 
+def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
+    """The round-7 checks on the handouts of an earlier blind sheet (as the readers saw them): questions, two
+    questions with one ask (a template variant or an ``@问`` mark, matched on the text, or the same first clause),
+    "先试点、再推广" on a measure that is not a standing arrangement, a quote without its sentence's opening label,
+    and the trainer's note printed in the handout."""
+    from assistant.handout import Question, _AS_MEASURE, _lead_in, drops_label, load_templates, same_ask, standing
+
+    key = json.loads(key_path.read_text(encoding="utf-8"))
+    sheet = sheet_path.read_text(encoding="utf-8")
+    variants = [t for ts in load_templates().values() for t in ts]
+
+    def template_of(text: str):
+        for t in variants:
+            parts = [re.escape(x) for x in re.split(r"\{[a-z_]+\}", t.text)]
+            if re.fullmatch(".*?".join(parts), text, flags=re.S):
+                return t
+        return None
+
+    print(f"| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text |")
+    print("|---|---|---|---|---|---|---|")
+    for item, k in key.items():
+        if k.get("version") != version:
+            continue
+        body = re.search(rf"^## {item}\n(.*?)(?=^---\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        head, _, src = body.partition("#### 资料来源")
+        sentences = dict((int(n), q) for n, q in re.findall(r"^\*\*\[(\d+)\]\*\*.*?\n\n> (.*?)$", src, flags=re.M))
+        qs = []
+        for text in re.findall(r"^\d+\. \*\*【[^】]+】\*\* (.*?)（依据：", head, flags=re.M):
+            t = template_of(text)
+            quotes = re.findall(r"“([^”]*)”\[\d+\]", text)
+            qs.append(Question("", text, [], quotes, template=t.text if t else "", asks=t.asks if t else frozenset()))
+        same = sum(same_ask(a, b) for a, b in combinations(qs, 2))
+        pilots = sum(
+            1 for q in qs if "先试点" in q.text and not all(standing(x) for x in q.quotes if _AS_MEASURE.search(_lead_in(q, x)))
+        )
+        labels = 0
+        for q in qs:
+            for x, n in re.findall(r"“([^”]*)”\[(\d+)\]", q.text):
+                if int(n) in sentences and drops_label(x, sentences[int(n)]):
+                    labels += 1
+        note = int("给培训者" in head or "本讲义未出" in head)
+        print(f"| {item} | {k['label']} | {len(qs)} | {same} | {pilots} | {labels} | {note} |")
+
+
 def _quoted_numbers(q) -> list[int]:
     """Source numbers that follow a quote in the question text (“…”[n])."""
     return [int(n) for n in re.findall(r"”\[(\d+)\]", q.text)]
@@ -217,7 +261,13 @@ def main() -> int:
     ap.add_argument("--round", default="round2", help="what the key calls this run's handouts")
     ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
     ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
+    ap.add_argument("--check-sheet", type=Path, help="only run the round-7 checks on an earlier blind sheet's handouts")
+    ap.add_argument("--check-key", type=Path, help="its key (default: key.json beside it)")
+    ap.add_argument("--check-version", default="round6", help="which of its versions to check")
     args = ap.parse_args()
+    if args.check_sheet:
+        check_sheet(args.check_sheet, args.check_key or args.check_sheet.with_name("key.json"), args.check_version)
+        return 0
     if args.round1:
         old = round1()
         print("Round 1 (eval/blind/round1/blind_handouts_sheet.md), the same checks on its quotes:\n")
