@@ -1268,6 +1268,10 @@ _BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
 _I = re.compile(r"(?<!自)我(?![们国区市镇村])")
 # a role with its bearer in the sentence before: "以邻居知心人的身份,发现、协调…"
 _WHOSE_ROLE = re.compile(r"^以[^，,。]{1,12}身份")
+# a matter without its noun: "进度秒现:对于需要一定时间处理的,定期在群内通报…" (which matters?)
+_HEADLESS = re.compile(r"^(?:[^，,。：:]{1,12}[:：])?(?:对于|对|凡是?|针对)[^，,。：:]{1,14}的[，,]")
+# a result whose cause is a bare "…化" told before: "透明化极大缓解了居民焦虑" (what was made transparent?)
+_WHAT_DID = re.compile(r"^[\u4e00-\u9fff]{1,4}化(?:极大|有效|明显|大大|进一步)?(?:地)?(?:缓解|提升|提高|增强|促进|减少|降低|改善|激发)")
 # a party that disturbs its neighbours: "商户…排烟系统噪音扰民", "居民投诉…"
 _DISTURBS = re.compile(r"扰民|投诉|影响(?:周边|附近)?(?:居民|住户)|居民无法休息")
 # a category label cut from a list: "邻里互助型(如…)"
@@ -1353,6 +1357,8 @@ def quote_flaw(span: str) -> str | None:
         return "引文里的“我”不知是谁"
     if _WHOSE_ROLE.match(text):
         return "引文没说是谁"
+    if _HEADLESS.match(text) or _WHAT_DID.match(text):
+        return "引文没说是什么事"
     if _LABEL.match(text) or _LIST_LABEL.search(text):
         return "引文是列举中的类别名"
     if _unbalanced(span):

@@ -425,3 +425,12 @@ def test_a_result_is_quoted_up_to_its_figure():
     assert _to_the_figure(span, sentence) == "亭南居民区新一届业委会组建成功,10名正式委员中有6名为中共党员"
     # a cut that would leave the result half told is not made
     assert _to_the_figure("8部电梯历时一年,圆满完工", "8部电梯历时一年,圆满完工。") == "8部电梯历时一年,圆满完工"
+
+
+def test_a_quote_names_the_matter_it_speaks_of():
+    """"对于需要一定时间处理的,…" and "透明化极大缓解了…": of what?"""
+    from assistant.handout import quote_flaw
+
+    assert quote_flaw("进度秒现:对于需要一定时间处理的,定期在群内通报处置进展") == "引文没说是什么事"
+    assert quote_flaw("透明化极大缓解了居民焦虑,增进了理解与信任,月均互动信息量超500条") == "引文没说是什么事"
+    assert quote_flaw("针对集中居住区道路网络相对复杂,老人、儿童易迷路的问题,我们借鉴城市经验") is None
