@@ -402,6 +402,8 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     h = build_handout(_cards(args), case_id=args.case, topic=args.topic, n=args.n, settings=_settings(args))
     if h.notice:
         print(h.notice, file=sys.stderr)
+    if h.trainer_note:  # for the trainer, not part of the handout written out
+        print(f"给培训者：{h.trainer_note}", file=sys.stderr)
     if args.out:
         print(f"讨论题已写入：{write_handout(h, args.out)}")
     else:

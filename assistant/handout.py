@@ -26,7 +26,17 @@ A handout is meant to be handed out as it is:
   :func:`load_templates`; when no variant fits, the handout has fewer
   questions rather than one that does not fit;
 - no two questions ask the same thing: the pairwise overlap of their own
-  words (character bigrams, quotes left out) stays below ``MAX_OVERLAP``;
+  words (character bigrams, quotes left out) stays below ``MAX_OVERLAP``, and
+  no two come from one template variant, share an ``@问`` mark ("先找哪些人谈"
+  and "先去找哪些人" are one ask) or open their ask with the same clause
+  (:func:`same_ask`);
+- "先试点、再推广" is asked of a standing arrangement only (a mechanism, a
+  rule, a team, a platform, a regular activity: :func:`standing`), never of a
+  one-off act or an internal restructuring;
+- a quote keeps the short label its sentence opens with ("生活方式碰撞:…");
+- which kinds the material could not give is told to the trainer
+  (``Handout.trainer_note``: the UI and the CLI show it), not printed in the
+  handout the class gets;
 - nothing a trainer reads carries an internal id or a character offset (the
   JSON view, :meth:`Handout.to_dict`, keeps them for programs).
 
@@ -74,12 +84,15 @@ PARTY_QUOTE_CHARS = 50  # a role-play lists several parties, each with its own q
 MAX_SUBJECTS = 4  # a topic handout draws on at most this many communities
 POOL = 3  # a handout's questions are chosen from up to this many times as many drafts
 MAX_POOL = 18
+CORE_SHARE = 0.2  # a part of a case's script naming its main matter in this share of its sentences is about it
+RETRIES = 4  # a template turned down by a check is tried again on up to this many further sentences
 PER_KIND = 2  # no kind asked more than twice in one handout
 # drafts are written the scarcest kind first: a role-play needs a scene and parties speaking of it, a comparison
 # a partner; the others find material in most scripts
 DRAFT_ORDER = ("角色扮演", "对比分析", "情境研讨", "反思迁移")
 PROPOSAL_CHARS = 16  # a measure put to a role-play says what is proposed
 MEASURE_CHARS = 16  # a quoted measure says what was done, not only its name
+MIN_TIED = 3  # a kind of community's measures (results) tied to its problems that suffice to leave the others out
 KIND_TIE = 1  # particular character bigrams a measure shares with the problems of its kind of community
 # how a question names the people, the meeting and the learner's own place, by the kind of community
 PEOPLE = {"居民区": "居民", "村": "村民", "街区": "商户和居民"}
@@ -105,6 +118,8 @@ class Question:
     quotes: list[str] = field(default_factory=list)  # the spans quoted in the text, verbatim
     parties: list[tuple[str, int]] = field(default_factory=list)  # role-play party as named, number of its stance
     on: tuple[str, ...] = ()  # a comparison: the tags (problems) the two measures are compared on
+    template: str = ""  # the template variant it was written from ("" for the LLM's)
+    asks: frozenset[str] = frozenset()  # what it asks (the variant's ``@问`` marks)
 
     def to_dict(self) -> dict:
         return {
@@ -124,6 +139,9 @@ class Handout:
     sources: list[tuple[Citation, CaseCard]]
     notice: str | None = None  # e.g. why the template questions were used instead of the LLM's
     case_ids: list[str] = field(default_factory=list)
+    # for the trainer only (the UI and the CLI show it; the handout the class gets does not carry it): which kinds
+    # of question the material could not give, and why
+    trainer_note: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -135,6 +153,7 @@ class Handout:
                 for i, (c, card) in enumerate(self.sources, 1)
             ],
             "notice": self.notice,
+            "trainer_note": self.trainer_note,
         }
 
 
@@ -154,12 +173,14 @@ class Template:
 
     text: str
     fits: dict[str, frozenset[str]] = field(default_factory=dict)
+    asks: frozenset[str] = frozenset()  # what the variant asks (``@问 找人``): two questions asking one thing repeat
 
     def format_map(self, values) -> str:
         return self.text.format_map(values)
 
 
 _FITS = re.compile(r"^@适用\s*(.+)$", re.M)
+_ASKS_MARK = re.compile(r"^@问\s*(.+)$", re.M)
 
 
 def load_templates(prompts_dir: Path = PROMPTS_DIR) -> dict[str, list[Template]]:
@@ -183,9 +204,10 @@ def load_templates(prompts_dir: Path = PROMPTS_DIR) -> dict[str, list[Template]]
                     if "=" in part:
                         key, values = (x.strip() for x in part.split("=", 1))
                         fits[key] = frozenset(x.strip() for x in re.split(r"[、,，]", values) if x.strip())
-            body = _FITS.sub("", v).strip()
+            asks = frozenset(x.strip() for m in _ASKS_MARK.finditer(v) for x in re.split(r"[、,，]", m.group(1)) if x.strip())
+            body = _ASKS_MARK.sub("", _FITS.sub("", v)).strip()
             if body:
-                variants.append(Template(body, fits))
+                variants.append(Template(body, fits, asks))
         out[kind] = variants
     return out
 
@@ -271,12 +293,15 @@ class _Sources:
                     x
                     for x in excerpts(c.quote, limit, must, score)
                     if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
+                    and not drops_label(x, c.quote)
                 ),
                 None,
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
-        elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span):
+            if role == "成效":
+                span = _to_the_figure(span, c.quote, must)
+        elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span) or drops_label(span, c.quote):
             return None
         if _norm(span) in self.quoted_text:
             return None
@@ -321,7 +346,31 @@ class _Material:
 
     @property
     def measures(self) -> list[Sentence]:
-        return self._get("measures", lambda: self._tied(hm.measure_sentences(self.card, self.acts, None if self.kind else self.tag)))
+        return self._get(
+            "measures", lambda: self._core_first(self._tied(hm.measure_sentences(self.card, self.acts, None if self.kind else self.tag)))
+        )
+
+    def _core_first(self, sents: list[Sentence]) -> list[Sentence]:
+        """For a handout on the case: the measures on what the case is about first (its main tag when its title
+        names it: 黄桥村's 宅基地 平移归并, not its 积分制 or its parking), those in a paragraph naming it too."""
+        if self.tag is not None or not self.card.tags or self.card.story is None:
+            return sents
+        main = load_taxonomy().tag(self.card.tags[0])
+        if not hm.mentions(main, self.card.title):
+            return sents
+        named: dict[int, int] = {}
+        size: dict[int, int] = {}
+        for s in self.card.story.sentences:
+            size[s.part] = size.get(s.part, 0) + 1
+            named[s.part] = named.get(s.part, 0) + hm.mentions(main, s.text)
+        # the parts of the script that keep to it (黄桥村's 严守红线, 尊重意愿, 分期推进; not its 管理服务 after the move)
+        core = {p for p in size if named.get(p, 0) >= CORE_SHARE * size[p]}
+        # a sentence on another of the case's matters (黄桥村's 停车难, 积分制) comes after those on its main one
+        others = [load_taxonomy().tag(t) for t in self.card.tags[1:]]
+        return sorted(
+            sents,
+            key=lambda s: (not hm.mentions(main, s.text), s.part not in core, any(t.count(s.text) for t in others)),
+        )
 
     @property
     def outcomes(self) -> list[Sentence]:
@@ -335,7 +384,12 @@ class _Material:
         for p in self.problems:
             words |= hm.bigrams(p.text) - self.common
         tie = {s.start: len(hm.bigrams(s.text) & words) for s in sents}
-        return sorted(sents, key=lambda s: (tie[s.start] < KIND_TIE, -tie[s.start]))
+        tied = sorted((s for s in sents if tie[s.start] >= KIND_TIE), key=lambda s: -tie[s.start])
+        # what the community did on other matters (平复苑's 新就业群体 驿站 in a 动迁安置 handout) is not on the topic:
+        # left out when enough measures and results are tied to its problems
+        if len(tied) >= MIN_TIED:
+            return tied
+        return tied + [s for s in sents if tie[s.start] < KIND_TIE]
 
     @property
     def lessons(self) -> list[Sentence]:
@@ -473,6 +527,7 @@ class _Writer:
         self.turns: dict[str, int] = {}  # questions led by each community
         self._partners_of: dict[str, list] = {}
         self.memo: dict = {}  # material of the other communities, computed once per handout
+        self.skip: set[tuple[str, int]] = set()  # (case id, sentence start) a redrafted template leaves aside
         self.model = get_role_model()
         self.idf = tag_idf(cards)
 
@@ -548,6 +603,8 @@ class _Writer:
         m = self.mat(card)
         for s in sents:
             if fits and not fits(s):
+                continue
+            if (card.case_id, s.start) in self.skip:
                 continue
             if anchor and not self.new_conflict(card, s, draft, anchor):
                 continue
@@ -792,8 +849,11 @@ class _Writer:
             "problem": lambda: self.take(
                 card, m.problems, draft, must=_both(trouble, on), role="问题", anchor="problem", fits=fits_problem, particular=True
             ),
-            "measure": lambda: self.take(card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS),
-            "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.QUANTITY, on), role="成效", anchor="outcome"),
+            "measure": lambda: self.take(
+                card, m.measures, draft, must=on, role="做法", anchor="measure", min_chars=MEASURE_CHARS,
+                fits=_measure_fits(template),
+            ),
+            "outcome": lambda: self.take(card, m.outcomes, draft, must=_both(hm.RESULT, on), role="成效", anchor="outcome"),
             "lesson": lambda: self.take(card, m.lessons, draft, role="感悟", must=hm.lesson_pattern(card, self.tag_of(card))),
         }
         if kind == "对比分析":
@@ -969,36 +1029,142 @@ def _one(
             template = variants[(round_ + j) % len(variants)]
             if not _fits(template, card):
                 continue
-            snap = writer.src.snapshot()
-            state = (list(writer.anchors), list(writer.casts), set(writer.pairs))
-            draft = _Draft()
-            try:
-                text = template.format_map(writer.values(kind, template, card, draft, partner))
-            except _Missing:
-                writer.src.restore(snap)
-                writer.anchors, writer.casts, writer.pairs = state
-                continue
-            on = tuple(t.name for t in partner[1:3] if t is not None) if kind == "对比分析" and partner else ()
-            # a topic handout asks about the topic: a question quoting nothing on it is off the topic (a 加装电梯
-            # handout asking about a night patrol told in the same script)
-            off = writer.off_topic(draft.quotes)
-            q = Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties, on)
-            if (
-                not draft.quotes
-                or off
-                or any(overlap(text, x.text) > MAX_OVERLAP for x in asked)
-                or question_faults(q, writer.src.items, generic_bigrams(writer.cards))  # a draft a trainer would change
-            ):
-                writer.src.restore(snap)
-                writer.anchors, writer.casts, writer.pairs = state
-                continue
-            writer.anchors += draft.anchors
-            writer.turns[card.case_id] = writer.turns.get(card.case_id, 0) + 1
-            if kind == "对比分析" and len(draft.cases) == 2:
-                a, b = sorted(draft.cases)
-                writer.pairs.add((a, b))
-            return q
+            if any(template.text == x.template or template.asks & x.asks for x in asked):
+                continue  # this variant asks what an earlier question asks
+            # a draft a check turns down is written again from the next sentences: the first sentence of a kind
+            # failing a check (a procedure with "最终" read as told after the fact) does not cost the material
+            skipped: set[tuple[str, int]] = set()
+            for _ in range(RETRIES):
+                snap = writer.src.snapshot()
+                state = (list(writer.anchors), list(writer.casts), set(writer.pairs))
+                draft = _Draft()
+                writer.skip = skipped
+                try:
+                    text = template.format_map(writer.values(kind, template, card, draft, partner))
+                except _Missing:
+                    writer.src.restore(snap)
+                    writer.anchors, writer.casts, writer.pairs = state
+                    break
+                finally:
+                    writer.skip = set()
+                on = tuple(t.name for t in partner[1:3] if t is not None) if kind == "对比分析" and partner else ()
+                # a topic handout asks about the topic: a question quoting nothing on it is off the topic (a 加装电梯
+                # handout asking about a night patrol told in the same script)
+                off = writer.off_topic(draft.quotes)
+                q = Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties, on, template.text, template.asks)
+                if (
+                    not draft.quotes
+                    or off
+                    or any(overlap(text, x.text) > MAX_OVERLAP or same_ask(q, x) for x in asked)
+                    or question_faults(q, writer.src.items, generic_bigrams(writer.cards))  # a draft a trainer would change
+                ):
+                    writer.src.restore(snap)
+                    writer.anchors, writer.casts, writer.pairs = state
+                    tried = {(cid, x.start) for cid, x, _ in draft.anchors}
+                    if not tried or tried <= skipped:
+                        break
+                    skipped |= tried
+                    continue
+                writer.anchors += draft.anchors
+                writer.turns[card.case_id] = writer.turns.get(card.case_id, 0) + 1
+                if kind == "对比分析" and len(draft.cases) == 2:
+                    a, b = sorted(draft.cases)
+                    writer.pairs.add((a, b))
+                return q
     return None
+
+
+# ---------------------------------------------------------------------------
+# questions that ask the same thing
+
+_ASK_END = re.compile(r"[，,。？?；;！!]")
+
+
+def ask_clause(text: str) -> str:
+    """The first clause of what a question asks: the words after its last quote (its citation and the brackets
+    closing around it left out), up to the first comma or stop; "" when it has none."""
+    at = max(text.rfind("”"), 0)
+    rest = re.sub(r"^(?:\[\d+\])*[）)]?[。，,；;：:]?", "", text[at + 1 :] if "”" in text else text)
+    head = _ASK_END.split(rest, 1)[0]
+    return re.sub(r"\s+", "", head)
+
+
+def same_ask(a: Question, b: Question) -> bool:
+    """Whether two questions of one handout ask the same thing: written from the same template variant, sharing
+    an ``@问`` mark ("先找哪些人谈" and "先去找哪些人" are one ask), or opening their ask with the same clause."""
+    if a.template and a.template == b.template:
+        return True
+    if a.asks & b.asks:
+        return True
+    ca, cb = ask_clause(a.text), ask_clause(b.text)
+    return len(ca) >= 4 and ca == cb
+
+
+def ask_faults(questions: list[Question]) -> list[str]:
+    """The pairs of a handout's questions that ask the same thing (:func:`same_ask`), in Chinese; [] when none."""
+    return [
+        f"第{i + 1}题和第{j + 1}题问的是同一件事"
+        for i, a in enumerate(questions)
+        for j, b in enumerate(questions)
+        if i < j and same_ask(a, b)
+    ]
+
+
+# a measure that stands (a mechanism, a rule, a team, a platform, a regular activity): what can be piloted and
+# spread; a one-off act (立即协调…包裹烟囱, 给出了专业建议) or an internal restructuring (将业委会分成南、北两个项目组)
+# cannot
+_STANDING = re.compile(
+    r"机制|制度|办法|规则|规程|公约|章程|守则|细则|规范|队伍?|团队|小组|工作室|平台|驿站|站点|服务站|课堂|议事会|议事厅|例会|联席会"
+    r"|常态|定期|每月|每周|每季度|每年|长效|轮值|积分|网格|清单|台账|热线|志愿服务"
+)
+_ONE_OFF = re.compile(r"立即|当场|现场|临时|一次性|连夜|及时|马上|给出了|建议|组建成功|签约|完工|梳理|盘点|排查|摸排")
+_RESTRUCTURE = re.compile(r"分成|分为|划分为|拆分|合并|调整为|重组|架构|改选|换届")
+_PILOT = re.compile(r"先试点")
+
+
+# a measure people live with, who may doubt it: it asks something of them or shares something out (a fee, a share,
+# a lot, a place, a rule they must keep); a class, a service or an inventory of resources asks nothing of them
+_BEARS_ON_PEOPLE = re.compile(
+    r"分配|收费|收取|缴纳|缴费|出资|分摊|抓阄|名额|报名|选房|房型|补偿|保障金|押金|停车费|物业费|公约|规定|管理办法|管理制度"
+    r"|禁止|不得|须|征询|表决|签订|协议"
+)
+
+
+def _measure_fits(template: Template) -> Callable[[Sentence], bool] | None:
+    """Which measures a variant may quote (its ``@适用 做法=…``): 常设 a standing arrangement (see :func:`standing`),
+    涉民 a measure people live with and may doubt (an internal inventory of resources is not)."""
+    want = template.fits.get("做法", frozenset())
+    if not want:
+        return None
+
+    def ok(s: Sentence) -> bool:
+        if "常设" in want and not standing(s.text):
+            return False
+        if "涉民" in want and (not _BEARS_ON_PEOPLE.search(s.text) or _ONE_OFF.search(s.text)):
+            return False
+        return True
+
+    return ok
+
+
+def standing(span: str) -> bool:
+    """Whether a quoted measure is a standing arrangement that a community could pilot and spread (see
+    ``_STANDING``), not a one-off act nor an internal restructuring."""
+    return bool(_STANDING.search(span)) and not _ONE_OFF.search(span) and not _RESTRUCTURE.search(span)
+
+
+# a sentence opening on a short label ("生活方式碰撞:舒缓人情与…"): without it, what follows is abstract
+_LABEL_HEAD = re.compile(r"^[\u4e00-\u9fff\"“”]{2,12}[:：]")
+_NOT_LABEL = re.compile(r"^(?:比如|例如|譬如|举例|如|其中|主要|一是|二是|三是|四是|首先|其次|最后|同时)|(?:说|道|表示|指出|认为|强调|提到|问)[:：]$")
+
+
+def drops_label(span: str, sentence: str) -> bool:
+    """Whether a quote leaves out the short label its sentence opens with ("生活方式碰撞:")."""
+    head = sentence.strip().lstrip("\"“")
+    m = _LABEL_HEAD.match(head)
+    if not m or _NOT_LABEL.search(m.group(0)):
+        return False
+    return not head.startswith(span.strip().lstrip("\"“")[: max(2, m.end())])
 
 
 # ---------------------------------------------------------------------------
@@ -1021,6 +1187,8 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             out.append(f"引文“{span[:12]}…”不在所引原句中")
             continue
         out += [f"{why}：“{span[:12]}…”" for why in quote_faults(span, sentence, _party_opens)]
+        if drops_label(span, sentence):
+            out.append(f"引文删掉了句首的标签：“{span[:12]}…”")
     for party, n in q.parties:
         if not 1 <= n <= len(items):
             out.append(f"角色“{party}”没有原文依据")
@@ -1100,6 +1268,10 @@ _BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
 _I = re.compile(r"(?<!自)我(?![们国区市镇村])")
 # a role with its bearer in the sentence before: "以邻居知心人的身份,发现、协调…"
 _WHOSE_ROLE = re.compile(r"^以[^，,。]{1,12}身份")
+# a matter without its noun: "进度秒现:对于需要一定时间处理的,定期在群内通报…" (which matters?)
+_HEADLESS = re.compile(r"^(?:[^，,。：:]{1,12}[:：])?(?:对于|对|凡是?|针对)[^，,。：:]{1,14}的[，,]")
+# a result whose cause is a bare "…化" told before: "透明化极大缓解了居民焦虑" (what was made transparent?)
+_WHAT_DID = re.compile(r"^[\u4e00-\u9fff]{1,4}化(?:极大|有效|明显|大大|进一步)?(?:地)?(?:缓解|提升|提高|增强|促进|减少|降低|改善|激发)")
 # a party that disturbs its neighbours: "商户…排烟系统噪音扰民", "居民投诉…"
 _DISTURBS = re.compile(r"扰民|投诉|影响(?:周边|附近)?(?:居民|住户)|居民无法休息")
 # a category label cut from a list: "邻里互助型(如…)"
@@ -1126,10 +1298,16 @@ _FOR_GROUPS = {
     "退役军人": "退役军人", "妇女": "妇女", "青年": "青年",
 }
 _FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
-# a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"
+# a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"; a chain of
+# causes is one thing ("由于…业主意见分散,共识难以形成,导致业委会连续两届换届出现缺位")
 _PRIORITY = re.compile(r"先抓哪一块")
+_CAUSAL = re.compile(r"导致|致使|造成|以致|从而")
+# a category of a list quoted in the middle: "孵化活力绽放型(如舞蹈队、合唱团…)"
+_LIST_LABEL = re.compile(r"[\u4e00-\u9fff]{2,8}(?:型|类)[(（]如")
 # a measure told by its name only: "打造"益课堂"特色品牌", "以"板凳课堂"为沟通平台和治理抓手"
 _NAME_ONLY = re.compile(r"(?:品牌|抓手|载体|平台|阵地|名片)[\"”]?$")
+# a measure that is a verb and a name only: "推行"轮值机制"", "我们牵头建立了"七心桥区域党建联盟""
+_NAMED_ONLY = re.compile(r"(?:^|[:：])[^，,:：]{0,8}(?:推行|打造|建立了?|成立了?|设立了?|开设了?|实施|启动了?)[\"“][^\"”]{2,14}[\"”]$")
 
 
 # the matter a measure was taken on, set at the head of its sentence: "在打造无烟老年活动室时,…"
@@ -1142,6 +1320,21 @@ def dropped_scene(span: str, sentence: str) -> bool:
     head = sentence.strip().lstrip("\"“")
     m = _SCENE_FRAME.match(head)
     return bool(m) and span.strip() not in head[: m.end()] and not head.startswith(span.strip()[:6])
+
+
+def _to_the_figure(span: str, sentence: str, must: re.Pattern | None = None) -> str:
+    """A result quoted up to its last clause with a figure, when that still reads on its own: the clauses after it
+    tell another matter the class was not told about ("…10名正式委员中有6名为中共党员,别墅区经业主大会通过,由居委会
+    代为履职": which 别墅区?)."""
+    ends = [m.end() for m in re.finditer(r"[^，,；;]+", span) if hm.RESULT.search(m.group(0))]
+    if not ends or ends[-1] >= len(span.rstrip("。；;，, ")):
+        return span
+    cut = span[: ends[-1]]
+    if (must is not None and not must.search(cut)) or not hm.clear(cut) or quote_faults(cut, sentence, _party_opens):
+        return span
+    if quote_flaw(cut) or drops_label(cut, sentence):
+        return span
+    return cut
 
 
 def _unbalanced(span: str) -> bool:
@@ -1164,7 +1357,9 @@ def quote_flaw(span: str) -> str | None:
         return "引文里的“我”不知是谁"
     if _WHOSE_ROLE.match(text):
         return "引文没说是谁"
-    if _LABEL.match(text):
+    if _HEADLESS.match(text) or _WHAT_DID.match(text):
+        return "引文没说是什么事"
+    if _LABEL.match(text) or _LIST_LABEL.search(text):
         return "引文是列举中的类别名"
     if _unbalanced(span):
         return "引文括号或引号不成对"
@@ -1227,6 +1422,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"情境是社区的做法，不是难题：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _ACHIEVED.search(span):
             out.append(f"做法里混着成效：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and _NAMED_ONLY.search(span.rstrip("。；;，, ")):
+            out.append(f"做法只有名称，没说做了什么：“{span[:12]}…”")
     if q.kind == "角色扮演" and q.parties:
         voiced = {n for _, n in q.parties}
         scene = [x for x in q.quotes if not any(f"“{x}”[{n}]" in q.text for n in voiced)]
@@ -1255,7 +1452,11 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
                 out.append(f"对比的做法删掉了它针对的事：“{span[:12]}…”")
     if q.kind == "对比分析" and any(_NAME_ONLY.search(x.rstrip("。；;，, ")) for x in q.quotes):
         out.append("对比的做法只有名称，没说做了什么")
-    if _PRIORITY.search(q.text) and q.quotes and len(re.findall(r"[、，,；;]", q.quotes[0])) < 2:
+    if _PILOT.search(q.text):
+        measured = [x for x in q.quotes if _AS_MEASURE.search(_lead_in(q, x))]
+        if not measured or not all(standing(x) for x in measured):
+            out.append("“先试点、再推广”只适合常设的做法（机制、制度、队伍、平台、定期活动），所引做法不是")
+    if _PRIORITY.search(q.text) and q.quotes and (len(re.findall(r"[、，,；;]", q.quotes[0])) < 2 or _CAUSAL.search(q.quotes[0])):
         out.append("排序题的引文只讲了一件事")
     return out
 
@@ -1363,9 +1564,15 @@ def choose(
         story again (三湘四季's 业委会 that could not be formed, from two sides)."""
         return not topic or q.kind != "情境研讨" or all(x.kind != "情境研讨" or lead(x) != lead(q) for x in chosen)
 
+    def asked(q: Question, chosen: list[Question]) -> bool:
+        return any(same_ask(q, x) for x in chosen)
+
     chosen: list[Question] = []
     for kind in KINDS:
-        q = next((q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen)), None)
+        q = next(
+            (q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen) and not asked(q, chosen)),
+            None,
+        )
         if q is not None and len(chosen) < n:
             chosen.append(q)
     for q in ok:
@@ -1373,7 +1580,7 @@ def choose(
             break
         if q in chosen or sum(x.kind == q.kind for x in chosen) >= PER_KIND or same_story(q, chosen):
             continue
-        if not one_situation_each(q, chosen):
+        if not one_situation_each(q, chosen) or asked(q, chosen):
             continue
         chosen.append(q)
     order = {id(q): i for i, q in enumerate(drafts)}
@@ -1457,9 +1664,7 @@ def build_handout(
     h.case_ids = used or [card.case_id]
     h.summary = _summary(cards, card, used, tag)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
-    note = _missing_note(h.questions, n)
-    if note:
-        h.summary.append(note)
+    h.trainer_note = _missing_note(h.questions, n)
     return h
 
 
@@ -1480,7 +1685,7 @@ def _missing_note(questions: list[Question], n: int) -> str | None:
     if not missing:
         return None
     return (
-        "给培训者：本讲义未出" + "、".join(f"【{k}】" for k in missing) + "题（" + "；".join(_WHY_MISSING[k] for k in missing)
+        "本讲义未出" + "、".join(f"【{k}】" for k in missing) + "题（" + "；".join(_WHY_MISSING[k] for k in missing)
         + "），题目宁少勿凑。"
     )
 
@@ -1649,7 +1854,8 @@ def _prune_sources(h: Handout) -> Handout:
     h.summary = [renum(s) for s in h.summary]
     h.questions = [
         Question(
-            q.kind, renum(q.text), sorted(new[k] for k in q.sources if k in new), q.quotes, [(p, new.get(k, k)) for p, k in q.parties], q.on
+            q.kind, renum(q.text), sorted(new[k] for k in q.sources if k in new), q.quotes, [(p, new.get(k, k)) for p, k in q.parties], q.on,
+            q.template, q.asks,
         )
         for q in h.questions
     ]

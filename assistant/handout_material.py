@@ -134,7 +134,7 @@ def quotable(s: Sentence, must: re.Pattern | None = None, limit: int = QUOTE_CHA
 
 
 # a measure told as it turned out, not as it was proposed: "最后…做通了居民的思想工作"
-_NARRATED = re.compile(r"做通了|得以|成功|顺利|圆满|终于|最终|未果|最后|达成")
+_NARRATED = re.compile(r"做通了|得以|成功(?!概率|率|的可能|的把握)|顺利|圆满|终于|最终|未果|最后|达成")  # not "成功概率最低"
 
 
 def narrated(text: str) -> bool:
@@ -225,9 +225,23 @@ def finding_out(text: str) -> bool:
 
 def outcome_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag | None = None) -> list[Sentence]:
     """The card's outcomes (the headline first) that a question can quote with their figure."""
-    got = [(o, s) for o in sorted(card.outcomes, key=lambda o: (not o.headline, -o.weight)) if (s := _sentence_at(card, o.citation))]
-    out = [s for o, s in got if keep(s) and _usable(s, card) and quotable(s, QUANTITY) and not _GRANTED.search(s.text)]
+    got = [s for o in sorted(card.outcomes, key=lambda o: (not o.headline, -o.weight)) if (s := _sentence_at(card, o.citation))]
+    # then the script's other results told with a figure, read surely as 成效 (the card keeps a few only; a script
+    # all about one matter, such as 西林塔's 换梯, tells several: "8部电梯历时一年,圆满完工")
+    story = card.story
+    more = [
+        s for s in (story.sentences if story else [])
+        if s.role == "成效" and s.prob("成效") >= OUTCOME_PROB and not _in_lessons(card, s) and RESULT.search(s.text)
+    ]
+    more.sort(key=lambda s: -s.prob("成效"))
+    out = [s for s in _dedupe(got + more) if keep(s) and _usable(s, card) and quotable(s, RESULT) and not _GRANTED.search(s.text)]
     return _topic_first(out, tag)
+
+
+# a result a class can weigh: a figure with its unit, a count of things ("8部电梯"), a named product ("《…全流程指南》")
+# or a body built ("培养了一支党员骨干队伍")
+RESULT = re.compile(QUANTITY.pattern + r"|\d+\s*(?:部|台|轮|场|次|支|套|批|栋|幢|块|项)|《[^》]{2,}》|一支|一套|一批")
+OUTCOME_PROB = 0.6  # a sentence the role model reads as 成效 at least this surely is a result, not a step
 
 
 # money granted from outside ("超长期特别国债政策支持换梯,补贴15万/部") is a condition the community was given, not a

@@ -65,6 +65,7 @@ from assistant.handout import (  # noqa: E402
     generic_bigrams,
     question_faults,
     QUOTE_CHARS,
+    ask_faults,
     build_handout,
     max_overlap,
     to_docx_bytes,
@@ -129,6 +130,15 @@ def check(h, cards, topic: str | None = None) -> dict:
         elif not set(a.tag_counts) & set(b.tag_counts):
             mismatched.append(qu.text[:20])
     faults = [f for qu in h.questions for f in question_faults(qu, h.sources, generic_bigrams(cards))]
+    same_asks = ask_faults(h.questions)
+    # a case handout touches what the case is about: a question quotes a sentence naming its main tag (when its title
+    # names it) — 黄桥村's 宅基地 平移归并, not only its 积分制 and its parking
+    core = None
+    if topic is None and h.sources:
+        card = h.sources[0][1]
+        main = taxonomy.tag(card.tags[0]) if card.tags else None
+        if main is not None and hm.mentions(main, card.title):
+            core = sum(any(hm.mentions(main, h.sources[n - 1][0].quote) for n in qu.sources) for qu in h.questions)
     cited_by = [n for qu in h.questions for n in qu.sources]
     md = to_markdown(h)
     data = to_docx_bytes(h)
@@ -142,6 +152,9 @@ def check(h, cards, topic: str | None = None) -> dict:
         "quotes": len(quotes),
         "repeated_quotes": repeated,
         "faults": faults,
+        "same_asks": same_asks,
+        "core": core,
+        "trainer_note_in_text": int("本讲义未出" in md or "给培训者" in md or "本讲义未出" in docx_text),
         "story_twice": len(cited_by) - len(set(cited_by)),
         "long_quotes": len(long_quotes),
         "fragments": fragments,
@@ -189,6 +202,50 @@ def round1_bodies() -> list[tuple[str, str, str]]:
     return out
 
 
+def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
+    """The round-7 checks on the handouts of an earlier blind sheet (as the readers saw them): questions, two
+    questions with one ask (a template variant or an ``@问`` mark, matched on the text, or the same first clause),
+    "先试点、再推广" on a measure that is not a standing arrangement, a quote without its sentence's opening label,
+    and the trainer's note printed in the handout."""
+    from assistant.handout import Question, _AS_MEASURE, _lead_in, drops_label, load_templates, same_ask, standing
+
+    key = json.loads(key_path.read_text(encoding="utf-8"))
+    sheet = sheet_path.read_text(encoding="utf-8")
+    variants = [t for ts in load_templates().values() for t in ts]
+
+    def template_of(text: str):
+        for t in variants:
+            parts = [re.escape(x) for x in re.split(r"\{[a-z_]+\}", t.text)]
+            if re.fullmatch(".*?".join(parts), text, flags=re.S):
+                return t
+        return None
+
+    print(f"| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text |")
+    print("|---|---|---|---|---|---|---|")
+    for item, k in key.items():
+        if k.get("version") != version:
+            continue
+        body = re.search(rf"^## {item}\n(.*?)(?=^---\n|\Z)", sheet, flags=re.S | re.M).group(1)
+        head, _, src = body.partition("#### 资料来源")
+        sentences = dict((int(n), q) for n, q in re.findall(r"^\*\*\[(\d+)\]\*\*.*?\n\n> (.*?)$", src, flags=re.M))
+        qs = []
+        for text in re.findall(r"^\d+\. \*\*【[^】]+】\*\* (.*?)（依据：", head, flags=re.M):
+            t = template_of(text)
+            quotes = re.findall(r"“([^”]*)”\[\d+\]", text)
+            qs.append(Question("", text, [], quotes, template=t.text if t else "", asks=t.asks if t else frozenset()))
+        same = sum(same_ask(a, b) for a, b in combinations(qs, 2))
+        pilots = sum(
+            1 for q in qs if "先试点" in q.text and not all(standing(x) for x in q.quotes if _AS_MEASURE.search(_lead_in(q, x)))
+        )
+        labels = 0
+        for q in qs:
+            for x, n in re.findall(r"“([^”]*)”\[(\d+)\]", q.text):
+                if int(n) in sentences and drops_label(x, sentences[int(n)]):
+                    labels += 1
+        note = int("给培训者" in head or "本讲义未出" in head)
+        print(f"| {item} | {k['label']} | {len(qs)} | {same} | {pilots} | {labels} | {note} |")
+
+
 def _quoted_numbers(q) -> list[int]:
     """Source numbers that follow a quote in the question text (“…”[n])."""
     return [int(n) for n in re.findall(r"”\[(\d+)\]", q.text)]
@@ -204,7 +261,13 @@ def main() -> int:
     ap.add_argument("--round", default="round2", help="what the key calls this run's handouts")
     ap.add_argument("--calibrate", type=int, default=3, help="round-1 handouts mixed into the sheet for calibration")
     ap.add_argument("--round1", action="store_true", help="also check the first round's handouts (from their sheet)")
+    ap.add_argument("--check-sheet", type=Path, help="only run the round-7 checks on an earlier blind sheet's handouts")
+    ap.add_argument("--check-key", type=Path, help="its key (default: key.json beside it)")
+    ap.add_argument("--check-version", default="round6", help="which of its versions to check")
     args = ap.parse_args()
+    if args.check_sheet:
+        check_sheet(args.check_sheet, args.check_key or args.check_sheet.with_name("key.json"), args.check_version)
+        return 0
     if args.round1:
         old = round1()
         print("Round 1 (eval/blind/round1/blind_handouts_sheet.md), the same checks on its quotes:\n")
@@ -228,15 +291,17 @@ def main() -> int:
         rows.append(r)
     print(
         f"| handout | questions | kinds (情境/对比/角色/反思) | quotes | repeated | faults | story twice | > {QUOTE_CHARS} chars | fragments | slogans | "
-        "off-topic | max overlap | unbacked parties | gone parties | compare off-problem | ids/offsets | A4 | zh-CN |"
+        "off-topic | max overlap | same ask | on the case's core | trainer note in text | unbacked parties | gone parties | "
+        "compare off-problem | ids/offsets | A4 | zh-CN |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         kinds = "/".join(str(r["kinds"].count(k)) for k in ("情境研讨", "对比分析", "角色扮演", "反思迁移"))
         print(
             f"| {r['label']} | {r['questions']} | {kinds} | {r['quotes']} | {r['repeated_quotes']} | {len(r['faults'])} | "
             f"{r['story_twice']} | {r['long_quotes']} | "
             f"{len(r['fragments'])} | {len(r['slogans'])} | {len(r['off_topic'])} | {r['max_overlap']:.3f} | "
+            f"{len(r['same_asks'])} | {'–' if r['core'] is None else r['core']} | {r['trainer_note_in_text']} | "
             f"{len(r['unbacked_parties'])} | {len(r['gone_parties'])} | {len(r['mismatched_compare'])} | {r['internal_ids']} | "
             f"{r['a4']} | {r['zh_cn']} |"
         )
@@ -252,11 +317,12 @@ def main() -> int:
         f"one story twice: {sum(r['story_twice'] for r in rows)}; fragments: {sum(len(r['fragments']) for r in rows)}; "
         f"slogans: {sum(len(r['slogans']) for r in rows)}; off-topic: {sum(len(r['off_topic']) for r in rows)}; "
         f"largest pairwise overlap of two questions: {worst:.3f} (threshold {MAX_OVERLAP}); "
-        f"questions per handout: {[r['questions'] for r in rows]}"
+        f"questions per handout: {[r['questions'] for r in rows]}; handouts under 4 questions: "
+        f"{sum(r['questions'] < 4 for r in rows)}; pairs asking the same thing: {sum(len(r['same_asks']) for r in rows)}"
     )
     print("cited sentences two handouts share: " + ("; ".join(f"{a} & {b}: {n}" for a, b, n in shared) or "none"))
     for r in rows:
-        for what in ("faults", "fragments", "slogans", "off_topic", "unbacked_parties", "gone_parties", "mismatched_compare"):
+        for what in ("faults", "same_asks", "fragments", "slogans", "off_topic", "unbacked_parties", "gone_parties", "mismatched_compare"):
             for x in r[what]:
                 print(f"  {r['label']} {what}: {x}")
     if args.sheet:
@@ -283,7 +349,7 @@ def main() -> int:
         print(f"wrote eval/{args.name}_sheet.md and eval/{args.name}_key.json")
     bad = total_rep or worst >= MAX_OVERLAP or any(
         r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] or r["faults"]
-        or r["story_twice"]
+        or r["story_twice"] or r["same_asks"] or r["trainer_note_in_text"] or r["core"] == 0
         for r in rows
     )
     return 1 if bad else 0

@@ -269,6 +269,20 @@ def test_handout_for_a_topic_and_missing_choices(backend, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+def test_handout_trainer_note_is_shown_not_handed_out(backend, tmp_path):
+    """Which kinds of question the material could not give is the trainer's business: the preview shows it, the
+    Word and Markdown files the class gets do not carry it (round-6 readers: "发给学员前最好删掉")."""
+    from docx import Document
+
+    r = H.make_handout(backend, H.BY_CASE, "sj2025-16", None, 6, out_dir=tmp_path)
+    assert r.handout is not None and r.handout.trainer_note and len(r.handout.questions) < 6
+    assert "给培训者" in r.preview_html and html.escape(r.handout.trainer_note) in r.preview_html
+    text = "\n".join(p.text for p in Document(str(r.docx)).paragraphs)
+    md = r.md.read_text(encoding="utf-8")
+    for out in (text, md):
+        assert "给培训者" not in out and "本讲义未出" not in out and "宁少勿凑" not in out
+
+
 # ---------------------------------------------------------------------------
 # 案例库
 

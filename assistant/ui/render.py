@@ -571,6 +571,10 @@ def _handout_chips(text: str, sources: list) -> str:
 
 def handout_view(h) -> str:
     notice = f"<div class='notice'>※ {esc(h.notice)}</div>" if h.notice else ""
+    # for the trainer's eyes: not part of the handout the class gets (Markdown / Word)
+    note = getattr(h, "trainer_note", None)
+    if note:
+        notice += f"<div class='notice trainer-note'>给培训者（不随讲义导出）：{esc(note)}</div>"
     summary = "".join(f"<li>{_handout_chips(s, h.sources)}</li>" for s in h.summary)
     questions = "".join(
         f"<li><span class='kind'>{esc(q.kind)}</span>{_handout_chips(q.text, h.sources)}</li>" for q in h.questions
