@@ -1319,7 +1319,7 @@ def dropped_scene(span: str, sentence: str) -> bool:
     (compared without it, "微领袖宣导课堂成员" loses that it was about smoking in the activity room)."""
     head = sentence.strip().lstrip("\"“")
     m = _SCENE_FRAME.match(head)
-    return bool(m) and span.strip() not in head[: m.end()] and not head.startswith(span.strip()[:6])
+    return m is not None and span.strip() not in head[: m.end()] and not head.startswith(span.strip()[:6])
 
 
 def _to_the_figure(span: str, sentence: str, must: re.Pattern | None = None) -> str:
@@ -1338,7 +1338,7 @@ def _to_the_figure(span: str, sentence: str, must: re.Pattern | None = None) -> 
 
 
 def _unbalanced(span: str) -> bool:
-    return span.count('"') % 2 == 1 or any(span.count(a) != span.count(b) for a, b in _BRACKETS)
+    return span.count('"') % 2 == 1 or any(span.count(pair[0]) != span.count(pair[1]) for pair in _BRACKETS)
 
 
 def quote_flaw(span: str) -> str | None:

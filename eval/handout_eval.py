@@ -220,7 +220,7 @@ def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
                 return t
         return None
 
-    print(f"| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text |")
+    print("| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text |")
     print("|---|---|---|---|---|---|---|")
     for item, k in key.items():
         if k.get("version") != version:
