@@ -1,5 +1,5 @@
 """Round 8 of the blind reading of the handouts: this branch's 10 handouts (5 cases, 5 topics: the set of
-eval/handout_eval.py), shuffled, numbered N1…N10, ids hidden (the round-6 script, eval/blind_handouts_sheet_r6.py,
+eval/handout_eval.py), shuffled, numbered Q1…Q10, ids hidden (the round-7 script, eval/blind_handouts_sheet_r7.py, with the round-8 rules;
 with the default of no comparison version: ``--base`` still mixes in another version's handouts if given).
 
 The other version's handouts are written by that version's own code: ``--base DIR`` is a checkout of it
