@@ -86,7 +86,8 @@ POOL = 3  # a handout's questions are chosen from up to this many times as many 
 MAX_POOL = 18
 CORE_SHARE = 0.2  # a part of a case's script naming its main matter in this share of its sentences is about it
 RETRIES = 4  # a template turned down by a check is tried again on up to this many further sentences
-PER_KIND = 2  # no kind asked more than twice in one handout
+PER_KIND = 2  # no kind asked more than twice in one handout (three times only to reach MIN_CLASS questions)
+MIN_CLASS = 4  # the questions one class session needs
 # drafts are written the scarcest kind first: a role-play needs a scene and parties speaking of it, a comparison
 # a partner; the others find material in most scripts
 DRAFT_ORDER = ("角色扮演", "对比分析", "情境研讨", "反思迁移")
@@ -1288,6 +1289,8 @@ _ACHIEVED = re.compile(
     r"使[^，,。；;]{0,14}更|进一步(?:加强|提升|提高|增强)|提升了?[^，,。；;]{0,8}(?:能力|水平|意识|素养)|有效(?:提升|提高|促进)"
 )
 _BRACKETS = ("()", "（）", "《》", "“”", "【】")
+# a quote announcing several things: "组建三支自治队伍:一是…" (with the first only, the others are missing)
+_ANNOUNCED = re.compile(r"[两二三四五六七八九]\s*(?:支|个|项|类|条|种|方面|步)[^，,。]{0,10}[:：]")
 # where a template quotes a result
 _AS_OUTCOME = re.compile(r"(?:成效之一是|结果是)[：:]?$")
 # a result told by its size only, with nothing that changed: "小区发生了翻天覆地的变化"
@@ -1423,6 +1426,8 @@ def quote_flaw(span: str) -> str | None:
         return "引文括号或引号不成对"
     if _OWES.search(text):
         return "引文是对个人的称赞"
+    if _ANNOUNCED.search(text) and re.search(r"一是|第一", text) and not re.search(r"二是|第二", text):
+        return "引文只列了第一项"
     return None
 
 
@@ -1678,14 +1683,17 @@ def choose(
         )
         if q is not None and len(chosen) < n:
             chosen.append(q)
-    for q in ok:
-        if len(chosen) >= n:
+    for per_kind in (PER_KIND, PER_KIND + 1):  # a third of one kind only when a class would get fewer than MIN_CLASS
+        if per_kind > PER_KIND and len(chosen) >= min(n, MIN_CLASS):
             break
-        if q in chosen or sum(x.kind == q.kind for x in chosen) >= PER_KIND or same_story(q, chosen):
-            continue
-        if not one_situation_each(q, chosen) or asked(q, chosen):
-            continue
-        chosen.append(q)
+        for q in ok:
+            if len(chosen) >= (n if per_kind == PER_KIND else min(n, MIN_CLASS)):
+                break
+            if q in chosen or sum(x.kind == q.kind for x in chosen) >= per_kind or same_story(q, chosen):
+                continue
+            if not one_situation_each(q, chosen) or asked(q, chosen):
+                continue
+            chosen.append(q)
     order = {id(q): i for i, q in enumerate(drafts)}
     return _in_turn(sorted(chosen, key=lambda q: order[id(q)]))
 

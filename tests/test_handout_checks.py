@@ -510,3 +510,15 @@ def test_a_topic_handout_says_which_questions_are_on_a_related_matter(cards):
     assert "作对照" not in head
     off = [i for i, f in enumerate(flags, 1) if not f]
     assert all(f"第{i}题" in head for i in off)
+
+
+def test_round7_a_list_quoted_by_its_first_item_and_whose_lesson():
+    """三湘四季 (round 7 regenerated): "组建三支自治队伍:一是…" names three and gives one; a topic handout's lesson
+    or result says whose script it is from (reader D: "讲述人" of which of three cases?)."""
+    from assistant.handout import load_templates, quote_flaw
+
+    assert quote_flaw("组建三支自治队伍:一是物业维修工程队:负责施工协调,确保工程顺利进行") == "引文只列了第一项"
+    assert quote_flaw("组建三支自治队伍:一是物业维修工程队,二是居民监督队,三是志愿服务队") is None
+    for t in load_templates()["反思迁移"]:
+        if "{lesson}" in t.text or "结果是" in t.text:
+            assert "{place}" in t.text
