@@ -841,6 +841,8 @@ class _Writer:
             got = hm.owner(last.text) if last else None
             if got and last and _DISTURBS.search(last.text) and ctype != "村":
                 return "居民"  # the party the story is about disturbs others: those upset at the meeting are the neighbours
+            if got and last and hm.gone(last.text, got[1]):
+                return PEOPLE[ctype]  # a party the story says is gone does not come to the meeting ("业委会…集体辞职")
             if got and got[0].name not in ("社区党组织", "居委会/村委会"):
                 return hm.display_name(got[0], got[1], ctype)
             return PEOPLE[ctype]
@@ -1643,6 +1645,14 @@ def _story_words(q: Question, items: list[tuple[Citation, CaseCard]]) -> set[str
 SAME_STORY = 0.3  # two questions whose quoted sentences share this share of particular words tell one story
 
 
+_NAMED_TERM = re.compile(r"[\"“]([^\"“”]{2,12})[\"”]")
+
+
+def named_terms(q: Question) -> set[str]:
+    """The names a question's quotes put in quotation marks ("红黄绿", "小哥课堂"): a method, a programme."""
+    return {m.group(1) for x in q.quotes for m in _NAMED_TERM.finditer(x)}
+
+
 def choose(
     drafts: list[Question],
     items: list[tuple[Citation, CaseCard]],
@@ -1662,6 +1672,8 @@ def choose(
             b = words[id(x)]
             if a and b and len(a & b) / min(len(a), len(b)) >= SAME_STORY:
                 return True
+            if named_terms(q) & named_terms(x):
+                return True  # one named method asked twice ("红黄绿"三色清单 and the "红黄绿"问题处理机制)
         return False
 
     def lead(q: Question) -> str:

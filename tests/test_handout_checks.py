@@ -522,3 +522,25 @@ def test_round7_a_list_quoted_by_its_first_item_and_whose_lesson():
     for t in load_templates()["反思迁移"]:
         if "{lesson}" in t.text or "结果是" in t.text:
             assert "{place}" in t.text
+
+
+def test_a_party_the_story_says_is_gone_is_not_upset_at_the_meeting(cards):
+    """湖畔天地 (round 8 review): "…业委会一度因指责声浪集体辞职" asked "如果业委会在居民议事会上当场情绪激动"."""
+    assert hm.gone("甚至因挪车冲突引发业主间言语攻击、恶意堵门等行为,业委会一度因指责声浪集体辞职。", "业委会")
+    assert not hm.gone("业委会牵头召开业主大会,表决停车管理办法。", "业委会")
+    h = build_handout(cards, case_id="sj2025-03", n=6)
+    for q in h.questions:
+        if "辞职" in "".join(q.quotes):
+            assert "如果业委会在" not in q.text
+
+
+def test_one_named_method_is_asked_once(cards):
+    """第三街区 (round 8 review): the "红黄绿" 三色清单 as a lesson and the "红黄绿" 问题处理机制 as a measure."""
+    from assistant.handout import named_terms
+
+    a = Question("反思迁移", "", [1], ["用\"红黄绿\"三色清单分级处理问题,街事好商量平台协商解决矛盾"])
+    b = Question("反思迁移", "", [2], ["街区党支部发挥收集解决问题诉求的主渠道作用,充分用好街道\"红黄绿\"问题处理机制,分类受理、分级处置"])
+    assert named_terms(a) & named_terms(b) == {"红黄绿"}
+    h = build_handout(cards, case_id="sj2025-20", n=6)
+    terms = [named_terms(q) for q in h.questions]
+    assert all(not (x & y) for i, x in enumerate(terms) for y in terms[i + 1:])
