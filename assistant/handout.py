@@ -1293,6 +1293,9 @@ _ACHIEVED = re.compile(
 _BRACKETS = ("()", "（）", "《》", "“”", "【】")
 # a quote announcing several things: "组建三支自治队伍:一是…" (with the first only, the others are missing)
 _ANNOUNCED = re.compile(r"[两二三四五六七八九]\s*(?:支|个|项|类|条|种|方面|步)[^，,。]{0,10}[:：]")
+# where a template quotes a lesson, and a lesson that only announces there are lessons ("我们也发现了一些共性的规律")
+_AS_LESSON = re.compile(r"(?:体会是|的经验)[：:（(]?$")
+_EMPTY_LESSON = re.compile(r"发现了一些|共性的?规律|几点(?:体会|启示|思考|经验)|如下|以下几")
 # where a template quotes a result
 _AS_OUTCOME = re.compile(r"(?:成效之一是|结果是)[：:]?$")
 # a result told by its size only, with nothing that changed: "小区发生了翻天覆地的变化"
@@ -1519,6 +1522,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             flaw = scene_flaw(span, q.asks)
             if flaw:
                 out.append(f"{flaw}：“{span[:12]}…”")
+        if _AS_LESSON.search(lead) and _EMPTY_LESSON.search(span):
+            out.append(f"体会没有内容，只说有体会：“{span[:12]}…”")
         if _AS_OUTCOME.search(lead) and not concrete_result(span):
             out.append(f"成效没有数字或具体变化：“{span[:12]}…”")
         if len(_NOTE.findall(span)) >= 2:

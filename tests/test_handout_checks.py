@@ -544,3 +544,12 @@ def test_one_named_method_is_asked_once(cards):
     h = build_handout(cards, case_id="sj2025-20", n=6)
     terms = [named_terms(q) for q in h.questions]
     assert all(not (x & y) for i, x in enumerate(terms) for y in terms[i + 1:])
+
+
+def test_a_lesson_that_only_announces_lessons_is_not_quoted():
+    """第三街区 (round 8 review): "…我们也发现了一些共性的规律" says there are lessons, not which."""
+    from assistant.handout import class_faults
+
+    x = "在我们方松街道第三街区的治理工作虽然只是一个样板,但在摸索过程中,我们也发现了一些共性的规律"
+    q = Question("反思迁移", f"回顾第三街区的经验（“{x}”[1]），请结合你所在的社区的实际，写出一个下个月就能试行的小动作。", [1], [x])
+    assert any("体会没有内容" in f for f in class_faults(q, []))
