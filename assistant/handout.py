@@ -86,7 +86,8 @@ POOL = 3  # a handout's questions are chosen from up to this many times as many 
 MAX_POOL = 18
 CORE_SHARE = 0.2  # a part of a case's script naming its main matter in this share of its sentences is about it
 RETRIES = 4  # a template turned down by a check is tried again on up to this many further sentences
-PER_KIND = 2  # no kind asked more than twice in one handout
+PER_KIND = 2  # no kind asked more than twice in one handout (three times only to reach MIN_CLASS questions)
+MIN_CLASS = 4  # the questions one class session needs
 # drafts are written the scarcest kind first: a role-play needs a scene and parties speaking of it, a comparison
 # a partner; the others find material in most scripts
 DRAFT_ORDER = ("角色扮演", "对比分析", "情境研讨", "反思迁移")
@@ -840,6 +841,8 @@ class _Writer:
             got = hm.owner(last.text) if last else None
             if got and last and _DISTURBS.search(last.text) and ctype != "村":
                 return "居民"  # the party the story is about disturbs others: those upset at the meeting are the neighbours
+            if got and last and hm.gone(last.text, got[1]):
+                return PEOPLE[ctype]  # a party the story says is gone does not come to the meeting ("业委会…集体辞职")
             if got and got[0].name not in ("社区党组织", "居委会/村委会"):
                 return hm.display_name(got[0], got[1], ctype)
             return PEOPLE[ctype]
@@ -875,6 +878,7 @@ class _Writer:
 
             lazy["measure"] = lambda: paired(0)
             lazy["other_measure"] = lambda: paired(1)
+            lazy["dimensions"] = lambda: compare_dimensions(paired(0), paired(1))
             mine, theirs = self.method_of(card, problem), self.method_of(other, there)
             lazy["method"] = lambda: mine[0].name if mine else _no("method")
             lazy["other_method"] = lambda: theirs[0].name if theirs else _no("method")
@@ -1279,7 +1283,7 @@ _LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:型|类|式)[(（:：]")
 # praise of one person or thanks: "换梯成功,离不开一位关键人物"
 _OWES = re.compile(r"离不开|关键人物")
 # a scene that already names the way out: "改革的核心在于减量"
-_GIVES_AWAY = re.compile(r"核心在于|关键在于|关键是|根本在于|重点在于|出路在于|必须|应当|亟需|亟待|需要(?:我们)?(?:建立|推动|加强)")
+_GIVES_AWAY = re.compile(r"根源在于|原因在于|症结在于|根源是|根本原因|核心在于|关键在于|关键是|根本在于|重点在于|出路在于|必须|应当|亟需|亟待|需要(?:我们)?(?:建立|推动|加强)")
 # a scene that is the community acting on the problem: "为切实解决商户"充电难"问题,街区党支部又进行了深入调研"
 _ACTS = re.compile(r"^(?:为了?|为切实|针对|面对)[^，,。]{2,24}[，,][^，,。]{0,6}(?:党支部|党总支|党委|居委会?|村委会?|我们|社区|街区|两委)")
 # a measure quoted with what it achieved: "…解决清单问题,提升治理能力,使网格管理更规范"
@@ -1287,6 +1291,68 @@ _ACHIEVED = re.compile(
     r"使[^，,。；;]{0,14}更|进一步(?:加强|提升|提高|增强)|提升了?[^，,。；;]{0,8}(?:能力|水平|意识|素养)|有效(?:提升|提高|促进)"
 )
 _BRACKETS = ("()", "（）", "《》", "“”", "【】")
+# a quote announcing several things: "组建三支自治队伍:一是…" (with the first only, the others are missing)
+_ANNOUNCED = re.compile(r"[两二三四五六七八九]\s*(?:支|个|项|类|条|种|方面|步)[^，,。]{0,10}[:：]")
+# where a template quotes a lesson, and a lesson that only announces there are lessons ("我们也发现了一些共性的规律")
+_AS_LESSON = re.compile(r"(?:体会是|的经验)[：:（(]?$")
+_EMPTY_LESSON = re.compile(r"发现了一些|共性的?规律|几点(?:体会|启示|思考|经验)|如下|以下几")
+# where a template quotes a result
+_AS_OUTCOME = re.compile(r"(?:成效之一是|结果是)[：:]?$")
+# a result told by its size only, with nothing that changed: "小区发生了翻天覆地的变化"
+_PRAISE_ONLY = re.compile(r"翻天覆地|天翻地覆|焕然一新|大变样|面貌一新|显著(?:的)?(?:变化|成效|提升|改善)|明显(?:的)?(?:变化|成效|改善)|(?:巨大|很大|极大)的?(?:变化|成效)")
+# a quote that carries notes in brackets inside its clauses reads with difficulty: "从2017年下午四点(1300辆)难停到…(超过2000辆)"
+_NOTE = re.compile(r"[(（][^()（）]{1,20}[)）]")
+# a sequence quoted up to its first step: "先抓报名顺序号确定选地批次" without "再抓具体宅基地号"
+_FIRST_STEP = re.compile(r"先|首先|第一次|一是")
+_NEXT_STEP = re.compile(r"^[^。]{0,30}?(?:再|然后|其次|第二次|二是|随后)")
+# the turn the sentence takes after the quoted scene: "…一楼业主不同意…,但是维修资金的使用规定是法定的,无法突破"
+_TURN = re.compile(r"^[^。；;]{0,80}?(?:[，,]|·+|…+)(?:但是?|可是|然而|不过)")
+
+
+# a scene told in abstract nouns only: "舒缓人情与快节奏低关注度之间的摩擦…持续对撞", "…成为社区矛盾的痛点"
+_ABSTRACT = re.compile(r"之间的(?:摩擦|矛盾|冲突|张力|落差|鸿沟)|碰撞|对撞|交织|双重挤压|痛点|困境")
+# a scene that lists kinds of problems, not one: "诉求主要集中在停车管理难、商户扰民、设施设备破损等老大难问题"
+_KINDS_LIST = re.compile(r"(?:集中在|主要包括|主要有|涉及)[^。；;]{2,40}等[^，,。；;]{0,8}问题")
+# what money is for: a scene about money that says what it was to pay for ("维修基金被冻结" alone does not)
+_PURPOSE = re.compile(r"用于|用来|改造|加装|更新|建设|修缮|维修|购置|安装|电梯|桥|道路|屋顶|管道|充电|停车|绿化|设施")
+_FUND = re.compile(r"维修(?:基金|资金)")
+
+
+def scene_flaw(span: str, asks: frozenset[str] = frozenset()) -> str | None:
+    """Why a quoted scene gives the class no situation to act in, or None: it is told in abstract nouns only (no
+    party, no figure), it lists kinds of problems instead of one, or it is a money difficulty that does not say what
+    the money is for."""
+    if _KINDS_LIST.search(span):
+        return "情境只列了几类问题，不是一件具体的事"
+    if _ABSTRACT.search(span) and not _FIGURE.search(span) and not hm.subjects(span) and not hm._party_regex().search(span):
+        return "情境只有抽象的说法，没有具体的人或事"
+    if "出资方案" in asks and not _PURPOSE.search(_FUND.sub("", span)):
+        return "资金难题没说钱要用来做什么"
+    return None
+
+
+def concrete_result(span: str) -> bool:
+    """Whether a quoted result says what changed: a figure or a counted thing (:data:`hm.RESULT`), or a change told
+    without only praising its size ("发生了翻天覆地的变化" says that something changed, not what)."""
+    if _FIGURE.search(span):
+        return True
+    return not _PRAISE_ONLY.search(span)
+
+
+def cut_before(span: str, sentence: str, scene: bool = True) -> str | None:
+    """What a quote leaves out that it needs, or None: the later steps of a sequence it quotes the first of
+    ("先抓报名顺序号…" without "再抓具体宅基地号"), or the turn its sentence takes after it ("…但是维修资金的使用规定是
+    法定的,无法突破")."""
+    at = locate(span, sentence)
+    if not at:
+        return None
+    rest = sentence[at[1]:]
+    first = _FIRST_STEP.search(span)
+    if first and _NEXT_STEP.search(rest) and not re.search(r"再|然后|其次|第二次|二是|随后", span[first.end():]):
+        return "引文只有第一步，后面的步骤被截掉了"
+    if scene and _TURN.match(rest):
+        return "引文删掉了后面的转折"
+    return None
 # where a template quotes a measure, and where a scene (a problem)
 _AS_MEASURE = re.compile(r"(?:做法(?:之一)?是|这一步|一项做法)[：（(]?$")
 _AS_SCENE = re.compile(r"(?:情况是|难题是|提到|经历)[：:]?$|的情况（$")
@@ -1365,6 +1431,8 @@ def quote_flaw(span: str) -> str | None:
         return "引文括号或引号不成对"
     if _OWES.search(text):
         return "引文是对个人的称赞"
+    if _ANNOUNCED.search(text) and re.search(r"一是|第一", text) and not re.search(r"二是|第二", text):
+        return "引文只列了第一项"
     return None
 
 
@@ -1375,6 +1443,36 @@ def _lead_in(q: Question, span: str) -> str:
 
 def _groups(text: str) -> set[str]:
     return {_FOR_GROUPS[m.group(0)] for m in _FOR_GROUP.finditer(text)}
+
+
+# the people whose co-operation a comparison may weigh: a party both measures name (the riders both trainings
+# serve), never one they leave out ("商户和居民的配合程度" of two trainings for riders)
+_WHOSE_PART = re.compile(r"(?:和|及|与|、)([^，,。？?、和及与]{1,8}?)的配合程度|从([^，,。？?、和及与]{1,8}?)的配合程度")
+NEUTRAL_DIMENSIONS = "各自的做法、适用条件和代价三方面"
+
+
+def compare_dimensions(a: str, b: str) -> str:
+    """What a comparison of two measures weighs them on: the manpower, the money and the co-operation of the people
+    both measures serve (a group both name: 骑手, 老人 …); when they name none in common, a neutral frame."""
+    both = sorted(_groups(a) & _groups(b))
+    if both:
+        return f"投入的人力、资金和{both[0]}的配合程度三方面"
+    return NEUTRAL_DIMENSIONS
+
+
+def unfit_dimension(q: Question) -> str | None:
+    """A comparison weighing its measures on the co-operation of people neither quoted measure names, or None."""
+    if q.kind != "对比分析":
+        return None
+    own = _QUOTED.sub("", q.text)
+    for m in _WHOSE_PART.finditer(own):
+        who = m.group(1) or m.group(2)
+        names = [w for w in re.split(r"和|及|与|、", who) if w]
+        for w in names:
+            key = _FOR_GROUPS.get(w, w)
+            if not any(w in x or key in _groups(x) for x in q.quotes):
+                return w
+    return None
 
 
 def related(a: str, b: str, card: CaseCard) -> bool:
@@ -1420,6 +1518,20 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"情境已说出了解决思路：“{span[:12]}…”")
         if _AS_SCENE.search(lead) and _ACTS.match(span):
             out.append(f"情境是社区的做法，不是难题：“{span[:12]}…”")
+        if _AS_SCENE.search(lead):
+            flaw = scene_flaw(span, q.asks)
+            if flaw:
+                out.append(f"{flaw}：“{span[:12]}…”")
+        if _AS_LESSON.search(lead) and _EMPTY_LESSON.search(span):
+            out.append(f"体会没有内容，只说有体会：“{span[:12]}…”")
+        if _AS_OUTCOME.search(lead) and not concrete_result(span):
+            out.append(f"成效没有数字或具体变化：“{span[:12]}…”")
+        if len(_NOTE.findall(span)) >= 2:
+            out.append(f"引文夹着括号注释，读起来费劲：“{span[:12]}…”")
+        sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
+        cut = cut_before(span, sentence, scene=bool(_AS_SCENE.search(lead))) if sentence else None
+        if cut:
+            out.append(f"{cut}：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _ACHIEVED.search(span):
             out.append(f"做法里混着成效：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _NAMED_ONLY.search(span.rstrip("。；;，, ")):
@@ -1450,6 +1562,9 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
             if sentence and dropped_scene(span, sentence):
                 out.append(f"对比的做法删掉了它针对的事：“{span[:12]}…”")
+    unfit = unfit_dimension(q)
+    if unfit:
+        out.append(f"对比的维度与两个做法不相干：两个做法都没讲到“{unfit}”")
     if q.kind == "对比分析" and any(_NAME_ONLY.search(x.rstrip("。；;，, ")) for x in q.quotes):
         out.append("对比的做法只有名称，没说做了什么")
     if _PILOT.search(q.text):
@@ -1535,6 +1650,14 @@ def _story_words(q: Question, items: list[tuple[Citation, CaseCard]]) -> set[str
 SAME_STORY = 0.3  # two questions whose quoted sentences share this share of particular words tell one story
 
 
+_NAMED_TERM = re.compile(r"[\"“]([^\"“”]{2,12})[\"”]")
+
+
+def named_terms(q: Question) -> set[str]:
+    """The names a question's quotes put in quotation marks ("红黄绿", "小哥课堂"): a method, a programme."""
+    return {m.group(1) for x in q.quotes for m in _NAMED_TERM.finditer(x)}
+
+
 def choose(
     drafts: list[Question],
     items: list[tuple[Citation, CaseCard]],
@@ -1554,6 +1677,8 @@ def choose(
             b = words[id(x)]
             if a and b and len(a & b) / min(len(a), len(b)) >= SAME_STORY:
                 return True
+            if named_terms(q) & named_terms(x):
+                return True  # one named method asked twice ("红黄绿"三色清单 and the "红黄绿"问题处理机制)
         return False
 
     def lead(q: Question) -> str:
@@ -1565,7 +1690,7 @@ def choose(
         return not topic or q.kind != "情境研讨" or all(x.kind != "情境研讨" or lead(x) != lead(q) for x in chosen)
 
     def asked(q: Question, chosen: list[Question]) -> bool:
-        return any(same_ask(q, x) for x in chosen)
+        return any(same_ask(q, x) or gives_away(q, x, items) or gives_away(x, q, items) for x in chosen)
 
     chosen: list[Question] = []
     for kind in KINDS:
@@ -1575,20 +1700,52 @@ def choose(
         )
         if q is not None and len(chosen) < n:
             chosen.append(q)
-    for q in ok:
-        if len(chosen) >= n:
+    for per_kind in (PER_KIND, PER_KIND + 1):  # a third of one kind only when a class would get fewer than MIN_CLASS
+        if per_kind > PER_KIND and len(chosen) >= min(n, MIN_CLASS):
             break
-        if q in chosen or sum(x.kind == q.kind for x in chosen) >= PER_KIND or same_story(q, chosen):
-            continue
-        if not one_situation_each(q, chosen) or asked(q, chosen):
-            continue
-        chosen.append(q)
+        for q in ok:
+            if len(chosen) >= (n if per_kind == PER_KIND else min(n, MIN_CLASS)):
+                break
+            if q in chosen or sum(x.kind == q.kind for x in chosen) >= per_kind or same_story(q, chosen):
+                continue
+            if not one_situation_each(q, chosen) or asked(q, chosen):
+                continue
+            chosen.append(q)
     order = {id(q): i for i, q in enumerate(drafts)}
     return _in_turn(sorted(chosen, key=lambda q: order[id(q)]))
 
 
 # ---------------------------------------------------------------------------
 # building the handout
+
+
+def _leads(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[tuple[str, str, CaseCard]]:
+    """Each quote of a question with what the template quotes it as (scene, measure, outcome, other) and its case."""
+    cited = [items[n - 1] for n in q.sources if 1 <= n <= len(items)]
+    out = []
+    for span in q.quotes:
+        card = next((card for c, card in cited if locate(span, c.quote)), None)
+        if card is None:
+            continue
+        lead = _lead_in(q, span)
+        what = "scene" if _AS_SCENE.search(lead) else "outcome" if _AS_OUTCOME.search(lead) else "measure" if _AS_MEASURE.search(lead) else ""
+        out.append((span, what, card))
+    return out
+
+
+# a scene the class is asked to meet without knowing what was done
+_UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做")
+
+
+def gives_away(scene: Question, other: Question, items: list[tuple[Citation, CaseCard]]) -> bool:
+    """Whether ``other`` tells what was done about (or came of) the situation ``scene`` puts the class in: a measure
+    or a result of the same community on the same matter ("缺乏配套的充电桩…" and "累计安装80组充电桩"), so that
+    one handout cannot ask the first "without knowing what was done later"."""
+    if not _UNTOLD.search(scene.text):
+        return False
+    scenes = [(x, card) for x, what, card in _leads(scene, items) if what == "scene"]
+    answers = [(y, card) for y, what, card in _leads(other, items) if what in ("measure", "outcome")]
+    return any(a.case_id == b.case_id and related(x, y, a) for x, a in scenes for y, b in answers)
 
 
 def build_handout(
@@ -1658,11 +1815,13 @@ def build_handout(
             f"请换一个{'话题' if tag else '案例'}。"
         )
     title = f"培训讨论题：《{card.title}》" if case_id else f"培训讨论题：{tag.name if tag else ''}"
+    if tag is not None:  # a topic handout asks about the topic itself first, the related matter after
+        questions = sorted(questions, key=lambda q: not on_topic(q, tag))
     h = Handout(title, [], questions, src.items, notice)
     h = _prune_sources(h)
     used = list(dict.fromkeys(c.case_id for c, _ in h.sources))
     h.case_ids = used or [card.case_id]
-    h.summary = _summary(cards, card, used, tag)
+    h.summary = _summary(cards, card, used, tag, h.questions)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
     h.trainer_note = _missing_note(h.questions, n)
     return h
@@ -1707,12 +1866,29 @@ def _first_partner(cards: dict[str, CaseCard], card: CaseCard, tag: Tag | None) 
     return others[0]
 
 
-def _summary(cards: dict[str, CaseCard], card: CaseCard, used: list[str], tag: Tag | None) -> list[str]:
+def on_topic(q: Question, tag: Tag) -> bool:
+    """Whether a question of a topic handout is on the topic itself: one of its quotes names it."""
+    return any(hm.mentions(tag, x) for x in q.quotes)
+
+
+def _numbers(ns: list[int]) -> str:
+    return "、".join(f"第{n}题" for n in ns)
+
+
+def _summary(
+    cards: dict[str, CaseCard], card: CaseCard, used: list[str], tag: Tag | None, questions: list[Question] | None = None
+) -> list[str]:
+    """The handout's head: what it is about and, for a topic, which questions are on a related matter instead (only
+    what the handout does: no comparison is promised that no question asks)."""
     lines = []
     if tag:
         cases = [cards[c] for c in used] or [card]
         related = [r for r in tag.related if any(r in c.tag_counts and tag.name not in c.tag_counts for c in cases)]
-        lines.append(f"话题：{tag.name}" + (f"（讲稿中讲到{tag.name}的案例较少，另选讲{'、'.join(related)}的案例作对照）" if related else ""))
+        off = [i for i, q in enumerate(questions or [], 1) if not on_topic(q, tag)]
+        note = ""
+        if related and off:
+            note = f"（讲稿中讲到{tag.name}的内容较少，{_numbers(off)}取自讲{'、'.join(related)}的案例，供参照）"
+        lines.append(f"话题：{tag.name}" + note)
         lines.append("涉及案例：" + "；".join(f"《{c.title}》（{place(c)}，{c.author}）" for c in cases))
         return lines
     lines.append(f"案例：《{card.title}》")

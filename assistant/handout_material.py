@@ -441,6 +441,16 @@ def _party_regex() -> re.Pattern:
     return re.compile("(?:" + "|".join(re.escape(w) for w in words) + ")(?![区委会])")
 
 
+def gone(text: str, word: str) -> bool:
+    """Whether ``text`` says the party named ``word`` is gone (resigned, dissolved, never formed) in the clause
+    naming it: "业委会一度因指责声浪集体辞职"."""
+    for clause in re.split(r"[，,。；;：:]", text):
+        at = clause.find(word)
+        if at >= 0 and _ABSENT.search(clause[at:]):
+            return True
+    return False
+
+
 def party_of(word: str) -> Tag | None:
     """The taxonomy party a word names."""
     for r in load_taxonomy().roles:

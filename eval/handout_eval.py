@@ -220,8 +220,24 @@ def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
                 return t
         return None
 
-    print("| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text |")
-    print("|---|---|---|---|---|---|---|")
+    from assistant.citations import Citation
+    from assistant.handout import class_faults, gives_away
+
+    cards = load_cards(ROOT / "corpus")
+
+    def item_of(sentence: str):
+        for card in cards.values():
+            for x in card.story.sentences if card.story else []:
+                if x.text.strip() == sentence.strip():
+                    return (Citation(card.case_id, "", x.text, x.start, x.end), card)
+        return None
+
+    round8 = re.compile(r"维度|成效没有数字|括号注释|只有第一步|后面的转折|抽象|几类问题|钱要用来|解决思路")
+    print(
+        "| item | handout | questions | same ask | 先试点 on a non-standing measure | quote without its label | trainer note in text"
+        " | round-8 faults | later question tells an untold scene's outcome | head promises what no question asks |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for item, k in key.items():
         if k.get("version") != version:
             continue
@@ -229,10 +245,19 @@ def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
         head, _, src = body.partition("#### 资料来源")
         sentences = dict((int(n), q) for n, q in re.findall(r"^\*\*\[(\d+)\]\*\*.*?\n\n> (.*?)$", src, flags=re.M))
         qs = []
-        for text in re.findall(r"^\d+\. \*\*【[^】]+】\*\* (.*?)（依据：", head, flags=re.M):
+        numbers = sorted(sentences)
+        found = [item_of(sentences[n]) for n in numbers]
+        items = [x for x in found if x is not None] if all(found) else []
+        for kind, text in re.findall(r"^\d+\. \*\*【([^】]+)】\*\* (.*?)（依据：", head, flags=re.M):
             t = template_of(text)
             quotes = re.findall(r"“([^”]*)”\[\d+\]", text)
-            qs.append(Question("", text, [], quotes, template=t.text if t else "", asks=t.asks if t else frozenset()))
+            cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text)})
+            qs.append(Question(kind, text, cited, quotes, template=t.text if t else "", asks=t.asks if t else frozenset()))
+        new_faults = sum(
+            1 for q in qs for f in class_faults(q, [items[n - 1] for n in q.sources if items and n <= len(items)]) if round8.search(f)
+        )
+        giveaways = sum(gives_away(a, b, items) for a in qs for b in qs if a is not b) if items else 0
+        promises = int("作对照" in head and not any("【对比分析】" in line for line in head.splitlines()))
         same = sum(same_ask(a, b) for a, b in combinations(qs, 2))
         pilots = sum(
             1 for q in qs if "先试点" in q.text and not all(standing(x) for x in q.quotes if _AS_MEASURE.search(_lead_in(q, x)))
@@ -243,7 +268,7 @@ def check_sheet(sheet_path: Path, key_path: Path, version: str) -> None:
                 if int(n) in sentences and drops_label(x, sentences[int(n)]):
                     labels += 1
         note = int("给培训者" in head or "本讲义未出" in head)
-        print(f"| {item} | {k['label']} | {len(qs)} | {same} | {pilots} | {labels} | {note} |")
+        print(f"| {item} | {k['label']} | {len(qs)} | {same} | {pilots} | {labels} | {note} | {new_faults} | {giveaways} | {promises} |")
 
 
 def _quoted_numbers(q) -> list[int]:
