@@ -539,6 +539,20 @@ def own_position(text: str, word: str, at: int = -1) -> bool:
     return bool(_OWN_POSITION.search(head) or _OWN_WORDS.search(text[at + len(word) :][:40]))
 
 
+# what a party does against the rules: a fault, not a stance or a concern of its own that a student could play
+_MISDEED = re.compile(r"不缴|不交|为图|占用|私拉|乱停|乱放|乱堆")
+
+
+def own_concern(text: str, word: str, at: int = -1) -> bool:
+    """Whether the party's position (:func:`own_position`) is more than a fault ("图方便占位不缴费"): what it wants,
+    fears, refuses or says, which a student playing it can argue from."""
+    if not own_position(text, word, at):
+        return False
+    at = text.find(word) if at < 0 else at
+    after = _MISDEED.sub("", text[at + len(word) :])
+    return own_position(text[: at + len(word)] + after, word, at)
+
+
 def owner(text: str) -> tuple[Tag, str, int] | None:
     """The party the sentence is first about (its first clause's subject or speaker), or None."""
     subs = subjects(text)
