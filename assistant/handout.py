@@ -2144,6 +2144,17 @@ def _basis(q: Question) -> str:
     return "".join(f"[{n}]" for n in q.sources)
 
 
+def shown_sentence(text: str) -> str:
+    """A source sentence as the handout prints it: on one line, without a closing quotation mark left over from the
+    script's paragraph ("…协商资金分摊比例等工作。\"" — the reader saw "一个多出来的引号")."""
+    out = " ".join(text.split())
+    if out.count('"') % 2 == 1 and out.endswith('"'):
+        out = out[:-1].rstrip()
+    if out.count("”") > out.count("“") and out.endswith("”"):
+        out = out[:-1].rstrip()
+    return out
+
+
 def to_markdown(h: Handout) -> str:
     """The handout as Markdown: quotes as block quotes (``> ``), sources as 《title》 author · section."""
     lines = [f"# {h.title}", ""]
@@ -2154,7 +2165,7 @@ def to_markdown(h: Handout) -> str:
         lines += [f"{i}. **【{q.kind}】** {q.text}（依据：{_basis(q)}）", ""]
     lines += ["## 资料来源", ""]
     for i, (c, card) in enumerate(h.sources, 1):
-        lines += [f"**[{i}]** {source_line(c, card)}", "", f"> {' '.join(c.quote.split())}", ""]
+        lines += [f"**[{i}]** {source_line(c, card)}", "", f"> {shown_sentence(c.quote)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -2202,7 +2213,7 @@ def to_docx_bytes(h: Handout) -> bytes:
         head.add_run(source_line(c, card))
         head.paragraph_format.space_after = Pt(2)
         quote = doc.add_paragraph(style="Quote")
-        quote.add_run(" ".join(c.quote.split()))
+        quote.add_run(shown_sentence(c.quote))
         quote.paragraph_format.left_indent = Cm(0.8)
     buf = io.BytesIO()
     doc.save(buf)

@@ -632,3 +632,32 @@ def test_a_lesson_that_only_announces_lessons_is_not_quoted():
     x = "在我们方松街道第三街区的治理工作虽然只是一个样板,但在摸索过程中,我们也发现了一些共性的规律"
     q = Question("反思迁移", f"回顾第三街区的经验（“{x}”[1]），请结合你所在的社区的实际，写出一个下个月就能试行的小动作。", [1], [x])
     assert any("体会没有内容" in f for f in class_faults(q, []))
+
+
+def test_a_source_sentence_is_shown_without_a_stray_closing_quote(cards):
+    """加装电梯 (round 8, both readers): the source line ended on a quotation mark left from the script."""
+    from assistant.handout import build_handout, shown_sentence, to_markdown
+
+    assert shown_sentence('中山街道第一部加装电梯:楼道住户组成了加梯工作小组,与居委会工作人员一起开始了工作。"') == (
+        "中山街道第一部加装电梯:楼道住户组成了加梯工作小组,与居委会工作人员一起开始了工作。"
+    )
+    assert shown_sentence('落实"四议共答"工作制度。') == '落实"四议共答"工作制度。'
+    md = to_markdown(build_handout(cards, topic="加装电梯", n=6))
+    assert not any(line.startswith("> ") and line.count('"') % 2 for line in md.splitlines())
+    h = build_handout(cards, topic="加装电梯", n=6)
+    assert len(h.questions) >= 4  # round 9: the lesson under a slogan-form heading, the dated 加梯 milestone
+
+
+def test_a_lesson_under_a_slogan_heading_and_a_dated_milestone_are_material(cards):
+    """西林塔's lesson sits under "(二)在基层治理中,一定要坚持"全过程人民民主"理念" (a heading in slogan form, not a
+    quoted directive); 蓝天二村's 加梯 result is a dated milestone, not a figure."""
+    from assistant.taxonomy import load_taxonomy
+
+    card = cards["sj2025-06"]
+    tag = load_taxonomy().tag("电梯更新")
+    lessons = [s.text for s in hm.lesson_sentences(card, hm.scope(card, tag), tag)]
+    assert any("群众说了算" in x for x in lessons), lessons
+    assert hm.RESULT.search("2021年6月10日,蓝天二村居民区325号楼加装电梯签约仪式正式举行")
+    lift = load_taxonomy().tag("加装电梯")
+    blue = cards["sj2025-01"]
+    assert any("签约仪式" in s.text for s in hm.outcome_sentences(blue, hm.scope(blue, lift), lift))
