@@ -1123,6 +1123,9 @@ _STANDING = re.compile(
 )
 _ONE_OFF = re.compile(r"立即|当场|现场|临时|一次性|连夜|及时|马上|给出了|建议|组建成功|签约|完工|梳理|盘点|排查|摸排")
 _RESTRUCTURE = re.compile(r"分成|分为|划分为|拆分|合并|调整为|重组|架构|改选|换届")
+# a procedure the law or the rules require (四议两公开 for a village's major matters): it is carried out everywhere,
+# not piloted
+_REQUIRED = re.compile(r"必须|法定|依法|程序|四议两公开|一事一议|民主决策|规定动作")
 _PILOT = re.compile(r"先试点")
 
 
@@ -1154,7 +1157,10 @@ def _measure_fits(template: Template) -> Callable[[Sentence], bool] | None:
 def standing(span: str) -> bool:
     """Whether a quoted measure is a standing arrangement that a community could pilot and spread (see
     ``_STANDING``), not a one-off act nor an internal restructuring."""
-    return bool(_STANDING.search(span)) and not _ONE_OFF.search(span) and not _RESTRUCTURE.search(span)
+    return (
+        bool(_STANDING.search(span)) and not _ONE_OFF.search(span) and not _RESTRUCTURE.search(span)
+        and not _REQUIRED.search(span)
+    )
 
 
 # a sentence opening on a short label ("生活方式碰撞:舒缓人情与…"): without it, what follows is abstract
@@ -1268,6 +1274,9 @@ _AFTER_EVENT = re.compile(r"^[^，,。；;：:“”\"]{1,16}?(?:(?<![年月日�
 _GOES_ON = re.compile(r"^(?:[^，,：:]{0,4}举例[:：]|例如|比如|主要是|主要在于|后续|随后|此后|之后|同时|其中|另外|此外|再者|而且|并且|于是|因此|所以|然后|接着|这|那|其|此)")
 # words pointing back to what the speaker told before: "业委会后续通过增加停车位项目,达到780个"
 _BACK = re.compile(r"后续|上述|前述|如前所述|前面提到|该项")
+# "后续" after a clause of the quote's own that told what came first ("楼道住户组成了加梯工作小组,与居委会工作人员一起
+# 开始了后续的意见征询…") follows on from the quote itself, not from an untold event
+_BACK_LATER = re.compile(r"^(?![^，,。；;]*后续)[^，,。；;]{6,}[，,](?!.*(?:上述|前述|如前所述|前面提到|该项))")
 # "我了解到": which speaker? (a community's "我们" is its own voice)
 _I = re.compile(r"(?<!自)我(?![们国区市镇村])")
 # a role with its bearer in the sentence before: "以邻居知心人的身份,发现、协调…"
@@ -1316,6 +1325,19 @@ _KINDS_LIST = re.compile(r"(?:集中在|主要包括|主要有|涉及)[^。；;]
 # what money is for: a scene about money that says what it was to pay for ("维修基金被冻结" alone does not)
 _PURPOSE = re.compile(r"用于|用来|改造|加装|更新|建设|修缮|维修|购置|安装|电梯|桥|道路|屋顶|管道|充电|停车|绿化|设施")
 _FUND = re.compile(r"维修(?:基金|资金)")
+# a payment asked of people or a fund: a deposit, a contribution (what it secures or pays for must be said: "每户2万元
+# 保障金由村委会保管" does not say what the 保障金 secures); a price ("10元/天的低价停车费") says what it is for
+_PAYMENT = re.compile(r"维修(?:基金|资金)|保障金|保证金|押金|基金|缴纳|交纳|出资")
+_MONEY_WORDS = re.compile(r"维修(?:基金|资金)|保障金|保证金|押金|基金|资金|停车费|物业费|费用?")
+_PAID_FOR = re.compile(r"用于|用来|用作|作为[^，,。]{1,12}(?:的|之)|以便|以确保|确保|专款专用|为了|为[^，,。]{1,12}(?:提供|支付)")
+
+
+def payment_without_purpose(span: str) -> bool:
+    """Whether a quote tells of a payment (a fund, a deposit, an amount of money) without what it is for."""
+    if not _PAYMENT.search(span):
+        return False
+    rest = _MONEY_WORDS.sub("", span)
+    return not (_PAID_FOR.search(rest) or _PURPOSE.search(rest))
 
 
 def scene_flaw(span: str, asks: frozenset[str] = frozenset()) -> str | None:
@@ -1328,6 +1350,8 @@ def scene_flaw(span: str, asks: frozenset[str] = frozenset()) -> str | None:
         return "情境只有抽象的说法，没有具体的人或事"
     if "出资方案" in asks and not _PURPOSE.search(_FUND.sub("", span)):
         return "资金难题没说钱要用来做什么"
+    if payment_without_purpose(span):
+        return "情境讲到交钱或资金，却没说钱用来做什么"
     return None
 
 
@@ -1352,7 +1376,28 @@ def cut_before(span: str, sentence: str, scene: bool = True) -> str | None:
         return "引文只有第一步，后面的步骤被截掉了"
     if scene and _TURN.match(rest):
         return "引文删掉了后面的转折"
+    if later_figure(span, rest):
+        return "引文截在中途，句子后面还有同一件事后来的数字"
+    head = sentence.strip().lstrip("\"“")
+    label = _LABEL_HEAD.match(head)
+    if (label and not _NOT_LABEL.search(label.group(0)) and span.strip().lstrip("\"“").startswith(label.group(0))
+            and len(re.sub(r"[。；;，,！!？?\"”\s]", "", rest)) > 4):
+        return "引文是小标题加半句话"
     return None
+
+
+# a figure and what it counts: "600余个", "1165个", "515户"
+_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:余|多)?\s*(万?(?:个|户|辆|人|名|部|间|处|套|栋|平方米|元)|%)")
+
+
+def later_figure(span: str, rest: str) -> bool:
+    """Whether the sentence goes on, after the quote, to a figure of the same thing as the quote's last one (the
+    quote stops at "开辟了600余个" when the sentence reaches 780个 and 1165个)."""
+    counts = list(_COUNT.finditer(span))
+    if not counts:
+        return False
+    unit = counts[-1].group(2)
+    return any(m.group(2) == unit for m in _COUNT.finditer(rest))
 # where a template quotes a measure, and where a scene (a problem)
 _AS_MEASURE = re.compile(r"(?:做法(?:之一)?是|这一步|一项做法)[：（(]?$")
 _AS_SCENE = re.compile(r"(?:情况是|难题是|提到|经历)[：:]?$|的情况（$")
@@ -1367,7 +1412,24 @@ _FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
 # a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"; a chain of
 # causes is one thing ("由于…业主意见分散,共识难以形成,导致业委会连续两届换届出现缺位")
 _PRIORITY = re.compile(r"先抓哪一块")
-_CAUSAL = re.compile(r"导致|致使|造成|以致|从而")
+_CAUSAL = re.compile(r"导致|致使|造成|以致|从而|随着|由于|因为")
+# a list of parts: "本地动迁居民、自购房新上海人、外来务工流动"新市民"", "一是…二是…", "一方面…另一方面…", "…；…"
+_LISTS = re.compile(r"(?:[^、，,。；;]{1,16}、){2,}|一是|一方面|[；;]|[一二两三四五六七八九]\s*(?:类|个方面|块|分)")
+
+
+def several_parts(span: str) -> bool:
+    """Whether a quote lists several problems or parts a class could put in order (not one problem with its causes:
+    "小区无地下停车位,且随着…车辆每年以约100辆的速度增长,停车压力与日俱增" is one)."""
+    return bool(_LISTS.search(span)) and not _CAUSAL.search(span)
+
+
+def about_party(scene: str, sub: "hm.Subject") -> bool:
+    """Whether a role-play's background speaks of the party cast (its word, or the same party as a subject: named as
+    an object, "挤占业主资源", it is not): the low fee that draws outside cars is not about the 地下车库产权车主 the
+    student plays."""
+    if sub.word in scene:
+        return True
+    return any(other.party == sub.party for other in hm.subjects(scene))
 # a category of a list quoted in the middle: "孵化活力绽放型(如舞蹈队、合唱团…)"
 _LIST_LABEL = re.compile(r"[\u4e00-\u9fff]{2,8}(?:型|类)[(（]如")
 # a measure told by its name only: "打造"益课堂"特色品牌", "以"板凳课堂"为沟通平台和治理抓手"
@@ -1417,7 +1479,7 @@ def quote_flaw(span: str) -> str | None:
         return "引文从前文的事情接起"
     if _GOES_ON.match(text):
         return "引文承接上文开头"
-    if _BACK.search(text):
+    if _BACK.search(text) and not _BACK_LATER.match(text):
         return "引文指向前文"
     if _I.search(text):
         return "引文里的“我”不知是谁"
@@ -1536,6 +1598,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"做法里混着成效：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _NAMED_ONLY.search(span.rstrip("。；;，, ")):
             out.append(f"做法只有名称，没说做了什么：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and payment_without_purpose(span):
+            out.append(f"做法讲到交钱或资金，却没说钱用来做什么：“{span[:12]}…”")
     if q.kind == "角色扮演" and q.parties:
         voiced = {n for _, n in q.parties}
         scene = [x for x in q.quotes if not any(f"“{x}”[{n}]" in q.text for n in voiced)]
@@ -1550,6 +1614,10 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
                     out.append(f"角色“{party}”的引文里有两方，不知演谁：“{x[:12]}…”")
                 if card is not None and scene and not any(related(x, y, card) for y in scene):
                     out.append(f"角色“{party}”的处境与背景不是一件事：“{x[:12]}…”")
+                if subs and not hm.own_concern(x, subs[0].word, subs[0].at):
+                    out.append(f"角色“{party}”的引文只写了该方的毛病，没有该方自己的立场或顾虑：“{x[:12]}…”")
+                if subs and scene and not any(about_party(y, subs[0]) for y in scene):
+                    out.append(f"角色“{party}”的背景讲的不是该方：“{scene[0][:12]}…”")
     if q.kind == "对比分析" and len(q.quotes) >= 2:
         a, b = q.quotes[:2]
         tags = [load_taxonomy().tag(t) for t in q.on]
@@ -1571,7 +1639,7 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
         measured = [x for x in q.quotes if _AS_MEASURE.search(_lead_in(q, x))]
         if not measured or not all(standing(x) for x in measured):
             out.append("“先试点、再推广”只适合常设的做法（机制、制度、队伍、平台、定期活动），所引做法不是")
-    if _PRIORITY.search(q.text) and q.quotes and (len(re.findall(r"[、，,；;]", q.quotes[0])) < 2 or _CAUSAL.search(q.quotes[0])):
+    if _PRIORITY.search(q.text) and q.quotes and not several_parts(q.quotes[0]):
         out.append("排序题的引文只讲了一件事")
     return out
 
@@ -1805,6 +1873,13 @@ def build_handout(
     if questions is None:
         drafts = template_questions(cards, subjects, tag, _pool(n), templates, src, order=DRAFT_ORDER)
         questions = choose(drafts, src.items, n, generic_bigrams(cards), topic=tag is not None)
+        if tag is not None and len(questions) < min(n, MIN_CLASS):
+            # a thin topic: rather the sentences the communities' own handouts ask about too than no class
+            again = _Sources(cards)
+            drafts = template_questions(cards, subjects, tag, _pool(n), templates, again, order=DRAFT_ORDER)
+            more = choose(drafts, again.items, n, generic_bigrams(cards), topic=True)
+            if len(more) > len(questions):
+                questions, src = more, again
     elif len(questions) < n:
         more = template_questions(cards, subjects, tag, _pool(n - len(questions)), templates, src, kept=questions)
         questions += choose(more, src.items, n - len(questions), generic_bigrams(cards), topic=tag is not None)
@@ -1823,7 +1898,11 @@ def build_handout(
     h.case_ids = used or [card.case_id]
     h.summary = _summary(cards, card, used, tag, h.questions)
     h.summary.append(f"题中引号内为讲稿原文节选，方括号编号对应文末“资料来源”中的完整原句（共 {len(h.sources)} 条）。")
-    h.trainer_note = _missing_note(h.questions, n)
+    notes = [_missing_note(h.questions, n)]
+    if tag is not None:
+        h.title = f"培训讨论题：{topic_name(cards, used, tag, h.questions)}"
+        notes.insert(0, widened_note(cards, used, tag, h.questions))
+    h.trainer_note = "".join(x for x in notes if x) or None
     return h
 
 
@@ -1871,6 +1950,29 @@ def on_topic(q: Question, tag: Tag) -> bool:
     return any(hm.mentions(tag, x) for x in q.quotes)
 
 
+def _widened(cards: dict[str, CaseCard], used: list[str], tag: Tag, questions: list[Question] | None) -> tuple[list[str], list[int]]:
+    """The related matters a thin topic's handout was widened to (加装电梯 ~ 电梯更新) and the questions on them."""
+    cases = [cards[c] for c in used if c in cards]
+    related = [r for r in tag.related if any(r in c.tag_counts and tag.name not in c.tag_counts for c in cases)]
+    off = [i for i, q in enumerate(questions or [], 1) if not on_topic(q, tag)]
+    return (related, off) if related and off else ([], [])
+
+
+def topic_name(cards: dict[str, CaseCard], used: list[str], tag: Tag, questions: list[Question] | None) -> str:
+    """What a topic handout covers, for its title and head: the topic, and the related matter when some questions
+    are on it ("加装电梯与电梯更新"), so that no question is off the title."""
+    related, _ = _widened(cards, used, tag, questions)
+    return "与".join([tag.name, *related])
+
+
+def widened_note(cards: dict[str, CaseCard], used: list[str], tag: Tag, questions: list[Question] | None) -> str | None:
+    """For the trainer only (not the class): why some questions are on a related matter."""
+    related, off = _widened(cards, used, tag, questions)
+    if not off:
+        return None
+    return f"讲稿中讲到{tag.name}的内容较少，{_numbers(off)}取自讲{'、'.join(related)}的案例，供参照。"
+
+
 def _numbers(ns: list[int]) -> str:
     return "、".join(f"第{n}题" for n in ns)
 
@@ -1883,12 +1985,7 @@ def _summary(
     lines = []
     if tag:
         cases = [cards[c] for c in used] or [card]
-        related = [r for r in tag.related if any(r in c.tag_counts and tag.name not in c.tag_counts for c in cases)]
-        off = [i for i, q in enumerate(questions or [], 1) if not on_topic(q, tag)]
-        note = ""
-        if related and off:
-            note = f"（讲稿中讲到{tag.name}的内容较少，{_numbers(off)}取自讲{'、'.join(related)}的案例，供参照）"
-        lines.append(f"话题：{tag.name}" + note)
+        lines.append(f"话题：{topic_name(cards, used, tag, questions)}")
         lines.append("涉及案例：" + "；".join(f"《{c.title}》（{place(c)}，{c.author}）" for c in cases))
         return lines
     lines.append(f"案例：《{card.title}》")
@@ -2047,6 +2144,17 @@ def _basis(q: Question) -> str:
     return "".join(f"[{n}]" for n in q.sources)
 
 
+def shown_sentence(text: str) -> str:
+    """A source sentence as the handout prints it: on one line, without a closing quotation mark left over from the
+    script's paragraph ("…协商资金分摊比例等工作。\"" — the reader saw "一个多出来的引号")."""
+    out = " ".join(text.split())
+    if out.count('"') % 2 == 1 and out.endswith('"'):
+        out = out[:-1].rstrip()
+    if out.count("”") > out.count("“") and out.endswith("”"):
+        out = out[:-1].rstrip()
+    return out
+
+
 def to_markdown(h: Handout) -> str:
     """The handout as Markdown: quotes as block quotes (``> ``), sources as 《title》 author · section."""
     lines = [f"# {h.title}", ""]
@@ -2057,7 +2165,7 @@ def to_markdown(h: Handout) -> str:
         lines += [f"{i}. **【{q.kind}】** {q.text}（依据：{_basis(q)}）", ""]
     lines += ["## 资料来源", ""]
     for i, (c, card) in enumerate(h.sources, 1):
-        lines += [f"**[{i}]** {source_line(c, card)}", "", f"> {' '.join(c.quote.split())}", ""]
+        lines += [f"**[{i}]** {source_line(c, card)}", "", f"> {shown_sentence(c.quote)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -2105,7 +2213,7 @@ def to_docx_bytes(h: Handout) -> bytes:
         head.add_run(source_line(c, card))
         head.paragraph_format.space_after = Pt(2)
         quote = doc.add_paragraph(style="Quote")
-        quote.add_run(" ".join(c.quote.split()))
+        quote.add_run(shown_sentence(c.quote))
         quote.paragraph_format.left_indent = Cm(0.8)
     buf = io.BytesIO()
     doc.save(buf)

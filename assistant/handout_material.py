@@ -235,12 +235,24 @@ def outcome_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     ]
     more.sort(key=lambda s: -s.prob("成效"))
     out = [s for s in _dedupe(got + more) if keep(s) and _usable(s, card) and quotable(s, RESULT) and not _GRANTED.search(s.text)]
+    # on a topic the script tells little of (蓝天二村's 加装电梯): the milestone it names, dated ("2021年6月10日,…325号楼
+    # 加装电梯签约仪式正式举行"), is its result there, though the role model reads it as a step
+    if tag is not None and story is not None:
+        out += [
+            s for s in story.sentences
+            if s not in out and mentions(tag, s.text) and _MILESTONE.search(s.text) and _DATED.search(s.text)
+            and keep(s) and _usable(s, card) and quotable(s, _MILESTONE)
+        ]
     return _topic_first(out, tag)
 
 
+_MILESTONE = re.compile(r"签约仪式|正式签约|完成施工|竣工|完工|投入使用|正式运行|建成")
+_DATED = re.compile(r"\d{4}\s*年")
+
+
 # a result a class can weigh: a figure with its unit, a count of things ("8部电梯"), a named product ("《…全流程指南》")
-# or a body built ("培养了一支党员骨干队伍")
-RESULT = re.compile(QUANTITY.pattern + r"|\d+\s*(?:部|台|轮|场|次|支|套|批|栋|幢|块|项)|《[^》]{2,}》|一支|一套|一批")
+# or a body built ("培养了一支党员骨干队伍"), or a milestone reached ("…加装电梯签约仪式正式举行", "2024年完成施工")
+RESULT = re.compile(QUANTITY.pattern + r"|\d+\s*(?:部|台|轮|场|次|支|套|批|栋|幢|块|项)|《[^》]{2,}》|一支|一套|一批|签约仪式|完成施工|竣工")
 OUTCOME_PROB = 0.6  # a sentence the role model reads as 成效 at least this surely is a result, not a step
 
 
@@ -264,7 +276,9 @@ def lesson_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag 
             return mentions(tag, s.text) or any(k in s.text for k in names)  # a topic handout: a lesson on the topic
         return any(k in s.text for k in names) or bool(parties.search(s.text)) or bool(_FIGURE.search(s.text))
 
-    directive_pars = {s.par for s in story.sentences if is_slogan(s.text)}
+    # a paragraph quoting a directive; a lesson's own numbered heading in slogan form ("(二)在基层治理中,一定要坚持
+    # "全过程人民民主"理念。") does not make the example under it a directive
+    directive_pars = {s.par for s in story.sentences if is_slogan(s.text) and not _NUMBERED_HEAD.match(s.text)}
 
     out = [
         s
@@ -282,6 +296,9 @@ def lesson_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag 
     ]
     out.sort(key=lambda s: -s.prob("感悟"))
     return _topic_first(out, tag)
+
+
+_NUMBERED_HEAD = re.compile(r"^\s*(?:[(（][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)")
 
 
 def lesson_pattern(card: CaseCard, tag: Tag | None = None) -> re.Pattern:
@@ -537,6 +554,20 @@ def own_position(text: str, word: str, at: int = -1) -> bool:
     if len(parts) > 1 and _GOES_ON_SAYING.match(parts[1]):
         head += "，" + parts[1]
     return bool(_OWN_POSITION.search(head) or _OWN_WORDS.search(text[at + len(word) :][:40]))
+
+
+# what a party does against the rules: a fault, not a stance or a concern of its own that a student could play
+_MISDEED = re.compile(r"不缴|不交|为图|占用|私拉|乱停|乱放|乱堆")
+
+
+def own_concern(text: str, word: str, at: int = -1) -> bool:
+    """Whether the party's position (:func:`own_position`) is more than a fault ("图方便占位不缴费"): what it wants,
+    fears, refuses or says, which a student playing it can argue from."""
+    if not own_position(text, word, at):
+        return False
+    at = text.find(word) if at < 0 else at
+    after = _MISDEED.sub("", text[at + len(word) :])
+    return own_position(text[: at + len(word)] + after, word, at)
 
 
 def owner(text: str) -> tuple[Tag, str, int] | None:

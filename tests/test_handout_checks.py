@@ -100,7 +100,9 @@ def test_every_quote_starts_and_ends_where_the_statement_does(made):
 def test_every_role_play_party_speaks_in_its_own_passage(made):
     """The party is the subject or the speaker of the sentence cited for it (not the speaker's summary of it)."""
     plays = [(h, q) for h in made.values() for q in h.questions if q.kind == "角色扮演"]
-    assert len(plays) >= 2  # role-plays stay where the scripts give a party its own voice on the scene
+    # role-plays stay where the scripts give a party its own voice on the scene (round 9: 湖畔天地's 地下车库产权车主,
+    # a fault only, before an unrelated background, is no longer cast: 第三街区's 商户 remains)
+    assert len(plays) >= 1
     for h, q in plays:
         assert q.parties
         for party, n in q.parties:
@@ -270,8 +272,79 @@ def test_scenes_comparisons_and_role_plays_a_trainer_would_change(cards):
         "由于社区分四期开发建设,业主意见分散,共识难以形成,导致业委会连续两届换届出现缺位",
         "小区电动自行车保有量大,但缺乏配套的充电桩和专用停车库,\"飞线充电\"和室内充电现象普遍", three,
     )
+    # round 9: the two are on one matter (parking) — related() stays true — but the background is not about the
+    # party cast, and the party's only trait is a fault: the role-play is turned down by the party checks instead
     assert related("地下车库产权车主为图方便占用地面公共车位却不缴费", "小区长期维持10元/天的低价停车费,吸引大量周边商业区外来车辆涌入", cards["sj2025-03"])
     del card
+
+
+def test_a_role_play_party_needs_a_concern_and_a_background_about_it(cards):
+    """Round 8 (停车, 湖畔天地): 地下车库产权车主 whose only trait is "图方便占位不缴费", set against a background on the
+    low fee that draws outside cars: a student cannot play it."""
+    from assistant.handout import Question, class_faults
+
+    party = "地下车库产权车主为图方便占用地面公共车位却不缴费,加剧地面车位紧张"
+    scene = "小区长期维持10元/天的低价停车费,吸引大量周边商业区外来车辆涌入,挤占业主资源"
+    card = cards["sj2025-03"]
+    c = card.story.cite(next(s for s in card.story.sentences if party in s.text))
+    d = card.story.cite(next(s for s in card.story.sentences if scene in s.text))
+    q = Question("角色扮演", f"一名学员扮演地下车库产权车主（“{party}”[1]）。背景是这段经历：“{scene}”[2]。", [1, 2], [party, scene],
+                 parties=[("地下车库产权车主", 1)])
+    faults = class_faults(q, [(c, card), (d, card)])
+    assert any("只写了该方的毛病" in f for f in faults), faults
+    assert any("背景讲的不是该方" in f for f in faults), faults
+    assert not hm.own_concern(party, "车主")
+    assert hm.own_concern("商铺的从业人员反应家住车墩路途遥远,周边没有充电桩,无法满电回家", "从业人员")
+    assert hm.own_concern("一楼业主不同意(因为根本不用电梯)", "业主")
+
+
+def test_a_priority_question_needs_several_parts():
+    from assistant.handout import several_parts
+
+    assert not several_parts("小区无地下停车位,且随着居民生活水平提升、人员结构变化,车辆每年以约100辆的速度增长,停车压力与日俱增")
+    assert several_parts("结构性三分:本地动迁居民、自购房新上海人、外来务工流动\"新市民\"(占>50%)混居,差异显著")
+    assert several_parts("一是停车管理难;二是商户扰民")
+
+
+def test_a_result_does_not_stop_before_its_final_figure():
+    from assistant.handout import cut_before
+
+    s = ("小区原来没有设立停车位,第一次政府主导改造,开辟了600余个,业委会后续通过增加停车位项目,达到780个,"
+         "在2022年通过旧改第五次改造,现拥有划线车位1165个,道路宽敞整洁,车辆停放有序")
+    assert "后来的数字" in (cut_before("小区原来没有设立停车位,第一次政府主导改造,开辟了600余个", s, scene=False) or "")
+    assert cut_before("在2022年通过旧改第五次改造,现拥有划线车位1165个", s, scene=False) is None
+    # a label and half a sentence (加装电梯, round 8): "中山街道第一部加装电梯:楼道住户组成了加梯工作小组"
+    t = "中山街道第一部加装电梯:楼道住户组成了加梯工作小组,与居委会工作人员一起开始了后续的意见征询、协商资金分摊比例等工作。"
+    assert cut_before("中山街道第一部加装电梯:楼道住户组成了加梯工作小组", t, scene=False) == "引文是小标题加半句话"
+    assert cut_before(t.rstrip("。"), t, scene=False) is None
+
+
+def test_a_required_procedure_is_not_piloted_and_a_payment_says_what_for():
+    from assistant.handout import Question, class_faults, payment_without_purpose, standing
+
+    assert not standing("全过程践行\"四议两公开\"制度,确保村民的知情权、参与权、决策权和监督权")
+    assert standing("落实\"四议共答\"工作制度,经多方讨论、民主协商、党总支审议通过后,以\"两上两下\"方式提交业主大会征询民意、表决方案")
+    pay = "申请建房农户与村委会签订委托协议,并缴纳每户2万元保障金由村委会保管"
+    assert payment_without_purpose(pay)
+    assert not payment_without_purpose("小区长期维持10元/天的低价停车费,吸引大量周边商业区外来车辆涌入")  # a price, not a payment asked
+    assert not payment_without_purpose("换电梯的钱要从每家每户维修资金帐户中开支")
+    q = Question("情境研讨", f"黄桥村推进这项工作时的一项做法是：“{pay}”[1]。如果有村民不理解，你会怎样解释？", [1], [pay])
+    assert any("没说钱用来做什么" in f for f in class_faults(q, []))
+    step = "全过程践行\"四议两公开\"制度,确保村民的知情权、参与权、决策权和监督权"
+    pilot = Question("反思迁移", f"黄桥村的这一步（“{step}”[1]）…请设计一个“先试点、再推广”的方案。", [1], [step])
+    assert any("先试点" in f for f in class_faults(pilot, []))
+
+
+def test_a_widened_topic_is_titled_for_what_it_covers(cards):
+    """加装电梯 (round 8): the handout takes questions from 电梯更新 too; its title and head say so, the reason is for
+    the trainer only."""
+    from assistant.handout import build_handout, to_markdown
+
+    h = build_handout(cards, topic="加装电梯", n=6)
+    md = to_markdown(h)
+    assert h.title == "培训讨论题：加装电梯与电梯更新"
+    assert "内容较少" not in md and "供参照" not in md
+    assert h.trainer_note and "内容较少" in h.trainer_note
 
 
 def test_no_handout_rather_than_one_that_cannot_be_used(cards):
@@ -294,7 +367,9 @@ def test_a_thin_topic_still_carries_a_class(cards):
     text = "\n".join(q.text for q in h.questions)
     # round 8: three (the 换电梯 scene quoted without its turn, "但是维修资金的使用规定是法定的", is no longer handed out)
     assert len(h.questions) >= 3 and all("电梯" in "".join(q.quotes) or "加梯" in "".join(q.quotes) or "换梯" in "".join(q.quotes) for q in h.questions)
-    assert not re.search(r"后续|离不开|巡逻", text)
+    assert not re.search(r"离不开|巡逻", text)
+    # "后续" only after a clause of the quote's own that says what came first (round 9: the whole 加梯 sentence)
+    assert not any(re.match(r"[^，,]*后续", x) for q in h.questions for x in q.quotes)
 
 
 def test_the_trainer_is_told_which_kinds_are_missing(cards):
@@ -413,7 +488,8 @@ def test_a_case_handout_asks_about_what_the_case_is_about(cards):
 
     h = build_handout(cards, case_id="sj2025-16", n=6)
     assert len(h.questions) >= 4
-    core = [q for q in h.questions if re.search(r"宅基地|平移|建房|抓阄|选地|用地", "".join(q.quotes))]
+    # round 9: "组团报名、分批建设" (how the 平移 was staged) replaces the 保障金 quoted without what it secures
+    core = [q for q in h.questions if re.search(r"宅基地|平移|建房|抓阄|选地|用地|组团报名|分批建设", "".join(q.quotes))]
     assert len(core) >= 2, [q.text for q in h.questions]
     assert any(re.search(r"抓阄|建房|选地|保障金|报名", "".join(q.quotes)) for q in h.questions)  # 分配/选房/资金
 
@@ -509,7 +585,10 @@ def test_a_topic_handout_says_which_questions_are_on_a_related_matter(cards):
     head = h.summary[0]
     assert "作对照" not in head
     off = [i for i, f in enumerate(flags, 1) if not f]
-    assert all(f"第{i}题" in head for i in off)
+    # round 9: the class reads what the handout covers ("加装电梯与电梯更新"); which questions are on the related
+    # matter, and why, is for the trainer
+    assert off and head == "话题：加装电梯与电梯更新"
+    assert h.trainer_note and all(f"第{i}题" in h.trainer_note for i in off)
 
 
 def test_round7_a_list_quoted_by_its_first_item_and_whose_lesson():
@@ -553,3 +632,32 @@ def test_a_lesson_that_only_announces_lessons_is_not_quoted():
     x = "在我们方松街道第三街区的治理工作虽然只是一个样板,但在摸索过程中,我们也发现了一些共性的规律"
     q = Question("反思迁移", f"回顾第三街区的经验（“{x}”[1]），请结合你所在的社区的实际，写出一个下个月就能试行的小动作。", [1], [x])
     assert any("体会没有内容" in f for f in class_faults(q, []))
+
+
+def test_a_source_sentence_is_shown_without_a_stray_closing_quote(cards):
+    """加装电梯 (round 8, both readers): the source line ended on a quotation mark left from the script."""
+    from assistant.handout import build_handout, shown_sentence, to_markdown
+
+    assert shown_sentence('中山街道第一部加装电梯:楼道住户组成了加梯工作小组,与居委会工作人员一起开始了工作。"') == (
+        "中山街道第一部加装电梯:楼道住户组成了加梯工作小组,与居委会工作人员一起开始了工作。"
+    )
+    assert shown_sentence('落实"四议共答"工作制度。') == '落实"四议共答"工作制度。'
+    md = to_markdown(build_handout(cards, topic="加装电梯", n=6))
+    assert not any(line.startswith("> ") and line.count('"') % 2 for line in md.splitlines())
+    h = build_handout(cards, topic="加装电梯", n=6)
+    assert len(h.questions) >= 4  # round 9: the lesson under a slogan-form heading, the dated 加梯 milestone
+
+
+def test_a_lesson_under_a_slogan_heading_and_a_dated_milestone_are_material(cards):
+    """西林塔's lesson sits under "(二)在基层治理中,一定要坚持"全过程人民民主"理念" (a heading in slogan form, not a
+    quoted directive); 蓝天二村's 加梯 result is a dated milestone, not a figure."""
+    from assistant.taxonomy import load_taxonomy
+
+    card = cards["sj2025-06"]
+    tag = load_taxonomy().tag("电梯更新")
+    lessons = [s.text for s in hm.lesson_sentences(card, hm.scope(card, tag), tag)]
+    assert any("群众说了算" in x for x in lessons), lessons
+    assert hm.RESULT.search("2021年6月10日,蓝天二村居民区325号楼加装电梯签约仪式正式举行")
+    lift = load_taxonomy().tag("加装电梯")
+    blue = cards["sj2025-01"]
+    assert any("签约仪式" in s.text for s in hm.outcome_sentences(blue, hm.scope(blue, lift), lift))
