@@ -1100,8 +1100,25 @@ def same_ask(a: Question, b: Question) -> bool:
         return True
     if a.asks & b.asks:
         return True
+    fa, fb = ask_families(a.text), ask_families(b.text)
+    if fa & fb:
+        return True
     ca, cb = ask_clause(a.text), ask_clause(b.text)
     return len(ca) >= 4 and ca == cb
+
+
+# what a question asks, whatever template family wrote it: "先摸清哪些情况、先找哪些人谈" (情境研讨) and "拆成三张清单，
+# 再说说你会从哪一张入手" (another variant) both ask where to start and whom to see first
+_ASK_FAMILY = {
+    "起步": re.compile(r"先摸清|先找(?:哪些|谁)|先去找|找哪些人|找谁谈|从哪一?[张方个类边头](?:清单)?入手|从哪里入手"),
+}
+
+
+def ask_families(text: str) -> frozenset[str]:
+    """The asks a question's own words (after its last quote) make, by family (:data:`_ASK_FAMILY`)."""
+    at = text.rfind("”")
+    rest = text[at + 1 :] if at >= 0 else text
+    return frozenset(name for name, rx in _ASK_FAMILY.items() if rx.search(rest))
 
 
 def ask_faults(questions: list[Question]) -> list[str]:
@@ -1802,7 +1819,7 @@ def _leads(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[tuple[st
 
 
 # a scene the class is asked to meet without knowing what was done
-_UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做")
+_UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做|刚到.{1,20}担任书记")
 
 
 def gives_away(scene: Question, other: Question, items: list[tuple[Citation, CaseCard]]) -> bool:

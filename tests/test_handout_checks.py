@@ -661,3 +661,25 @@ def test_a_lesson_under_a_slogan_heading_and_a_dated_milestone_are_material(card
     lift = load_taxonomy().tag("加装电梯")
     blue = cards["sj2025-01"]
     assert any("签约仪式" in s.text for s in hm.outcome_sentences(blue, hm.scope(blue, lift), lift))
+
+
+def test_same_ask_across_template_families():
+    # round 9: 业委会 Q1 (先摸清哪些情况、先找哪些人谈) and Q4 (三张清单…从哪一张入手) asked one thing from two variants
+    from assistant.handout import Question, same_ask
+
+    a = Question("情境研讨", "摆在面前的情况是：“没人愿意进业委会”[1]。你第一个月会先摸清哪些情况、先找哪些人谈？请说明理由。",
+                 [1], template="t1", asks=frozenset({"甲"}))
+    b = Question("情境研讨", "讲稿里提到：“业委会换届难”[2]。请把这件事拆成“谁受影响、谁有权决定、谁能出资源”三张清单，再说说你会从哪一张入手。",
+                 [2], template="t2", asks=frozenset({"乙"}))
+    c = Question("情境研讨", "遇到的难题是：“停车难”[3]。如果居民当场情绪激动，你会如何回应？", [3], template="t3", asks=frozenset({"丙"}))
+    assert same_ask(a, b)
+    assert not same_ask(a, c) and not same_ask(b, c)
+
+
+def test_templates_do_not_claim_the_class_does_not_know_nor_visit_shops_as_homes():
+    # round 9: "在不知道后来怎么做的前提下" while the source heading named the way out; "入户走访" to a 商户
+    from assistant.handout import load_templates
+
+    texts = [t.text for variants in load_templates().values() for t in variants]
+    assert not [t for t in texts if "不知道" in t]
+    assert not [t for t in texts if "入户" in t and "{one_role}" in t]
