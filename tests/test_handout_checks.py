@@ -683,3 +683,14 @@ def test_templates_do_not_claim_the_class_does_not_know_nor_visit_shops_as_homes
     texts = [t.text for variants in load_templates().values() for t in variants]
     assert not [t for t in texts if "不知道" in t]
     assert not [t for t in texts if "入户" in t and "{one_role}" in t]
+
+
+def test_result_quote_names_the_work_behind_it(cards):
+    # round 9: "12345物业投诉工单量下降43%" alone — "类似工作" pointed at nothing
+    from assistant.handout import build_handout, names_work
+
+    assert not names_work("12345物业投诉工单量下降43%")
+    assert names_work("通过“精细织网”,12345物业投诉工单量下降43%")
+    for h in (build_handout(cards, topic="动迁安置", n=6), build_handout(cards, case_id="sj2025-20", n=6)):
+        asked = [q for q in h.questions if "结果是" in q.text or "成效之一是" in q.text]
+        assert all(names_work(x) for q in asked for x in q.quotes), [q.text for q in asked]
