@@ -1320,7 +1320,7 @@ _WORK = re.compile(
 
 
 # a result told as a measured change ("工单量下降43%", "满意度提升至98%"): it needs the work it came from
-_CHANGE = re.compile(r"下降|减少|降低|降至|提升|提高|上升|增长|增加|增至|达到|[\d%％]\s*(?:以上|左右)?$|百分之|%|％|率")
+_CHANGE = re.compile(r"受惠|受益|惠及|下降|减少|降低|降至|提升|提高|上升|增长|增加|增至|达到|[\d%％]\s*(?:以上|左右)?$|百分之|%|％|率")
 
 
 def names_work(span: str) -> bool:

@@ -694,3 +694,14 @@ def test_result_quote_names_the_work_behind_it(cards):
     for h in (build_handout(cards, topic="动迁安置", n=6), build_handout(cards, case_id="sj2025-20", n=6)):
         asked = [q for q in h.questions if "结果是" in q.text or "成效之一是" in q.text]
         assert all(names_work(x) for q in asked for x in q.quotes), [q.text for q in asked]
+
+
+def test_a_partys_staff_are_named_as_staff(cards):
+    # round 9: "商铺的从业人员反应家住车墩路途遥远…" was played as 商户 and visited at home
+    from assistant.handout import names_work
+
+    text = "商铺的从业人员反应家住车墩路途遥远,周边没有充电桩,无法满电回家,平时\"飞线充电\"也是无奈之举。"
+    assert hm.group_label(text, 0, "商铺") == "商铺从业人员"
+    got = {st.label for st in hm.stances(cards["sj2025-20"], lambda s: True) if "家住车墩" in st.sentence.text}
+    assert got and "商户" not in got, got
+    assert not names_work("运行以来已受惠200多家庭")  # beneficiaries counted, the work not said
