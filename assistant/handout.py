@@ -617,6 +617,7 @@ class _Writer:
                 or (anchor == "problem" and (_GIVES_AWAY.search(got[1]) or _ACTS.match(got[1])))  # names the way out, or is a step
                 or (anchor == "measure" and _ACHIEVED.search(got[1]))  # a step told with what it achieved
                 or (anchor == "outcome" and not names_work(got[1]))  # a bare figure: which work produced it?
+                or (anchor == "measure" and meeting_without_matter(got[1], s.text))  # a meeting, but on what?
             ):
                 self.src.restore(snap)
                 got = None
@@ -1477,6 +1478,20 @@ _NAMED_ONLY = re.compile(r"(?:^|[:：])[^，,:：]{0,8}(?:推行|打造|建立�
 
 # the matter a measure was taken on, set at the head of its sentence: "在打造无烟老年活动室时,…"
 _SCENE_FRAME = re.compile(r"^(?:在|针对|面对|为了?)[^，,。；;]{2,24}(?:时|中|期间|过程中|上|问题|情况)?[，,]")
+
+
+_MEETING_END = re.compile(r"(?:议事会|会议|座谈会|协商会|恳谈会|听证会|联席会|评议会)(?:等)?[。，,；;]?$")
+_MATTER = re.compile(r"^[，,]?\s*(?:围绕|就|针对|对|商议|商讨|讨论|研究|议定|表决|审议|协商)")
+
+
+def meeting_without_matter(span: str, sentence: str) -> bool:
+    """Whether a quoted measure ends on a meeting and leaves out what the sentence says it was about ("召开6场专题
+    议事会" without ",围绕修缮方案、资金来源等展开头脑风暴": the class cannot tell what was to be decided)."""
+    span = span.strip().rstrip("。")
+    if not _MEETING_END.search(span):
+        return False
+    at = sentence.find(span)
+    return at >= 0 and bool(_MATTER.match(sentence[at + len(span) :]))
 
 
 def dropped_scene(span: str, sentence: str) -> bool:

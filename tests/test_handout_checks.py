@@ -705,3 +705,14 @@ def test_a_partys_staff_are_named_as_staff(cards):
     got = {st.label for st in hm.stances(cards["sj2025-20"], lambda s: True) if "家住车墩" in st.sentence.text}
     assert got and "商户" not in got, got
     assert not names_work("运行以来已受惠200多家庭")  # beneficiaries counted, the work not said
+
+
+def test_a_meeting_is_quoted_with_what_it_was_about(cards):
+    # round 9: "组建"先锋自治团组",召开6场专题议事会" — the 危桥 修缮方案和资金 it was held on was cut off
+    from assistant.handout import build_handout, meeting_without_matter
+
+    sentence = '组建"先锋自治团组",召开6场专题议事会,围绕修缮方案、资金来源等展开头脑风暴。'
+    assert meeting_without_matter('组建"先锋自治团组",召开6场专题议事会', sentence)
+    assert not meeting_without_matter(sentence.rstrip("。"), sentence)
+    h = build_handout(cards, case_id="sj2025-07", n=6)
+    assert not [q.text for q in h.questions if "专题议事会”" in q.text]
