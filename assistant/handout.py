@@ -616,6 +616,8 @@ class _Writer:
                 or (particular and hm.specificity(card, got[1]) < hm.SPECIFIC)
                 or (anchor == "problem" and (_GIVES_AWAY.search(got[1]) or _ACTS.match(got[1])))  # names the way out, or is a step
                 or (anchor == "measure" and _ACHIEVED.search(got[1]))  # a step told with what it achieved
+                or (anchor == "outcome" and not names_work(got[1]))  # a bare figure: which work produced it?
+                or (anchor == "measure" and meeting_without_matter(got[1], s.text))  # a meeting, but on what?
             ):
                 self.src.restore(snap)
                 got = None
@@ -1100,8 +1102,25 @@ def same_ask(a: Question, b: Question) -> bool:
         return True
     if a.asks & b.asks:
         return True
+    fa, fb = ask_families(a.text), ask_families(b.text)
+    if fa & fb:
+        return True
     ca, cb = ask_clause(a.text), ask_clause(b.text)
     return len(ca) >= 4 and ca == cb
+
+
+# what a question asks, whatever template family wrote it: "先摸清哪些情况、先找哪些人谈" (情境研讨) and "拆成三张清单，
+# 再说说你会从哪一张入手" (another variant) both ask where to start and whom to see first
+_ASK_FAMILY = {
+    "起步": re.compile(r"先摸清|先找(?:哪些|谁)|先去找|找哪些人|找谁谈|从哪一?[张方个类边头](?:清单)?入手|从哪里入手"),
+}
+
+
+def ask_families(text: str) -> frozenset[str]:
+    """The asks a question's own words (after its last quote) make, by family (:data:`_ASK_FAMILY`)."""
+    at = text.rfind("”")
+    rest = text[at + 1 :] if at >= 0 else text
+    return frozenset(name for name, rx in _ASK_FAMILY.items() if rx.search(rest))
 
 
 def ask_faults(questions: list[Question]) -> list[str]:
@@ -1292,6 +1311,25 @@ _LABEL = re.compile(r"^[\u4e00-\u9fff]{2,8}(?:型|类|式)[(（:：]")
 # praise of one person or thanks: "换梯成功,离不开一位关键人物"
 _OWES = re.compile(r"离不开|关键人物")
 # a scene that already names the way out: "改革的核心在于减量"
+# a result quoted with the work that produced it ("通过网格化管理…下降43%", "组建…召开6场议事会"), not a bare figure
+# ("12345物业投诉工单量下降43%": the class cannot tell what "类似工作" means)
+_WORK = re.compile(
+    r"通过|经过|借助|依托|凭借|开展|推行|推动|建立|建成|组建|成立|实施|打造|搭建|引入|引进|设立|落实|开通|安装|加装|改造|划出|划定"
+    r"|召开|举办|组织|签订|制定|修订|出台|发动|动员|协调|整治|清理|上门|走访|调解|协商|议事|联动|共建|招募|培育|带动|运用|采用|启用"
+    r"|完成|工程|分期|分批"
+)
+
+
+# a result told as a measured change ("工单量下降43%", "满意度提升至98%"): it needs the work it came from
+_CHANGE = re.compile(r"受惠|受益|惠及|下降|减少|降低|降至|提升|提高|上升|增长|增加|增至|达到|[\d%％]\s*(?:以上|左右)?$|百分之|%|％|率")
+
+
+def names_work(span: str) -> bool:
+    """Whether a quoted result says what work produced it (:data:`_WORK`), or is itself the work done ("515户村民
+    告别了散居旧宅,搬入了…新居"); a measured change alone ("12345物业投诉工单量下降43%") does not."""
+    return bool(_WORK.search(span)) or not _CHANGE.search(span)
+
+
 _GIVES_AWAY = re.compile(r"根源在于|原因在于|症结在于|根源是|根本原因|核心在于|关键在于|关键是|根本在于|重点在于|出路在于|必须|应当|亟需|亟待|需要(?:我们)?(?:建立|推动|加强)")
 # a scene that is the community acting on the problem: "为切实解决商户"充电难"问题,街区党支部又进行了深入调研"
 _ACTS = re.compile(r"^(?:为了?|为切实|针对|面对)[^，,。]{2,24}[，,][^，,。]{0,6}(?:党支部|党总支|党委|居委会?|村委会?|我们|社区|街区|两委)")
@@ -1440,6 +1478,20 @@ _NAMED_ONLY = re.compile(r"(?:^|[:：])[^，,:：]{0,8}(?:推行|打造|建立�
 
 # the matter a measure was taken on, set at the head of its sentence: "在打造无烟老年活动室时,…"
 _SCENE_FRAME = re.compile(r"^(?:在|针对|面对|为了?)[^，,。；;]{2,24}(?:时|中|期间|过程中|上|问题|情况)?[，,]")
+
+
+_MEETING_END = re.compile(r"(?:议事会|会议|座谈会|协商会|恳谈会|听证会|联席会|评议会)(?:等)?[。，,；;]?$")
+_MATTER = re.compile(r"^[，,]?\s*(?:围绕|就|针对|对|商议|商讨|讨论|研究|议定|表决|审议|协商)")
+
+
+def meeting_without_matter(span: str, sentence: str) -> bool:
+    """Whether a quoted measure ends on a meeting and leaves out what the sentence says it was about ("召开6场专题
+    议事会" without ",围绕修缮方案、资金来源等展开头脑风暴": the class cannot tell what was to be decided)."""
+    span = span.strip().rstrip("。")
+    if not _MEETING_END.search(span):
+        return False
+    at = sentence.find(span)
+    return at >= 0 and bool(_MATTER.match(sentence[at + len(span) :]))
 
 
 def dropped_scene(span: str, sentence: str) -> bool:
@@ -1802,7 +1854,7 @@ def _leads(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[tuple[st
 
 
 # a scene the class is asked to meet without knowing what was done
-_UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做")
+_UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做|刚到.{1,20}担任书记")
 
 
 def gives_away(scene: Question, other: Question, items: list[tuple[Citation, CaseCard]]) -> bool:

@@ -637,8 +637,16 @@ _NOT_MODIFIER = {"时间", "期间", "时候", "方面", "阶段", "时代", "�
 _MODIFIER_POS = ("n", "s", "b", "a", "vn", "an", "nz")
 
 
+# the people of a party who are not the party itself: a shop's staff are not the shop's owner
+_STAFF = re.compile(r"^的?(从业人员|员工|店员|营业员|职工|雇员|服务员|工作人员)")
+
+
 def group_label(text: str, at: int, word: str) -> str:
-    """The group a sentence names around the party word at ``at``: "地下车库产权车主", "一楼业主", else the word."""
+    """The group a sentence names around the party word at ``at``: "地下车库产权车主", "一楼业主", else the word;
+    the party's people where the sentence speaks of them ("商铺的从业人员…家住车墩": "商铺从业人员", not 商户)."""
+    staff = _STAFF.match(text[at + len(word) :])
+    if staff:
+        return word + staff.group(1)
     head = re.split(r"[，,；;：:、\"“”()（）]", text[max(0, at - 8) : at])[-1]
     if not head:
         return word

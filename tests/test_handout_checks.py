@@ -661,3 +661,58 @@ def test_a_lesson_under_a_slogan_heading_and_a_dated_milestone_are_material(card
     lift = load_taxonomy().tag("加装电梯")
     blue = cards["sj2025-01"]
     assert any("签约仪式" in s.text for s in hm.outcome_sentences(blue, hm.scope(blue, lift), lift))
+
+
+def test_same_ask_across_template_families():
+    # round 9: 业委会 Q1 (先摸清哪些情况、先找哪些人谈) and Q4 (三张清单…从哪一张入手) asked one thing from two variants
+    from assistant.handout import Question, same_ask
+
+    a = Question("情境研讨", "摆在面前的情况是：“没人愿意进业委会”[1]。你第一个月会先摸清哪些情况、先找哪些人谈？请说明理由。",
+                 [1], template="t1", asks=frozenset({"甲"}))
+    b = Question("情境研讨", "讲稿里提到：“业委会换届难”[2]。请把这件事拆成“谁受影响、谁有权决定、谁能出资源”三张清单，再说说你会从哪一张入手。",
+                 [2], template="t2", asks=frozenset({"乙"}))
+    c = Question("情境研讨", "遇到的难题是：“停车难”[3]。如果居民当场情绪激动，你会如何回应？", [3], template="t3", asks=frozenset({"丙"}))
+    assert same_ask(a, b)
+    assert not same_ask(a, c) and not same_ask(b, c)
+
+
+def test_templates_do_not_claim_the_class_does_not_know_nor_visit_shops_as_homes():
+    # round 9: "在不知道后来怎么做的前提下" while the source heading named the way out; "入户走访" to a 商户
+    from assistant.handout import load_templates
+
+    texts = [t.text for variants in load_templates().values() for t in variants]
+    assert not [t for t in texts if "不知道" in t]
+    assert not [t for t in texts if "入户" in t and "{one_role}" in t]
+
+
+def test_result_quote_names_the_work_behind_it(cards):
+    # round 9: "12345物业投诉工单量下降43%" alone — "类似工作" pointed at nothing
+    from assistant.handout import build_handout, names_work
+
+    assert not names_work("12345物业投诉工单量下降43%")
+    assert names_work("通过“精细织网”,12345物业投诉工单量下降43%")
+    for h in (build_handout(cards, topic="动迁安置", n=6), build_handout(cards, case_id="sj2025-20", n=6)):
+        asked = [q for q in h.questions if "结果是" in q.text or "成效之一是" in q.text]
+        assert all(names_work(x) for q in asked for x in q.quotes), [q.text for q in asked]
+
+
+def test_a_partys_staff_are_named_as_staff(cards):
+    # round 9: "商铺的从业人员反应家住车墩路途遥远…" was played as 商户 and visited at home
+    from assistant.handout import names_work
+
+    text = "商铺的从业人员反应家住车墩路途遥远,周边没有充电桩,无法满电回家,平时\"飞线充电\"也是无奈之举。"
+    assert hm.group_label(text, 0, "商铺") == "商铺从业人员"
+    got = {st.label for st in hm.stances(cards["sj2025-20"], lambda s: True) if "家住车墩" in st.sentence.text}
+    assert got and "商户" not in got, got
+    assert not names_work("运行以来已受惠200多家庭")  # beneficiaries counted, the work not said
+
+
+def test_a_meeting_is_quoted_with_what_it_was_about(cards):
+    # round 9: "组建"先锋自治团组",召开6场专题议事会" — the 危桥 修缮方案和资金 it was held on was cut off
+    from assistant.handout import build_handout, meeting_without_matter
+
+    sentence = '组建"先锋自治团组",召开6场专题议事会,围绕修缮方案、资金来源等展开头脑风暴。'
+    assert meeting_without_matter('组建"先锋自治团组",召开6场专题议事会', sentence)
+    assert not meeting_without_matter(sentence.rstrip("。"), sentence)
+    h = build_handout(cards, case_id="sj2025-07", n=6)
+    assert not [q.text for q in h.questions if "专题议事会”" in q.text]

@@ -1,0 +1,116 @@
+"""Round 9 of the blind reading of the handouts: this branch's 10 handouts (5 cases, 5 topics: the set of
+eval/handout_eval.py), shuffled, numbered Q1…Q10, ids hidden (the round-9 script, eval/blind_handouts_sheet_r9.py, rerun for round 10;
+with the default of no comparison version: ``--base`` still mixes in another version's handouts if given).
+
+The other version's handouts are written by that version's own code: ``--base DIR`` is a checkout of it
+(``git archive main | tar -x -C /tmp/h6base``); this script runs itself there with ``--dump`` (same
+interpreter, ``PYTHONPATH=DIR``) and reads the handouts' Markdown back.  A topic or case for which a version
+writes no handout (it says why instead) enters the sheet with that message, as a trainer would see it.
+
+Writes the sheet (Markdown only, numbered M1…M20, nothing telling which version or case a number is beyond what
+the handout itself shows) and, separately, the key.
+
+The trainer-only note (which kinds are missing and why, ``Handout.trainer_note``) is not part of the handout the
+class gets, so it is not on the sheet.
+
+    .venv/bin/python eval/blind_handouts_sheet_r10.py [--n 6] [--seed 2609] \\
+        [--sheet eval/blind/round10/sheet.md] [--key eval/blind/round10/key.json] [--copy /work/plan/blind/r10/sheet.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+CASES = ("sj2025-16", "sj2025-20", "sj2025-03", "sj2025-07", "sj2025-12")
+TOPICS = ("新就业群体", "停车", "加装电梯", "业委会", "动迁安置")
+
+
+def dump(root: Path, n: int) -> list[dict]:
+    """The 10 handouts of the code under ``root`` (on sys.path): label, Markdown (or the message instead)."""
+    sys.path.insert(0, str(root))
+    from assistant.cards import load_cards
+    from assistant.errors import InputError
+    from assistant.handout import build_handout, to_markdown
+
+    cards = load_cards(root / "corpus")
+    out = []
+    for kw in [{"case_id": c} for c in CASES] + [{"topic": t} for t in TOPICS]:
+        label = f"{kw['case_id']} {cards[kw['case_id']].community}" if "case_id" in kw else kw["topic"]
+        try:
+            h = build_handout(cards, n=n, **kw)
+            md, kinds = to_markdown(h), [q.kind for q in h.questions]
+        except InputError as exc:
+            title = f"培训讨论题：{kw['topic']}" if "topic" in kw else f"培训讨论题：《{cards[kw['case_id']].title}》"
+            md, kinds = f"# {title}\n\n（系统未生成讲义）{exc}\n", []
+        out.append({"label": label, "md": md, "kinds": kinds})
+    return out
+
+
+def commit_of(root: Path) -> str:
+    got = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    return got.stdout.strip() or "?"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=2609)
+    ap.add_argument("--prefix", default="Q")
+    ap.add_argument("--base", type=Path, help="a checkout of the version to compare with (main)")
+    ap.add_argument("--base-name", default="main")
+    ap.add_argument("--base-code", default="", help="the base version's commit, for the key (its checkout has no .git)")
+    ap.add_argument("--dump", action="store_true", help="(internal) print this code's handouts as JSON")
+    ap.add_argument("--sheet", type=Path, default=HERE / "eval" / "blind" / "round10" / "sheet.md")
+    ap.add_argument("--key", type=Path, default=HERE / "eval" / "blind" / "round10" / "key.json")
+    ap.add_argument("--copy", type=Path, default=None, help="a copy of the sheet for the readers (outside the repository)")
+    args = ap.parse_args()
+    if args.dump:
+        root = Path(os.environ.get("H6_ROOT", HERE))
+        print(json.dumps(dump(root, args.n), ensure_ascii=False))
+        return 0
+    mine = [dict(h, version="round10", code=commit_of(HERE)) for h in dump(HERE, args.n)]
+    theirs = []
+    if args.base:
+        env = dict(os.environ, PYTHONPATH=str(args.base), H6_ROOT=str(args.base))
+        got = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--dump", "--n", str(args.n)],
+            cwd=args.base, env=env, capture_output=True, text=True, check=True,
+        )
+        theirs = [dict(h, version=args.base_name, code=args.base_code or args.base_name) for h in json.loads(got.stdout)]
+    entries = mine + theirs
+    random.Random(args.seed).shuffle(entries)
+    p = args.prefix
+    lines = [
+        "# 培训讲义盲评表",
+        "",
+        f"下面是 {len(entries)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(entries)}，顺序随机）。请只根据讲义本身判断：",
+        "**这份讲义能否不经修改直接在培训课上发给学员使用？**（能 / 不能；不能时请写一句原因）",
+        "",
+    ]
+    key = {}
+    for i, e in enumerate(entries, 1):
+        key[f"{p}{i}"] = {"label": e["label"], "version": e["version"], "code": e["code"], "n": args.n, "kinds": e["kinds"]}
+        body = re.sub(r"^# ", "### ", e["md"], flags=re.M)
+        body = re.sub(r"^## ", "#### ", body, flags=re.M)
+        lines += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
+    text = "\n".join(lines) + "\n"
+    for path in [args.sheet] + ([args.copy] if args.copy else []):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    args.key.parent.mkdir(parents=True, exist_ok=True)
+    args.key.write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(entries)} handouts -> {args.sheet}" + (f" and {args.copy}" if args.copy else "") + f"; key -> {args.key}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
