@@ -1,20 +1,20 @@
-"""Round 9 of the blind reading of the handouts: this branch's 10 handouts (5 cases, 5 topics: the set of
-eval/handout_eval.py), shuffled, numbered Q1…Q10, ids hidden (the round-9 script, eval/blind_handouts_sheet_r9.py, rerun for round 10;
-with the default of no comparison version: ``--base`` still mixes in another version's handouts if given).
+"""A blind reading of the handouts: the 10 handouts of this code (5 cases, 5 topics: the set of
+eval/handout_eval.py), shuffled, numbered, ids hidden; ``--base`` mixes in another version's 10 for comparison.
 
 The other version's handouts are written by that version's own code: ``--base DIR`` is a checkout of it
-(``git archive main | tar -x -C /tmp/h6base``); this script runs itself there with ``--dump`` (same
+(``git archive main | tar -x -C /tmp/hbase``); this script runs itself there with ``--dump`` (same
 interpreter, ``PYTHONPATH=DIR``) and reads the handouts' Markdown back.  A topic or case for which a version
 writes no handout (it says why instead) enters the sheet with that message, as a trainer would see it.
 
-Writes the sheet (Markdown only, numbered M1…M20, nothing telling which version or case a number is beyond what
-the handout itself shows) and, separately, the key.
+Writes the sheet (Markdown only, nothing telling which version or case a number is beyond what the handout itself
+shows) and, separately, the key.  The trainer-only note (which kinds are missing and why, ``Handout.trainer_note``)
+is not part of the handout the class gets, so it is not on the sheet.
 
-The trainer-only note (which kinds are missing and why, ``Handout.trainer_note``) is not part of the handout the
-class gets, so it is not on the sheet.
+``--round N`` names the files (eval/blind/roundN/sheet.md, key.json) and the version in the key; the seed and item
+letter of the rounds read so far are kept in ``ROUNDS`` so each sheet can be written again from its key's commit::
 
-    .venv/bin/python eval/blind_handouts_sheet_r10.py [--n 6] [--seed 2609] \\
-        [--sheet eval/blind/round10/sheet.md] [--key eval/blind/round10/key.json] [--copy /work/plan/blind/r10/sheet.md]
+    .venv/bin/python eval/blind_handouts_sheet.py --round 10 [--n 6] [--copy /work/plan/blind/r10/sheet.md]
+    .venv/bin/python eval/blind_handouts_sheet.py --round 6 --base /tmp/hbase --base-code $(git rev-parse --short main)
 """
 
 from __future__ import annotations
@@ -60,24 +60,35 @@ def commit_of(root: Path) -> str:
     return got.stdout.strip() or "?"
 
 
+# round -> (shuffle seed, item letter) of the sheets read so far (eval/blind/README.md)
+ROUNDS = {6: (2606, "M"), 7: (2607, "N"), 8: (2608, "Q"), 9: (2609, "Q"), 10: (2609, "Q")}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--round", type=int, required=True, help="the reading's number: names the files and the version")
     ap.add_argument("--n", type=int, default=6)
-    ap.add_argument("--seed", type=int, default=2609)
-    ap.add_argument("--prefix", default="Q")
+    ap.add_argument("--seed", type=int, help="shuffle seed (default: the round's in ROUNDS, else 2600 + round)")
+    ap.add_argument("--prefix", help="item letter (default: the round's in ROUNDS, else R)")
     ap.add_argument("--base", type=Path, help="a checkout of the version to compare with (main)")
     ap.add_argument("--base-name", default="main")
     ap.add_argument("--base-code", default="", help="the base version's commit, for the key (its checkout has no .git)")
     ap.add_argument("--dump", action="store_true", help="(internal) print this code's handouts as JSON")
-    ap.add_argument("--sheet", type=Path, default=HERE / "eval" / "blind" / "round10" / "sheet.md")
-    ap.add_argument("--key", type=Path, default=HERE / "eval" / "blind" / "round10" / "key.json")
+    ap.add_argument("--sheet", type=Path, help="default: eval/blind/roundN/sheet.md")
+    ap.add_argument("--key", type=Path, help="default: eval/blind/roundN/key.json")
     ap.add_argument("--copy", type=Path, default=None, help="a copy of the sheet for the readers (outside the repository)")
     args = ap.parse_args()
     if args.dump:
         root = Path(os.environ.get("H6_ROOT", HERE))
         print(json.dumps(dump(root, args.n), ensure_ascii=False))
         return 0
-    mine = [dict(h, version="round10", code=commit_of(HERE)) for h in dump(HERE, args.n)]
+    seed, prefix = ROUNDS.get(args.round, (2600 + args.round, "R"))
+    args.seed = seed if args.seed is None else args.seed
+    args.prefix = args.prefix or prefix
+    folder = HERE / "eval" / "blind" / f"round{args.round}"
+    args.sheet = args.sheet or folder / "sheet.md"
+    args.key = args.key or folder / "key.json"
+    mine = [dict(h, version=f"round{args.round}", code=commit_of(HERE)) for h in dump(HERE, args.n)]
     theirs = []
     if args.base:
         env = dict(os.environ, PYTHONPATH=str(args.base), H6_ROOT=str(args.base))
