@@ -89,3 +89,19 @@ def cards(cases):
 @pytest.fixture(scope="session")
 def texts(cases):
     return {c.id: c.text for c in cases}
+
+
+@pytest.fixture(scope="module")
+def answerer():
+    """The extractive answerer over the shipped index, with no LLM whatever the developer's environment says
+    (a test module may define its own)."""
+    from assistant.answer import Answerer
+    from assistant.config import get_settings
+    from assistant.retrieval import HybridSearcher
+
+    mp = pytest.MonkeyPatch()
+    for name in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY"):
+        mp.delenv(name, raising=False)
+    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
+    yield Answerer(HybridSearcher.from_settings(settings), settings)
+    mp.undo()

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 
-from assistant.answer import Answerer
-from assistant.config import get_settings
 from assistant.extractive import _new_item_after, _restates, dangling_opener, item_number
-from assistant.retrieval import HybridSearcher
 
-from conftest import CORPUS_DIR, INDEX_DIR
-
-
-@pytest.fixture(scope="module")
-def answerer():
-    mp = pytest.MonkeyPatch()
-    for name in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY"):
-        mp.delenv(name, raising=False)
-    settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
-    yield Answerer(HybridSearcher.from_settings(settings), settings)
-    mp.undo()
 
 
 def first_block(a) -> str:
