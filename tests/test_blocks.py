@@ -10,7 +10,6 @@ from assistant.lexical import tokenize
 from assistant.retrieval import Hit
 
 
-
 def _hits(answerer, scores: dict[str, list[float]]) -> list[Hit]:
     """Hits on real passages of the given cases with the given scores, ranked by score."""
     index = answerer.searcher.index

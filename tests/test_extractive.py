@@ -6,7 +6,6 @@ from __future__ import annotations
 from assistant.extractive import _new_item_after, _restates, dangling_opener, item_number
 
 
-
 def first_block(a) -> str:
     """The quotes of the answer's first community, joined."""
     line = a.answer.split("\n")[1]
