@@ -25,6 +25,9 @@ in words, not in retrieval scores:
 - **Procedures** (:func:`procedure_terms`): a question that asks for an administrative procedure
   ("低保怎么申请", "要走什么流程", "需要哪些条件") asks for rules; the procedure is an asked concept,
   discussed only where it is named together with what it is for, and a place missing it gives no 部分.
+- **Figures** (:data:`_QUANTITY`): a question that asks for a figure ("要多少比例的业主同意", "补偿标准是多少",
+  "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久): the
+  figure is an asked concept of no weight, and a place missing it gives no 部分.
 - **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
   none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
@@ -54,7 +57,8 @@ if TYPE_CHECKING:
     from assistant.taxonomy import Taxonomy
 
 __all__ = [
-    "FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide", "missing_from",
+    "DURATION", "FIGURE", "FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
+    "missing_from",
     "scattered",
 ]
 
@@ -87,7 +91,10 @@ FRAME_WORDS = frozenset(
     "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度".split()
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人)
-_QWORD = re.compile(r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|(?<![十百千万0-9就这那好没前])几(?![十百千万])|吗|呢")
+_QWORD = re.compile(
+    r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|(?<![没不])多(?:久|长时间|大|高|远)"
+    r"|(?<![十百千万0-9就这那好没前])几(?![十百千万])|吗|呢|啥"
+)
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
@@ -110,10 +117,22 @@ PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 �
 PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
 PROCEDURE_WORDS = PROCEDURE_NOUNS | PROCEDURE_VERBS
 MOSTLY = 2.0  # a place discussing twice what it misses (two thirds of the question) and all it asks answers it
-NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word would name the gap
+NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word or figure would name the gap
 # the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 _LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
 # the verb is how-to-do ("怎么申请", "去哪里补办", "如何办理"), directly after the asking words
+# A question that asks for a figure (多少钱, 多少比例, 多久一次, 多大声, 几部电梯) is answered only where a
+# sentence gives one for the thing counted: "要多少比例的业主同意" is not answered by a lift story without
+# that share, however much of the rest the place discusses.
+_QUANTITY = re.compile(r"多少|(?<![没不])多(?:久|长时间|大|高|远)|(?<![十百千万0-9就这那好没前])几(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
+# a figure: digits, a numeral with a measure word (三个, 两年, 几百户), a fraction or a percentage
+_FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍]|分之|百分")
+# a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"), whatever it is said of
+_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)(?:个)?(?:年|月|周|星期|天|日|小时|分钟)")
+FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see Place.strength)
+DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
+FIGURE_NEAR = 8  # characters between a figure and what it counts
+COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
 _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?|到哪里?|哪里|哪儿)(?:才能|能|可以|去|来)?(" + "|".join(sorted(PROCEDURE_VERBS, key=len, reverse=True)) + ")")
 
 
@@ -159,6 +178,8 @@ class Concept:
     support: str = ABSENT  # in the place the judgement rests on: strong | weak | absent
     where: str = ""  # that place (for explanations and tests)
     procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
+    quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY
+    counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
 
     @property
     def focal(self) -> bool:
@@ -191,12 +212,12 @@ class Coverage:
     @property
     def focal(self) -> list[str]:
         """The question's focal concepts, in the user's words (what a content gap is recorded under)."""
-        return [c.text for c in self.concepts if c.focal]
+        return [c.text for c in self.concepts if c.focal and not c.quantity]
 
     @property
     def topics(self) -> list[str]:
         """The focal concepts the scripts do not discuss: what a content gap is grouped under."""
-        return [c.text for c in self.concepts if c.focal and not c.discussed]
+        return [c.text for c in self.concepts if c.focal and not c.discussed and not c.quantity]
 
     @property
     def label(self) -> str:
@@ -239,12 +260,14 @@ class Place:
         said = 0
         labels = (self.heading, *self.links) if links else (self.heading,)
         for alt in alternatives:
-            if any(all(w in t for w in alt) for t in labels):
+            if any(_holds(t, alt) for t in labels):
                 return STRONG
             n = 0
             for s in self.sentences:
-                if all(w in s for w in alt):
-                    spans = [m.span() for m in re.finditer(re.escape(alt[-1]), s)]
+                if _holds(s, alt):
+                    last = {FIGURE: _FIGURE, DURATION: _DURATION}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
+                    found = last.finditer(s)
+                    spans = [m.span() for m in found]
                     n += not all(in_passing(s, a, b) for a, b in spans)
             if n >= 2:
                 return STRONG
@@ -254,6 +277,25 @@ class Place:
         if any(scattered(word, t) for t in labels):
             return STRONG
         return min(STRONG, sum(scattered(word, s) for s in self.sentences))
+
+
+def _holds(text: str, alt: tuple[str, ...]) -> bool:
+    """All words of ``alt`` are in ``text``; ``FIGURE``: a figure is, close to one of them (``FIGURE_NEAR``:
+    "减量比例高达 31%" gives a share, "修改了6次,最终确定了…出资比例" does not)."""
+    if DURATION in alt:
+        return bool(_DURATION.search(text))
+    words = [w for w in alt if w != FIGURE]
+    if not all(w in text for w in words):
+        return False
+    if len(words) == len(alt):
+        return True
+    figures = [m.span() for m in _FIGURE.finditer(text)]
+    if not words:
+        return bool(figures)
+    return any(
+        a - FIGURE_NEAR <= f_end and f_start <= a + len(w) + FIGURE_NEAR
+        for w in words for a in (m.start() for m in re.finditer(re.escape(w), text)) for f_start, f_end in figures
+    )
 
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -357,9 +399,11 @@ class CoverageJudge:
         n_scripts = max(len(self._texts), 1)
         found: list[Concept] = []
         seen: set[str] = set()
+        starts: dict[str, int] = {}
 
         def add(word: str, start: int, noun: bool) -> None:
             seen.add(word)
+            starts[word] = start
             clause = next(((a, b) for a, b in asking if a <= start and start + len(word) <= b), None)
             # a verb after the question word says how (怎么组建); the object of 把/将 is what (怎么把诉求接到…)
             action = (clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
@@ -408,8 +452,33 @@ class CoverageJudge:
                          for c in found]
             else:
                 seen.add(word)
+                starts[word] = start
                 found.append(Concept(word, self.specificity(word), True, True, procedure=True))
-        return found
+        return found + self._quantities(text, asking, found, starts)
+
+    def _quantities(
+        self, text: str, asking: list[tuple[int, int]], found: list[Concept], starts: dict[str, int]
+    ) -> list[Concept]:
+        """The figures a question asks for (:data:`_QUANTITY`), each with the concept it counts: the concept
+        right after the question word (多少比例, 多少次会议), else right before it (树龄多少, 标准是多少); none
+        when a unit follows (多少钱, 多少年): then any figure of the place may answer."""
+        out: dict[str, Concept] = {}
+        for a, b in asking:
+            for m in _QUANTITY.finditer(text, a, b):
+                if m.group(0) == "几" and text[b : b + 1] not in ("?", "？", ""):
+                    continue  # 几 asks only in the clause the question mark closes ("换了几部电梯？"), not "有几个…居民，…"
+                inside = sorted(
+                    ((starts[c.text], c.text) for c in found if c.text in starts and a <= starts[c.text] < b),
+                )
+                after = [w for at, w in inside if m.end() <= at <= m.end() + COUNTED_GAP]
+                before = [w for at, w in inside if m.start() - COUNTED_GAP <= at + len(w) <= m.start()]
+                counted = after[:1] or before[-1:]
+                word = m.group(0)
+                prior = out.get(word)
+                counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
+                # no weight: a figure is what the answer must hold, not a part of what the question is about
+                out[word] = Concept(word, 0.0, True, True, quantity=True, counts=counts)
+        return list(out.values())
 
     # -- what the scripts discuss --------------------------------------------
 
@@ -475,12 +544,23 @@ class CoverageJudge:
     def strengths(self, concepts: list[Concept], hits: list[Hit]) -> list[dict[str, int]]:
         """For each retrieved place, how strongly it treats each focal concept (:meth:`Place.strength`)."""
         focal = [c for c in concepts if c.focal]
-        ways = {c.text: self.procedure_alternatives(c, focal) if c.procedure else self.alternatives(c.text) for c in focal}
+        ways = {c.text: self.ways(c, focal) for c in focal}
         out = []
         for h in hits:
             place = self.place(h)
-            out.append({c.text: place.strength(ways[c.text], "" if c.procedure else c.text) for c in focal})
+            out.append({c.text: place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text) for c in focal})
         return out
+
+    def ways(self, concept: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
+        """How a script may discuss ``concept``: a procedure with what it is for, a figure asked for with a
+        figure beside what it counts (in one sentence), anything else by its :meth:`alternatives`."""
+        if concept.procedure:
+            return self.procedure_alternatives(concept, focal)
+        if concept.quantity and concept.text in ("多久", "多长时间"):
+            return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
+        if concept.quantity:
+            return [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)] or [(FIGURE,)]
+        return self.alternatives(concept.text)
 
     def procedure_alternatives(self, procedure: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
         """A procedure is discussed only together with what it is for: 申请 with 低保 in one sentence
@@ -507,7 +587,9 @@ class CoverageJudge:
 
     def governance_words(self, concepts: list[Concept]) -> bool:
         """Whether the question uses the scripts' vocabulary: a taxonomy term or a word of two scripts or more."""
-        return any(c.common or c.vocabulary or any(v in c.text for v in self._vocabulary) for c in concepts)
+        return any(
+            c.common or c.vocabulary or any(v in c.text for v in self._vocabulary) for c in concepts if not c.quantity
+        )
 
     def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
@@ -528,15 +610,17 @@ class CoverageJudge:
             # 下雨 in "下雨积水，找谁来修" does not make a weather forecast a matter of the scripts)
             off_domain = far or not any(
                 self.place(h).strength(self.alternatives(c.text), c.text, links=False) >= STRONG
-                for h in top for c in concepts if c.focal
+                for h in top for c in concepts if c.focal and not c.quantity
             )
         if not concepts and not far:
             # no word to go by (jieba cut "保洁费老收不上来" into 保洁 + a name): the retrieval
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
         got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
-        if got.level == NONE and got.uncovered and all(u in PROCEDURE_WORDS for u in got.uncovered) and len(question) <= NAMED_WHOLE:
-            # "没有讲到“条件”" says too little: the procedure is named with what it is for, in the user's words
+        if (got.level == NONE and got.uncovered and len(question) <= NAMED_WHOLE
+                and all(u in PROCEDURE_WORDS or _QUANTITY.search(u) for u in got.uncovered)):
+            # "没有讲到“条件”" or "“多少比例”" says too little: the procedure or the figure is named with what
+            # it is for, in the user's words
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
         if got.level == NONE:
             at = self.asked_by_a_link(top)
@@ -544,7 +628,7 @@ class CoverageJudge:
                 # a practitioner's question linked to this passage asks the same thing in other words
                 # (木桥 for 危桥, 钱不够 for 拿不出钱): the words missed are wording, not a gap
                 rated = tuple(replace(c, support=STRONG_SUPPORT, where=labels[at]) if c.focal else c for c in concepts)
-                return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal))
+                return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal and not c.quantity))
         return got
 
     def asked_by_a_link(self, hits: list[Hit]) -> int | None:
@@ -584,7 +668,7 @@ def decide(
         names = _names(question, missing, known, common) if level != FULL else []
         weak = {c.text for c in missing if support.get(c.text, 0) == WEAK}
         briefly = tuple(name for name, cs in names if all(c.text in weak for c in cs))
-        covered = tuple(c.text for c in rated if c.focal and c.mentioned)
+        covered = tuple(c.text for c in rated if c.focal and c.mentioned and not c.quantity)
         return Coverage(
             level, tuple(rated), tuple(name for name, _ in names), off_domain and level == NONE, covered, briefly, where
         )
@@ -597,12 +681,12 @@ def decide(
     best: tuple[float, int, list[Concept]] | None = None
     for i, place in enumerate(places):
         held = {c.text: place.get(c.text, 0) for c in focal}
-        if not any(v >= STRONG for v in held.values()):
+        if not any(v >= STRONG for c in focal if not c.quantity for v in (held[c.text],)):
             continue  # a place that is about none of it
         missed = missing_from(focal, held)
         if not missed:
             return verdict(FULL, [], i)
-        if not any(c.procedure for c in missed) and addresses(focal, held):
+        if not any(c.procedure or c.quantity for c in missed) and addresses(focal, held):
             lost = sum(c.weight for c in missed)
             if best is None or lost < best[0]:
                 best = (lost, i, missed)
@@ -626,11 +710,12 @@ def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:
 
     Of the words that only set the scene (not in the asking clause), one that two scripts or more
     use (``Concept.vocabulary``) is not missed when a place lacks it: the scripts know it, and
-    this place words it otherwise.
+    this place words it otherwise. A figure asked for is given by one sentence.
     """
     return [
         c for c in focal
-        if held.get(c.text, 0) < STRONG and c.asked or held.get(c.text, 0) == 0 and not c.vocabulary
+        if held.get(c.text, 0) < (WEAK if c.quantity else STRONG) and c.asked
+        or held.get(c.text, 0) == 0 and not c.vocabulary
     ]
 
 

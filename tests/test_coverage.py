@@ -20,7 +20,8 @@ import pytest
 from assistant.answer import Answerer
 from assistant.config import get_settings
 from assistant.coverage import (
-    FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, addresses, decide, in_passing, procedure_terms, scattered,
+    DURATION, FIGURE, FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
+    procedure_terms, scattered,
 )
 from assistant.grounding import PROCEDURE_NOTE
 from assistant.links import paraphrase_level
@@ -248,6 +249,46 @@ def test_several_days_in_a_description_is_a_count_not_the_question(judge):
     assert not concepts["酒席"].asked and not concepts["搭棚"].asked
     # where 几 is the only question word, it asks
     assert {c.text: c for c in judge.concepts("酒席要摆几天？")}["酒席"].asked
+
+
+def test_a_figure_asked_for_is_given_only_by_a_figure_beside_what_it_counts():
+    # 多少比例: a share near 比例, not a count elsewhere in the sentence
+    place = Place("p", "", ("协商资金分摊比较难,我们前后修改了6次,最终确定了居民接受的出资比例", "电梯加装工作稳步推进"))
+    assert place.strength([(FIGURE, "比例")]) == 0
+    place = Place("p", "", ("通过平移,全村宅基地面积减量 5.16 公顷,减量比例高达 31%",))
+    assert place.strength([(FIGURE, "比例")]) == WEAK  # one sentence gives a figure: that is an answer
+    # 多久: a length of time, whatever the sentence says it of
+    place = Place("p", "", ("经过整整3年时间,社区垃圾分类准确率不断提升",))
+    assert place.strength([(DURATION,)]) == WEAK
+    assert Place("p", "", ("社区垃圾分类准确率不断提升",)).strength([(DURATION,)]) == 0
+
+
+def test_the_figure_a_question_asks_for_and_what_it_counts(judge):
+    def quantities(question):
+        return {c.text: c.counts for c in judge.concepts(question) if c.quantity}
+
+    assert quantities("加装电梯要多少比例的业主同意才能报？") == {"多少": ("比例",)}
+    assert quantities("宅基地退出补偿标准是多少") == {"多少": ("标准",)}
+    assert quantities("祥东社区居民、商户众筹了多少钱？") == {"多少": ()}  # a unit follows: any figure
+    assert quantities("换了几部电梯？")
+    # 几 in a describing clause is "several", and 好几/没多久 are no questions
+    assert not quantities("社区里有几个五十出头的失业居民，天天在家闲着，居委会能帮他们做点啥？")
+    assert not quantities("村宅周边乱堆乱放，整治完没多久又回潮，怎么搞长效？")
+    assert not quantities("垃圾分类推了好几年，居民还是随手乱扔，怎么办？")
+
+
+def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
+    # the lift scripts discuss 加装电梯 and 比例 (of cost sharing), never the share of owners who must agree
+    got = answerer.ask("加装电梯要多少比例的业主同意才能报？", use_llm=False)
+    assert got.coverage == NONE and not got.answered
+    assert got.answer.startswith("这 21 篇讲稿没有讲到“加装电梯要多少比例的业主同意才能报”。")
+    # the figures the scripts do give are answers
+    for question in ("蓝天二村2017到2019年排摸出多少辆僵尸车？", "祥东社区居民、商户众筹了多少钱？建了哪些设施？"):
+        got = answerer.ask(question, use_llm=False)
+        assert got.coverage == FULL and got.answered, question
+    # a figure asked of a topic outside the scripts: the figures the scripts give elsewhere do not cover it
+    got = answerer.ask("上海到北京高铁要几个小时", use_llm=False)
+    assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
 
 
 def test_two_uncovered_things_joined_by_and_are_named_with_the_and(judge, searcher):
