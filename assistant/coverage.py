@@ -26,8 +26,9 @@ in words, not in retrieval scores:
   ("低保怎么申请", "要走什么流程", "需要哪些条件") asks for rules; the procedure is an asked concept,
   discussed only where it is named together with what it is for, and a place missing it gives no 部分.
 - **Figures** (:data:`_QUANTITY`): a question that asks for a figure ("要多少比例的业主同意", "补偿标准是多少",
-  "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久): the
-  figure is an asked concept of no weight, and a place missing it gives no 部分.
+  "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久; a
+  sum beside what the clause names, for a price: "收费定多少" ← "设定1元充六小时"): the figure is an asked
+  concept of no weight, and a place missing it gives no 部分.
 - **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
   none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from assistant.taxonomy import Taxonomy
 
 __all__ = [
-    "DURATION", "FIGURE", "FULL", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
+    "DURATION", "FIGURE", "FULL", "MONEY", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
     "missing_from",
     "scattered",
 ]
@@ -129,7 +130,11 @@ _QUANTITY = re.compile(r"多少|(?<![没不])多(?:久|长时间|大|高|远)|(?
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"), whatever it is said of
 _DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)(?:个)?(?:年|月|周|星期|天|日|小时|分钟)")
+# a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
+_MONEY = re.compile(r"[0-9０-９][0-9０-９.,]*\s*[万千百]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+(?:元|块钱)")
+MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after one of these asks for a sum (收费定多少)
 FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see Place.strength)
+MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, close to one of its words
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
@@ -180,6 +185,7 @@ class Concept:
     procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
     quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY
     counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
+    priced: tuple[str, ...] = ()  # for a price or sum asked (收费定多少, 多少钱), the concepts it may be said of
 
     @property
     def focal(self) -> bool:
@@ -265,7 +271,7 @@ class Place:
             n = 0
             for s in self.sentences:
                 if _holds(s, alt):
-                    last = {FIGURE: _FIGURE, DURATION: _DURATION}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
+                    last = {FIGURE: _FIGURE, MONEY: _MONEY, DURATION: _DURATION}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
                     found = last.finditer(s)
                     spans = [m.span() for m in found]
                     n += not all(in_passing(s, a, b) for a, b in spans)
@@ -284,12 +290,12 @@ def _holds(text: str, alt: tuple[str, ...]) -> bool:
     "减量比例高达 31%" gives a share, "修改了6次,最终确定了…出资比例" does not)."""
     if DURATION in alt:
         return bool(_DURATION.search(text))
-    words = [w for w in alt if w != FIGURE]
+    words = [w for w in alt if w not in (FIGURE, MONEY)]
     if not all(w in text for w in words):
         return False
     if len(words) == len(alt):
         return True
-    figures = [m.span() for m in _FIGURE.finditer(text)]
+    figures = [m.span() for m in (_MONEY if MONEY in alt else _FIGURE).finditer(text)]
     if not words:
         return bool(figures)
     return any(
@@ -476,8 +482,12 @@ class CoverageJudge:
                 word = m.group(0)
                 prior = out.get(word)
                 counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
+                money = text[m.start() - 1 : m.start()] in MONEY_VERBS or text[m.end() : m.end() + 1] in ("钱", "元", "块")
+                priced = tuple(dict.fromkeys(
+                    [*(prior.priced if prior else ()), *((w for _, w in inside) if money and m.start() else ())]
+                ))
                 # no weight: a figure is what the answer must hold, not a part of what the question is about
-                out[word] = Concept(word, 0.0, True, True, quantity=True, counts=counts)
+                out[word] = Concept(word, 0.0, True, True, quantity=True, counts=counts, priced=priced)
         return list(out.values())
 
     # -- what the scripts discuss --------------------------------------------
@@ -559,7 +569,9 @@ class CoverageJudge:
         if concept.quantity and concept.text in ("多久", "多长时间"):
             return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
         if concept.quantity:
-            return [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)] or [(FIGURE,)]
+            # a sum asked for is also given by a price said of what the clause names (设定1元充六小时)
+            ways = [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)] or [(FIGURE,)]
+            return ways + [(MONEY, *alt) for w in concept.priced for alt in self.alternatives(w)]
         return self.alternatives(concept.text)
 
     def procedure_alternatives(self, procedure: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:

@@ -20,7 +20,7 @@ import pytest
 from assistant.answer import Answerer
 from assistant.config import get_settings
 from assistant.coverage import (
-    DURATION, FIGURE, FULL, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
+    DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
     procedure_terms, scattered,
 )
 from assistant.grounding import PROCEDURE_NOTE
@@ -261,6 +261,11 @@ def test_a_figure_asked_for_is_given_only_by_a_figure_beside_what_it_counts():
     place = Place("p", "", ("经过整整3年时间,社区垃圾分类准确率不断提升",))
     assert place.strength([(DURATION,)]) == WEAK
     assert Place("p", "", ("社区垃圾分类准确率不断提升",)).strength([(DURATION,)]) == 0
+    # a price asked for (收费定多少) is given by a sum said of what the question names
+    place = Place("p", "", ("要求电瓶车充电桩不要赚钱,设定1元充六小时,并按分钟计算",))
+    assert place.strength([(MONEY, "充电桩")]) == WEAK
+    assert place.strength([(FIGURE, "收费")]) == 0
+    assert Place("p", "", ("充电桩建成后共有32个车位",)).strength([(MONEY, "充电桩")]) == 0
 
 
 def test_the_figure_a_question_asks_for_and_what_it_counts(judge):
@@ -271,6 +276,8 @@ def test_the_figure_a_question_asks_for_and_what_it_counts(judge):
     assert quantities("宅基地退出补偿标准是多少") == {"多少": ("标准",)}
     assert quantities("祥东社区居民、商户众筹了多少钱？") == {"多少": ()}  # a unit follows: any figure
     assert quantities("换了几部电梯？")
+    priced = {c.text: c.priced for c in judge.concepts("电瓶车充电桩收费定多少合适？") if c.quantity}
+    assert "充电桩" in priced["多少"]  # 定多少: a price, said of the charging point or its fee
     # 几 in a describing clause is "several", and 好几/没多久 are no questions
     assert not quantities("社区里有几个五十出头的失业居民，天天在家闲着，居委会能帮他们做点啥？")
     assert not quantities("村宅周边乱堆乱放，整治完没多久又回潮，怎么搞长效？")
@@ -283,7 +290,9 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     assert got.coverage == NONE and not got.answered
     assert got.answer.startswith("这 21 篇讲稿没有讲到“加装电梯要多少比例的业主同意才能报”。")
     # the figures the scripts do give are answers
-    for question in ("蓝天二村2017到2019年排摸出多少辆僵尸车？", "祥东社区居民、商户众筹了多少钱？建了哪些设施？"):
+    for question in (
+        "蓝天二村2017到2019年排摸出多少辆僵尸车？", "祥东社区居民、商户众筹了多少钱？建了哪些设施？", "电瓶车充电桩收费定多少合适？",
+    ):
         got = answerer.ask(question, use_llm=False)
         assert got.coverage == FULL and got.answered, question
     # a figure asked of a topic outside the scripts: the figures the scripts give elsewhere do not cover it
