@@ -629,6 +629,12 @@ class CoverageJudge:
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
         got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
+        elsewhere = self.places_elsewhere(question)
+        if got.level != NONE and elsewhere and any(c.quantity or c.procedure for c in concepts):
+            # the figures and rules the scripts give are Songjiang's: 杭州's subsidy or 苏州's sorting
+            # categories are not in them, however well they know the thing looked up
+            short = len(question) <= NAMED_WHOLE
+            return replace(got, level=NONE, uncovered=(question.strip().rstrip("？?。！! "),) if short else tuple(elsewhere))
         if (got.level == NONE and got.uncovered and len(question) <= NAMED_WHOLE
                 and all(u in PROCEDURE_WORDS or _QUANTITY.search(u) for u in got.uncovered)):
             # "没有讲到“条件”" or "“多少比例”" says too little: the procedure or the figure is named with what
@@ -642,6 +648,14 @@ class CoverageJudge:
                 rated = tuple(replace(c, support=STRONG_SUPPORT, where=labels[at]) if c.focal else c for c in concepts)
                 return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal and not c.quantity))
         return got
+
+    def places_elsewhere(self, question: str) -> list[str]:
+        """Place names of the question no script mentions (杭州, 苏州): somewhere the scripts are not about."""
+        self._prepare()
+        return [
+            p.word for p in self._pos.cut(_norm(question))
+            if p.flag in ("ns", "nsf") and len(p.word) >= 2 and p.word not in self._corpus
+        ]
 
     def asked_by_a_link(self, hits: list[Hit]) -> int | None:
         """The first hit whose linked question is as alike to the question as a paraphrase

@@ -300,6 +300,17 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
 
 
+def test_a_figure_or_rule_of_a_city_the_scripts_never_name_is_none(judge, searcher):
+    # the scripts are Songjiang's: another city's subsidy or sorting categories are not in them
+    for question in ("宁波加装电梯政府补贴多少", "厦门垃圾分类要分几类？"):
+        got = judged(judge, searcher, question)
+        assert got.level == NONE and got.uncovered == (question.rstrip("？"),), question
+    # a how-to question from there is still answered from the scripts' experience
+    assert judged(judge, searcher, "我们在宁波，加装电梯一楼死活不签字怎么办").level == FULL
+    assert judge.places_elsewhere("宁波加装电梯政府补贴多少") == ["宁波"]
+    assert judge.places_elsewhere("松江区加装电梯补贴多少") == []
+
+
 def test_two_uncovered_things_joined_by_and_are_named_with_the_and(judge, searcher):
     got = judged(judge, searcher, "我们楼加装的电梯用了两年了，每年的维保费和电费在各楼层之间该怎么分摊？")
     assert got.level != FULL
