@@ -28,7 +28,8 @@ in words, not in retrieval scores:
 - **Figures** (:data:`_QUANTITY`): a question that asks for a figure ("要多少比例的业主同意", "补偿标准是多少",
   "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久; a
   sum beside what the clause names, for a price: "收费定多少" ← "设定1元充六小时"): the figure is an asked
-  concept of no weight, and a place missing it gives no 部分.
+  concept of no weight, and a place missing it gives no 部分. A figure or procedure looked up for a city no
+  script names ("杭州加装电梯补贴多少") is 没有: the scripts give Songjiang's.
 - **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
   none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
