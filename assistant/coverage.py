@@ -19,7 +19,9 @@ in words, not in retrieval scores:
   misses only scene-setting words and discusses twice as much as it misses (``MOSTLY``: 挡路 in a
   question about chairs in the stairwell is detail, not a part left out);
   部分 when a place discusses at least as much of the question, by weight, as it misses
-  (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`);
+  (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`) —
+  but not when it misses all the question asks and that is in no script's words (``Concept.unheard``:
+  外嫁女, 年检费): such a place only sets the scene;
   没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
   discusses is off-domain; the retrieval distance only decides that case.
 - **Procedures** (:func:`procedure_terms`): a question that asks for an administrative procedure
@@ -181,6 +183,7 @@ class Concept:
     action: bool = False  # a verb after the question word: how, not what ("怎么组建")
     common: bool = False  # used by most scripts: says nothing about coverage
     vocabulary: bool = False  # used by several scripts (VOCABULARY): a word of theirs, whatever it names here
+    unheard: bool = False  # no script uses the word (nor a taxonomy synonym of it)
     support: str = ABSENT  # in the place the judgement rests on: strong | weak | absent
     where: str = ""  # that place (for explanations and tests)
     procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
@@ -418,7 +421,10 @@ class CoverageJudge:
             spread = max(self.spread(w) for w, in self._synonyms(word))
             common = self.spread(word) >= COMMON_SHARE * n_scripts
             found.append(
-                Concept(word, self.specificity(word), clause is not None, noun, action, common, spread >= VOCABULARY)
+                Concept(
+                    word, self.specificity(word), clause is not None, noun, action, common, spread >= VOCABULARY,
+                    unheard=spread == 0,
+                )
             )
 
         for m in _ASCII_WORD.finditer(text):  # Wi-Fi, app, 5g: whole, never cut into letters
@@ -713,6 +719,9 @@ def decide(
         missed = missing_from(focal, held)
         if not missed:
             return verdict(FULL, [], i)
+        asked = [c for c in focal if c.asked and not c.quantity]
+        if asked and all(c in missed for c in asked) and any(c.unheard for c in asked):
+            continue  # it sets the scene of the question and says nothing of what it asks
         if not any(c.procedure or c.quantity for c in missed) and addresses(focal, held):
             lost = sum(c.weight for c in missed)
             if best is None or lost < best[0]:

@@ -127,6 +127,10 @@ def test_decide_on_hand_made_places():
     assert decide(chargers, [{"充电桩": STRONG, "车位": STRONG, "油车": 0}], question="充电车位被油车占了怎么管").level == PARTIAL
     lift = [c("加梯", asked=False), c("分摊", asked=False), c("电费", weight=3.0)]
     assert decide(lift, [{"加梯": STRONG, "分摊": STRONG, "电费": 0}], question="加梯以后电费怎么算").level == PARTIAL
+    # ... unless all it asks is missed there and in no script's words: the place only sets the scene
+    unheard = [c("加梯", asked=False), c("分摊", asked=False), dataclasses.replace(c("电费", weight=3.0), unheard=True)]
+    got = decide(unheard, [{"加梯": STRONG, "分摊": STRONG, "电费": 0}], question="加梯以后电费怎么算")
+    assert got.level == NONE and got.uncovered == ("电费",)
     # nothing to go by; only the scripts' everyday words; off-domain
     assert decide([], [], question="怎么办").level == NONE
     assert decide([c("社区", common=True)], [], question="社区怎么办").level == FULL
