@@ -326,6 +326,12 @@ _EVERY = re.compile(r"每个(?:社区|小区|村|居民区)|任何(?:一个)?(?:
 _TREND = re.compile(r"(?:带来|产生)了?(?:诸多|巨大的?|许多|新的?)?(?:新?问题)?新?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
 # a difficulty denied ("尽管…也没有阻挡…", "早已不是…的老路") is not a problem met
 _DENIED = re.compile(r"没有阻挡|未能阻挡|挡不住|早已不是|不再是")
+# the speaker's own feeling or view ("作为一名新上任的书记…,我却一度高兴不起来", "我感觉泰晤士的"复杂度"…",
+# "我那会儿忙得脚不沾地") tells the speaker's story, not the community's difficulty; "我" alone is the speaker,
+# "我们" the community ("因为我所管辖的3个小区都是无产证小区" states the estates' situation and stays)
+_SPEAKER_STATE = re.compile(
+    r"我(?!们)[^，,。；;:：]{0,6}(?:觉得|感到|感觉|认为|高兴|着急|焦头烂额|忙得|发愁|犯难|头疼|揪心|心里)"
+)
 PROBLEM_MIN = 0.4  # besides being its most probable role
 PROBLEM_LOOSE = 0.3
 # Fewer but surer: after the weightiest problem, the next is shown only when read as 问题 with at least this
@@ -343,7 +349,8 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
     that states its problems along the way (no such section) is read whole,
     except its lessons.  Directives, courtesies, questions and lead-ins are
     never a problem, nor are lead-ins announcing a list, statements about every
-    community and what a trend brings to governance in general; among the rest a
+    community, what a trend brings to governance in general and the speaker's
+    own feeling or view ("我却一度高兴不起来"); among the rest a
     sentence said of this community (we, here, the estate, a figure: ``_HERE``)
     is preferred.  One sentence per paragraph; after the first, only
     sentences read as 问题 with probability PROBLEM_SURE; in text order.
@@ -361,6 +368,7 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
             and not _EVERY.search(s.text)
             and not _TREND.search(s.text)
             and not _DENIED.search(s.text)
+            and not _SPEAKER_STATE.search(s.text)
         )
 
     cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and fits(s)]

@@ -186,3 +186,17 @@ def test_a_result_told_inside_a_measure_is_the_outcome_when_none_is_read_as_one(
     """湖畔天地 tells its result in a measure sentence ("抠"出了11个新车位, issue 14); the card shows it, not the
     opening's summary."""
     assert any("11个新车位" in o.quote for o in cards["sj2025-03"].outcomes)
+
+
+def test_the_speakers_own_feeling_is_not_the_communitys_problem(cards):
+    """"我却一度高兴不起来" (砖桥), "我那会儿忙得脚不沾地" (金地艺境): the speaker's state, however surely read as
+    问题; "我所管辖的3个小区都是无产证小区" says the estates' situation ("我" as possessor, not a feeling)."""
+    from assistant.cards import _SPEAKER_STATE, extract_problems
+
+    assert not any("高兴不起来" in c.quote for c in cards["sj2025-11"].problem)
+    sure = (0.0, 1.0, 0.0, 0.0, 0.0)
+    card = cards["sj2025-04"]
+    got = extract_problems(_with_probs(card.story, "我那会儿忙得脚不沾地", sure), card.rarity)
+    assert got and not any("脚不沾地" in c.quote for c in got)
+    assert not _SPEAKER_STATE.search("因为我所管辖的3个小区都是无产证小区,存在天然的治理短板")
+    assert _SPEAKER_STATE.search("10年的社区工作,去过许多社区调研,但我感觉泰晤士的复杂度,绝对排得上名次。")
