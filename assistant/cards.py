@@ -488,9 +488,33 @@ _CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|\d+月\d+日|凌晨|[上下]午\d
 VAGUE_MAX = 2
 
 
+# A measure is an act done to something: setting up a group, convening a meeting, making a rule, building,
+# going to people ("成立了楼道"三人小组"", "召开了18次业主代表会议", "制定《…管理办法》", "安装电表", "上门走访").
+# An overview says how hard the community pursued an aim ("发挥党建引领作用", "营造…氛围", "推动…实现美丽蝶变")
+# and names no such act.  A sentence naming a concrete act weighs ACT_BONUS times as much (the role model reads
+# both as 做法: it learnt the role, not the act; sweep in eval/cards_eval.md, round 5).
+_ACT = re.compile(
+    r"成立|组建|召开|召集|举办|组织|开展|建立|设立|搭建|设置|配备|增设|新增|安装|铺设|修建|建成|改造|拆除"
+    r"|制定|修订|出台|实行|实施|推行|签订|签约|列入|设为|划分|邀请|聘请|引入|开设|培训|发放|张贴|公示"
+    r"|推出|走访|上门|入户|征询|投票|选举|对接|联合|结对|认领|众筹"
+)
+ACT_BONUS = 1.5
+# what is to be done, not what was done: a clause opening on an obligation ("需系统梳理非遗、民俗…资源",
+# "也要创新业态与场景设计", "应…", "必须…"); the paragraph holding one sets out a plan, and its other sentences
+# spell the plan out ("例如发展景观农业…", "借鉴浙江"五级人才梯队"模式…")
+_MUST = re.compile(r"(?:^|[，,；;:：])\s*(?:还|也|更|则)?(?:需要?|应当?|应该|必须)(?![求要])")
+# making something a priority or stating an aim announces the measures; it is not one of them
+# ("我们将政策宣传解释作为重中之重", "把…作为推进业委会改选的重要一环", "旨在:(1)为街区企业…提供贴心服务")
+_PRIORITY = re.compile(
+    r"作为[^，,。；;]{0,6}(?:重中之重|头号任务|首要任务|重要一环|重点工作|抓手|突破口|切入点)|旨在|目的是|目标是|目的在于|意在"
+)
+
+
 def _measure_weight(s: Sentence, rarity: Rarity) -> float:
-    """How surely and particularly a sentence states a measure taken (a reflection is not one)."""
-    return _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
+    """How surely and particularly a sentence states a measure taken (a reflection is not one), more when it
+    names a concrete act."""
+    w = _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
+    return w * ACT_BONUS if _ACT.search(s.text) else w
 
 
 def extract_measures(
@@ -498,9 +522,13 @@ def extract_measures(
 ) -> list[Measure]:
     """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
-    Lessons and plans are not measures; nor are the untitled opening's
-    sentences when the script has a part of measures, steps of one dated
-    incident, or overviews in general phrasing (:func:`concreteness`).  A
+    Lessons and plans are not measures (nor is a paragraph saying what is to
+    be done: a clause opening on 需/应/必须); nor are the sentences of the
+    untitled opening or of a part headed as the background when the script
+    has a part of measures, steps of one dated
+    incident, overviews in general phrasing (:func:`concreteness`), a
+    priority or an aim announced.  A sentence naming a concrete act (``_ACT``)
+    weighs ACT_BONUS times as much.  A
     paragraph gives its weightiest sentence and, of its others, those read
     surely as 做法 (MEASURE_SURE; up to PER_PARAGRAPH in all): a paragraph
     telling several measures gives them all, a doubtful second sentence of a
@@ -511,19 +539,23 @@ def extract_measures(
     """
     taken = {c.start for c in shown}
     best: dict[int, list[tuple[float, Sentence]]] = {}
-    # the untitled opening introduces the speaker and the place; a script with parts that tell its
+    # the untitled opening introduces the speaker and the place, and a part headed as the background
+    # ("一、背景情况", "一、特殊背景下产生的"特殊大居"") tells the situation; a script with parts that tell its
     # measures tells them there
     skip_opening = any(p.role == MEASURES for p in story.parts)
+    planned = {s.par for s in story.sentences if _MUST.search(_content(s.text))}  # paragraphs setting out a plan
     for s in story.sentences:
         part = story.parts[s.part]
-        if part.role == LESSONS or s.role != "做法" or s.start in taken:
+        if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
             continue
-        if skip_opening and not part.title and part.role == SITUATION:
+        if skip_opening and part.role == SITUATION and (not part.title or heading_role(part.title) == SITUATION):
             continue
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
         if concreteness(s.text) < -VAGUE_MAX:
             continue  # three phrases of effort and nothing done: an overview ("充分发挥…积极调动…有效缓解")
+        if _PRIORITY.search(s.text):
+            continue
         best.setdefault(s.par, []).append((_measure_weight(s, rarity), s))
     # a longer script tells of more measures: about one per MEASURE_SPAN characters
     limit = limit or max(MIN_MEASURES, min(MAX_MEASURES, round(len(story.case.text) / MEASURE_SPAN)))
