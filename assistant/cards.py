@@ -517,6 +517,11 @@ def _measure_weight(s: Sentence, rarity: Rarity) -> float:
     return w * ACT_BONUS if _ACT.search(s.text) else w
 
 
+def _tells_situation(part: Part) -> bool:
+    """The untitled opening, or a part headed as the background ("一、背景情况")."""
+    return part.role == SITUATION and (not part.title or heading_role(part.title) == SITUATION)
+
+
 def extract_measures(
     story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None, shown: Iterable[Citation] = ()
 ) -> list[Measure]:
@@ -548,7 +553,7 @@ def extract_measures(
         part = story.parts[s.part]
         if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
             continue
-        if skip_opening and part.role == SITUATION and (not part.title or heading_role(part.title) == SITUATION):
+        if skip_opening and _tells_situation(part):
             continue
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
