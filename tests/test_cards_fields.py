@@ -222,7 +222,9 @@ def test_a_paragraph_saying_what_is_to_be_done_gives_no_measure(cards):
 
 
 def test_a_priority_or_an_aim_announced_is_not_a_measure(cards):
-    for case_id, needle in [("sj2025-16", "作为重中之重"), ("sj2025-21", "旨在"), ("sj2025-07", "作为头号任务")]:
+    for case_id, needle in [
+        ("sj2025-16", "作为重中之重"), ("sj2025-21", "旨在"), ("sj2025-07", "作为头号任务"), ("sj2025-13", "的重要一环")
+    ]:
         got = _measures_with(cards[case_id], needle)
         assert got and not any(needle in m.citation.quote for m in got), (case_id, needle)
 
