@@ -522,13 +522,26 @@ def _tells_situation(part: Part) -> bool:
     return part.role == SITUATION and (not part.title or heading_role(part.title) == SITUATION)
 
 
+def _lessons_lead_ins(story: Story) -> dict[int, int]:
+    """Part index -> where a line announcing the lessons ("最后,对我万人大型社区自治共治心得启示:", "启示思考:")
+    opens them inside a part headed otherwise: what follows it in the part is lessons, not measures."""
+    out: dict[int, int] = {}
+    starts = [p.start for p in story.parts]
+    for par in story.case.paragraphs:
+        text = story.case.text[par.start : par.end].strip()
+        if not par.heading_level and text.endswith((":", "：")) and heading_role(text) == LESSONS:
+            out.setdefault(bisect.bisect_right(starts, par.start) - 1, par.start)
+    return out
+
+
 def extract_measures(
     story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None, shown: Iterable[Citation] = ()
 ) -> list[Measure]:
     """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
     Lessons and plans are not measures (nor is a paragraph saying what is to
-    be done: a clause opening on 需/应/必须); nor are the sentences of the
+    be done: a clause opening on 需/应/必须, nor what follows a line announcing
+    the lessons: "…心得启示:"); nor are the sentences of the
     untitled opening or of a part headed as the background when the script
     has a part of measures, steps of one dated
     incident, overviews in general phrasing (:func:`concreteness`), a
@@ -549,10 +562,13 @@ def extract_measures(
     # measures tells them there
     skip_opening = any(p.role == MEASURES for p in story.parts)
     planned = {s.par for s in story.sentences if _MUST.search(_content(s.text))}  # paragraphs setting out a plan
+    lessons_from = _lessons_lead_ins(story)
     for s in story.sentences:
         part = story.parts[s.part]
         if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
             continue
+        if s.start >= lessons_from.get(s.part, len(story.case.text)):
+            continue  # after "最后,对我…心得启示:": the lessons
         if skip_opening and _tells_situation(part):
             continue
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):

@@ -330,6 +330,7 @@ def _ablations():
         ("a concrete act weighs more (ACT_BONUS 1.5)", "ACT_BONUS", 1.0),
         ("a paragraph saying what is to be done gives no measure (_MUST)", "_MUST", re.compile(_NEVER)),
         ("a priority or an aim announced is not a measure (_PRIORITY)", "_PRIORITY", re.compile(_NEVER)),
+        ("a line announcing the lessons opens them (_lessons_lead_ins)", "_lessons_lead_ins", lambda story: {}),
         (
             "a part headed as the background gives no measure (_tells_situation)",
             "_tells_situation",

@@ -247,3 +247,13 @@ def test_a_sentence_naming_a_concrete_act_weighs_more_as_a_measure():
     overview = Sentence(0, 9, "发挥党员带头作用。", p, 0, ("¶0",), 0)
     assert ACT_BONUS > 1
     assert _measure_weight(act, rarity) == ACT_BONUS * _measure_weight(overview, rarity)  # equal specificity (one script)
+
+
+def test_a_line_announcing_the_lessons_opens_them(cards):
+    """亭南 closes its part 三 with "最后,对我万人大型社区自治共治心得启示:" and three lessons ("一是抓实关键少数…
+    充分发挥党员优势…"); read as 做法 by a model that has not seen the script, they are still lessons, not measures."""
+    card = cards["sj2025-13"]
+    for needle in ("充分发挥党员优势", "凝聚治理群力"):
+        got = _measures_with(card, needle)
+        assert got and not any(needle in m.citation.quote for m in got), needle
+    assert any("猫岛" in m.citation.quote for m in card.measures)  # the part's measures before the lead-in stay
