@@ -367,6 +367,31 @@ def ablate(cases, gold, models) -> list[str]:
     return lines
 
 
+def role_reading(models) -> list[str]:
+    """How the shipped and the leave-one-case-out role models read the labelled sentences: accuracy, and the
+    share of sentences labelled 问题 read as 问题 with p >= PROBLEM_SURE (the gate for a card's second problem)."""
+    from assistant import cards as cards_mod
+    from assistant.roles import ROLES, get_role_model
+
+    items = [json.loads(x) for x in LABELS.read_text("utf-8").splitlines() if x.strip()]
+    shipped = get_role_model()
+    q = ROLES.index("问题")
+    lines = ["", "## How the role models read the labelled sentences", ""]
+    for name, model_of in (("shipped", lambda case: shipped), ("loco", lambda case: models[case])):
+        right = sure = labelled = 0
+        for it in items:
+            p = model_of(it["sid"].split(":")[0]).probabilities(it["sentence"])
+            right += ROLES[int(p.argmax())] == it["role"]
+            if it["role"] == "问题":
+                labelled += 1
+                sure += float(p[q]) >= cards_mod.PROBLEM_SURE
+        lines.append(
+            f"- {name}: {right / len(items):.3f} of {len(items)} sentences read with their label; "
+            f"{sure / labelled:.2f} of the {labelled} labelled 问题 read as 问题 with p >= {cards_mod.PROBLEM_SURE}"
+        )
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
@@ -440,6 +465,8 @@ def main() -> int:
             "A result is shown when its 成效 probability exceeds 背景 + 问题 by OUTCOME_MARGIN, else only the "
             "card's weightiest one (-9: no such rule)",
         )
+    if args.loco:
+        lines += role_reading(loco_models(Path(args.cache)))
     if args.ablate:
         lines += ablate(cases, gold, loco_models(Path(args.cache)) if args.loco else None)
     print("\n".join(lines))
