@@ -326,6 +326,12 @@ _EVERY = re.compile(r"每个(?:社区|小区|村|居民区)|任何(?:一个)?(?:
 _TREND = re.compile(r"(?:带来|产生)了?(?:诸多|巨大的?|许多|新的?)?(?:新?问题)?新?(?:挑战|课题|考验)|复杂性(?:源于|进一步|不断|日益)")
 # a difficulty denied ("尽管…也没有阻挡…", "早已不是…的老路") is not a problem met
 _DENIED = re.compile(r"没有阻挡|未能阻挡|挡不住|早已不是|不再是")
+# the speaker's own feeling or view ("作为一名新上任的书记…,我却一度高兴不起来", "我感觉泰晤士的"复杂度"…",
+# "我那会儿忙得脚不沾地") tells the speaker's story, not the community's difficulty; "我" alone is the speaker,
+# "我们" the community ("因为我所管辖的3个小区都是无产证小区" states the estates' situation and stays)
+_SPEAKER_STATE = re.compile(
+    r"我(?!们)[^，,。；;:：]{0,6}(?:觉得|感到|感觉|认为|高兴|着急|焦头烂额|忙得|发愁|犯难|头疼|揪心|心里)"
+)
 PROBLEM_MIN = 0.4  # besides being its most probable role
 PROBLEM_LOOSE = 0.3
 # Fewer but surer: after the weightiest problem, the next is shown only when read as 问题 with at least this
@@ -343,7 +349,8 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
     that states its problems along the way (no such section) is read whole,
     except its lessons.  Directives, courtesies, questions and lead-ins are
     never a problem, nor are lead-ins announcing a list, statements about every
-    community and what a trend brings to governance in general; among the rest a
+    community, what a trend brings to governance in general and the speaker's
+    own feeling or view ("我却一度高兴不起来"); among the rest a
     sentence said of this community (we, here, the estate, a figure: ``_HERE``)
     is preferred.  One sentence per paragraph; after the first, only
     sentences read as 问题 with probability PROBLEM_SURE; in text order.
@@ -361,6 +368,7 @@ def extract_problems(story: Story, rarity: Rarity, limit: int = MAX_PROBLEMS) ->
             and not _EVERY.search(s.text)
             and not _TREND.search(s.text)
             and not _DENIED.search(s.text)
+            and not _SPEAKER_STATE.search(s.text)
         )
 
     cands = [s for s in pool if s.role == "问题" and s.prob("问题") >= PROBLEM_MIN and fits(s)]
@@ -480,9 +488,50 @@ _CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}|\d+月\d+日|凌晨|[上下]午\d
 VAGUE_MAX = 2
 
 
+# A measure is an act done to something: setting up a group, convening a meeting, making a rule, building,
+# going to people ("成立了楼道"三人小组"", "召开了18次业主代表会议", "制定《…管理办法》", "安装电表", "上门走访").
+# An overview says how hard the community pursued an aim ("发挥党建引领作用", "营造…氛围", "推动…实现美丽蝶变")
+# and names no such act.  A sentence naming a concrete act weighs ACT_BONUS times as much (the role model reads
+# both as 做法: it learnt the role, not the act; sweep in eval/cards_eval.md, round 5).
+_ACT = re.compile(
+    r"成立|组建|召开|召集|举办|组织|开展|建立|设立|搭建|设置|配备|增设|新增|安装|铺设|修建|建成|改造|拆除"
+    r"|制定|修订|出台|实行|实施|推行|签订|签约|列入|设为|划分|邀请|聘请|引入|开设|培训|发放|张贴|公示"
+    r"|推出|走访|上门|入户|征询|投票|选举|对接|联合|结对|认领|众筹"
+)
+ACT_BONUS = 1.5
+# what is to be done, not what was done: a clause opening on an obligation ("需系统梳理非遗、民俗…资源",
+# "也要创新业态与场景设计", "应…", "必须…"); the paragraph holding one sets out a plan, and its other sentences
+# spell the plan out ("例如发展景观农业…", "借鉴浙江"五级人才梯队"模式…")
+_MUST = re.compile(r"(?:^|[，,；;:：])\s*(?:还|也|更|则)?(?:需要?|应当?|应该|必须)(?![求要])")
+# making something a priority or stating an aim announces the measures; it is not one of them
+# ("我们将政策宣传解释作为重中之重", "把…作为推进业委会改选的重要一环", "旨在:(1)为街区企业…提供贴心服务")
+_PRIORITY = re.compile(
+    r"作为[^，,。；;]{0,12}(?:重中之重|头号任务|首要任务|重要一环|重点工作|抓手|突破口|切入点)|旨在|目的是|目标是|目的在于|意在"
+)
+
+
 def _measure_weight(s: Sentence, rarity: Rarity) -> float:
-    """How surely and particularly a sentence states a measure taken (a reflection is not one)."""
-    return _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
+    """How surely and particularly a sentence states a measure taken (a reflection is not one), more when it
+    names a concrete act."""
+    w = _weight(s.prob("做法"), rarity.specificity(s.text)) * (1.0 - s.prob("感悟"))
+    return w * ACT_BONUS if _ACT.search(s.text) else w
+
+
+def _tells_situation(part: Part) -> bool:
+    """The untitled opening, or a part headed as the background ("一、背景情况")."""
+    return part.role == SITUATION and (not part.title or heading_role(part.title) == SITUATION)
+
+
+def _lessons_lead_ins(story: Story) -> dict[int, int]:
+    """Part index -> where a line announcing the lessons ("最后,对我万人大型社区自治共治心得启示:", "启示思考:")
+    opens them inside a part headed otherwise: what follows it in the part is lessons, not measures."""
+    out: dict[int, int] = {}
+    starts = [p.start for p in story.parts]
+    for par in story.case.paragraphs:
+        text = story.case.text[par.start : par.end].strip()
+        if not par.heading_level and text.endswith((":", "：")) and heading_role(text) == LESSONS:
+            out.setdefault(bisect.bisect_right(starts, par.start) - 1, par.start)
+    return out
 
 
 def extract_measures(
@@ -490,9 +539,14 @@ def extract_measures(
 ) -> list[Measure]:
     """The measures the community took: per paragraph, the sentences most surely and particularly a 做法.
 
-    Lessons and plans are not measures; nor are the untitled opening's
-    sentences when the script has a part of measures, steps of one dated
-    incident, or overviews in general phrasing (:func:`concreteness`).  A
+    Lessons and plans are not measures (nor is a paragraph saying what is to
+    be done: a clause opening on 需/应/必须, nor what follows a line announcing
+    the lessons: "…心得启示:"); nor are the sentences of the
+    untitled opening or of a part headed as the background when the script
+    has a part of measures, steps of one dated
+    incident, overviews in general phrasing (:func:`concreteness`), a
+    priority or an aim announced.  A sentence naming a concrete act (``_ACT``)
+    weighs ACT_BONUS times as much.  A
     paragraph gives its weightiest sentence and, of its others, those read
     surely as 做法 (MEASURE_SURE; up to PER_PARAGRAPH in all): a paragraph
     telling several measures gives them all, a doubtful second sentence of a
@@ -503,19 +557,26 @@ def extract_measures(
     """
     taken = {c.start for c in shown}
     best: dict[int, list[tuple[float, Sentence]]] = {}
-    # the untitled opening introduces the speaker and the place; a script with parts that tell its
+    # the untitled opening introduces the speaker and the place, and a part headed as the background
+    # ("一、背景情况", "一、特殊背景下产生的"特殊大居"") tells the situation; a script with parts that tell its
     # measures tells them there
     skip_opening = any(p.role == MEASURES for p in story.parts)
+    planned = {s.par for s in story.sentences if _MUST.search(_content(s.text))}  # paragraphs setting out a plan
+    lessons_from = _lessons_lead_ins(story)
     for s in story.sentences:
         part = story.parts[s.part]
-        if part.role == LESSONS or s.role != "做法" or s.start in taken:
+        if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
             continue
-        if skip_opening and not part.title and part.role == SITUATION:
+        if s.start >= lessons_from.get(s.part, len(story.case.text)):
+            continue  # after "最后,对我…心得启示:": the lessons
+        if skip_opening and _tells_situation(part):
             continue
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
         if concreteness(s.text) < -VAGUE_MAX:
             continue  # three phrases of effort and nothing done: an overview ("充分发挥…积极调动…有效缓解")
+        if _PRIORITY.search(s.text):
+            continue
         best.setdefault(s.par, []).append((_measure_weight(s, rarity), s))
     # a longer script tells of more measures: about one per MEASURE_SPAN characters
     limit = limit or max(MIN_MEASURES, min(MAX_MEASURES, round(len(story.case.text) / MEASURE_SPAN)))

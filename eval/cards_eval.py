@@ -29,6 +29,7 @@ Two role models:
     .venv/bin/python eval/cards_eval.py                      # shipped model
     .venv/bin/python eval/cards_eval.py --loco               # and leave-one-case-out
     .venv/bin/python eval/cards_eval.py --loco --details     # every wrong item
+    .venv/bin/python eval/cards_eval.py --loco --ablate      # each round-5 rule switched off in turn
     .venv/bin/python eval/cards_eval.py --save eval/cards_eval_before.json   # record figures
     .venv/bin/python eval/cards_eval.py --loco --before eval/cards_eval_before.json  # before/after table
 """
@@ -291,6 +292,106 @@ def _sweep_field(cases, gold, models, name: str, values, field: str, what: str) 
     return lines
 
 
+def _sweep_measures(cases, gold, models, name: str, values, what: str) -> list[str]:
+    """Measure precision and recall for other values of the card constant ``name``."""
+    from assistant import cards as cards_mod
+
+    shipped = getattr(cards_mod, name)
+    lines = [
+        "",
+        f"{what}; shipped: {shipped}.",
+        "",
+        f"| {name} | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for value in values:
+        setattr(cards_mod, name, value)
+        a = run(cases, gold)[1]["measures"]
+        b = run(cases, gold, models)[1]["measures"] if models else None
+        lines.append(
+            f"| {value} | {a['items']} | {a['precision']:.3f} | {a['recall']:.3f} | "
+            + (f"{b['precision']:.3f} | {b['recall']:.3f} |" if b else "– | – |")
+        )
+    setattr(cards_mod, name, shipped)
+    return lines
+
+
+# the round-5 rules of assistant/cards.py, each switched off in turn by --ablate
+_NEVER = r"(?!x)x"
+
+
+def _ablations():
+    import re
+
+    from assistant import cards as cards_mod
+
+    return [
+        ("the speaker's own feeling is not a problem (_SPEAKER_STATE)", "_SPEAKER_STATE", re.compile(_NEVER)),
+        ("a concrete act weighs more (ACT_BONUS 1.5)", "ACT_BONUS", 1.0),
+        ("a paragraph saying what is to be done gives no measure (_MUST)", "_MUST", re.compile(_NEVER)),
+        ("a priority or an aim announced is not a measure (_PRIORITY)", "_PRIORITY", re.compile(_NEVER)),
+        ("a line announcing the lessons opens them (_lessons_lead_ins)", "_lessons_lead_ins", lambda story: {}),
+        (
+            "a part headed as the background gives no measure (_tells_situation)",
+            "_tells_situation",
+            lambda part: part.role == cards_mod.SITUATION and not part.title,
+        ),
+    ]
+
+
+def ablate(cases, gold, models) -> list[str]:
+    """The figures with each round-5 rule switched off in turn (the others on)."""
+    from assistant import cards as cards_mod
+
+    lines = [
+        "",
+        "## Each round-5 rule switched off in turn",
+        "",
+        "| without | problem P (shipped) | measure P / R (shipped) | problem P (loco) | measure P / R (loco) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, name, off in [("(nothing: all rules on)", None, None), *_ablations()]:
+        if name:
+            kept = getattr(cards_mod, name)
+            setattr(cards_mod, name, off)
+        a = run(cases, gold)[1]
+        b = run(cases, gold, models)[1] if models else None
+        if name:
+            setattr(cards_mod, name, kept)
+        row = f"| {label} | {a['problems']['precision']:.3f} | {a['measures']['precision']:.3f} / {a['measures']['recall']:.3f} | "
+        if b:
+            row += f"{b['problems']['precision']:.3f} | {b['measures']['precision']:.3f} / {b['measures']['recall']:.3f} |"
+        else:
+            row += "– | – |"
+        lines.append(row)
+    return lines
+
+
+def role_reading(models) -> list[str]:
+    """How the shipped and the leave-one-case-out role models read the labelled sentences: accuracy, and the
+    share of sentences labelled 问题 read as 问题 with p >= PROBLEM_SURE (the gate for a card's second problem)."""
+    from assistant import cards as cards_mod
+    from assistant.roles import ROLES, get_role_model
+
+    items = [json.loads(x) for x in LABELS.read_text("utf-8").splitlines() if x.strip()]
+    shipped = get_role_model()
+    q = ROLES.index("问题")
+    lines = ["", "## How the role models read the labelled sentences", ""]
+    for name, model_of in (("shipped", lambda case: shipped), ("loco", lambda case: models[case])):
+        right = sure = labelled = 0
+        for it in items:
+            p = model_of(it["sid"].split(":")[0]).probabilities(it["sentence"])
+            right += ROLES[int(p.argmax())] == it["role"]
+            if it["role"] == "问题":
+                labelled += 1
+                sure += float(p[q]) >= cards_mod.PROBLEM_SURE
+        lines.append(
+            f"- {name}: {right / len(items):.3f} of {len(items)} sentences read with their label; "
+            f"{sure / labelled:.2f} of the {labelled} labelled 问题 read as 问题 with p >= {cards_mod.PROBLEM_SURE}"
+        )
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
@@ -303,6 +404,7 @@ def main() -> int:
         help="a summary saved with --save, as PATH or LABEL=PATH (repeatable): print a before/after table",
     )
     ap.add_argument("--sweep", action="store_true", help="measure precision/recall for other numbers of measures per card")
+    ap.add_argument("--ablate", action="store_true", help="the figures with each round-5 card rule switched off in turn")
     args = ap.parse_args()
 
     cases = load_corpus(ROOT / "corpus")
@@ -331,63 +433,28 @@ def main() -> int:
     if args.sweep:
         from assistant import cards as cards_mod
 
-        shipped_span = cards_mod.MEASURE_SPAN
-        lines += [
-            "",
-            "## Measures: precision / recall against the number of measures a card lists",
-            "",
-            f"A card lists about one measure per MEASURE_SPAN characters of script ({cards_mod.MIN_MEASURES}–"
-            f"{cards_mod.MAX_MEASURES}); shipped: {shipped_span}.",
-            "",
-            "| MEASURE_SPAN | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
-            "|---|---|---|---|---|---|",
-        ]
         models = loco_models(Path(args.cache)) if args.loco else None
-        for span in (200, 230, 260, 300, 333, 400, 500, 650, 800, 1200):
-            cards_mod.MEASURE_SPAN = span
-            _, a = run(cases, gold)
-            b = run(cases, gold, models)[1] if models else None
-            lines.append(
-                f"| {span} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
-                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
-            )
-        cards_mod.MEASURE_SPAN = shipped_span
-        shipped_second = cards_mod.SECOND_IN_PARAGRAPH
-        lines += [
-            "",
+        lines += ["", "## Measures: precision / recall against the number of measures a card lists"]
+        lines += _sweep_measures(
+            cases, gold, models, "MEASURE_SPAN", (200, 230, 260, 300, 333, 400, 500, 650, 800, 1200),
+            f"A card lists about one measure per MEASURE_SPAN characters of script ({cards_mod.MIN_MEASURES}–"
+            f"{cards_mod.MAX_MEASURES})",
+        )
+        lines += _sweep_measures(
+            cases, gold, models, "SECOND_IN_PARAGRAPH", (0.0, 0.25, 0.5, 0.75, 1.0),
             "A paragraph's further measures (read surely as 做法) count at SECOND_IN_PARAGRAPH of their weight "
-            f"(0: only when the script runs out of paragraphs; shipped: {shipped_second}).",
-            "",
-            "| SECOND_IN_PARAGRAPH | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
-            "|---|---|---|---|---|---|",
-        ]
-        for second in (0.0, 0.25, 0.5, 0.75, 1.0):
-            cards_mod.SECOND_IN_PARAGRAPH = second
-            _, a = run(cases, gold)
-            b = run(cases, gold, models)[1] if models else None
-            lines.append(
-                f"| {second} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
-                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
-            )
-        cards_mod.SECOND_IN_PARAGRAPH = shipped_second
-        shipped_sure = cards_mod.MEASURE_SURE
-        lines += [
-            "",
+            "(0: only when the script runs out of paragraphs)",
+        )
+        lines += _sweep_measures(
+            cases, gold, models, "MEASURE_SURE", (0.0, 0.4, 0.5, 0.6, 0.7, 1.01),
             "A paragraph's further sentences are measures when read as 做法 with probability MEASURE_SURE "
-            f"(0: all, up to PER_PARAGRAPH; 1.01: none); shipped: {shipped_sure}.",
-            "",
-            "| MEASURE_SURE | measures shown | P (shipped) | R (shipped) | P (loco) | R (loco) |",
-            "|---|---|---|---|---|---|",
-        ]
-        for sure in (0.0, 0.4, 0.5, 0.6, 0.7, 1.01):
-            cards_mod.MEASURE_SURE = sure
-            _, a = run(cases, gold)
-            b = run(cases, gold, models)[1] if models else None
-            lines.append(
-                f"| {sure} | {a['measures']['items']} | {a['measures']['precision']:.3f} | {a['measures']['recall']:.3f} | "
-                + (f"{b['measures']['precision']:.3f} | {b['measures']['recall']:.3f} |" if b else "– | – |")
-            )
-        cards_mod.MEASURE_SURE = shipped_sure
+            "(0: all, up to PER_PARAGRAPH; 1.01: none)",
+        )
+        lines += _sweep_measures(
+            cases, gold, models, "ACT_BONUS", (1.0, 1.25, 1.5, 1.75, 2.0, 3.0),
+            "A sentence naming a concrete act (成立, 召开, 制定, 安装, 上门 …) weighs ACT_BONUS times as much "
+            "as a measure (1: no such rule)",
+        )
         lines += _sweep_field(
             cases, gold, models, "PROBLEM_SURE", (0.0, 0.5, 0.55, 0.6, 0.65, 0.7), "problems",
             "After the weightiest problem, the next is shown only when read as 问题 with probability "
@@ -398,6 +465,10 @@ def main() -> int:
             "A result is shown when its 成效 probability exceeds 背景 + 问题 by OUTCOME_MARGIN, else only the "
             "card's weightiest one (-9: no such rule)",
         )
+    if args.loco:
+        lines += role_reading(loco_models(Path(args.cache)))
+    if args.ablate:
+        lines += ablate(cases, gold, loco_models(Path(args.cache)) if args.loco else None)
     print("\n".join(lines))
     if args.save:
         Path(args.save).write_text(

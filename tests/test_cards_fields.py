@@ -186,3 +186,74 @@ def test_a_result_told_inside_a_measure_is_the_outcome_when_none_is_read_as_one(
     """湖畔天地 tells its result in a measure sentence ("抠"出了11个新车位, issue 14); the card shows it, not the
     opening's summary."""
     assert any("11个新车位" in o.quote for o in cards["sj2025-03"].outcomes)
+
+
+def test_the_speakers_own_feeling_is_not_the_communitys_problem(cards):
+    """"我却一度高兴不起来" (砖桥), "我那会儿忙得脚不沾地" (金地艺境): the speaker's state, however surely read as
+    问题; "我所管辖的3个小区都是无产证小区" says the estates' situation ("我" as possessor, not a feeling)."""
+    from assistant.cards import _SPEAKER_STATE, extract_problems
+
+    assert not any("高兴不起来" in c.quote for c in cards["sj2025-11"].problem)
+    sure = (0.0, 1.0, 0.0, 0.0, 0.0)
+    card = cards["sj2025-04"]
+    got = extract_problems(_with_probs(card.story, "我那会儿忙得脚不沾地", sure), card.rarity)
+    assert got and not any("脚不沾地" in c.quote for c in got)
+    assert not _SPEAKER_STATE.search("因为我所管辖的3个小区都是无产证小区,存在天然的治理短板")
+    assert _SPEAKER_STATE.search("10年的社区工作,去过许多社区调研,但我感觉泰晤士的复杂度,绝对排得上名次。")
+
+
+def _measures_with(card, needle: str):
+    """The card's measures when the sentences containing ``needle`` are read surely as 做法."""
+    from assistant.cards import extract_measures
+    from assistant.roles import get_role_model
+
+    story = _with_probs(card.story, needle, (0.0, 0.0, 1.0, 0.0, 0.0))
+    return extract_measures(story, get_role_model(), card.rarity, shown=card.problem + [o.citation for o in card.outcomes])
+
+
+def test_a_paragraph_saying_what_is_to_be_done_gives_no_measure(cards):
+    """洙桥村's "如何更美" part sets out plans: "需系统梳理…资源,…例如通过吸引村民入驻建立非遗工坊" and, in the same
+    paragraph, "例如发展景观农业…": what must be done, not what was done."""
+    card = cards["sj2025-14"]
+    for needle in ("需系统梳理非遗", "例如发展景观农业", "在人员专业能力提升方面"):
+        assert not any(needle in m.citation.quote for m in _measures_with(card, needle)), needle
+    # a measure taken is still one, however its paragraph is phrased elsewhere in the script
+    assert any("百姓戏台" in m.citation.quote for m in card.measures)
+
+
+def test_a_priority_or_an_aim_announced_is_not_a_measure(cards):
+    for case_id, needle in [
+        ("sj2025-16", "作为重中之重"), ("sj2025-21", "旨在"), ("sj2025-07", "作为头号任务"), ("sj2025-13", "的重要一环")
+    ]:
+        got = _measures_with(cards[case_id], needle)
+        assert got and not any(needle in m.citation.quote for m in got), (case_id, needle)
+
+
+def test_a_part_headed_as_the_background_gives_no_measure(cards):
+    """奥园's "一、背景情况" tells how the project came about ("2023年,九里亭街道以…为契机"); a role model that reads it as
+    做法 (leave-one-case-out, eval/cards_eval.md) does not make it a measure."""
+    card = cards["sj2025-08"]
+    got = _measures_with(card, "九里亭街道以上海市")
+    assert got and not any("九里亭街道以上海市" in m.citation.quote for m in got)
+
+
+def test_a_sentence_naming_a_concrete_act_weighs_more_as_a_measure():
+    """A measure is an act done to something (成立, 召开, 制定, 安装, 上门 …); an overview names none."""
+    from assistant.cards import ACT_BONUS, Rarity, Sentence, _measure_weight
+
+    rarity = Rarity([["成立了楼道三人小组。", "发挥党员带头作用。"]])
+    p = (0.0, 0.0, 1.0, 0.0, 0.0)
+    act = Sentence(0, 10, "成立了楼道三人小组。", p, 0, ("¶0",), 0)
+    overview = Sentence(0, 9, "发挥党员带头作用。", p, 0, ("¶0",), 0)
+    assert ACT_BONUS > 1
+    assert _measure_weight(act, rarity) == ACT_BONUS * _measure_weight(overview, rarity)  # equal specificity (one script)
+
+
+def test_a_line_announcing_the_lessons_opens_them(cards):
+    """亭南 closes its part 三 with "最后,对我万人大型社区自治共治心得启示:" and three lessons ("一是抓实关键少数…
+    充分发挥党员优势…"); read as 做法 by a model that has not seen the script, they are still lessons, not measures."""
+    card = cards["sj2025-13"]
+    for needle in ("充分发挥党员优势", "凝聚治理群力"):
+        got = _measures_with(card, needle)
+        assert got and not any(needle in m.citation.quote for m in got), needle
+    assert any("猫岛" in m.citation.quote for m in card.measures)  # the part's measures before the lead-in stay
