@@ -8,7 +8,8 @@ the tune halves are looked at while the blocks are changed:
 - tune: ``eval/dev.jsonl`` questions with an odd number (q001, q003, …), the
   answerable questions (label full/partial) of ``eval/coverage.jsonl`` and the
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
-  answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl``;
+  answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
+  ``eval/holdout_r3.jsonl``;
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -50,11 +51,13 @@ def splits(test: bool) -> dict[str, list[dict]]:
     cov = [q for q in read_questions(ROOT / "eval" / "coverage.jsonl") if answerable(q)]
     fol = read_questions(ROOT / "eval" / "followups.jsonl")
     hold = [q for q in read_questions(ROOT / "eval" / "holdout_r4.jsonl") if answerable(q)]
+    hold3 = [q for q in read_questions(ROOT / "eval" / "holdout_r3.jsonl") if answerable(q)]
     out = {
         "dev-tune(odd)": [q for q in dev if _odd(q)],
         "coverage-tune": [q for q in cov if q.get("half") == "tune"],
         "followups-tune": [q for q in fol if q.get("half") == "tune"],
         "holdout-r4-tune": [q for q in hold if q.get("half") == "tune"],
+        "holdout-r3-tune": [q for q in hold3 if q.get("half") == "tune"],
     }
     if test:
         out |= {
@@ -64,6 +67,7 @@ def splits(test: bool) -> dict[str, list[dict]]:
             "followups-test": [q for q in fol if q.get("half") == "test"],
             "followups(all)": fol,
             "holdout-r4-test": [q for q in hold if q.get("half") == "test"],
+            "holdout-r3-test": [q for q in hold3 if q.get("half") == "test"],
         }
     return out
 
