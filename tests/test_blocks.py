@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import RESULT_MIN_MEASURE_SHARE, case_order
+from assistant.extractive import FIRST_BLOCK_CHARS, MIN_BLOCK_CHARS, RESULT_MIN_MEASURE_SHARE, THIN_SHARE, case_order
 from assistant.lexical import tokenize
 from assistant.retrieval import Hit
 
@@ -69,3 +69,35 @@ def test_the_result_line_is_the_result_of_the_measure_not_of_another_matter(answ
         measure = set().union(*(ex.tokens(block.case.text[a:b]) for a, b, _ in block.measure))
         share = ex.stats.weighted_share(set(tokenize(block.case.text[s:e])), measure)
         assert share >= RESULT_MIN_MEASURE_SHARE
+
+
+def _sentence(answerer, case_id: str, opening: str, score: float):
+    """The corpus sentence of ``case_id`` that starts with ``opening`` (after any opener), as a scored candidate."""
+    from assistant.extractive import Sentence, sentence_spans
+
+    index = answerer.searcher.index
+    case = index.cases[case_id]
+    for p in index.passages:
+        if p.case_id != case_id:
+            continue
+        for s, e in sentence_spans(case.text, p):
+            if opening in case.text[s : s + len(opening) + 12]:
+                return Sentence(Hit(1, 1.0, p, case, {}), s, e, case.text[s:e], score)
+    raise AssertionError(opening)
+
+
+def test_a_bare_sentence_gives_way_to_a_nearly_as_good_anchor_with_a_fuller_block(answerer):
+    # "…组建…红色自管会" cannot read on (the next sentence opens the labelled point "组建红色自管会:"),
+    # so alone it is one sentence; the next anchor, nearly as good, is the measure it announces
+    ex = answerer.extractor
+    bare = _sentence(answerer, "sj2025-11", "镇党委指导无产证小区", 1.0)
+    fuller = _sentence(answerer, "sj2025-11", "针对自管会", THIN_SHARE)
+    q = set(tokenize("无产证小区物业没人监督怎么办"))
+    alone = ex.window(bare, q, False, FIRST_BLOCK_CHARS)
+    assert alone[-1][1] - alone[0][0] < MIN_BLOCK_CHARS
+    anchor, pieces = ex._anchored([bare, fuller], q, False, FIRST_BLOCK_CHARS)
+    assert anchor is fuller and pieces[-1][1] - pieces[0][0] >= MIN_BLOCK_CHARS
+    # ... but not one that scores clearly less: then the bare sentence is what the case says best
+    weaker = _sentence(answerer, "sj2025-11", "针对自管会", THIN_SHARE - 0.15)
+    anchor, _ = ex._anchored([bare, weaker], q, False, FIRST_BLOCK_CHARS)
+    assert anchor is bare
