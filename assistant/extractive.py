@@ -456,7 +456,9 @@ class Extractor:
         (``NEW_PARAGRAPH_LEX``), up to ``budget`` characters, and never forwards into the
         next item of an enumeration ("二是…""第三步:""(二)…") unless that item is on the
         question too; forwards it may run on into the
-        next passage of the section, and a short window may take in the
+        next passage of the section, or of the next section when that is the first item of a
+        list the passage announces in the same run of text (:func:`opens_list`: a lead-in
+        "…群租整治"四步法"。" is not left without its "第一步:…"), and a short window may take in the
         passage before.  Then the edges are made to
         read on their own: a dangling opener ("为此,""通过这些措施,") is cut
         when the rest still reads, otherwise the sentence it points back to is
@@ -476,6 +478,9 @@ class Extractor:
             for j in (i - 1, i + 1):
                 if 0 <= j < len(passages) and passages[j].case_id == case.id and passages[j].section == section:
                     group.insert(0 if j < i else len(group), passages[j])  # never across a heading
+            j = i + 1
+            if j < len(passages) and passages[j].case_id == case.id and opens_list(text, anchor.hit.passage, passages[j]):
+                group.append(passages[j])  # ... unless it is the first item of a list the passage announces
         spans = [(s, e, p) for p in group for s, e in sentence_spans(text, p)]
         k = next((n for n, (s, e, _) in enumerate(spans) if s <= anchor.start < e), None)
         if k is None:
@@ -919,6 +924,16 @@ def _new_item_after(before: str, sentence: str) -> bool:
     if item and item[0] == 1:
         return False  # the first item reads on from the lead-in that announces the list
     return not item or not before.startswith(item[1])
+
+
+def opens_list(text: str, p: Passage, after: Passage) -> bool:
+    """``after`` is the first item of a list that passage ``p`` leads into, told in one run of text:
+    another section whose label opens its first sentence ("…探索出的群租整治"四步法"。" then
+    "第一步:数据建档…"), with nothing but a line break between them (no heading line)."""
+    if after.section == p.section or after.start < p.end or text[p.end : after.start].strip():
+        return False
+    item = item_number(after.text)
+    return item is not None and item[0] == 1
 
 
 def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
