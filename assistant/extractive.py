@@ -55,6 +55,12 @@ ANCHOR_MAX_CHARS = 300  # a longer sentence (a list of honours, a run-on paragra
 MIN_ANCHOR_CHARS = 20
 ANCHOR_MAX_PROBLEM = 0.5  # a block is built around a sentence read as 问题/背景 below this (how-to questions)
 ANCHORS = 3  # sentences of a case tried as a block's anchor
+# A block shorter than MIN_BLOCK_CHARS (its anchor could not read on: the section ends or the
+# next sentence opens another item) gives way to the case's next anchor that scores this share
+# of the best and makes a fuller block: one bare sentence ("镇党委指导…组建红色自管会。") tells
+# a reader less than the measure it announces, told by the next anchor ("赋予自管会…每季度给物业
+# 公司打分"). Tune halves, first blocks (of 132): 0.8 loses the one whose gold is such a lead-in, 0.9 +1.
+THIN_SHARE = 0.9
 CASE_BREADTH = 3  # passages of a case that count for its rank among the communities (case_order)
 OTHER_CASE_SHARE = 0.7  # a further community is shown when its best sentence scores this share of the best
 RESULT_MAX_CHARS = 150
@@ -354,16 +360,22 @@ class Extractor:
         self, anchors: list[Sentence], q_tokens: set[str], fact: bool, budget: int
     ) -> tuple[Sentence, list[Piece]] | None:
         """The block around a case's best anchor, or its next best if that one leans on a
-        sentence the block cannot take in (scoring whole windows instead did worse)."""
+        sentence the block cannot take in (scoring whole windows instead did worse), or if
+        it is one bare sentence and the next scores nearly as well (``THIN_SHARE``)."""
         tried: list[tuple[Sentence, list[Piece]]] = []
+        thin: tuple[Sentence, list[Piece]] | None = None  # the first block that reads well but is too short
         for anchor in anchors[:ANCHORS]:
+            if thin is not None and anchor.score < THIN_SHARE * anchors[0].score:
+                break
             pieces = self.window(anchor, q_tokens, fact, budget)
             if not pieces:
                 continue
             tried.append((anchor, pieces))
             if dangling_opener(anchor.hit.case.text[pieces[0][0] : pieces[0][1]]) != 0:
-                return tried[-1]
-        return tried[0] if tried else None
+                if pieces[-1][1] - pieces[0][0] >= MIN_BLOCK_CHARS:
+                    return tried[-1]
+                thin = thin or tried[-1]
+        return thin or (tried[0] if tried else None)
 
     def _moved_on(
         self, case_id: str, anchors: list[Sentence], ranked: list[Sentence], q_tokens: set[str], fact: bool,
@@ -444,7 +456,9 @@ class Extractor:
         (``NEW_PARAGRAPH_LEX``), up to ``budget`` characters, and never forwards into the
         next item of an enumeration ("二是…""第三步:""(二)…") unless that item is on the
         question too; forwards it may run on into the
-        next passage of the section, and a short window may take in the
+        next passage of the section, or of the next section when that is the first item of a
+        list the passage announces in the same run of text (:func:`opens_list`: a lead-in
+        "…群租整治"四步法"。" is not left without its "第一步:…"), and a short window may take in the
         passage before.  Then the edges are made to
         read on their own: a dangling opener ("为此,""通过这些措施,") is cut
         when the rest still reads, otherwise the sentence it points back to is
@@ -464,6 +478,9 @@ class Extractor:
             for j in (i - 1, i + 1):
                 if 0 <= j < len(passages) and passages[j].case_id == case.id and passages[j].section == section:
                     group.insert(0 if j < i else len(group), passages[j])  # never across a heading
+            j = i + 1
+            if j < len(passages) and passages[j].case_id == case.id and opens_list(text, anchor.hit.passage, passages[j]):
+                group.append(passages[j])  # ... unless it is the first item of a list the passage announces
         spans = [(s, e, p) for p in group for s, e in sentence_spans(text, p)]
         k = next((n for n, (s, e, _) in enumerate(spans) if s <= anchor.start < e), None)
         if k is None:
@@ -907,6 +924,16 @@ def _new_item_after(before: str, sentence: str) -> bool:
     if item and item[0] == 1:
         return False  # the first item reads on from the lead-in that announces the list
     return not item or not before.startswith(item[1])
+
+
+def opens_list(text: str, p: Passage, after: Passage) -> bool:
+    """``after`` is the first item of a list that passage ``p`` leads into, told in one run of text:
+    another section whose label opens its first sentence ("…探索出的群租整治"四步法"。" then
+    "第一步:数据建档…"), with nothing but a line break between them (no heading line)."""
+    if after.section == p.section or after.start < p.end or text[p.end : after.start].strip():
+        return False
+    item = item_number(after.text)
+    return item is not None and item[0] == 1
 
 
 def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:

@@ -7,7 +7,9 @@ the tune halves are looked at while the blocks are changed:
 
 - tune: ``eval/dev.jsonl`` questions with an odd number (q001, q003, …), the
   answerable questions (label full/partial) of ``eval/coverage.jsonl`` and the
-  conversations of ``eval/followups.jsonl`` with ``half == "tune"``;
+  conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
+  answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
+  ``eval/holdout_r3.jsonl``;
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -48,10 +50,14 @@ def splits(test: bool) -> dict[str, list[dict]]:
     dev = read_questions(ROOT / "eval" / "dev.jsonl")
     cov = [q for q in read_questions(ROOT / "eval" / "coverage.jsonl") if answerable(q)]
     fol = read_questions(ROOT / "eval" / "followups.jsonl")
+    hold = [q for q in read_questions(ROOT / "eval" / "holdout_r4.jsonl") if answerable(q)]
+    hold3 = [q for q in read_questions(ROOT / "eval" / "holdout_r3.jsonl") if answerable(q)]
     out = {
         "dev-tune(odd)": [q for q in dev if _odd(q)],
         "coverage-tune": [q for q in cov if q.get("half") == "tune"],
         "followups-tune": [q for q in fol if q.get("half") == "tune"],
+        "holdout-r4-tune": [q for q in hold if q.get("half") == "tune"],
+        "holdout-r3-tune": [q for q in hold3 if q.get("half") == "tune"],
     }
     if test:
         out |= {
@@ -60,6 +66,8 @@ def splits(test: bool) -> dict[str, list[dict]]:
             "coverage-test": [q for q in cov if q.get("half") == "test"],
             "followups-test": [q for q in fol if q.get("half") == "test"],
             "followups(all)": fol,
+            "holdout-r4-test": [q for q in hold if q.get("half") == "test"],
+            "holdout-r3-test": [q for q in hold3 if q.get("half") == "test"],
         }
     return out
 
@@ -103,10 +111,12 @@ def main() -> None:
         report = run(answerer, items)
         m = report.metrics
         extra = "  ".join(f"{k.split('[')[1][:-1]} {v:.3f} (n={report.counts[k]})" for k, v in m.items() if k.startswith("first_block_evidence[") and "tune" not in k and "test" not in k)
-        print(f"{name:<16} first block {m.get('first_block_evidence', 0):.3f} (n={report.counts.get('first_block_evidence', 0)})  {extra}")
+        top = m.get("top_sentence_evidence", 0)
+        print(f"{name:<16} first block {m.get('first_block_evidence', 0):.3f} (n={report.counts.get('first_block_evidence', 0)})  top sentence {top:.3f}  {extra}")
         if args.misses and "tune" in name:
             misses(answerer, items, report)
         outcome |= {f"{name}:{r['id']}": r["first_block_evidence"] for r in report.rows if r["first_block_evidence"] is not None}
+        outcome |= {f"{name}:{r['id']}:top": r["top_sentence_evidence"] for r in report.rows if r["top_sentence_evidence"] is not None}
     if args.save:
         args.save.write_text(json.dumps(outcome, indent=0), encoding="utf-8")
 

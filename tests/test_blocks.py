@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import RESULT_MIN_MEASURE_SHARE, case_order
+from assistant.extractive import (
+    FIRST_BLOCK_CHARS,
+    MIN_BLOCK_CHARS,
+    RESULT_MIN_MEASURE_SHARE,
+    THIN_SHARE,
+    case_order,
+    item_number,
+    opens_list,
+)
 from assistant.lexical import tokenize
 from assistant.retrieval import Hit
 
@@ -69,3 +77,66 @@ def test_the_result_line_is_the_result_of_the_measure_not_of_another_matter(answ
         measure = set().union(*(ex.tokens(block.case.text[a:b]) for a, b, _ in block.measure))
         share = ex.stats.weighted_share(set(tokenize(block.case.text[s:e])), measure)
         assert share >= RESULT_MIN_MEASURE_SHARE
+
+
+def _sentence(answerer, case_id: str, opening: str, score: float):
+    """The corpus sentence of ``case_id`` that starts with ``opening`` (after any opener), as a scored candidate."""
+    from assistant.extractive import Sentence, sentence_spans
+
+    index = answerer.searcher.index
+    case = index.cases[case_id]
+    for p in index.passages:
+        if p.case_id != case_id:
+            continue
+        for s, e in sentence_spans(case.text, p):
+            if opening in case.text[s : s + len(opening) + 12]:
+                return Sentence(Hit(1, 1.0, p, case, {}), s, e, case.text[s:e], score)
+    raise AssertionError(opening)
+
+
+def test_a_bare_sentence_gives_way_to_a_nearly_as_good_anchor_with_a_fuller_block(answerer):
+    # "…组建…红色自管会" cannot read on (the next sentence opens the labelled point "组建红色自管会:"),
+    # so alone it is one sentence; the next anchor, nearly as good, is the measure it announces
+    ex = answerer.extractor
+    bare = _sentence(answerer, "sj2025-11", "镇党委指导无产证小区", 1.0)
+    fuller = _sentence(answerer, "sj2025-11", "针对自管会", THIN_SHARE)
+    q = set(tokenize("无产证小区物业没人监督怎么办"))
+    alone = ex.window(bare, q, False, FIRST_BLOCK_CHARS)
+    assert alone[-1][1] - alone[0][0] < MIN_BLOCK_CHARS
+    anchor, pieces = ex._anchored([bare, fuller], q, False, FIRST_BLOCK_CHARS)
+    assert anchor is fuller and pieces[-1][1] - pieces[0][0] >= MIN_BLOCK_CHARS
+    # ... but not one that scores clearly less: then the bare sentence is what the case says best
+    weaker = _sentence(answerer, "sj2025-11", "针对自管会", THIN_SHARE - 0.15)
+    anchor, _ = ex._anchored([bare, weaker], q, False, FIRST_BLOCK_CHARS)
+    assert anchor is bare
+
+
+def test_a_lead_in_that_ends_its_section_reads_on_into_the_first_item_it_announces(answerer):
+    # "…探索出的群租整治"四步法"…。" ends its section; "第一步:…" opens the next one in the same run
+    # of text (its label is the opening of its sentence, no heading line between): the block reads on
+    ex = answerer.extractor
+    case = answerer.searcher.index.cases["sj2025-10"]
+    q = set(tokenize("群租怎么整治"))
+    lead = _sentence(answerer, "sj2025-10", "社区以\"党建引领", 1.0)
+    pieces = ex.window(lead, q, False, FIRST_BLOCK_CHARS)
+    quoted = "".join(case.text[s:e] for s, e, _ in pieces)
+    assert quoted.startswith("社区以") and "第一步:数据建档" in quoted
+    assert all(case.text[a[1] : b[0]].strip() == "" for a, b in zip(pieces, pieces[1:]))  # one contiguous span
+    # not into a later item: the block of the first step stops before "第二步"
+    first = _sentence(answerer, "sj2025-10", "第一步:数据建档", 1.0)
+    pieces = ex.window(first, q, False, FIRST_BLOCK_CHARS)
+    assert "第二步" not in "".join(case.text[s:e] for s, e, _ in pieces)
+
+
+def test_a_list_is_opened_only_by_its_first_item_in_the_same_run_of_text(answerer):
+    passages = answerer.searcher.index.passages
+    text = {c: answerer.searcher.index.cases[c].text for c in {p.case_id for p in passages}}
+    pairs = [(p, q) for p, q in zip(passages, passages[1:]) if p.case_id == q.case_id and p.section != q.section]
+    opened = [(p, q) for p, q in pairs if opens_list(text[p.case_id], p, q)]
+    assert opened and len(opened) < len(pairs) / 4
+    for p, q in opened:
+        assert text[p.case_id][p.end : q.start].strip() == ""  # no heading line between
+        assert item_number(q.text)[0] == 1
+    # a section after a heading line is not read on into, whatever it opens with
+    headed = [(p, q) for p, q in pairs if text[p.case_id][p.end : q.start].strip()]
+    assert headed and not any(opens_list(text[p.case_id], p, q) for p, q in headed)
