@@ -90,7 +90,10 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # of the lead sentences finds half as many that only restate the problem
 # (eval/README.md, "回答质量").  Not applied to look-ups: facts often sit in 背景.
 ROLE_WEIGHT = 1.0
-_FACT_QUESTION = re.compile(r"多少|几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人")
+# 几 counts only where it asks: 好几年, 十几次, 没几个 describe (as in assistant.coverage._QWORD)
+_FACT_QUESTION = re.compile(
+    r"多少|(?<![十百千万0-9就这那好没前])几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人"
+)
 _HOW = re.compile(r"怎么|怎样|如何|咋|办法")
 
 

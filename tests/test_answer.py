@@ -286,6 +286,10 @@ def test_fact_questions_are_told_by_their_asking_clause():
     assert not is_fact_question("商业街旁边几个公共停车场是免费的，结果被车长期霸着，怎么整治？")
     assert not is_fact_question("网格该怎么划、每个网格配哪些人？")
     assert not is_fact_question("小区停车难怎么办")
+    # 好几年, 十几年 describe: a statement of how long, not a look-up
+    assert not is_fact_question("老电梯用了十几年，换新钱从哪来")
+    assert not is_fact_question("楼道堆物，反反复复好几年了")
+    assert is_fact_question("电梯换了几部？")
 
 
 def test_json_shape(answerer):
