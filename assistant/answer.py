@@ -40,7 +40,7 @@ from typing import Callable
 
 from assistant.citations import Citation
 from assistant.config import Settings, get_settings
-from assistant.coverage import FULL, NONE, PARTIAL, Coverage, CoverageJudge
+from assistant.coverage import FULL, NONE, PARTIAL, STRONG, Coverage, CoverageJudge, said_in
 from assistant.extractive import CorpusStats, Extractor
 from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
@@ -358,6 +358,24 @@ class Answerer:
     def _add_partial_line(self, answer: Answer, earlier: Conversation | None) -> None:
         """End a 部分 answer with what the scripts do not cover, unless the answer or, for a
         follow-up, the turn before already said it (a follow-up carries the last question's words)."""
+        if answer.coverage != PARTIAL:
+            return
+        # a community's quotes count when they hold what the question was found to be about as well
+        # (残疾人 and 就业 in one block, not 就业 of the unemployed in general)
+        blocks: dict[str, list[str]] = {}
+        for c in answer.citations:
+            blocks.setdefault(c.case_id, []).append(c.quote)
+        about = answer.judgement.covered if answer.judgement else ()
+        quotes = [q for qs in blocks.values() if all(w in "".join(qs) for w in about) for q in qs]
+        looks_up = answer.judgement is not None and any(c.quantity for c in answer.judgement.concepts)
+        how = {u: said_in(u, quotes, 1 if looks_up else 2) for u in answer.uncovered}
+        if any(how.values()) and answer.judgement is not None:
+            # the answer quotes what the judgement found missing at its place ("联席" in a block from
+            # another passage): "关于联席，讲稿中没有涉及" under that quote would contradict it. Said
+            # there, it is covered; named in a list only, it is touched on in passing
+            left = tuple(u for u in answer.uncovered if how[u] < STRONG)
+            briefly = tuple(dict.fromkeys([*answer.judgement.briefly, *(u for u in left if how[u])]))
+            self._judge(answer, replace(answer.judgement, level=PARTIAL if left else FULL, uncovered=left, briefly=briefly))
         if answer.coverage != PARTIAL:
             return
         line = self._partial_line(answer)

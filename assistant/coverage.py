@@ -20,7 +20,7 @@ in words, not in retrieval scores:
   question about chairs in the stairwell is detail, not a part left out);
   部分 when a place discusses at least as much of the question, by weight, as it misses
   (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`) —
-  but not when it misses all the question asks and that is in no script's words (``Concept.unheard``:
+  but not when all the question asks is in no script's words (``Concept.unheard``:
   外嫁女, 年检费): such a place only sets the scene;
   没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
   discusses is off-domain; the retrieval distance only decides that case.
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DURATION", "FIGURE", "FULL", "MONEY", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
-    "missing_from",
+    "missing_from", "said_in",
     "scattered",
 ]
 
@@ -287,6 +287,20 @@ class Place:
         if any(scattered(word, t) for t in labels):
             return STRONG
         return min(STRONG, sum(scattered(word, s) for s in self.sentences))
+
+
+def said_in(name: str, texts: Iterable[str], enough: int = 2) -> int:
+    """How ``texts`` (quoted spans) treat ``name``, as a place does (:meth:`Place.strength`): ``STRONG``
+    when ``enough`` sentences say it (one, for a figure asked for), ``WEAK`` when fewer do or it is only a
+    list item or in brackets, 0 when absent."""
+    sentences = in_list = 0
+    for text in texts:
+        for a, b in split_sentences(text):
+            sentence = text[a:b]
+            found = [m.span() for m in re.finditer(re.escape(name), sentence)]
+            sentences += bool(found) and not all(in_passing(sentence, x, y) for x, y in found)
+            in_list += bool(found)
+    return STRONG if sentences >= enough else WEAK if in_list else 0
 
 
 def _holds(text: str, alt: tuple[str, ...]) -> bool:
@@ -720,7 +734,7 @@ def decide(
         if not missed:
             return verdict(FULL, [], i)
         asked = [c for c in focal if c.asked and not c.quantity]
-        if asked and all(c in missed for c in asked) and any(c.unheard for c in asked):
+        if asked and all(c in missed and c.unheard for c in asked):
             continue  # it sets the scene of the question and says nothing of what it asks
         if not any(c.procedure or c.quantity for c in missed) and addresses(focal, held):
             lost = sum(c.weight for c in missed)

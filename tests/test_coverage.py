@@ -21,7 +21,7 @@ from assistant.answer import Answerer
 from assistant.config import get_settings
 from assistant.coverage import (
     DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
-    procedure_terms, scattered,
+    procedure_terms, said_in, scattered,
 )
 from assistant.grounding import PROCEDURE_NOTE
 from assistant.links import paraphrase_level
@@ -313,6 +313,22 @@ def test_a_figure_or_rule_of_a_city_the_scripts_never_name_is_none(judge, search
     assert judged(judge, searcher, "我们在宁波，加装电梯一楼死活不签字怎么办").level == FULL
     assert judge.places_elsewhere("宁波加装电梯政府补贴多少") == ["宁波"]
     assert judge.places_elsewhere("松江区加装电梯补贴多少") == []
+
+
+def test_how_quoted_spans_treat_a_word():
+    quotes = ["动态管理独居高龄老人、残疾人、困境儿童等重点群体。", "教师党员专门帮困境儿童,周末给孩子答疑。"]
+    assert said_in("困境儿童", quotes[:1]) == WEAK  # a list item only
+    assert said_in("困境儿童", quotes) == WEAK  # one sentence says it: touched on, not gone into
+    assert said_in("困境儿童", quotes, enough=1) == STRONG  # enough for a figure asked for
+    assert said_in("困境儿童", [quotes[1], "困境儿童的家长也来了。"]) == STRONG
+    assert said_in("留守儿童", quotes) == 0
+
+
+def test_a_part_the_answer_quotes_is_not_called_uncovered(answerer):
+    # the place the judgement rests on misses 树龄; the block quoted tells the tree's age ("百年古树"):
+    # no "关于树龄，讲稿只是顺带提到" under it
+    got = answerer.ask("银杏古树的树龄有多少？", use_llm=False)
+    assert got.coverage == FULL and not got.uncovered and "关于树龄" not in got.answer
 
 
 def test_two_uncovered_things_joined_by_and_are_named_with_the_and(judge, searcher):
