@@ -66,7 +66,7 @@ from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
-from assistant.quoting import QUOTE_CHARS, excerpt, excerpts, locate, pos_cut, quote_faults
+from assistant.quoting import QUOTE_CHARS, elided, elisions, excerpt, excerpts, locate, pos_cut, quote_faults, tidy
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import Tag, load_taxonomy, resolve_tag
 
@@ -244,6 +244,19 @@ def _party_opens(span: str) -> bool:
     return "的" not in re.split(r"[，,；;]", after)[0][:6]  # "居民众筹的休闲长廊…": the party modifies a thing
 
 
+def _candidates(sentence: str, limit: int, must: re.Pattern | None = None, score: Callable[[str], float] | None = None) -> list[str]:
+    """The spans of a sentence to quote, best first (:func:`assistant.quoting.excerpts`); when none reaches the turn
+    the sentence takes at its end ("…·····但是维修资金的使用规定是法定的,无法突破"), its opening and that turn with
+    the middle left out come first (:func:`assistant.quoting.elisions`): cut before its turn, the sentence says the
+    opposite of what it means."""
+    got = excerpts(sentence, limit, must, score)
+    end = tidy(sentence)[1]
+    if any((at := locate(x, sentence)) and at[1] >= end for x in got):
+        return got
+    cut = [x for x in elisions(sentence, limit) if must is None or must.search(x)]
+    return cut + got
+
+
 class _Sources:
     """Numbers cited sentences in order of first use, and quotes each sentence at most once."""
 
@@ -292,7 +305,7 @@ class _Sources:
             span = next(
                 (
                     x
-                    for x in excerpts(c.quote, limit, must, score)
+                    for x in _candidates(c.quote, limit, must, score)
                     if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
                     and not drops_label(x, c.quote)
                 ),
@@ -300,7 +313,7 @@ class _Sources:
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
-            if role == "成效":
+            if role == "成效" and not elided(span, c.quote):
                 span = _to_the_figure(span, c.quote, must)
         elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span) or drops_label(span, c.quote):
             return None
@@ -655,7 +668,7 @@ class _Writer:
         for s in pool[:30]:
             if not self.src.free(m.cite(s)) or not self.new_conflict(card, s, draft, "measure" if proposal else "problem"):
                 continue
-            span = excerpt(s.text, QUOTE_CHARS, must)
+            span = next(iter(_candidates(s.text, QUOTE_CHARS, must)), None)
             if not span or (must is not None and not must.search(span)) or (proposal and len(span) < PROPOSAL_CHARS):
                 continue
             busy = {x.start for _, x, _ in self.anchors + draft.anchors}
