@@ -644,6 +644,37 @@ class _Writer:
                 return text
         raise _Missing("quote")
 
+    def gloss(self, text: str, draft: _Draft) -> str:
+        """``text`` with each coined term its quotes use unexplained (:func:`coined`) glossed from the sentence of the
+        script that says what it is, right after the quote: ``“…”[n]（文中“四议共答”指：“居民提议—…决议”[m]）``.
+        A term the script never explains stays as it is (the question is then turned down by
+        :func:`unexplained_terms`)."""
+        done: set[str] = set()
+        for span, n in zip(draft.quotes, draft.numbers):
+            c, card = self.src.items[n - 1]
+            notes = []
+            for term, at in quoted_terms(span):
+                if term in done or not coined(term, card) or explained(term, at, span):
+                    continue
+                got = gloss_of(term, card)
+                if got is None:
+                    continue
+                s, what = got
+                cite = card.story.cite(s) if card.story else None
+                if cite is None:
+                    continue
+                same = (cite.case_id, cite.start, cite.end) == (c.case_id, c.start, c.end)
+                if not same and not self.src.free(cite):
+                    continue
+                if not same:
+                    self.src.quoted_spans.add((cite.case_id, cite.start, cite.end))
+                notes.append(f"“{term}”指：“{what}”[{self.src.number(cite)}]")
+                done.add(term)
+            if notes:
+                quoted = f"“{span}”[{n}]"
+                text = text.replace(quoted, quoted + "（文中" + "；".join(notes) + "）", 1)
+        return text
+
     def take_span(self, card: CaseCard, s: Sentence, span: str, draft: _Draft) -> str:
         got = self.src.quote(self.mat(card).cite(s), span=span)
         if not got:
@@ -1059,7 +1090,7 @@ def _one(
                 draft = _Draft()
                 writer.skip = skipped
                 try:
-                    text = template.format_map(writer.values(kind, template, card, draft, partner))
+                    text = writer.gloss(template.format_map(writer.values(kind, template, card, draft, partner)), draft)
                 except _Missing:
                     writer.src.restore(snap)
                     writer.anchors, writer.casts, writer.pairs = state
@@ -1070,7 +1101,8 @@ def _one(
                 # a topic handout asks about the topic: a question quoting nothing on it is off the topic (a 加装电梯
                 # handout asking about a night patrol told in the same script)
                 off = writer.off_topic(draft.quotes)
-                q = Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties, on, template.text, template.asks)
+                numbers = draft.numbers + [int(x) for x in _CITE.findall(text)]
+                q = Question(kind, text, sorted(set(numbers)), draft.quotes, draft.parties, on, template.text, template.asks)
                 if (
                     not draft.quotes
                     or off
@@ -1210,6 +1242,126 @@ def drops_label(span: str, sentence: str) -> bool:
 
 
 # ---------------------------------------------------------------------------
+# a script's own coined terms ("四议共答", "两上两下", "议课堂"): explained from the script, or not used
+
+# a term in quotation marks inside a quote
+_TERM = re.compile(r"[\"“]([^\"“”，,。；;]{2,12})[\"”]")
+# a scheme named by its numbers: "四议共答", "两上两下", "三个一", "1+7+X" (not a count of a plain noun: "三项服务清单",
+# "五级人才梯队", "三驾马车", "三色清单")
+_SCHEME = re.compile(
+    r"\d\s*[+＋]|[+＋]\s*[\dA-Za-z]"
+    r"|[二两三四五六七八九十](?![个项支类条种张套批级大色方重驾位名户家次年月日天座栋层部台辆万千百元])[\u4e00-\u9fff]"
+)
+_NUMERAL = re.compile(r"[一二两三四五六七八九十\d]")
+# what a script says a term of its own is: "…决议"的"四议共答"", ""小个专"(小微企业、个体工商户、专业市场)",
+# ""三驾马车"——居民区党支部、居委会和物业公司", "开设"议课堂",在共商共议的自治平台上解决…"
+_GLOSS_AFTER = r"[\"”]\s*(?:[(（](?P<br>[^()（）]{4,40})[)）]|(?:——|—|是指|指的是|即)\s*(?P<dash>[^，,。；;()（）\"“”]{4,40}))"
+_GLOSS_BEFORE = r"(?:[\"“](?P<chain>[^\"“”]{6,40})[\"”]|(?P<list>(?:[\u4e00-\u9fff]{2,10}、)+[\u4e00-\u9fff]{2,10}))\s*(?:这|的)\s*[\"“]"
+_GLOSS_DOES = r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建)了?[\"“]{t}[\"”][，,]\s*(?P<does>[^。；;，,]{8,40})"
+# a term introduced where it is quoted: "打造"平复暖心驿站"", "成立"青年议事厅""
+_INTRODUCED = re.compile(r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建|培育|命名为|称为|叫做|取名为?|制定|推行|实施|建起)了?$")
+GLOSS_CHARS = 40  # a gloss is short: what the term stands for, not a second quote
+
+
+def is_scheme(term: str) -> bool:
+    """A name made of numbers and single characters ("四议共答", "两上两下", "1+7+X"): a class cannot read it."""
+    return bool(_SCHEME.search(term)) or len(_NUMERAL.findall(term)) >= 2
+
+
+def quoted_terms(span: str) -> list[tuple[str, int]]:
+    """The terms a quote puts in quotation marks, with where each starts in the span."""
+    return [(m.group(1), m.start()) for m in _TERM.finditer(span) if _CJK.search(m.group(1))]
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_GLOSSES: dict[tuple[str, str], tuple[Sentence, str] | None] = {}
+
+
+def _gloss_in(text: str, term: str) -> str | None:
+    """What ``text`` says ``term`` is (verbatim), or None."""
+    t = re.escape(term)
+    for pattern in (r"[\"“]" + t + _GLOSS_AFTER, _GLOSS_BEFORE + t + r"[\"”]", _GLOSS_DOES.replace("{t}", t)):
+        m = re.search(pattern, text)
+        if not m:
+            continue
+        got = next(g for g in m.groupdict().values() if g)
+        got = got.strip(" ，,：:")
+        if _FIGURE.search(got) and "、" not in got:
+            continue  # "(占>50%)": a figure, not what the term is
+        if len(_CJK.findall(got)) >= 4 and len(got) <= GLOSS_CHARS:
+            return got
+    return None
+
+
+def gloss_of(term: str, card: CaseCard) -> tuple[Sentence, str] | None:
+    """The sentence of ``card``'s script that says what ``term`` is and what it says (verbatim), the first found;
+    None when the script never says."""
+    key = (card.case_id, term)
+    if key not in _GLOSSES:
+        found = None
+        for s in card.story.sentences if card.story else []:
+            if term in s.text:
+                got = _gloss_in(s.text, term)
+                if got:
+                    found = (s, got)
+                    break
+        _GLOSSES[key] = found
+    return _GLOSSES[key]
+
+
+def _names_heading(term: str, card: CaseCard) -> bool:
+    """Whether a heading of the script is the term itself ("4、"议课堂""): a programme of the script's own."""
+    story = card.story
+    if story is None:
+        return False
+    heads = {h for s in story.sentences for h in s.block if not h.startswith("¶")}
+    return any(re.sub(r"[\s\"“”:：]", "", _HEAD_MARK.sub("", h)) == term for h in heads)
+
+
+_HEAD_MARK = re.compile(r"^\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．]|第[一二三四五六七八九十]+[个步]?[，,、:：]?)")
+
+
+def coined(term: str, card: CaseCard) -> bool:
+    """A term of the script's own a class does not know: a scheme named by its numbers, a programme the script
+    heads a part with, or a name the script stops to define (it does so because a listener would not know it)."""
+    return is_scheme(term) or _names_heading(term, card) or gloss_of(term, card) is not None
+
+
+def explained(term: str, at: int, span: str) -> bool:
+    """Whether the quote itself says what the term is: it defines it, or (for a name that is not a scheme of
+    numbers) introduces it as something the community set up ("打造"平复暖心驿站"")."""
+    if _gloss_in(span, term):
+        return True
+    return not is_scheme(term) and bool(_INTRODUCED.search(span[:at]))
+
+
+def glossed(term: str, text: str, items: list[tuple[Citation, CaseCard]]) -> bool:
+    """Whether a question's text explains ``term`` with a gloss quoted from a cited sentence that holds it
+    (``（文中“T”指：“…”[m]）``, see :meth:`_Writer.gloss`)."""
+    for m in re.finditer(r"“" + re.escape(term) + r"”指：“([^”]+)”\[(\d+)\]", text):
+        k = int(m.group(2))
+        if 1 <= k <= len(items) and m.group(1) in items[k - 1][0].quote and term in items[k - 1][0].quote:
+            return True
+    return False
+
+
+def unexplained_terms(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[str]:
+    """The script's coined terms a question's quotes use that neither the quote nor a gloss in the question explains
+    (round 10: "四议共答", "两上两下", "议课堂" left the class guessing)."""
+    cited = [items[n - 1] for n in q.sources if 1 <= n <= len(items)]
+    out: list[str] = []
+    for span in q.quotes:
+        card = next((card for c, card in cited if locate(span, c.quote)), None)
+        if card is None:
+            continue
+        for term, at in quoted_terms(span):
+            if term in out or not coined(term, card) or explained(term, at, span) or glossed(term, q.text, items):
+                continue
+            out.append(term)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # choosing the questions: drafts checked one by one, the best that pass
 
 
@@ -1267,6 +1419,7 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             (a, ca), (b, cb) = by_case.values()
             if not same_thing(a, ca, b, cb, generic=generic):
                 out.append("对比的两个做法不是同一件事")
+    out += [f"引文里的“{t}”是讲稿自己的说法，题中没有解释" for t in unexplained_terms(q, items)]
     return out + class_faults(q, cited)
 
 

@@ -737,3 +737,56 @@ def test_a_scene_too_long_to_quote_whole_keeps_its_turn(cards):
             # what the sentence's own opening may have (a connective) aside, the elision itself is sound
             assert not [f for f in quote_faults(best, s.text) if re.search("省略号|读不通|不在原句", f)], best
     assert seen >= 1
+
+
+def _quoting(card, pattern: str, kind: str = "情境研讨", lead: str = "案例中，这里的做法之一是："):
+    """A question quoting the sentence of ``card`` that matches ``pattern`` whole, and its items."""
+    s = next(s for s in card.story.sentences if re.search(pattern, s.text))
+    c = card.story.cite(s)
+    span = s.text[slice(*tidy(s.text))]
+    return Question(kind, f"{lead}“{span}”[1]。你会怎样做？", [1], [span]), [(c, card)], s
+
+
+def test_a_coined_term_is_explained_from_the_script_or_not_used(cards):
+    """Round 10 (业委会, 民益): "四议共答", "两上两下" and "议课堂" were quoted and never explained.  A scheme named by its
+    numbers, a programme the script heads a part with, or a name the script stops to define is explained — by the
+    quote itself or by a gloss quoted from the script's own defining sentence — or the question is not handed out."""
+    from assistant.handout import coined, gloss_of, glossed, is_scheme, unexplained_terms
+
+    assert all(is_scheme(t) for t in ("四议共答", "两上两下", "1+7+X", "三个一"))
+    assert not any(is_scheme(t) for t in ("三项服务清单", "三驾马车", "五级人才梯队", "小哥课堂", "飞线充电"))
+    aoyuan, minyi = cards["sj2025-08"], cards["sj2025-12"]
+    # a scheme of numbers the script never explains: the question is turned down
+    q, items, _ = _quoting(aoyuan, "以\"两上两下\"方式")
+    faults = question_faults(q, items)
+    assert any("两上两下" in f for f in faults) and any("四议共答" in f for f in faults), faults
+    # the script's own definition of 四议共答 is found, verbatim
+    got = gloss_of("四议共答", aoyuan)
+    assert got is not None and got[1] in got[0].text and "居民提议" in got[1]
+    # a programme heading a part of the script ("4、"议课堂""), used as known: explained by a gloss, the fault goes
+    q, items, _ = _quoting(minyi, "根据\"议课堂\"建议开设法治问诊")
+    assert coined("议课堂", minyi)
+    assert unexplained_terms(q, items) == ["议课堂"]
+    s, what = gloss_of("议课堂", minyi)
+    items2 = items + [(minyi.story.cite(s), minyi)]
+    q2 = Question(q.kind, q.text.replace("[1]。", f"[1]（文中“议课堂”指：“{what}”[2]）。"), [1, 2], q.quotes)
+    assert glossed("议课堂", q2.text, items2) and unexplained_terms(q2, items2) == []
+    # a gloss that is not in the cited sentence does not count
+    q3 = Question(q.kind, q.text.replace("[1]。", "[1]（文中“议课堂”指：“居民议事的课堂”[2]）。"), [1, 2], q.quotes)
+    assert unexplained_terms(q3, items2) == ["议课堂"]
+    # an ordinary word in quotation marks, or a name the quote itself introduces, needs nothing
+    xs = [x for x in cards.values() if any("打造\"平复暖心驿站\"" in s.text for s in x.story.sentences)]
+    q4, items4, _ = _quoting(xs[0], "打造\"平复暖心驿站\"")
+    assert unexplained_terms(q4, items4) == []
+
+
+def test_the_handouts_explain_every_coined_term_they_quote(made, cards):
+    from assistant.handout import unexplained_terms
+
+    hs = list(made.values()) + [build_handout(cards, topic="业委会", n=6), build_handout(cards, case_id="sj2025-12", n=6)]
+    glosses = 0
+    for h in hs:
+        for q in h.questions:
+            assert unexplained_terms(q, h.sources) == [], q.text
+            glosses += "指：“" in q.text
+    assert glosses >= 1  # a term the script defines is glossed, not only avoided
