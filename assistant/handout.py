@@ -1362,6 +1362,47 @@ def unexplained_terms(q: Question, items: list[tuple[Citation, CaseCard]]) -> li
 
 
 # ---------------------------------------------------------------------------
+# a quote on a work whose object it does not name ("确保防锈涂层、钢筋焊接等工艺达标": of which bridge?)
+
+# words of building works: what they are done on must be said
+_WORKS = re.compile(r"施工|工程|工艺|监工|修缮|维修(?!基金|资金)|改造|焊接|涂层|验收|开工|竣工|完工|工期|建材|质量")
+# a heading naming a building work: "(四)危桥改造", "加装电梯", "雨污管网更新"
+_WORK_HEAD = re.compile(r"改造|修缮|维修|工程|建设|加装|更新|安装|铺设|整修|翻新|改建|新建|施工|换新|换梯")
+# a heading's list marker: "(四)", "4、", "一是", "第二,"
+_HEADING_MARK = re.compile(
+    r"^\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．]|[一二三四五六七八九十]是|第[一二三四五六七八九十]+[个步]?[，,、:：]?)\s*"
+)
+
+
+def heading_matter(heading: str, common: frozenset[str] | set[str]) -> tuple[str, set[str]] | None:
+    """What a heading names when it is the name of a matter ("(四)危桥改造" → 危桥改造 and its particular words), not a
+    step or a statement ("4、全程监督,确保实效"); None otherwise."""
+    t = _HEADING_MARK.sub("", heading).strip()
+    if re.search(r"[，,:：;；。？?!！]", t) or not 2 <= len(_CJK.findall(t)) <= 10:
+        return None
+    words = _noun_bigrams(t) - set(common) - _GENERIC_BIGRAMS - _party_bigrams()
+    return (t, words) if words else None
+
+
+def unnamed_work(span: str, card: CaseCard, c: Citation, generic: frozenset[str] | None = None) -> str | None:
+    """The matter a quote on building works leaves unnamed, or None: the quote speaks of works ("工艺", "施工质量")
+    under a heading naming a work and what it was done on ("(四)危桥改造") and names none of its words, so the class does not
+    know what was being built (round 10: "业委会督导组:全程跟踪质量,确保防锈涂层、钢筋焊接等工艺达标")."""
+    if not _WORKS.search(span) or card.story is None:
+        return None
+    s = hm._sentence_at(card, c)
+    if s is None:
+        return None
+    common = generic if generic is not None else hm.common_bigrams(card)
+    for heading in reversed([h for h in s.block if not h.startswith("¶") and _WORK_HEAD.search(h)]):
+        got = heading_matter(heading, common)
+        if got:
+            name, words = got
+            return None if hm.bigrams(span) & words else name
+    return None
+
+
+# ---------------------------------------------------------------------------
 # choosing the questions: drafts checked one by one, the best that pass
 
 
@@ -1420,6 +1461,11 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             if not same_thing(a, ca, b, cb, generic=generic):
                 out.append("对比的两个做法不是同一件事")
     out += [f"引文里的“{t}”是讲稿自己的说法，题中没有解释" for t in unexplained_terms(q, items)]
+    for span in q.quotes:
+        got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
+        matter = unnamed_work(span, got[1], got[0], generic) if got else None
+        if matter:
+            out.append(f"引文讲工程，却没说是哪项工程（{matter}）：“{span[:12]}…”")
     return out + class_faults(q, cited)
 
 

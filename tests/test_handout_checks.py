@@ -790,3 +790,24 @@ def test_the_handouts_explain_every_coined_term_they_quote(made, cards):
             assert unexplained_terms(q, h.sources) == [], q.text
             glosses += "指：“" in q.text
     assert glosses >= 1  # a term the script defines is glossed, not only avoided
+
+
+def test_a_quote_on_works_names_what_was_worked_on(cards):
+    """Round 10 (业委会, both readers): "业委会督导组:全程跟踪质量,确保防锈涂层、钢筋焊接等工艺达标" was quoted without
+    saying that it was the repair of a dangerous bridge.  A quote on building works under a heading naming the work
+    ("(四)危桥改造") names what was worked on, or the question is turned down."""
+    from assistant.handout import heading_matter, unnamed_work
+
+    sanxiang = cards["sj2025-07"]
+    q, items, s = _quoting(sanxiang, "确保防锈涂层、钢筋焊接等工艺达标")
+    assert unnamed_work(q.quotes[0], sanxiang, items[0][0]) == "危桥改造"
+    assert any("危桥改造" in f for f in question_faults(q, items)), question_faults(q, items)
+    # the same section's sentence naming the bridge passes
+    q2, items2, _ = _quoting(sanxiang, "桥面木板腐烂塌陷")
+    assert unnamed_work(q2.quotes[0], sanxiang, items2[0][0]) is None
+    # a step or a statement is no matter's name; a numbered name is
+    assert heading_matter("4、全程监督,确保实效", frozenset()) is None
+    assert heading_matter("(四)危桥改造", frozenset())[0] == "危桥改造"
+    # a lesson that speaks of works under a heading that names no work is not concerned
+    q3, items3, _ = _quoting(sanxiang, "案例都开放了决策权")
+    assert unnamed_work(q3.quotes[0], sanxiang, items3[0][0]) is None
