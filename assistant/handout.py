@@ -1403,6 +1403,28 @@ def unnamed_work(span: str, card: CaseCard, c: Citation, generic: frozenset[str]
 
 
 # ---------------------------------------------------------------------------
+# a slogan told as a measure: "通过"社区合伙人"等机制,引入专业社会力量,提升服务品质和可持续性"
+
+# the hollow words of a programme's slogan: means named by their kind, aims named by their abstract good
+_HOLLOW = re.compile(
+    r"可持续性?|品质|质效|效能|活力|资源共享|协作|协同|联动|多元力量|社会力量|各方力量|多方力量|合力|共建共治|服务能级|获得感|幸福感"
+    r"|凝聚力|向心力|等机制|等方式|等形式|等途径|平台|赋能|长效|常态化|精细化|专业化|规范化|品牌"
+)
+# who or what concretely: a named institution
+_INSTITUTION = re.compile(r"大学|学院|法庭|派出所|医院|学校|公司|银行|工作站|研究所|事务所|律所")
+HOLLOW_MIN = 3  # distinct hollow words that make a quote a slogan when nothing concrete stands beside them
+
+
+def hollow(span: str) -> bool:
+    """A quote made of a slogan's words (at least ``HOLLOW_MIN`` distinct ones: "等机制", "社会力量", "品质",
+    "可持续性") with no figure and no named institution: it says that something was done, not what, and cannot be
+    the evidence of a measure or a result a class discusses (round 10, 民益)."""
+    if _FIGURE.search(span) or _INSTITUTION.search(span):
+        return False
+    return len(set(_HOLLOW.findall(span))) >= HOLLOW_MIN
+
+
+# ---------------------------------------------------------------------------
 # choosing the questions: drafts checked one by one, the best that pass
 
 
@@ -1852,6 +1874,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"体会没有内容，只说有体会：“{span[:12]}…”")
         if _AS_OUTCOME.search(lead) and not concrete_result(span):
             out.append(f"成效没有数字或具体变化：“{span[:12]}…”")
+        if not _AS_LESSON.search(lead) and hollow(span):
+            out.append(f"引文是口号式的表述，没有具体做了什么：“{span[:12]}…”")
         if len(_NOTE.findall(span)) >= 2:
             out.append(f"引文夹着括号注释，读起来费劲：“{span[:12]}…”")
         sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)

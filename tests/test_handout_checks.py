@@ -811,3 +811,27 @@ def test_a_quote_on_works_names_what_was_worked_on(cards):
     # a lesson that speaks of works under a heading that names no work is not concerned
     q3, items3, _ = _quoting(sanxiang, "案例都开放了决策权")
     assert unnamed_work(q3.quotes[0], sanxiang, items3[0][0]) is None
+
+
+def test_a_slogan_is_no_evidence_of_a_measure(cards):
+    """Round 10 (民益, reader J): "通过"社区合伙人"等机制,引入专业社会力量,提升服务品质和可持续性" was asked about as a
+    measure; it is a slogan (means named by their kind, aims by their abstract good, nothing concrete).  Such a quote
+    is not used as a measure or a result; a lesson may still speak in general terms."""
+    from assistant.handout import hollow
+
+    assert hollow("通过\"社区合伙人\"等机制,引入专业社会力量,提升服务品质和可持续性")
+    assert hollow("搭建政企社联动平台,促进资源共享与协作,激活多元力量参与街区治理")
+    for concrete in (
+        "邀请区交通委到\"小哥课堂\"开展交通普法",
+        "根据\"议课堂\"建议开设法治问诊,链接法律工作室、车墩法庭、人大等资源",
+        "将社区划分为3个\"微网格\"、29楼组网格,160个楼道网格,党组织、党小组建在网格上",
+        "换梯方案由群众说了算,换梯进展请群众来监督,换梯效果让群众来评判",
+    ):
+        assert not hollow(concrete), concrete
+    minyi = cards["sj2025-12"]
+    q, items, _ = _quoting(minyi, "通过\"社区合伙人\"等机制", kind="反思迁移", lead="民益居民区的这一步（")
+    q.text = q.text.replace("[1]。", "[1]）。")
+    assert any("口号" in f for f in question_faults(q, items)), question_faults(q, items)
+    # the same words as a lesson are not turned down for it
+    lesson = Question("反思迁移", f"讲述人总结的体会是：“{q.quotes[0]}”[1]。", [1], q.quotes)
+    assert not any("口号" in f for f in question_faults(lesson, items))
