@@ -1425,6 +1425,39 @@ def hollow(span: str) -> bool:
 
 
 # ---------------------------------------------------------------------------
+# two measures that work together are not offered as a choice
+
+# a comparison that asks the class to take one measure and leave the other
+_CHOICE = re.compile(r"只能借鉴一个|选哪一个|二选一|只能选一")
+
+
+def _section_does(card: CaseCard, c: Citation, words: set[str]) -> bool:
+    """Whether the part of the script a measure is told in (its heading, or its paragraph) tells of something with
+    ``words`` too, besides the measure itself."""
+    s = hm._sentence_at(card, c)
+    if s is None or card.story is None or not words:
+        return False
+    return any(
+        x.block == s.block and x.start != s.start and hm.bigrams(x.text) & words
+        for x in card.story.sentences
+    )
+
+
+def complementary(a: str, card_a: CaseCard, ca: Citation, b: str, card_b: CaseCard, cb: Citation) -> bool:
+    """Whether two compared measures work together rather than stand in for each other: the part of one script that
+    tells its measure also does what only the other measure does (第三街区's 适"新"课堂 has its 老骑手 teaching newcomers
+    and, as its first strand, lessons by the authorities — what 高科技街区's 交通委 普法 is), so a class asked to pick
+    one is asked to drop half of what the script did."""
+    own_a = _noun_bigrams(measure_core(a))
+    own_b = _noun_bigrams(measure_core(b))
+    shared = own_a & own_b
+    plain = _GENERIC_BIGRAMS | _party_bigrams()
+    only_a = own_a - shared - plain - hm.common_bigrams(card_b)
+    only_b = own_b - shared - plain - hm.common_bigrams(card_a)
+    return _section_does(card_a, ca, only_b) or _section_does(card_b, cb, only_a)
+
+
+# ---------------------------------------------------------------------------
 # choosing the questions: drafts checked one by one, the best that pass
 
 
@@ -1482,6 +1515,14 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             (a, ca), (b, cb) = by_case.values()
             if not same_thing(a, ca, b, cb, generic=generic):
                 out.append("对比的两个做法不是同一件事")
+            elif _CHOICE.search(_QUOTED.sub("", q.text)):
+                cites = {}
+                for span in (a, b):
+                    got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
+                    if got:
+                        cites[span] = got[0]
+                if len(cites) == 2 and complementary(a, ca, cites[a], b, cb, cites[b]):
+                    out.append("对比的两个做法是相互补充的，不宜让学员二选一")
     out += [f"引文里的“{t}”是讲稿自己的说法，题中没有解释" for t in unexplained_terms(q, items)]
     for span in q.quotes:
         got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
@@ -1681,6 +1722,7 @@ _FOR_GROUPS = {
     "退役军人": "退役军人", "妇女": "妇女", "青年": "青年",
 }
 _FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
+_GROUP_BIGRAMS = frozenset(g for w in _FOR_GROUPS for g in hm.bigrams(w))
 # a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"; a chain of
 # causes is one thing ("由于…业主意见分散,共识难以形成,导致业委会连续两届换届出现缺位")
 _PRIORITY = re.compile(r"先抓哪一块")
@@ -1823,13 +1865,21 @@ def unfit_dimension(q: Question) -> str | None:
     return None
 
 
-def related(a: str, b: str, card: CaseCard) -> bool:
+def related(a: str, b: str, card: CaseCard, people: bool = True) -> bool:
     """Whether two quotes of one script speak of one matter: a particular noun both name (not a party, not a word
-    every measure carries, not one the script says throughout) or a matter of the taxonomy both mention."""
+    every measure carries, not one the script says throughout) or a matter of the taxonomy both mention.  Without
+    ``people``, the people both name (小哥, 骑手, 老人 …) are no such noun either: a lesson for riders does not tell
+    what was done about riders' parking."""
     common = hm.common_bigrams(card) | _party_bigrams() | _GENERIC_BIGRAMS
+    if not people:
+        common = common | _GROUP_BIGRAMS
     if (_noun_bigrams(a) & _noun_bigrams(b)) - common:
         return True
-    return any(t.count(a) and t.count(b) for t in load_taxonomy().tags if not t.kind)
+
+    def names(t: Tag, x: str) -> bool:
+        return any(people or not _FOR_GROUP.search(m.group(0)) for m in t.pattern.finditer(x))
+
+    return any(names(t, a) and names(t, b) for t in load_taxonomy().tags if not t.kind)
 
 
 def _speaks_to(st: Stance, scene: str, card: CaseCard, alone: bool = False) -> bool:
@@ -2035,6 +2085,8 @@ def choose(
                 return True
             if named_terms(q) & named_terms(x):
                 return True  # one named method asked twice ("红黄绿"三色清单 and the "红黄绿"问题处理机制)
+            if any(t in y for t in named_terms(q) for y in x.quotes) or any(t in y for t in named_terms(x) for y in q.quotes):
+                return True  # and named once in quotation marks, once without ("老骑手" 带教 and a lesson on 老骑手带教新人)
         return False
 
     def lead(q: Question) -> str:
@@ -2049,7 +2101,7 @@ def choose(
         return any(same_ask(q, x) or gives_away(q, x, items) or gives_away(x, q, items) for x in chosen)
 
     chosen: list[Question] = []
-    for kind in KINDS:
+    for kind in DRAFT_ORDER:  # the scarcest kinds first: a scene that would clash with them has stand-ins, they do not
         q = next(
             (q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen) and not asked(q, chosen)),
             None,
@@ -2101,7 +2153,7 @@ def gives_away(scene: Question, other: Question, items: list[tuple[Citation, Cas
         return False
     scenes = [(x, card) for x, what, card in _leads(scene, items) if what == "scene"]
     answers = [(y, card) for y, what, card in _leads(other, items) if what in ("measure", "outcome")]
-    return any(a.case_id == b.case_id and related(x, y, a) for x, a in scenes for y, b in answers)
+    return any(a.case_id == b.case_id and related(x, y, a, people=False) for x, a in scenes for y, b in answers)
 
 
 def build_handout(

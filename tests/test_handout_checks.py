@@ -835,3 +835,33 @@ def test_a_slogan_is_no_evidence_of_a_measure(cards):
     # the same words as a lesson are not turned down for it
     lesson = Question("反思迁移", f"讲述人总结的体会是：“{q.quotes[0]}”[1]。", [1], q.quotes)
     assert not any("口号" in f for f in question_faults(lesson, items))
+
+
+def test_two_measures_that_work_together_are_not_offered_as_a_choice(cards):
+    """Round 10 (新就业群体, reader I): "如果只能借鉴一个做法" between 区交通委's 交通普法 and 老骑手带新人, although the
+    第三街区 script tells both strands side by side (authorities' lessons and riders' own) — they complement each
+    other.  Such a pair may be compared, not chosen between; the handout keeps its comparison."""
+    from assistant.handout import complementary
+
+    third, tech = cards["sj2025-20"], cards["sj2025-21"]
+    _, items_a, sa = _quoting(third, "动员\"老骑手\"现身说法")
+    _, items_b, sb = _quoting(tech, "邀请区交通委到\"小哥课堂\"开展交通普法")
+    a = "动员\"老骑手\"现身说法,带教\"萌新骑手\",传授一些工作中的经验,培育\"小哥帮帮帮\"10分钟课堂项目"
+    b = "邀请区交通委到\"小哥课堂\"开展交通普法"
+    assert complementary(b, tech, items_b[0][0], a, third, items_a[0][0])
+    items = items_b + items_a
+    choice = Question(
+        "对比分析",
+        f"在“新就业群体”上，如果只能借鉴一个做法——高科技街区：“{b}”[1]；第三街区：“{a}”[2]——你选哪一个？请从投入的人力、资金和骑手的配合程度三方面说明。",
+        [1, 2], [b, a],
+    )
+    assert any("相互补充" in f for f in question_faults(choice, items)), question_faults(choice, items)
+    side_by_side = Question(
+        "对比分析", f"围绕“新就业群体”，高科技街区的做法是：“{b}”[1]；而第三街区的做法是：“{a}”[2]。两种做法分别依靠了哪些力量和资源？", [1, 2], [b, a]
+    )
+    assert not any("相互补充" in f for f in question_faults(side_by_side, items))
+    # the topic handout still compares them, without asking to pick one, and does not come back to 老骑手 in a lesson
+    h = build_handout(cards, topic="新就业群体", n=6)
+    compare = [q for q in h.questions if q.kind == "对比分析"]
+    assert compare and not any("只能借鉴一个" in q.text for q in compare)
+    assert sum("老骑手" in q.text for q in h.questions) == 1
