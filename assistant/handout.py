@@ -1868,8 +1868,8 @@ def unfit_dimension(q: Question) -> str | None:
 def related(a: str, b: str, card: CaseCard, people: bool = True) -> bool:
     """Whether two quotes of one script speak of one matter: a particular noun both name (not a party, not a word
     every measure carries, not one the script says throughout) or a matter of the taxonomy both mention.  Without
-    ``people``, the people both name (小哥, 骑手, 老人 …) are no such noun either: a lesson for riders does not tell
-    what was done about riders' parking."""
+    ``people``, the people or the bodies both name (小哥, 骑手, 老人, 业委会 …) are no such noun or matter either: a
+    lesson for riders does not tell what was done about riders' parking."""
     common = hm.common_bigrams(card) | _party_bigrams() | _GENERIC_BIGRAMS
     if not people:
         common = common | _GROUP_BIGRAMS
@@ -1877,7 +1877,9 @@ def related(a: str, b: str, card: CaseCard, people: bool = True) -> bool:
         return True
 
     def names(t: Tag, x: str) -> bool:
-        return any(people or not _FOR_GROUP.search(m.group(0)) for m in t.pattern.finditer(x))
+        return any(
+            people or not (_FOR_GROUP.search(m.group(0)) or hm.bigrams(m.group(0)) <= _party_bigrams()) for m in t.pattern.finditer(x)
+        )
 
     return any(names(t, a) and names(t, b) for t in load_taxonomy().tags if not t.kind)
 

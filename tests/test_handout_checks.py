@@ -867,3 +867,24 @@ def test_two_measures_that_work_together_are_not_offered_as_a_choice(cards):
     compare = [q for q in h.questions if q.kind == "对比分析"]
     assert compare and not any("只能借鉴一个" in q.text for q in compare)
     assert sum("老骑手" in q.text for q in h.questions) == 1
+
+
+def test_a_scene_is_not_given_away_by_a_measure_sharing_only_its_people(cards):
+    """A measure for the same riders (老骑手带教新人) does not tell what was done about the riders' parking: a scene and
+    a measure that share only their people (or a body such as 业委会, or the topic named by them) are not one story,
+    so a topic handout can ask both (the comparison is not lost to the scene)."""
+    from assistant.handout import related
+
+    third = cards["sj2025-20"]
+    scene = "昌鑫内街外卖基层网点小象超市有着50位外卖小哥,平时高峰时段,为了节省时间,小哥们车辆停放杂乱、随处可见"
+    measure = "动员\"老骑手\"现身说法,带教\"萌新骑手\",传授一些工作中的经验,培育\"小哥帮帮帮\"10分钟课堂项目"
+    assert related(scene, measure, third)  # for a role-play's party, the people are what matters
+    assert not related(scene, measure, third, people=False)
+    # nor a body both name: nobody wanting to join the 业委会, and the secretary sitting on it
+    lantian = cards["sj2025-01"]
+    assert not related(
+        "由于小区一眼望去全是问题,大家都不愿意进业委会", "创新实施\"双向进入\"机制,党总支书记沈东兼任业委会副主任,确保党组织意图有效传导",
+        lantian, people=False,
+    )
+    # the same matter is still one story
+    assert related(scene, "在网点门口划出外卖小哥专用停车区域,车辆停放杂乱的情况明显改善", third, people=False)
