@@ -1250,12 +1250,17 @@ _TERM = re.compile(r"[\"“]([^\"“”，,。；;]{2,12})[\"”]")
 # "五级人才梯队", "三驾马车", "三色清单")
 _SCHEME = re.compile(
     r"\d\s*[+＋]|[+＋]\s*[\dA-Za-z]"
-    r"|[二两三四五六七八九十](?![个项支类条种张套批级大色方重驾位名户家次年月日天座栋层部台辆万千百元])[\u4e00-\u9fff]"
+    r"|[二两三四五六七八九十](?![个项支类条种张套批级大色方重驾位名户家次年月日天座栋层部台辆万千百元米河池湖桥路街楼村组人岁周])[\u4e00-\u9fff]"
 )
-_NUMERAL = re.compile(r"[一二两三四五六七八九十\d]")
+# a count of things ending on a numeral: "三个一"
+_ENDS_COUNTED = re.compile(r"[一二两三四五六七八九十\d].*[一二两三四五六七八九十]$")
 # what a script says a term of its own is: "…决议"的"四议共答"", ""小个专"(小微企业、个体工商户、专业市场)",
 # ""三驾马车"——居民区党支部、居委会和物业公司", "开设"议课堂",在共商共议的自治平台上解决…"
-_GLOSS_AFTER = r"[\"”]\s*(?:[(（](?P<br>[^()（）]{4,40})[)）]|(?:——|—|是指|指的是|即)\s*(?P<dash>[^，,。；;()（）\"“”]{4,40}))"
+_GLOSS_AFTER = (
+    r"[\"”]\s*(?:[(（](?P<br>[^()（）]{4,40})[)）]|(?:——|—|是指|指的是|即)\s*(?P<dash>[^，,。；;()（）\"“”]{4,40})"
+    # its steps after it: "四步法",述"家常"-议"家事"-决"家务"-办"实事"
+    r"|[,，:：]\s*(?P<steps>[^。；;，,]{2,12}(?:\s*[-—→－]\s*[^。；;，,\-—→－]{2,12}){2,}))"
+)
 _GLOSS_BEFORE = r"(?:[\"“](?P<chain>[^\"“”]{6,40})[\"”]|(?P<list>(?:[\u4e00-\u9fff]{2,10}、)+[\u4e00-\u9fff]{2,10}))\s*(?:这|的)\s*[\"“]"
 _GLOSS_DOES = r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建)了?[\"“]{t}[\"”][，,]\s*(?P<does>[^。；;，,]{8,40})"
 # a term introduced where it is quoted: "打造"平复暖心驿站"", "成立"青年议事厅""
@@ -1265,7 +1270,7 @@ GLOSS_CHARS = 40  # a gloss is short: what the term stands for, not a second quo
 
 def is_scheme(term: str) -> bool:
     """A name made of numbers and single characters ("四议共答", "两上两下", "1+7+X"): a class cannot read it."""
-    return bool(_SCHEME.search(term)) or len(_NUMERAL.findall(term)) >= 2
+    return bool(_SCHEME.search(term) or _ENDS_COUNTED.search(term))
 
 
 def quoted_terms(span: str) -> list[tuple[str, int]]:
@@ -1321,9 +1326,15 @@ def _names_heading(term: str, card: CaseCard) -> bool:
 _HEAD_MARK = re.compile(r"^\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．]|第[一二三四五六七八九十]+[个步]?[，,、:：]?)")
 
 
+SHARED_DF = 3  # a term this many scripts use is the field's own vocabulary ("两委", "三驾马车"), not a coinage
+
+
 def coined(term: str, card: CaseCard) -> bool:
     """A term of the script's own a class does not know: a scheme named by its numbers, a programme the script
-    heads a part with, or a name the script stops to define (it does so because a listener would not know it)."""
+    heads a part with, or a name the script stops to define (it does so because a listener would not know it) —
+    unless ``SHARED_DF`` scripts or more use it: then the secretaries in class know it."""
+    if card.rarity is not None and card.rarity.df.get(term, 0) >= SHARED_DF:
+        return False
     return is_scheme(term) or _names_heading(term, card) or gloss_of(term, card) is not None
 
 
@@ -2079,6 +2090,18 @@ def choose(
     ok = [q for q in drafts if not question_faults(q, items, generic)]
     words = {id(q): _story_words(q, items) for q in ok}
 
+    rarity = next((card.rarity for _, card in items if card.rarity is not None), None)
+    tags = load_taxonomy().tags
+
+    def particular(q: Question) -> set[str]:
+        """The names a question quotes that belong to one story: not a matter of the taxonomy ("积分制"), not the
+        field's shared vocabulary."""
+        return {
+            t for t in named_terms(q)
+            if not any(t in w.split("/") for tag in tags for w in (tag.name, *tag.synonyms))
+            and not (rarity is not None and rarity.df.get(t, 0) >= SHARED_DF)
+        }
+
     def same_story(q: Question, chosen: list[Question]) -> bool:
         a = words[id(q)]
         for x in chosen:
@@ -2087,7 +2110,7 @@ def choose(
                 return True
             if named_terms(q) & named_terms(x):
                 return True  # one named method asked twice ("红黄绿"三色清单 and the "红黄绿"问题处理机制)
-            if any(t in y for t in named_terms(q) for y in x.quotes) or any(t in y for t in named_terms(x) for y in q.quotes):
+            if any(t in y for t in particular(q) for y in x.quotes) or any(t in y for t in particular(x) for y in q.quotes):
                 return True  # and named once in quotation marks, once without ("老骑手" 带教 and a lesson on 老骑手带教新人)
         return False
 

@@ -756,7 +756,15 @@ def test_a_coined_term_is_explained_from_the_script_or_not_used(cards):
     from assistant.handout import coined, gloss_of, glossed, is_scheme, unexplained_terms
 
     assert all(is_scheme(t) for t in ("四议共答", "两上两下", "1+7+X", "三个一"))
-    assert not any(is_scheme(t) for t in ("三项服务清单", "三驾马车", "五级人才梯队", "小哥课堂", "飞线充电"))
+    assert not any(is_scheme(t) for t in ("三项服务清单", "三驾马车", "五级人才梯队", "小哥课堂", "飞线充电", "两河五池", "最后十米"))
+    # the field's shared vocabulary is no coinage: secretaries know "两委" (several scripts use it)
+    village = next(c for c in cards.values() if c.rarity and c.rarity.df.get("两委", 0) and "两委" in c.story.case.text)
+    assert not coined("两委", village)
+    # a method named by its steps and told with them is explained where it is quoted
+    from assistant.handout import explained
+
+    span = "建立协商议事\"四步法\",述\"家常\"-议\"家事\"-决\"家务\"-办\"实事\""
+    assert is_scheme("四步法") and explained("四步法", span.index("四步法") - 1, span)
     aoyuan, minyi = cards["sj2025-08"], cards["sj2025-12"]
     # a scheme of numbers the script never explains: the question is turned down
     q, items, _ = _quoting(aoyuan, "以\"两上两下\"方式")
