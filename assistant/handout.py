@@ -66,7 +66,7 @@ from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
-from assistant.quoting import QUOTE_CHARS, excerpt, excerpts, locate, pos_cut, quote_faults
+from assistant.quoting import QUOTE_CHARS, elided, elisions, excerpt, excerpts, locate, pos_cut, quote_faults, tidy
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import Tag, load_taxonomy, resolve_tag
 
@@ -244,6 +244,19 @@ def _party_opens(span: str) -> bool:
     return "的" not in re.split(r"[，,；;]", after)[0][:6]  # "居民众筹的休闲长廊…": the party modifies a thing
 
 
+def _candidates(sentence: str, limit: int, must: re.Pattern | None = None, score: Callable[[str], float] | None = None) -> list[str]:
+    """The spans of a sentence to quote, best first (:func:`assistant.quoting.excerpts`); when none reaches the turn
+    the sentence takes at its end ("…·····但是维修资金的使用规定是法定的,无法突破"), its opening and that turn with
+    the middle left out come first (:func:`assistant.quoting.elisions`): cut before its turn, the sentence says the
+    opposite of what it means."""
+    got = excerpts(sentence, limit, must, score)
+    end = tidy(sentence)[1]
+    if any((at := locate(x, sentence)) and at[1] >= end for x in got):
+        return got
+    cut = [x for x in elisions(sentence, limit) if must is None or must.search(x)]
+    return cut + got
+
+
 class _Sources:
     """Numbers cited sentences in order of first use, and quotes each sentence at most once."""
 
@@ -292,7 +305,7 @@ class _Sources:
             span = next(
                 (
                     x
-                    for x in excerpts(c.quote, limit, must, score)
+                    for x in _candidates(c.quote, limit, must, score)
                     if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
                     and not drops_label(x, c.quote)
                 ),
@@ -300,7 +313,7 @@ class _Sources:
             )
             if span is None or (must is not None and not must.search(span)):
                 return None
-            if role == "成效":
+            if role == "成效" and not elided(span, c.quote):
                 span = _to_the_figure(span, c.quote, must)
         elif quote_faults(span, c.quote, _party_opens) or quote_flaw(span) or drops_label(span, c.quote):
             return None
@@ -631,6 +644,37 @@ class _Writer:
                 return text
         raise _Missing("quote")
 
+    def gloss(self, text: str, draft: _Draft) -> str:
+        """``text`` with each coined term its quotes use unexplained (:func:`coined`) glossed from the sentence of the
+        script that says what it is, right after the quote: ``“…”[n]（文中“四议共答”指：“居民提议—…决议”[m]）``.
+        A term the script never explains stays as it is (the question is then turned down by
+        :func:`unexplained_terms`)."""
+        done: set[str] = set()
+        for span, n in zip(draft.quotes, draft.numbers):
+            c, card = self.src.items[n - 1]
+            notes = []
+            for term, at in quoted_terms(span):
+                if term in done or not coined(term, card) or explained(term, at, span):
+                    continue
+                got = gloss_of(term, card)
+                if got is None:
+                    continue
+                s, what = got
+                cite = card.story.cite(s) if card.story else None
+                if cite is None:
+                    continue
+                same = (cite.case_id, cite.start, cite.end) == (c.case_id, c.start, c.end)
+                if not same and not self.src.free(cite):
+                    continue
+                if not same:
+                    self.src.quoted_spans.add((cite.case_id, cite.start, cite.end))
+                notes.append(f"“{term}”指：“{what}”[{self.src.number(cite)}]")
+                done.add(term)
+            if notes:
+                quoted = f"“{span}”[{n}]"
+                text = text.replace(quoted, quoted + "（文中" + "；".join(notes) + "）", 1)
+        return text
+
     def take_span(self, card: CaseCard, s: Sentence, span: str, draft: _Draft) -> str:
         got = self.src.quote(self.mat(card).cite(s), span=span)
         if not got:
@@ -655,7 +699,7 @@ class _Writer:
         for s in pool[:30]:
             if not self.src.free(m.cite(s)) or not self.new_conflict(card, s, draft, "measure" if proposal else "problem"):
                 continue
-            span = excerpt(s.text, QUOTE_CHARS, must)
+            span = next(iter(_candidates(s.text, QUOTE_CHARS, must)), None)
             if not span or (must is not None and not must.search(span)) or (proposal and len(span) < PROPOSAL_CHARS):
                 continue
             busy = {x.start for _, x, _ in self.anchors + draft.anchors}
@@ -1046,7 +1090,7 @@ def _one(
                 draft = _Draft()
                 writer.skip = skipped
                 try:
-                    text = template.format_map(writer.values(kind, template, card, draft, partner))
+                    text = writer.gloss(template.format_map(writer.values(kind, template, card, draft, partner)), draft)
                 except _Missing:
                     writer.src.restore(snap)
                     writer.anchors, writer.casts, writer.pairs = state
@@ -1057,7 +1101,8 @@ def _one(
                 # a topic handout asks about the topic: a question quoting nothing on it is off the topic (a 加装电梯
                 # handout asking about a night patrol told in the same script)
                 off = writer.off_topic(draft.quotes)
-                q = Question(kind, text, sorted(set(draft.numbers)), draft.quotes, draft.parties, on, template.text, template.asks)
+                numbers = draft.numbers + [int(x) for x in _CITE.findall(text)]
+                q = Question(kind, text, sorted(set(numbers)), draft.quotes, draft.parties, on, template.text, template.asks)
                 if (
                     not draft.quotes
                     or off
@@ -1197,6 +1242,233 @@ def drops_label(span: str, sentence: str) -> bool:
 
 
 # ---------------------------------------------------------------------------
+# a script's own coined terms ("四议共答", "两上两下", "议课堂"): explained from the script, or not used
+
+# a term in quotation marks inside a quote
+_TERM = re.compile(r"[\"“]([^\"“”，,。；;]{2,12})[\"”]")
+# a scheme named by its numbers: "四议共答", "两上两下", "三个一", "1+7+X" (not a count of a plain noun: "三项服务清单",
+# "五级人才梯队", "三驾马车", "三色清单")
+_SCHEME = re.compile(
+    r"\d\s*[+＋]|[+＋]\s*[\dA-Za-z]"
+    r"|[二两三四五六七八九十](?![个项支类条种张套批级大色方重驾位名户家次年月日天座栋层部台辆万千百元米河池湖桥路街楼村组人岁周])[\u4e00-\u9fff]"
+)
+# a count of things ending on a numeral: "三个一"
+_ENDS_COUNTED = re.compile(r"[一二两三四五六七八九十\d].*[一二两三四五六七八九十]$")
+# what a script says a term of its own is: "…决议"的"四议共答"", ""小个专"(小微企业、个体工商户、专业市场)",
+# ""三驾马车"——居民区党支部、居委会和物业公司", "开设"议课堂",在共商共议的自治平台上解决…"
+_GLOSS_AFTER = (
+    r"[\"”]\s*(?:[(（](?P<br>[^()（）]{4,40})[)）]|(?:——|—|是指|指的是|即)\s*(?P<dash>[^，,。；;()（）\"“”]{4,40})"
+    # its steps after it: "四步法",述"家常"-议"家事"-决"家务"-办"实事"
+    r"|[,，:：]\s*(?P<steps>[^。；;，,]{2,12}(?:\s*[-—→－]\s*[^。；;，,\-—→－]{2,12}){2,}))"
+)
+_GLOSS_BEFORE = r"(?:[\"“](?P<chain>[^\"“”]{6,40})[\"”]|(?P<list>(?:[\u4e00-\u9fff]{2,10}、)+[\u4e00-\u9fff]{2,10}))\s*(?:这|的)\s*[\"“]"
+_GLOSS_DOES = r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建)了?[\"“]{t}[\"”][，,]\s*(?P<does>[^。；;，,]{8,40})"
+# a term introduced where it is quoted: "打造"平复暖心驿站"", "成立"青年议事厅""
+_INTRODUCED = re.compile(r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建|培育|命名为|称为|叫做|取名为?|制定|推行|实施|建起)了?$")
+GLOSS_CHARS = 40  # a gloss is short: what the term stands for, not a second quote
+
+
+def is_scheme(term: str) -> bool:
+    """A name made of numbers and single characters ("四议共答", "两上两下", "1+7+X"): a class cannot read it."""
+    return bool(_SCHEME.search(term) or _ENDS_COUNTED.search(term))
+
+
+def quoted_terms(span: str) -> list[tuple[str, int]]:
+    """The terms a quote puts in quotation marks, with where each starts in the span."""
+    return [(m.group(1), m.start()) for m in _TERM.finditer(span) if _CJK.search(m.group(1))]
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_GLOSSES: dict[tuple[str, str], tuple[Sentence, str] | None] = {}
+
+
+def _gloss_in(text: str, term: str) -> str | None:
+    """What ``text`` says ``term`` is (verbatim), or None."""
+    t = re.escape(term)
+    for pattern in (r"[\"“]" + t + _GLOSS_AFTER, _GLOSS_BEFORE + t + r"[\"”]", _GLOSS_DOES.replace("{t}", t)):
+        m = re.search(pattern, text)
+        if not m:
+            continue
+        got = next(g for g in m.groupdict().values() if g)
+        got = got.strip(" ，,：:")
+        if _FIGURE.search(got) and "、" not in got:
+            continue  # "(占>50%)": a figure, not what the term is
+        if len(_CJK.findall(got)) >= 4 and len(got) <= GLOSS_CHARS:
+            return got
+    return None
+
+
+def gloss_of(term: str, card: CaseCard) -> tuple[Sentence, str] | None:
+    """The sentence of ``card``'s script that says what ``term`` is and what it says (verbatim), the first found;
+    None when the script never says."""
+    key = (card.case_id, term)
+    if key not in _GLOSSES:
+        found = None
+        for s in card.story.sentences if card.story else []:
+            if term in s.text:
+                got = _gloss_in(s.text, term)
+                if got:
+                    found = (s, got)
+                    break
+        _GLOSSES[key] = found
+    return _GLOSSES[key]
+
+
+def _names_heading(term: str, card: CaseCard) -> bool:
+    """Whether a heading of the script is the term itself ("4、"议课堂""): a programme of the script's own."""
+    story = card.story
+    if story is None:
+        return False
+    heads = {h for s in story.sentences for h in s.block if not h.startswith("¶")}
+    return any(re.sub(r"[\s\"“”:：]", "", _HEAD_MARK.sub("", h)) == term for h in heads)
+
+
+_HEAD_MARK = re.compile(r"^\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．]|第[一二三四五六七八九十]+[个步]?[，,、:：]?)")
+
+
+SHARED_DF = 3  # a term this many scripts use is the field's own vocabulary ("两委", "三驾马车"), not a coinage
+
+
+def coined(term: str, card: CaseCard) -> bool:
+    """A term of the script's own a class does not know: a scheme named by its numbers, a programme the script
+    heads a part with, or a name the script stops to define (it does so because a listener would not know it) —
+    unless ``SHARED_DF`` scripts or more use it: then the secretaries in class know it."""
+    if card.rarity is not None and card.rarity.df.get(term, 0) >= SHARED_DF:
+        return False
+    return is_scheme(term) or _names_heading(term, card) or gloss_of(term, card) is not None
+
+
+def explained(term: str, at: int, span: str) -> bool:
+    """Whether the quote itself says what the term is: it defines it, or (for a name that is not a scheme of
+    numbers) introduces it as something the community set up ("打造"平复暖心驿站"")."""
+    if _gloss_in(span, term):
+        return True
+    return not is_scheme(term) and bool(_INTRODUCED.search(span[:at]))
+
+
+def glossed(term: str, text: str, items: list[tuple[Citation, CaseCard]]) -> bool:
+    """Whether a question's text explains ``term`` with a gloss quoted from a cited sentence that holds it
+    (``（文中“T”指：“…”[m]）``, see :meth:`_Writer.gloss`)."""
+    for m in re.finditer(r"“" + re.escape(term) + r"”指：“([^”]+)”\[(\d+)\]", text):
+        k = int(m.group(2))
+        if 1 <= k <= len(items) and m.group(1) in items[k - 1][0].quote and term in items[k - 1][0].quote:
+            return True
+    return False
+
+
+def unexplained_terms(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[str]:
+    """The script's coined terms a question's quotes use that neither the quote nor a gloss in the question explains
+    (round 10: "四议共答", "两上两下", "议课堂" left the class guessing)."""
+    cited = [items[n - 1] for n in q.sources if 1 <= n <= len(items)]
+    out: list[str] = []
+    for span in q.quotes:
+        card = next((card for c, card in cited if locate(span, c.quote)), None)
+        if card is None:
+            continue
+        for term, at in quoted_terms(span):
+            if term in out or not coined(term, card) or explained(term, at, span) or glossed(term, q.text, items):
+                continue
+            out.append(term)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# a quote on a work whose object it does not name ("确保防锈涂层、钢筋焊接等工艺达标": of which bridge?)
+
+# words of building works: what they are done on must be said
+_WORKS = re.compile(r"施工|工程|工艺|监工|修缮|维修(?!基金|资金)|改造|焊接|涂层|验收|开工|竣工|完工|工期|建材|质量")
+# a heading naming a building work: "(四)危桥改造", "加装电梯", "雨污管网更新"
+_WORK_HEAD = re.compile(r"改造|修缮|维修|工程|建设|加装|更新|安装|铺设|整修|翻新|改建|新建|施工|换新|换梯")
+# a heading's list marker: "(四)", "4、", "一是", "第二,"
+_HEADING_MARK = re.compile(
+    r"^\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．]|[一二三四五六七八九十]是|第[一二三四五六七八九十]+[个步]?[，,、:：]?)\s*"
+)
+
+
+def heading_matter(heading: str, common: frozenset[str] | set[str]) -> tuple[str, set[str]] | None:
+    """What a heading names when it is the name of a matter ("(四)危桥改造" → 危桥改造 and its particular words), not a
+    step or a statement ("4、全程监督,确保实效"); None otherwise."""
+    t = _HEADING_MARK.sub("", heading).strip()
+    if re.search(r"[，,:：;；。？?!！]", t) or not 2 <= len(_CJK.findall(t)) <= 10:
+        return None
+    words = _noun_bigrams(t) - set(common) - _GENERIC_BIGRAMS - _party_bigrams()
+    return (t, words) if words else None
+
+
+def unnamed_work(span: str, card: CaseCard, c: Citation, generic: frozenset[str] | None = None) -> str | None:
+    """The matter a quote on building works leaves unnamed, or None: the quote speaks of works ("工艺", "施工质量")
+    under a heading naming a work and what it was done on ("(四)危桥改造") and names none of its words, so the class does not
+    know what was being built (round 10: "业委会督导组:全程跟踪质量,确保防锈涂层、钢筋焊接等工艺达标")."""
+    if not _WORKS.search(span) or card.story is None:
+        return None
+    s = hm._sentence_at(card, c)
+    if s is None:
+        return None
+    common = generic if generic is not None else hm.common_bigrams(card)
+    for heading in reversed([h for h in s.block if not h.startswith("¶") and _WORK_HEAD.search(h)]):
+        got = heading_matter(heading, common)
+        if got:
+            name, words = got
+            return None if hm.bigrams(span) & words else name
+    return None
+
+
+# ---------------------------------------------------------------------------
+# a slogan told as a measure: "通过"社区合伙人"等机制,引入专业社会力量,提升服务品质和可持续性"
+
+# the hollow words of a programme's slogan: means named by their kind, aims named by their abstract good
+_HOLLOW = re.compile(
+    r"可持续性?|品质|质效|效能|活力|资源共享|协作|协同|联动|多元力量|社会力量|各方力量|多方力量|合力|共建共治|服务能级|获得感|幸福感"
+    r"|凝聚力|向心力|等机制|等方式|等形式|等途径|平台|赋能|长效|常态化|精细化|专业化|规范化|品牌"
+)
+# who or what concretely: a named institution
+_INSTITUTION = re.compile(r"大学|学院|法庭|派出所|医院|学校|公司|银行|工作站|研究所|事务所|律所")
+HOLLOW_MIN = 3  # distinct hollow words that make a quote a slogan when nothing concrete stands beside them
+
+
+def hollow(span: str) -> bool:
+    """A quote made of a slogan's words (at least ``HOLLOW_MIN`` distinct ones: "等机制", "社会力量", "品质",
+    "可持续性") with no figure and no named institution: it says that something was done, not what, and cannot be
+    the evidence of a measure or a result a class discusses (round 10, 民益)."""
+    if _FIGURE.search(span) or _INSTITUTION.search(span):
+        return False
+    return len(set(_HOLLOW.findall(span))) >= HOLLOW_MIN
+
+
+# ---------------------------------------------------------------------------
+# two measures that work together are not offered as a choice
+
+# a comparison that asks the class to take one measure and leave the other
+_CHOICE = re.compile(r"只能借鉴一个|选哪一个|二选一|只能选一")
+
+
+def _section_does(card: CaseCard, c: Citation, words: set[str]) -> bool:
+    """Whether the part of the script a measure is told in (its heading, or its paragraph) tells of something with
+    ``words`` too, besides the measure itself."""
+    s = hm._sentence_at(card, c)
+    if s is None or card.story is None or not words:
+        return False
+    return any(
+        x.block == s.block and x.start != s.start and hm.bigrams(x.text) & words
+        for x in card.story.sentences
+    )
+
+
+def complementary(a: str, card_a: CaseCard, ca: Citation, b: str, card_b: CaseCard, cb: Citation) -> bool:
+    """Whether two compared measures work together rather than stand in for each other: the part of one script that
+    tells its measure also does what only the other measure does (第三街区's 适"新"课堂 has its 老骑手 teaching newcomers
+    and, as its first strand, lessons by the authorities — what 高科技街区's 交通委 普法 is), so a class asked to pick
+    one is asked to drop half of what the script did."""
+    own_a = _noun_bigrams(measure_core(a))
+    own_b = _noun_bigrams(measure_core(b))
+    shared = own_a & own_b
+    plain = _GENERIC_BIGRAMS | _party_bigrams()
+    only_a = own_a - shared - plain - hm.common_bigrams(card_b)
+    only_b = own_b - shared - plain - hm.common_bigrams(card_a)
+    return _section_does(card_a, ca, only_b) or _section_does(card_b, cb, only_a)
+
+
+# ---------------------------------------------------------------------------
 # choosing the questions: drafts checked one by one, the best that pass
 
 
@@ -1254,6 +1526,20 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
             (a, ca), (b, cb) = by_case.values()
             if not same_thing(a, ca, b, cb, generic=generic):
                 out.append("对比的两个做法不是同一件事")
+            elif _CHOICE.search(_QUOTED.sub("", q.text)):
+                cites = {}
+                for span in (a, b):
+                    got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
+                    if got:
+                        cites[span] = got[0]
+                if len(cites) == 2 and complementary(a, ca, cites[a], b, cb, cites[b]):
+                    out.append("对比的两个做法是相互补充的，不宜让学员二选一")
+    out += [f"引文里的“{t}”是讲稿自己的说法，题中没有解释" for t in unexplained_terms(q, items)]
+    for span in q.quotes:
+        got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
+        matter = unnamed_work(span, got[1], got[0], generic) if got else None
+        if matter:
+            out.append(f"引文讲工程，却没说是哪项工程（{matter}）：“{span[:12]}…”")
     return out + class_faults(q, cited)
 
 
@@ -1447,6 +1733,7 @@ _FOR_GROUPS = {
     "退役军人": "退役军人", "妇女": "妇女", "青年": "青年",
 }
 _FOR_GROUP = re.compile("|".join(sorted(_FOR_GROUPS, key=len, reverse=True)))
+_GROUP_BIGRAMS = frozenset(g for w in _FOR_GROUPS for g in hm.bigrams(w))
 # a prioritising question needs several things to put in order: "停车管理难、商户扰民、设施设备破损"; a chain of
 # causes is one thing ("由于…业主意见分散,共识难以形成,导致业委会连续两届换届出现缺位")
 _PRIORITY = re.compile(r"先抓哪一块")
@@ -1589,13 +1876,23 @@ def unfit_dimension(q: Question) -> str | None:
     return None
 
 
-def related(a: str, b: str, card: CaseCard) -> bool:
+def related(a: str, b: str, card: CaseCard, people: bool = True) -> bool:
     """Whether two quotes of one script speak of one matter: a particular noun both name (not a party, not a word
-    every measure carries, not one the script says throughout) or a matter of the taxonomy both mention."""
+    every measure carries, not one the script says throughout) or a matter of the taxonomy both mention.  Without
+    ``people``, the people or the bodies both name (小哥, 骑手, 老人, 业委会 …) are no such noun or matter either: a
+    lesson for riders does not tell what was done about riders' parking."""
     common = hm.common_bigrams(card) | _party_bigrams() | _GENERIC_BIGRAMS
+    if not people:
+        common = common | _GROUP_BIGRAMS
     if (_noun_bigrams(a) & _noun_bigrams(b)) - common:
         return True
-    return any(t.count(a) and t.count(b) for t in load_taxonomy().tags if not t.kind)
+
+    def names(t: Tag, x: str) -> bool:
+        return any(
+            people or not (_FOR_GROUP.search(m.group(0)) or hm.bigrams(m.group(0)) <= _party_bigrams()) for m in t.pattern.finditer(x)
+        )
+
+    return any(names(t, a) and names(t, b) for t in load_taxonomy().tags if not t.kind)
 
 
 def _speaks_to(st: Stance, scene: str, card: CaseCard, alone: bool = False) -> bool:
@@ -1640,6 +1937,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"体会没有内容，只说有体会：“{span[:12]}…”")
         if _AS_OUTCOME.search(lead) and not concrete_result(span):
             out.append(f"成效没有数字或具体变化：“{span[:12]}…”")
+        if not _AS_LESSON.search(lead) and hollow(span):
+            out.append(f"引文是口号式的表述，没有具体做了什么：“{span[:12]}…”")
         if len(_NOTE.findall(span)) >= 2:
             out.append(f"引文夹着括号注释，读起来费劲：“{span[:12]}…”")
         sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
@@ -1791,6 +2090,18 @@ def choose(
     ok = [q for q in drafts if not question_faults(q, items, generic)]
     words = {id(q): _story_words(q, items) for q in ok}
 
+    rarity = next((card.rarity for _, card in items if card.rarity is not None), None)
+    tags = load_taxonomy().tags
+
+    def particular(q: Question) -> set[str]:
+        """The names a question quotes that belong to one story: not a matter of the taxonomy ("积分制"), not the
+        field's shared vocabulary."""
+        return {
+            t for t in named_terms(q)
+            if not any(t in w.split("/") for tag in tags for w in (tag.name, *tag.synonyms))
+            and not (rarity is not None and rarity.df.get(t, 0) >= SHARED_DF)
+        }
+
     def same_story(q: Question, chosen: list[Question]) -> bool:
         a = words[id(q)]
         for x in chosen:
@@ -1799,6 +2110,8 @@ def choose(
                 return True
             if named_terms(q) & named_terms(x):
                 return True  # one named method asked twice ("红黄绿"三色清单 and the "红黄绿"问题处理机制)
+            if any(t in y for t in particular(q) for y in x.quotes) or any(t in y for t in particular(x) for y in q.quotes):
+                return True  # and named once in quotation marks, once without ("老骑手" 带教 and a lesson on 老骑手带教新人)
         return False
 
     def lead(q: Question) -> str:
@@ -1813,7 +2126,7 @@ def choose(
         return any(same_ask(q, x) or gives_away(q, x, items) or gives_away(x, q, items) for x in chosen)
 
     chosen: list[Question] = []
-    for kind in KINDS:
+    for kind in DRAFT_ORDER:  # the scarcest kinds first: a scene that would clash with them has stand-ins, they do not
         q = next(
             (q for q in ok if q.kind == kind and not same_story(q, chosen) and one_situation_each(q, chosen) and not asked(q, chosen)),
             None,
@@ -1865,7 +2178,7 @@ def gives_away(scene: Question, other: Question, items: list[tuple[Citation, Cas
         return False
     scenes = [(x, card) for x, what, card in _leads(scene, items) if what == "scene"]
     answers = [(y, card) for y, what, card in _leads(other, items) if what in ("measure", "outcome")]
-    return any(a.case_id == b.case_id and related(x, y, a) for x, a in scenes for y, b in answers)
+    return any(a.case_id == b.case_id and related(x, y, a, people=False) for x, a in scenes for y, b in answers)
 
 
 def build_handout(

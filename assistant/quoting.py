@@ -198,6 +198,9 @@ def reads_alone(span: str) -> bool:
     """Whether a span can be quoted without its context: enough words, no layout, paired marks, not pointing back,
     not ending in a word that needs more."""
     s = span.strip()
+    if ELLIPSIS in s:  # an elided quote: its opening reads alone, and its turn without the turn word
+        parts = pieces(s)
+        return len(parts) == 2 and reads_alone(parts[0]) and reads_alone(parts[1][lead_skip(parts[1]) :])
     if len(_CJK.findall(s)) < MIN_CHARS or "**" in s or "【" in s or "】" in s or _unpaired(s):
         return False
     if _INNER_MARKER.search(s) or _STAGE.search(s) or _LIST_INTRO.search(s):
@@ -409,18 +412,47 @@ _SPEAKS_END = re.compile(r"(?:说|道|表示|反映|称|讲|坦言|直言|感慨
 _TYPO = re.compile(
     r"破在眉睫|充电装(?!置)|公立规矩|历害|按装(?!修)|既使|再接再励|一股作气|迫不急待|默守成规|甘败下风|谈笑风声|穿流不息|走头无路"
     r"|哄堂大笑不止|不径而走|事半功陪|变本加利|一愁莫展|出奇不意|声名雀起|美仑美奂|破釜沉船|按步就班|一如继往|精兵减政"
+    # 介于 for 鉴于 ("介于第一部电梯的成功"), 与 for 于 before a date ("并与2024年完成施工")
+    r"|介于[^，,。；;]{1,16}的(?:成功|经验|成效|做法)|与\d{4}年(?:\d{1,2}月)?(?:完成|竣工|建成|投入|开工|启动)"
 )
 
 
 def locate(span: str, sentence: str) -> tuple[int, int] | None:
-    """Where ``span`` sits in ``sentence`` (offsets), whitespace ignored; None when it is not there."""
-    pos = [i for i, ch in enumerate(sentence) if not ch.isspace()]
+    """Where ``span`` sits in ``sentence`` (offsets), whitespace ignored; None when it is not there.  An elided
+    span ("开头……但是…", see :func:`elisions`) sits from where its first piece starts to where its last ends,
+    its pieces in order."""
+    got = _locate(span, sentence, 0)
+    if got is not None or ELLIPSIS not in span:
+        return got
+    first = None
+    at = 0
+    for piece in pieces(span):
+        hit = _locate(piece, sentence, at)
+        if hit is None:
+            return None
+        first = hit[0] if first is None else first
+        at = hit[1]
+    return (first, at) if first is not None else None
+
+
+def _locate(span: str, sentence: str, after: int) -> tuple[int, int] | None:
+    pos = [i for i, ch in enumerate(sentence) if not ch.isspace() and i >= after]
     flat = "".join(sentence[i] for i in pos)
     want = re.sub(r"\s+", "", span)
     k = flat.find(want)
     if k < 0 or not want:
         return None
     return pos[k], pos[k + len(want) - 1] + 1
+
+
+def pieces(span: str) -> list[str]:
+    """The verbatim pieces of a quote (one, or those an elision "……" joins)."""
+    return [x for x in span.split(ELLIPSIS) if x.strip()]
+
+
+def elided(span: str, sentence: str) -> bool:
+    """Whether ``span`` is an elided quote of ``sentence`` (its "……" is not the script's own)."""
+    return ELLIPSIS in span and _locate(span, sentence, 0) is None
 
 
 def quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None = None) -> list[str]:
@@ -439,6 +471,8 @@ def _quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bo
     before a clause that goes on with a new step or a new subject; it carries no misspelling; it is no slogan.
     ``opens_on_subject``: whether a span opens on a subject of its own (a party: "一楼业主不同意…"), so that it may
     start after a clause of the speaker's ("…的情况一公布,")."""
+    if elided(span, sentence):
+        return _elision_faults(span, sentence, opens_on_subject)
     out = []
     at = locate(span, sentence)
     if at is None:
@@ -472,6 +506,71 @@ def _quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bo
     return tuple(out)
 
 
+def _elision_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bool] | None) -> tuple[str, ...]:
+    """The faults of an elided quote: its opening is a quote of its own (:func:`_quote_faults`); it leaves out the
+    middle of the sentence only; its last piece is the turn the sentence takes ("但是…") and runs to its end."""
+    parts = pieces(span)
+    if len(parts) != 2 or locate(span, sentence) is None:
+        return ("引文不在原句中",)
+    head, turn = parts
+    out = [f for f in _quote_faults(head, sentence, opens_on_subject) if f != "引文截断了后半句"]
+    h = _locate(head, sentence, 0)
+    t = _locate(turn, sentence, h[1] if h else 0)
+    s0, s1 = tidy(sentence)
+    if h is None or t is None or t[1] < s1 or not _turn_start(sentence, t[0]) or not sentence[h[1] : t[0]].strip(" ，,·…"):
+        out.append("省略号后不是原句的转折")
+    elif not reads_alone(turn[lead_skip(turn) :]):
+        out.append("引文读不通")
+    if is_slogan(span) or _THANKS.search(span):
+        out.append("引文是口号或套话")
+    if _TYPO.search(span):
+        out.append("引文有错字")
+    return tuple(dict.fromkeys(out))
+
+
+# where a sentence turns: "…,但是…", "…·····但是…", "…,却…"
+ELLIPSIS = "……"
+_TURN_WORD = re.compile(r"(?:但是|但(?!凡)|可是|然而|不过|却)")
+_TURN_BEFORE = re.compile(r"(?:[，,；;]|·+|…+)\s*$")
+
+
+def _turn_start(sentence: str, at: int) -> bool:
+    """Whether the sentence turns at ``at``: a turn word after a clause break (or the speaker's "·····")."""
+    return bool(_TURN_WORD.match(sentence, at)) and bool(_TURN_BEFORE.search(sentence[:at]))
+
+
+def elisions(sentence: str, limit: int = QUOTE_CHARS, starts_at: Iterable[int] = ()) -> list[str]:
+    """Quotes of a sentence too long to quote whole that keep both its opening and the turn it takes at the end,
+    the middle left out: "换电梯的钱要从…开支的情况一公布,一楼业主不同意……但是维修资金的使用规定是法定的,无法突破".
+
+    Each piece is verbatim; the opening is a span that reads on its own (:func:`spans`, here also one ending
+    before a bracketed note), the turn runs from its turn word ("但是", "却" …) after a clause break to the end of
+    the sentence.  At most ``limit`` characters with the "……"; best first (the earliest opening, then the
+    longest); [] when the sentence has no such turn or fits whole."""
+    a, b = tidy(sentence)
+    if b - a <= limit:
+        return []
+    turns = [m.start() for m in _TURN_WORD.finditer(sentence, a, b) if m.start() > a and _turn_start(sentence, m.start())]
+    out: list[tuple[int, int, str]] = []
+    for t in turns[-1:]:  # the last turn: what the sentence comes to
+        turn = sentence[t:b]
+        room = limit - len(ELLIPSIS) - len(turn)
+        if room < MIN_CHARS or not reads_alone(turn[lead_skip(turn) :]):
+            continue
+        # where an opening may end: a clause end before the turn, or just before a bracketed note
+        ends = {y for _, y in clauses(sentence) if y < t}
+        ends |= {i for i in range(a + 1, t) if sentence[i] in "(（" and sentence[i - 1] not in "(（"}
+        for e in sorted(ends):
+            gap = sentence[e:t].strip(" ，,；;·…")
+            if not gap:
+                continue  # nothing left out: a span of its own
+            for x, y in spans(sentence[:e], room, starts_at):
+                if y == tidy(sentence[:e])[1]:
+                    out.append((x, y, sentence[x:y] + ELLIPSIS + turn))
+    out.sort(key=lambda o: (o[0], -(o[1] - o[0])))
+    return list(dict.fromkeys(x for _, _, x in out))
+
+
 # a slogan or a directive: the speaker's frame, not something a community did or faced
 _SLOGAN = re.compile(
     r"习近平|总书记|党中央|二十大|二十届|十[八九]大|重要(?:讲话|指示|论述)|以人民为中心|紧跟|指示要求|指示精神|初心|使命"
@@ -491,13 +590,17 @@ def is_slogan(text: str) -> bool:
 
 __all__ = [
     "QUOTE_CHARS",
+    "ELLIPSIS",
     "clauses",
+    "elided",
+    "elisions",
     "excerpt",
     "excerpts",
     "is_frame",
     "is_slogan",
     "lead_skip",
     "locate",
+    "pieces",
     "pos_cut",
     "quote_faults",
     "reads_alone",

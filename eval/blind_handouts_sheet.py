@@ -13,7 +13,7 @@ is not part of the handout the class gets, so it is not on the sheet.
 ``--round N`` names the files (eval/blind/roundN/sheet.md, key.json) and the version in the key; the seed and item
 letter of the rounds read so far are kept in ``ROUNDS`` so each sheet can be written again from its key's commit::
 
-    .venv/bin/python eval/blind_handouts_sheet.py --round 10 [--n 6] [--copy /work/plan/blind/r10/sheet.md]
+    .venv/bin/python eval/blind_handouts_sheet.py --round 11 [--n 6] [--copy /work/plan/blind/r11/sheet.md]
     .venv/bin/python eval/blind_handouts_sheet.py --round 6 --base /tmp/hbase --base-code $(git rev-parse --short main)
 """
 
@@ -60,8 +60,9 @@ def commit_of(root: Path) -> str:
     return got.stdout.strip() or "?"
 
 
-# round -> (shuffle seed, item letter) of the sheets read so far (eval/blind/README.md)
-ROUNDS = {6: (2606, "M"), 7: (2607, "N"), 8: (2608, "Q"), 9: (2609, "Q"), 10: (2609, "Q")}
+# round -> (shuffle seed, item letter) of the sheets read so far (eval/blind/README.md); round 11 is read by two fresh
+# readers (k, l: eval/blind/round11/reader_k.jsonl, reader_l.jsonl)
+ROUNDS = {6: (2606, "M"), 7: (2607, "N"), 8: (2608, "Q"), 9: (2609, "Q"), 10: (2609, "Q"), 11: (2611, "Q")}
 
 
 def main() -> int:

@@ -20,6 +20,7 @@ from assistant.handout import (
     build_handout,
     max_overlap,
     overlap,
+    shown_sentence,
     to_markdown,
     write_handout,
 )
@@ -244,7 +245,8 @@ def test_markdown_quotes_render_as_quotes(cards):
     assert len(quotes) == len(h.sources)
     for i, (c, card) in enumerate(h.sources, 1):
         assert f"**[{i}]** 《{card.title}》 {card.author_line} · " in sources
-        assert f"> {' '.join(c.quote.split())}" in quotes
+        # the whole sentence on one line (without a closing quotation mark left over from the script's paragraph)
+        assert f"> {shown_sentence(c.quote)}" in quotes and shown_sentence(c.quote) in " ".join(c.quote.split())
 
 
 def test_topic_handout(cards):

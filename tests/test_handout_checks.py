@@ -62,6 +62,8 @@ def made(cards):
         # a lead-in whose items are in the next sentences
         ("结合实际需求,打造\"益课堂\"特色品牌,包含四个维度", "结合实际需求,打造\"益课堂\"特色品牌,包含四个维度:", "引出的内容"),
         ("业委会换届工作破在眉睫,居民意见很大", "业委会换届工作破在眉睫,居民意见很大。", "错字"),
+        # 介于 for 鉴于, 与 for 于 before a date (round 10, reader J)
+        ("介于第一部电梯的成功,2023年开启了第二台加装电梯工作,并与2024年完成施工", "介于第一部电梯的成功,2023年开启了第二台加装电梯工作,并与2024年完成施工。", "错字"),
         ("三湘的老大难问题能够得到解决,离不开街道领导的重视和关怀", "三湘的老大难问题能够得到解决,离不开街道领导的重视和关怀。", "套话"),
     ],
 )
@@ -716,3 +718,181 @@ def test_a_meeting_is_quoted_with_what_it_was_about(cards):
     assert not meeting_without_matter(sentence.rstrip("。"), sentence)
     h = build_handout(cards, case_id="sj2025-07", n=6)
     assert not [q.text for q in h.questions if "专题议事会”" in q.text]
+
+
+def test_a_scene_too_long_to_quote_whole_keeps_its_turn(cards):
+    """Round 10 (加装电梯): the one sentence with the real difficulty ends on "…·····但是维修资金的使用规定是法定的,
+    无法突破" and could not be quoted within 60 characters without dropping that turn.  Every such sentence of the
+    corpus is now quoted with its opening and its turn, the middle elided, and the quote passes the checks."""
+    from assistant.handout import _candidates, cut_before
+    from assistant.quoting import elisions
+
+    seen = 0
+    for card in cards.values():
+        for s in card.story.sentences:
+            if not elisions(s.text):
+                continue
+            seen += 1
+            best = _candidates(s.text, QUOTE_CHARS)[0]
+            assert len(best) <= QUOTE_CHARS
+            assert cut_before(best, s.text, scene=True) is None, best
+            # what the sentence's own opening may have (a connective) aside, the elision itself is sound
+            assert not [f for f in quote_faults(best, s.text) if re.search("省略号|读不通|不在原句", f)], best
+    assert seen >= 1
+
+
+def _quoting(card, pattern: str, kind: str = "情境研讨", lead: str = "案例中，这里的做法之一是："):
+    """A question quoting the sentence of ``card`` that matches ``pattern`` whole, and its items."""
+    s = next(s for s in card.story.sentences if re.search(pattern, s.text))
+    c = card.story.cite(s)
+    span = s.text[slice(*tidy(s.text))]
+    return Question(kind, f"{lead}“{span}”[1]。你会怎样做？", [1], [span]), [(c, card)], s
+
+
+def test_a_coined_term_is_explained_from_the_script_or_not_used(cards):
+    """Round 10 (业委会, 民益): "四议共答", "两上两下" and "议课堂" were quoted and never explained.  A scheme named by its
+    numbers, a programme the script heads a part with, or a name the script stops to define is explained — by the
+    quote itself or by a gloss quoted from the script's own defining sentence — or the question is not handed out."""
+    from assistant.handout import coined, gloss_of, glossed, is_scheme, unexplained_terms
+
+    assert all(is_scheme(t) for t in ("四议共答", "两上两下", "1+7+X", "三个一"))
+    assert not any(is_scheme(t) for t in ("三项服务清单", "三驾马车", "五级人才梯队", "小哥课堂", "飞线充电", "两河五池", "最后十米"))
+    # the field's shared vocabulary is no coinage: secretaries know "两委" (several scripts use it)
+    village = next(c for c in cards.values() if c.rarity and c.rarity.df.get("两委", 0) and "两委" in c.story.case.text)
+    assert not coined("两委", village)
+    # a method named by its steps and told with them is explained where it is quoted
+    from assistant.handout import explained
+
+    span = "建立协商议事\"四步法\",述\"家常\"-议\"家事\"-决\"家务\"-办\"实事\""
+    assert is_scheme("四步法") and explained("四步法", span.index("四步法") - 1, span)
+    aoyuan, minyi = cards["sj2025-08"], cards["sj2025-12"]
+    # a scheme of numbers the script never explains: the question is turned down
+    q, items, _ = _quoting(aoyuan, "以\"两上两下\"方式")
+    faults = question_faults(q, items)
+    assert any("两上两下" in f for f in faults) and any("四议共答" in f for f in faults), faults
+    # the script's own definition of 四议共答 is found, verbatim
+    got = gloss_of("四议共答", aoyuan)
+    assert got is not None and got[1] in got[0].text and "居民提议" in got[1]
+    # a programme heading a part of the script ("4、"议课堂""), used as known: explained by a gloss, the fault goes
+    q, items, _ = _quoting(minyi, "根据\"议课堂\"建议开设法治问诊")
+    assert coined("议课堂", minyi)
+    assert unexplained_terms(q, items) == ["议课堂"]
+    s, what = gloss_of("议课堂", minyi)
+    items2 = items + [(minyi.story.cite(s), minyi)]
+    q2 = Question(q.kind, q.text.replace("[1]。", f"[1]（文中“议课堂”指：“{what}”[2]）。"), [1, 2], q.quotes)
+    assert glossed("议课堂", q2.text, items2) and unexplained_terms(q2, items2) == []
+    # a gloss that is not in the cited sentence does not count
+    q3 = Question(q.kind, q.text.replace("[1]。", "[1]（文中“议课堂”指：“居民议事的课堂”[2]）。"), [1, 2], q.quotes)
+    assert unexplained_terms(q3, items2) == ["议课堂"]
+    # an ordinary word in quotation marks, or a name the quote itself introduces, needs nothing
+    xs = [x for x in cards.values() if any("打造\"平复暖心驿站\"" in s.text for s in x.story.sentences)]
+    q4, items4, _ = _quoting(xs[0], "打造\"平复暖心驿站\"")
+    assert unexplained_terms(q4, items4) == []
+
+
+def test_the_handouts_explain_every_coined_term_they_quote(made, cards):
+    from assistant.handout import unexplained_terms
+
+    hs = list(made.values()) + [build_handout(cards, topic="业委会", n=6), build_handout(cards, case_id="sj2025-12", n=6)]
+    glosses = 0
+    for h in hs:
+        for q in h.questions:
+            assert unexplained_terms(q, h.sources) == [], q.text
+            glosses += "指：“" in q.text
+    assert glosses >= 1  # a term the script defines is glossed, not only avoided
+
+
+def test_a_quote_on_works_names_what_was_worked_on(cards):
+    """Round 10 (业委会, both readers): "业委会督导组:全程跟踪质量,确保防锈涂层、钢筋焊接等工艺达标" was quoted without
+    saying that it was the repair of a dangerous bridge.  A quote on building works under a heading naming the work
+    ("(四)危桥改造") names what was worked on, or the question is turned down."""
+    from assistant.handout import heading_matter, unnamed_work
+
+    sanxiang = cards["sj2025-07"]
+    q, items, s = _quoting(sanxiang, "确保防锈涂层、钢筋焊接等工艺达标")
+    assert unnamed_work(q.quotes[0], sanxiang, items[0][0]) == "危桥改造"
+    assert any("危桥改造" in f for f in question_faults(q, items)), question_faults(q, items)
+    # the same section's sentence naming the bridge passes
+    q2, items2, _ = _quoting(sanxiang, "桥面木板腐烂塌陷")
+    assert unnamed_work(q2.quotes[0], sanxiang, items2[0][0]) is None
+    # a step or a statement is no matter's name; a numbered name is
+    assert heading_matter("4、全程监督,确保实效", frozenset()) is None
+    assert heading_matter("(四)危桥改造", frozenset())[0] == "危桥改造"
+    # a lesson that speaks of works under a heading that names no work is not concerned
+    q3, items3, _ = _quoting(sanxiang, "案例都开放了决策权")
+    assert unnamed_work(q3.quotes[0], sanxiang, items3[0][0]) is None
+
+
+def test_a_slogan_is_no_evidence_of_a_measure(cards):
+    """Round 10 (民益, reader J): "通过"社区合伙人"等机制,引入专业社会力量,提升服务品质和可持续性" was asked about as a
+    measure; it is a slogan (means named by their kind, aims by their abstract good, nothing concrete).  Such a quote
+    is not used as a measure or a result; a lesson may still speak in general terms."""
+    from assistant.handout import hollow
+
+    assert hollow("通过\"社区合伙人\"等机制,引入专业社会力量,提升服务品质和可持续性")
+    assert hollow("搭建政企社联动平台,促进资源共享与协作,激活多元力量参与街区治理")
+    for concrete in (
+        "邀请区交通委到\"小哥课堂\"开展交通普法",
+        "根据\"议课堂\"建议开设法治问诊,链接法律工作室、车墩法庭、人大等资源",
+        "将社区划分为3个\"微网格\"、29楼组网格,160个楼道网格,党组织、党小组建在网格上",
+        "换梯方案由群众说了算,换梯进展请群众来监督,换梯效果让群众来评判",
+    ):
+        assert not hollow(concrete), concrete
+    minyi = cards["sj2025-12"]
+    q, items, _ = _quoting(minyi, "通过\"社区合伙人\"等机制", kind="反思迁移", lead="民益居民区的这一步（")
+    q.text = q.text.replace("[1]。", "[1]）。")
+    assert any("口号" in f for f in question_faults(q, items)), question_faults(q, items)
+    # the same words as a lesson are not turned down for it
+    lesson = Question("反思迁移", f"讲述人总结的体会是：“{q.quotes[0]}”[1]。", [1], q.quotes)
+    assert not any("口号" in f for f in question_faults(lesson, items))
+
+
+def test_two_measures_that_work_together_are_not_offered_as_a_choice(cards):
+    """Round 10 (新就业群体, reader I): "如果只能借鉴一个做法" between 区交通委's 交通普法 and 老骑手带新人, although the
+    第三街区 script tells both strands side by side (authorities' lessons and riders' own) — they complement each
+    other.  Such a pair may be compared, not chosen between; the handout keeps its comparison."""
+    from assistant.handout import complementary
+
+    third, tech = cards["sj2025-20"], cards["sj2025-21"]
+    _, items_a, sa = _quoting(third, "动员\"老骑手\"现身说法")
+    _, items_b, sb = _quoting(tech, "邀请区交通委到\"小哥课堂\"开展交通普法")
+    a = "动员\"老骑手\"现身说法,带教\"萌新骑手\",传授一些工作中的经验,培育\"小哥帮帮帮\"10分钟课堂项目"
+    b = "邀请区交通委到\"小哥课堂\"开展交通普法"
+    assert complementary(b, tech, items_b[0][0], a, third, items_a[0][0])
+    items = items_b + items_a
+    choice = Question(
+        "对比分析",
+        f"在“新就业群体”上，如果只能借鉴一个做法——高科技街区：“{b}”[1]；第三街区：“{a}”[2]——你选哪一个？请从投入的人力、资金和骑手的配合程度三方面说明。",
+        [1, 2], [b, a],
+    )
+    assert any("相互补充" in f for f in question_faults(choice, items)), question_faults(choice, items)
+    side_by_side = Question(
+        "对比分析", f"围绕“新就业群体”，高科技街区的做法是：“{b}”[1]；而第三街区的做法是：“{a}”[2]。两种做法分别依靠了哪些力量和资源？", [1, 2], [b, a]
+    )
+    assert not any("相互补充" in f for f in question_faults(side_by_side, items))
+    # the topic handout still compares them, without asking to pick one, and does not come back to 老骑手 in a lesson
+    h = build_handout(cards, topic="新就业群体", n=6)
+    compare = [q for q in h.questions if q.kind == "对比分析"]
+    assert compare and not any("只能借鉴一个" in q.text for q in compare)
+    assert sum("老骑手" in q.text for q in h.questions) == 1
+
+
+def test_a_scene_is_not_given_away_by_a_measure_sharing_only_its_people(cards):
+    """A measure for the same riders (老骑手带教新人) does not tell what was done about the riders' parking: a scene and
+    a measure that share only their people (or a body such as 业委会, or the topic named by them) are not one story,
+    so a topic handout can ask both (the comparison is not lost to the scene)."""
+    from assistant.handout import related
+
+    third = cards["sj2025-20"]
+    scene = "昌鑫内街外卖基层网点小象超市有着50位外卖小哥,平时高峰时段,为了节省时间,小哥们车辆停放杂乱、随处可见"
+    measure = "动员\"老骑手\"现身说法,带教\"萌新骑手\",传授一些工作中的经验,培育\"小哥帮帮帮\"10分钟课堂项目"
+    assert related(scene, measure, third)  # for a role-play's party, the people are what matters
+    assert not related(scene, measure, third, people=False)
+    # nor a body both name: nobody wanting to join the 业委会, and the secretary sitting on it
+    lantian = cards["sj2025-01"]
+    assert not related(
+        "由于小区一眼望去全是问题,大家都不愿意进业委会", "创新实施\"双向进入\"机制,党总支书记沈东兼任业委会副主任,确保党组织意图有效传导",
+        lantian, people=False,
+    )
+    # the same matter is still one story
+    assert related(scene, "在网点门口划出外卖小哥专用停车区域,车辆停放杂乱的情况明显改善", third, people=False)

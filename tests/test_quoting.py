@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.quoting import excerpt, excerpts, is_slogan, reads_alone
+from assistant.quoting import ELLIPSIS, QUOTE_CHARS, elisions, excerpt, excerpts, is_slogan, locate, pieces, quote_faults, reads_alone
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,39 @@ def test_asides_and_halves():
     # a preposition inside what was done ("拟定居委会通过…代为履职") does not cut the span
     got = excerpts("面对别墅区有存量违建,无法产生候选人的问题,拟定居委会通过业主大会授权的形式代为履职别墅区,其他四个区域业委会成员则在居民中产生。", 50)
     assert "面对别墅区有存量违建,无法产生候选人的问题,拟定居委会通过业主大会授权的形式代为履职别墅区" in got
+
+
+# a sentence whose point is its turn at the end, too long to quote whole (a reader of round 10 missed its difficulty)
+TURNING = (
+    "比如:换电梯的钱要从每家每户维修资金帐户中开支的情况一公布,一楼业主不同意(因为根本不用电梯),二楼业主也反对(因为很少用电梯),"
+    "甚至个别业委会委员、楼组长也认为不合理·····但是维修资金的使用规定是法定的,无法突破。"
+)
+
+
+def test_a_long_sentence_is_quoted_with_its_opening_and_its_turn():
+    got = elisions(TURNING)
+    assert got, "no elided quote"
+    best = got[0]
+    assert len(best) <= QUOTE_CHARS
+    head, turn = pieces(best)
+    assert best == head + ELLIPSIS + turn
+    # each piece verbatim, the opening where the statement starts, the turn running to the end with its turn word
+    assert head.startswith("换电梯的钱") and head in TURNING
+    assert turn == "但是维修资金的使用规定是法定的,无法突破"
+    at = locate(best, TURNING)
+    assert at is not None and TURNING[at[0] :].startswith("换电梯") and TURNING[at[1] :] == "。"
+    assert quote_faults(best, TURNING) == [] and reads_alone(best)
+    # no span of the sentence without elision keeps the turn
+    assert not any(x.endswith("无法突破") for x in excerpts(TURNING))
+
+
+def test_an_elision_keeps_the_turn_and_nothing_else_is_left_out():
+    # the piece after "……" is not the sentence's turn: it leaves out what the sentence comes to
+    faults = quote_faults("换电梯的钱要从每家每户维修资金帐户中开支的情况一公布,一楼业主不同意……二楼业主也反对", TURNING)
+    assert any("转折" in f for f in faults), faults
+    # pieces out of order, or not in the sentence
+    assert quote_faults("但是维修资金的使用规定是法定的,无法突破……一楼业主不同意", TURNING)
+    assert locate("一楼业主不同意……换电梯的钱", TURNING) is None
+    # a sentence short enough is quoted whole, and one without a turn is not elided
+    assert elisions("小区停车位不足,但是居民的车辆每年都在增加。") == []
+    assert elisions("居民" * 40 + ",大家都同意了。") == []
