@@ -125,6 +125,7 @@ NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedur
 # the noun is looked up ("要走什么流程", "需要哪些条件", "标准是多少"), not designed ("流程怎么设计")
 _LOOKUP_WORD = re.compile(r"什么|哪些|哪个|哪几|多少|多久|多长|几[个类项天年月]|是啥|啥")
 # the verb is how-to-do ("怎么申请", "去哪里补办", "如何办理"), directly after the asking words
+_PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?|到哪里?|哪里|哪儿)(?:才能|能|可以|去|来)?(" + "|".join(sorted(PROCEDURE_VERBS, key=len, reverse=True)) + ")")
 # A question that asks for a figure (多少钱, 多少比例, 多久一次, 多大声, 几部电梯) is answered only where a
 # sentence gives one for the thing counted: "要多少比例的业主同意" is not answered by a lift story without
 # that share, however much of the rest the place discusses.
@@ -141,9 +142,6 @@ MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, c
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
-_PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?|到哪里?|哪里|哪儿)(?:才能|能|可以|去|来)?(" + "|".join(sorted(PROCEDURE_VERBS, key=len, reverse=True)) + ")")
-
-
 
 
 def pos_tokenizer():
@@ -276,8 +274,7 @@ class Place:
             for s in self.sentences:
                 if _holds(s, alt):
                     last = {FIGURE: _FIGURE, MONEY: _MONEY, DURATION: _DURATION}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
-                    found = last.finditer(s)
-                    spans = [m.span() for m in found]
+                    spans = [m.span() for m in last.finditer(s)]
                     n += not all(in_passing(s, a, b) for a, b in spans)
             if n >= 2:
                 return STRONG
@@ -728,7 +725,7 @@ def decide(
     best: tuple[float, int, list[Concept]] | None = None
     for i, place in enumerate(places):
         held = {c.text: place.get(c.text, 0) for c in focal}
-        if not any(v >= STRONG for c in focal if not c.quantity for v in (held[c.text],)):
+        if not any(held[c.text] >= STRONG for c in focal if not c.quantity):
             continue  # a place that is about none of it
         missed = missing_from(focal, held)
         if not missed:

@@ -242,7 +242,7 @@ def test_upload_a_document_then_ask_about_it(ui, page, tmp_path):
     before = page.locator("#case-list a.case-tile").count()
     page.get_by_text("添加讲稿（.txt / .md / .docx / .pdf）").click()
     page.locator("#upload-files input[type=file]").set_input_files(str(path))
-    page.wait_for_selector("#upload-files :text('新建村垃圾分类.docx')")
+    page.wait_for_selector("#upload-files :text('新建村垃圾分类.docx')", timeout=180_000)  # a loaded box is slow to show it
     page.locator("#upload-go").click()
     page.wait_for_selector("#upload-status li.ok", timeout=180_000)
     assert "已添加 新建村垃圾分类.docx" in page.locator("#upload-status").inner_text()
