@@ -132,14 +132,15 @@ _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?
 _QUANTITY = re.compile(r"多少|(?<![没不])多(?:久|长时间|大|高|远)|(?<![十百千万0-9就这那好没前])几(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
 # a figure: digits, a numeral with a measure word (三个, 两年, 几百户), a fraction or a percentage
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍]|分之|百分")
-# a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"), whatever it is said of
-_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)(?:个)?(?:年|月|周|星期|天|日|小时|分钟)")
+# a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
+_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?(?:年|月|周|星期|天|日|小时|分钟)")
 # a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
 _MONEY = re.compile(r"[0-9０-９][0-9０-９.,]*\s*[万千百]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+(?:元|块钱)")
 MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after one of these asks for a sum (收费定多少)
 FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see Place.strength)
 MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, close to one of its words
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
+DURATION_WORDS = ("多久", "多长时间")  # ask for a length of time: answered by one anywhere in the place's script
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
 
@@ -576,7 +577,11 @@ class CoverageJudge:
         out = []
         for h in hits:
             place = self.place(h)
-            out.append({c.text: place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text) for c in focal})
+            got = {c.text: place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text) for c in focal}
+            for c in focal:
+                if c.quantity and c.text in DURATION_WORDS and not got[c.text] and _DURATION.search(h.case.text):
+                    got[c.text] = WEAK  # a script tells its case's timeline once ("通过3个多月、6次协调会"), not by each step
+            out.append(got)
         return out
 
     def ways(self, concept: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
@@ -584,7 +589,7 @@ class CoverageJudge:
         figure beside what it counts (in one sentence), anything else by its :meth:`alternatives`."""
         if concept.procedure:
             return self.procedure_alternatives(concept, focal)
-        if concept.quantity and concept.text in ("多久", "多长时间"):
+        if concept.quantity and concept.text in DURATION_WORDS:
             return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
         if concept.quantity:
             # a sum asked for is also given by a price said of what the clause names (设定1元充六小时)

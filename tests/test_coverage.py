@@ -265,6 +265,8 @@ def test_a_figure_asked_for_is_given_only_by_a_figure_beside_what_it_counts():
     place = Place("p", "", ("经过整整3年时间,社区垃圾分类准确率不断提升",))
     assert place.strength([(DURATION,)]) == WEAK
     assert Place("p", "", ("社区垃圾分类准确率不断提升",)).strength([(DURATION,)]) == 0
+    for said in ("前后用了3个多月", "坚持了十余年", "半年多时间"):
+        assert Place("p", "", (said,)).strength([(DURATION,)]) == WEAK, said
     # a price asked for (收费定多少) is given by a sum said of what the question names
     place = Place("p", "", ("要求电瓶车充电桩不要赚钱,设定1元充六小时,并按分钟计算",))
     assert place.strength([(MONEY, "充电桩")]) == WEAK
@@ -299,6 +301,9 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     ):
         got = answerer.ask(question, use_llm=False)
         assert got.coverage == FULL and got.answered, question
+    # how long: the script tells the case's timeline once ("通过3个多月、6次协调会"), not in each passage
+    got = answerer.ask("窗前的树让孩子花粉过敏，居民要求移树，这事前后要多久？", use_llm=False)
+    assert got.coverage != NONE
     # a figure asked of a topic outside the scripts: the figures the scripts give elsewhere do not cover it
     got = answerer.ask("上海到北京高铁要几个小时", use_llm=False)
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
