@@ -1796,11 +1796,15 @@ def later_result(span: str, rest: str) -> bool:
     """Whether the sentence goes on, after a quoted measure, to a clause with what the work came to and a figure the
     quote does not give ("促成新建了…停车场…,本来5车道乱停…" stops before "…经过前后10个多月的…沟通协商,建成了现在有246个
     车位的停车场": the effort and the result the question turns on)."""
-    for m in re.finditer(r"[^，,；;。！？!?]+", rest):
-        clause = m.group(0)
-        if _RESULT_VERB.search(clause) and _FIGURE.search(_DATES.sub("", clause)):
-            return True
-    return False
+    def counted(text: str) -> bool:
+        return any(
+            _RESULT_VERB.search(m.group(0)) and _FIGURE.search(_DATES.sub("", m.group(0)))
+            for m in re.finditer(r"[^，,；;。！？!?]+", text)
+        )
+
+    # a quote that already tells a result with its figure may leave the sentence's further results out ("完成了"两河五池"
+    # 水域环境综合治理、95%景观花园更新" of a list of works done)
+    return counted(rest) and not counted(span)
 
 
 # figures that are dates only do not count as a result's figure

@@ -1016,3 +1016,14 @@ def test_a_gloss_is_a_whole_statement(cards):
     minyi = cards["sj2025-12"]
     s, what = gloss_of("议课堂", minyi)
     assert what.endswith("等事务") and "推进垃圾分类" in what and reads_alone(what)
+
+
+def test_a_result_may_leave_further_results_out(cards):
+    """A result quoted with its own figure may stop before the sentence's further results (奥园: "完成了"两河五池"水域环境
+    综合治理、95%景观花园更新" of a list of works done): only a quote with no result of its own is short of its point."""
+    from assistant.handout import later_result
+
+    aoyuan = cards["sj2025-08"]
+    s = next(s for s in aoyuan.story.sentences if "95%景观花园更新" in s.text)
+    span = '经全力推进,完成了"两河五池"水域环境综合治理、95%景观花园更新'
+    assert not later_result(span, s.text[s.text.index(span) + len(span) :])
