@@ -55,7 +55,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -66,7 +66,19 @@ from assistant.citations import Citation, place
 from assistant.errors import AssistantError, InputError, storage_error
 from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
-from assistant.quoting import QUOTE_CHARS, elided, elisions, excerpt, excerpts, locate, pos_cut, quote_faults, tidy
+from assistant.quoting import (
+    QUOTE_CHARS,
+    elided,
+    elisions,
+    excerpt,
+    excerpts,
+    is_slogan,
+    locate,
+    pos_cut,
+    quote_faults,
+    reads_alone,
+    tidy,
+)
 from assistant.roles import ROLES, get_role_model
 from assistant.taxonomy import Tag, load_taxonomy, resolve_tag
 
@@ -302,15 +314,16 @@ class _Sources:
             bonus = 0.3 if role in ("做法", "成效") else 0.0
             score = (lambda x: _span_score(model, x, role, bonus)) if model and role else None
             # the best span that reads on its own where it starts and ends (a sentence with none is not quoted)
-            span = next(
-                (
-                    x
-                    for x in _candidates(c.quote, limit, must, score)
-                    if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
-                    and not drops_label(x, c.quote)
-                ),
-                None,
-            )
+            passing = [
+                x
+                for x in _candidates(c.quote, limit, must, score)
+                if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
+                and not drops_label(x, c.quote)
+            ]
+            if role == "做法":
+                # a measure is quoted with what it was for when a span holding that reads on its own
+                passing.sort(key=lambda x: dropped_purpose(x, c.quote))
+            span = passing[0] if passing else None
             if span is None or (must is not None and not must.search(span)):
                 return None
             if role == "成效" and not elided(span, c.quote):
@@ -1258,19 +1271,46 @@ _ENDS_COUNTED = re.compile(r"[一二两三四五六七八九十\d].*[一二两�
 # ""三驾马车"——居民区党支部、居委会和物业公司", "开设"议课堂",在共商共议的自治平台上解决…"
 _GLOSS_AFTER = (
     r"[\"”]\s*(?:[(（](?P<br>[^()（）]{4,40})[)）]|(?:——|—|是指|指的是|即)\s*(?P<dash>[^，,。；;()（）\"“”]{4,40})"
+    # what each part of a scheme stands for, in brackets after its name: "红黄绿"三色问题清单标准(红色为"公家事",…)
+    r"|[\u4e00-\u9fff]{1,10}[(（](?P<parts>[^()（）]{4,90}[为是指][^()（）]{4,90})[)）]"
     # its steps after it: "四步法",述"家常"-议"家事"-决"家务"-办"实事"
     r"|[,，:：]\s*(?P<steps>[^。；;，,]{2,12}(?:\s*[-—→－]\s*[^。；;，,\-—→－]{2,12}){2,}))"
 )
 _GLOSS_BEFORE = r"(?:[\"“](?P<chain>[^\"“”]{6,40})[\"”]|(?P<list>(?:[\u4e00-\u9fff]{2,10}、)+[\u4e00-\u9fff]{2,10}))\s*(?:这|的)\s*[\"“]"
-_GLOSS_DOES = r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建)了?[\"“]{t}[\"”][，,]\s*(?P<does>[^。；;，,]{8,40})"
+# what the thing set up does, as a whole clause: the rest of the sentence (or up to a semicolon), never its first
+# comma-clause of several ("在共商共议的自治平台上解决小区乱停车、文明养犬" of "…,推进垃圾分类…,完成…等事务")
+_GLOSS_DOES = (
+    r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建)了?[\"“]{t}[\"”][，,]\s*"
+    r"(?:(?P<does>[^。；;]{8,60}?)(?=[。；;]|$)|(?P<listed>[^。；;]{8,56}?等[\u4e00-\u9fff]{0,4})(?=[，,]))"
+)
 # a term introduced where it is quoted: "打造"平复暖心驿站"", "成立"青年议事厅""
 _INTRODUCED = re.compile(r"(?:开设|打造|成立|建立|搭建|推出|创建|设立|组建|培育|命名为|称为|叫做|取名为?|制定|推行|实施|建起)了?$")
 GLOSS_CHARS = 40  # a gloss is short: what the term stands for, not a second quote
+SCHEME_GLOSS_CHARS = 90  # what each colour or number of a scheme stands for takes a clause per part
+
+
+# a scheme named by its colours: ""红黄绿"三色清单", "三色预警" (a class reads "红绿灯", not what each colour holds)
+_COLOURS = re.compile(r"[红橙黄绿青蓝紫]{2,}|[二两三四五六七八九十]色")
+# a procedure named by its steps, put together as one name: "组团报名、分批建设", "先易后难、分类处置"
+_STEPS_NAME = re.compile(r"^[\u4e00-\u9fff]{2,6}(?:、[\u4e00-\u9fff]{2,6})+$")
+# what a script calls such a name when it gives it as its method
+_METHOD_AFTER = r"[\"”]\s*(?:的)?\s*(?:模式|机制|方式|办法|做法|原则|思路|工作法|方法|流程|路径)"
 
 
 def is_scheme(term: str) -> bool:
-    """A name made of numbers and single characters ("四议共答", "两上两下", "1+7+X"): a class cannot read it."""
-    return bool(_SCHEME.search(term) or _ENDS_COUNTED.search(term))
+    """A name made of numbers and single characters ("四议共答", "两上两下", "1+7+X") or of colours ("红黄绿",
+    "三色"): a class cannot read it."""
+    return bool(_SCHEME.search(term) or _ENDS_COUNTED.search(term) or _COLOURS.search(term))
+
+
+def named_method(term: str, card: CaseCard) -> bool:
+    """Whether the script gives a name made of its steps ("组团报名、分批建设") as its method: "我们采用"组团报名、分批建设"
+    模式".  The name says which steps, not how they are done (who groups with whom, in what order the batches
+    go): a class asked to explain it to villagers cannot."""
+    if not _STEPS_NAME.match(term) or card.story is None:
+        return False
+    pattern = re.compile(r"[\"“]" + re.escape(term) + _METHOD_AFTER)
+    return any(pattern.search(s.text) for s in card.story.sentences if term in s.text)
 
 
 def quoted_terms(span: str) -> list[tuple[str, int]]:
@@ -1293,7 +1333,15 @@ def _gloss_in(text: str, term: str) -> str | None:
         got = got.strip(" ，,：:")
         if _FIGURE.search(got) and "、" not in got:
             continue  # "(占>50%)": a figure, not what the term is
-        if len(_CJK.findall(got)) >= 4 and len(got) <= GLOSS_CHARS:
+        if m.groupdict().get("parts") and not is_scheme(term):
+            continue  # a long note in brackets glosses a scheme's parts only
+        groups = m.groupdict()
+        # what a thing set up does is a whole statement: the rest of its sentence, or its list of tasks to the "等…"
+        # that closes it; a name's parts in brackets after a scheme may take a clause each
+        limit = SCHEME_GLOSS_CHARS if groups.get("parts") else QUOTE_CHARS if groups.get("does") or groups.get("listed") else GLOSS_CHARS
+        if (groups.get("parts") or groups.get("does") or groups.get("listed")) and not reads_alone(got):
+            continue  # a gloss of clauses is read out as a quote: whole, its marks paired
+        if len(_CJK.findall(got)) >= 4 and len(got) <= limit:
             return got
     return None
 
@@ -1304,14 +1352,34 @@ def gloss_of(term: str, card: CaseCard) -> tuple[Sentence, str] | None:
     key = (card.case_id, term)
     if key not in _GLOSSES:
         found = None
-        for s in card.story.sentences if card.story else []:
+        sentences = card.story.sentences if card.story else []
+        for i, s in enumerate(sentences):
             if term in s.text:
+                s = _through_bracket(s, sentences[i + 1 : i + 4], card)
                 got = _gloss_in(s.text, term)
                 if got:
                     found = (s, got)
                     break
         _GLOSSES[key] = found
     return _GLOSSES[key]
+
+
+def _through_bracket(s: Sentence, after: list[Sentence], card: CaseCard) -> Sentence:
+    """``s`` run on through the sentences after it of its paragraph up to where a bracket it opens closes: a note
+    of a scheme's parts split at its semicolons ("…标准(红色为"公家事",…为主;" "黄色为…;" "…为主),对…") is one gloss."""
+    depth = s.text.count("(") + s.text.count("（") - s.text.count(")") - s.text.count("）")
+    if depth <= 0 or card.story is None:
+        return s
+    end = s
+    for nxt in after:
+        if nxt.par != s.par:
+            break
+        end = nxt
+        depth += nxt.text.count("(") + nxt.text.count("（") - nxt.text.count(")") - nxt.text.count("）")
+        if depth <= 0:
+            text = card.story.case.text[s.start : end.end]
+            return replace(s, end=end.end, text=text)
+    return s
 
 
 def _names_heading(term: str, card: CaseCard) -> bool:
@@ -1335,15 +1403,15 @@ def coined(term: str, card: CaseCard) -> bool:
     unless ``SHARED_DF`` scripts or more use it: then the secretaries in class know it."""
     if card.rarity is not None and card.rarity.df.get(term, 0) >= SHARED_DF:
         return False
-    return is_scheme(term) or _names_heading(term, card) or gloss_of(term, card) is not None
+    return is_scheme(term) or named_method(term, card) or _names_heading(term, card) or gloss_of(term, card) is not None
 
 
 def explained(term: str, at: int, span: str) -> bool:
     """Whether the quote itself says what the term is: it defines it, or (for a name that is not a scheme of
-    numbers) introduces it as something the community set up ("打造"平复暖心驿站"")."""
+    numbers, colours or steps) introduces it as something the community set up ("打造"平复暖心驿站"")."""
     if _gloss_in(span, term):
         return True
-    return not is_scheme(term) and bool(_INTRODUCED.search(span[:at]))
+    return not is_scheme(term) and not _STEPS_NAME.match(term) and bool(_INTRODUCED.search(span[:at]))
 
 
 def glossed(term: str, text: str, items: list[tuple[Citation, CaseCard]]) -> bool:
@@ -1702,6 +1770,10 @@ def cut_before(span: str, sentence: str, scene: bool = True) -> str | None:
         return "引文删掉了后面的转折"
     if later_figure(span, rest):
         return "引文截在中途，句子后面还有同一件事后来的数字"
+    if not scene and later_result(span, rest):
+        return "引文截在中途，句子后面还有这件事的结果"
+    if summed_up_after(rest):
+        return "引文截在列举中，后面总结它的话被截掉了"
     head = sentence.strip().lstrip("\"“")
     label = _LABEL_HEAD.match(head)
     if (label and not _NOT_LABEL.search(label.group(0)) and span.strip().lstrip("\"“").startswith(label.group(0))
@@ -1712,6 +1784,72 @@ def cut_before(span: str, sentence: str, scene: bool = True) -> str | None:
 
 # a figure and what it counts: "600余个", "1165个", "515户"
 _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:余|多)?\s*(万?(?:个|户|辆|人|名|部|间|处|套|栋|平方米|元)|%)")
+
+
+# a clause telling what the work came to, with its figure: "建成了现在有246个车位的停车场", "累计调解纠纷80余起"
+_RESULT_VERB = re.compile(
+    r"建成|建起|完成|实现|达到|新增|增加|减少|下降|降低|提升|提高|增至|降至|累计|共计|惠及|覆盖|化解|解决了|签约|投入使用|投用"
+)
+
+
+def later_result(span: str, rest: str) -> bool:
+    """Whether the sentence goes on, after a quoted measure, to a clause with what the work came to and a figure the
+    quote does not give ("促成新建了…停车场…,本来5车道乱停…" stops before "…经过前后10个多月的…沟通协商,建成了现在有246个
+    车位的停车场": the effort and the result the question turns on)."""
+    def counted(text: str) -> bool:
+        return any(
+            _RESULT_VERB.search(m.group(0)) and _FIGURE.search(_DATES.sub("", m.group(0)))
+            for m in re.finditer(r"[^，,；;。！？!?]+", text)
+        )
+
+    # a quote that already tells a result with its figure may leave the sentence's further results out ("完成了"两河五池"
+    # 水域环境综合治理、95%景观花园更新" of a list of works done)
+    return counted(rest) and not counted(span)
+
+
+# figures that are dates only do not count as a result's figure
+_DATES = re.compile(r"\d{4}\s*年(?:\d{1,2}\s*月)?(?:\d{1,2}\s*日)?|\d{1,2}\s*月(?:\d{1,2}\s*日)?")
+# a measure told as a start only: "民益社区自2017年起正式探索"社区网格"管理" (when, and the topic, but no act)
+_STARTED = re.compile(
+    r"^[^，,。；;]{0,12}?(?:自|从|于)?\s*(?:\d{4}\s*年|近年|近几年|今年|去年)[^，,。；;]{0,4}?(?:起|开始|以来|初|底)?"
+    r"[^，,。；;]{0,8}?(?:探索|尝试|着手|开始|启动|试点|试行|酝酿)(?P<topic>[^，,。；;]{0,16})[。]?$"
+)
+# what a start may still say it did: "开始推行每月一次的楼组长例会" names an act
+_ACT_AFTER = re.compile(r"推行|建立|组建|成立|设立|开设|召开|实行|实施|划分|配备|招募|安装|改造|建设|引入|制定|开展")
+
+
+def started_only(span: str) -> bool:
+    """Whether a quoted measure says only since when something was tried, and on what ("民益社区自2017年起正式探索
+    "社区网格"管理"): no act a class could copy or find where it goes wrong."""
+    m = _STARTED.match(span.strip().lstrip("\"“"))
+    return m is not None and not _ACT_AFTER.search(m.group("topic"))
+
+
+# the purpose a measure was taken for, opening its sentence: "为了确保首期项目的公平性,我们采用…模式"
+_PURPOSE_HEAD = re.compile(r"^(?:为了|为)(?![此何])[^，,。；;]{3,24}[，,]")
+# a question that asks the class to explain or justify a measure to the people it affects
+_EXPLAINS = re.compile(r"解释|说明理由|说服|讲清|为什么要")
+
+
+def dropped_purpose(span: str, sentence: str) -> bool:
+    """Whether a quoted measure leaves out the purpose clause its sentence opens with ("我们采用"组团报名、分批建设"模式"
+    without "为了确保首期项目的公平性"): asked to explain the measure, the class is not told what it was for.  A purpose
+    that is a slogan ("为进一步贯彻落实…") is no loss."""
+    head = sentence.strip().lstrip("\"“")
+    m = _PURPOSE_HEAD.match(head)
+    body = span.strip().lstrip("\"“")
+    if m is None or body.startswith(m.group(0)[:4]):
+        return False
+    dropped = head[: max(head.find(body), m.end())]
+    return not (is_slogan(dropped) or hollow(dropped))
+# the speaker sums up a list just quoted: "…——这些都不是靠硬推,而是…", "…,以上这些做法…"
+_SUMS_UP = re.compile(r"^[^。！？!?]{0,60}?(?:——|—|[，,；;])\s*(?:这些|这都|这一切|以上|凡此种种|这几[个项条点])")
+
+
+def summed_up_after(rest: str) -> bool:
+    """Whether the sentence goes on, after the quote, to sum up what the quote lists ("用"红黄绿"三色清单分级处理问题,
+    街事好商量平台协商解决矛盾" stops before "…——这些都不是靠硬推,而是通过机制设计调动各方主动性": the lesson)."""
+    return bool(_SUMS_UP.match(rest))
 
 
 def later_figure(span: str, rest: str) -> bool:
@@ -1951,6 +2089,10 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"做法只有名称，没说做了什么：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and payment_without_purpose(span):
             out.append(f"做法讲到交钱或资金，却没说钱用来做什么：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and started_only(span):
+            out.append(f"做法只说了从何时开始探索，没说做了什么：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and sentence and _EXPLAINS.search(_QUOTED.sub("", q.text)) and dropped_purpose(span, sentence):
+            out.append(f"要学员解释的做法删掉了句首说明目的的话：“{span[:12]}…”")
     if q.kind == "角色扮演" and q.parties:
         voiced = {n for _, n in q.parties}
         scene = [x for x in q.quotes if not any(f"“{x}”[{n}]" in q.text for n in voiced)]
