@@ -683,6 +683,15 @@ class _Writer:
                     self.src.quoted_spans.add((cite.case_id, cite.start, cite.end))
                 notes.append(f"“{term}”指：“{what}”[{self.src.number(cite)}]")
                 done.add(term)
+            title = untitled_document(span)
+            found = document_gloss(title, card) if title and title not in done else None
+            if found is not None and title is not None:
+                s, full = found
+                cite = card.story.cite(s) if card.story else None
+                if cite is not None and ((cite.case_id, cite.start, cite.end) == (c.case_id, c.start, c.end) or self.src.free(cite)):
+                    self.src.quoted_spans.add((cite.case_id, cite.start, cite.end))
+                    notes.append(f"《{title}》指：“《{full}》”[{self.src.number(cite)}]")
+                    done.add(title)
             if notes:
                 quoted = f"“{span}”[{n}]"
                 text = text.replace(quoted, quoted + "（文中" + "；".join(notes) + "）", 1)
@@ -1120,6 +1129,7 @@ def _one(
                     not draft.quotes
                     or off
                     or any(overlap(text, x.text) > MAX_OVERLAP or same_ask(q, x) for x in asked)
+                    or any(same_scene(q, x, writer.src.items, generic_bigrams(writer.cards)) for x in asked)
                     or question_faults(q, writer.src.items, generic_bigrams(writer.cards))  # a draft a trainer would change
                 ):
                     writer.src.restore(snap)
@@ -1236,8 +1246,22 @@ def standing(span: str) -> bool:
     ``_STANDING``), not a one-off act nor an internal restructuring."""
     return (
         bool(_STANDING.search(span)) and not _ONE_OFF.search(span) and not _RESTRUCTURE.search(span)
-        and not _REQUIRED.search(span)
+        and not _REQUIRED.search(span) and not one_post(span)
     )
+
+
+# one office holder taking a second post: "党总支书记沈东兼任业委会副主任" (one person, one committee of one estate)
+_ONE_POST = re.compile(
+    r"(?:书记|主任|社长|站长|经理|主席)[\u4e00-\u9fff]{0,4}(?:兼任|兼|出任|担任)[^，,。；;]{0,10}(?:主任|书记|委员|组长|主席|负责人)"
+)
+_MANY = re.compile(r"们|各|每|等|多名|若干|一批|全体|所有|[两二三四五六七八九十\d]+\s*(?:名|位|个)")
+
+
+def one_post(span: str) -> bool:
+    """Whether a measure is one office holder taking a second post: an estate has one such post, so "先试点、再推广"
+    within it has nothing to pilot on or spread to."""
+    m = _ONE_POST.search(span)
+    return m is not None and not _MANY.search(m.group(0))
 
 
 # a sentence opening on a short label ("生活方式碰撞:舒缓人情与…"): without it, what follows is abstract
@@ -1604,11 +1628,76 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
                     out.append("对比的两个做法是相互补充的，不宜让学员二选一")
     out += [f"引文里的“{t}”是讲稿自己的说法，题中没有解释" for t in unexplained_terms(q, items)]
     for span in q.quotes:
+        title = untitled_document(span)
+        if title and not document_glossed(title, q.text, items):
+            out.append(f"引文里的《{title}》没说是什么文件、规定了什么：“{span[:12]}…”")
+        sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
+        steps = dropped_steps(span, sentence) if sentence else None
+        if steps:
+            out.append(f"引文删掉了句中列出的步骤（{steps}）：“{span[:12]}…”")
+    for span in q.quotes:
         got = next(((c, card) for c, card in cited if locate(span, c.quote)), None)
         matter = unnamed_work(span, got[1], got[0], generic) if got else None
         if matter:
             out.append(f"引文讲工程，却没说是哪项工程（{matter}）：“{span[:12]}…”")
     return out + class_faults(q, cited)
+
+
+# a title that names only a kind of document: "《管理办法》", "《实施细则》", "《居民公约》" (of what?)
+_DOC_TITLE = re.compile(r"《([^《》]{2,30})》")
+_DOC_KIND = re.compile(r"(?:管理|实施|暂行|试行|工作|议事|自治|服务|考核|评比|奖惩|具体)*(?:办法|规定|条例|公约|章程|细则|制度|方案|守则|协议|规则|规约|须知|准则|标准|流程|意见|通知)$")
+# what a quote says the document sets out: "《…》规定/明确了…", "按照《…》中关于…的规定"
+_SETS_OUT = re.compile(r"^(?:中|里)?(?:关于|对)|^(?:规定|明确|约定|要求|列明|写明|提出)")
+
+
+def untitled_document(span: str) -> str | None:
+    """The title of a document a quote names without saying what it is about, or None: a title that is only a
+    kind of document ("《管理办法》": of what, setting out what?) where the quote does not go on to say what it sets
+    out ("…《管理办法》规定…").  A title naming its matter ("《小区停车管理办法》") says it."""
+    for m in _DOC_TITLE.finditer(span):
+        title = m.group(1).strip()
+        kind = _DOC_KIND.search(title)
+        if kind is None or len(_CJK.findall(title[: kind.start()])) >= 2:
+            continue
+        if _SETS_OUT.search(span[m.end() :]):
+            continue
+        return title
+    return None
+
+
+def document_gloss(title: str, card: CaseCard) -> tuple[Sentence, str] | None:
+    """The sentence of ``card``'s script that gives a document's full title, the short one (``title``: "管理办法")
+    with what it is about ("《湖畔天地小区机动车停车管理办法》"), and that full title; None when the script never does."""
+    for s in card.story.sentences if card.story else []:
+        for m in _DOC_TITLE.finditer(s.text):
+            full = m.group(1).strip()
+            if full != title and full.endswith(title) and len(_CJK.findall(full[: -len(title)])) >= 2:
+                return s, full
+    return None
+
+
+def document_glossed(title: str, text: str, items: list[tuple[Citation, CaseCard]]) -> bool:
+    """Whether a question's text gives a short document title its full title, quoted from a cited sentence
+    (``（文中《管理办法》指：“《…停车管理办法》”[m]）``, see :meth:`_Writer.gloss`)."""
+    for m in re.finditer("《" + re.escape(title) + r"》指：“《([^》]+)》”\[(\d+)\]", text):
+        k = int(m.group(2))
+        if 1 <= k <= len(items) and f"《{m.group(1)}》" in items[k - 1][0].quote and m.group(1).endswith(title):
+            return True
+    return False
+
+
+# a chain of steps a sentence lists: "居民提议—多方商议—党组织审议—业主大会决议", "述家常-议家事-决家务"
+_STEP_CHAIN = re.compile(r"[^\s，,。；;:：“”\"()（）—\-→－]{2,12}(?:\s*(?:—+|－|-|→)\s*[^\s，,。；;:：“”\"()（）—\-→－]{2,12}){2,}")
+
+
+def dropped_steps(span: str, sentence: str) -> str | None:
+    """The steps a quote leaves out of its sentence, or None: the sentence lists a scheme's steps ("居民提议—多方商议—
+    党组织审议—业主大会决议"的"四议共答"工作方式) and the quote takes the clause after them ("居委会、业委会…共同沟通,
+    "民事民决"推动方案落地"), so the class reads the scheme at work without what it is."""
+    m = _STEP_CHAIN.search(sentence)
+    if m is None or m.group(0) in span or not span.strip():
+        return None
+    return m.group(0)
 
 
 def same_thing(
@@ -1744,7 +1833,32 @@ def scene_flaw(span: str, asks: frozenset[str] = frozenset()) -> str | None:
         return "资金难题没说钱要用来做什么"
     if payment_without_purpose(span):
         return "情境讲到交钱或资金，却没说钱用来做什么"
+    if _FROZEN.search(span) and not _WHY.search(span):
+        return "情境说资金被冻结或停用，却没说为什么"
     return None
+
+
+# money or a thing stopped ("维修基金被冻结"): the class must know why to act on it
+_FROZEN = re.compile(r"冻结|停用|封存|无法(?:使用|动用|支取)")
+_WHY = re.compile(r"因为|由于|因[^，,。]{1,12}(?:而|被)|导致|原因|所以|以致|致使|随之|[^，,。]{2,}后[，,]")
+
+
+# an event that marks a start or a promise: a ceremony, a signing, a launch, an unveiling
+_CEREMONY = re.compile(r"仪式|签约|签字|揭牌|授牌|挂牌|启动会|启动大会|开工|奠基|开幕|成立大会|动员大会|誓师")
+_DATE = re.compile(r"\d{2,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+
+
+# a number that names a place, not an amount: "325号楼", "3栋", "二期"
+_ADDRESS = re.compile(r"\d+\s*(?:号楼?|栋|幢|弄|期|室)")
+
+
+def ceremony_only(span: str) -> bool:
+    """Whether a quoted result is only the date of a ceremony, a signing or a launch ("2021年6月10日,…加装电梯签约仪式
+    正式举行"): it marks a start, not what came of the work; a figure beyond the date (what was built, how many
+    signed) makes it a result."""
+    if not _CEREMONY.search(span) or not _DATE.search(span):
+        return False
+    return not _FIGURE.search(_ADDRESS.sub("", _DATE.sub("", span)))
 
 
 def concrete_result(span: str) -> bool:
@@ -1816,6 +1930,23 @@ _STARTED = re.compile(
 )
 # what a start may still say it did: "开始推行每月一次的楼组长例会" names an act
 _ACT_AFTER = re.compile(r"推行|建立|组建|成立|设立|开设|召开|实行|实施|划分|配备|招募|安装|改造|建设|引入|制定|开展")
+
+
+# the clause of a measure that says who else took part: "前任业委会两位成员共同参与"
+_TOOK_PART = re.compile(r"(?:共同|一同|一起|全程)?(?:参与|参加|加入|列席)")
+WHO_CLAUSE_CHARS = 24  # the who-took-part clause a quote may not stop before is one short clause
+
+
+def dropped_who(span: str, sentence: str) -> bool:
+    """Whether a quoted measure stops just before its sentence's closing clause naming who else took part ("组建了
+    业委会换届前期筹备工作组,由居委会指定专人负责跟进" without ",前任业委会两位成员共同参与"): who is in it is part
+    of the measure a class would copy."""
+    at = sentence.find(span.strip())
+    if at < 0 or not span.strip():
+        return False
+    rest = sentence[at + len(span.strip()) :].lstrip("，, ")
+    clause = re.split(r"[，,。；;！!？?]", rest, maxsplit=1)[0]
+    return 0 < len(clause) <= WHO_CLAUSE_CHARS and bool(_TOOK_PART.search(clause))
 
 
 def started_only(span: str) -> bool:
@@ -2075,6 +2206,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"体会没有内容，只说有体会：“{span[:12]}…”")
         if _AS_OUTCOME.search(lead) and not concrete_result(span):
             out.append(f"成效没有数字或具体变化：“{span[:12]}…”")
+        if _AS_OUTCOME.search(lead) and ceremony_only(span):
+            out.append(f"成效只是某天举行的仪式或启动，没有实际结果：“{span[:12]}…”")
         if not _AS_LESSON.search(lead) and hollow(span):
             out.append(f"引文是口号式的表述，没有具体做了什么：“{span[:12]}…”")
         if len(_NOTE.findall(span)) >= 2:
@@ -2087,6 +2220,8 @@ def class_faults(q: Question, cited: list[tuple[Citation, CaseCard]]) -> list[st
             out.append(f"做法里混着成效：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and _NAMED_ONLY.search(span.rstrip("。；;，, ")):
             out.append(f"做法只有名称，没说做了什么：“{span[:12]}…”")
+        if _AS_MEASURE.search(lead) and sentence and dropped_who(span, sentence):
+            out.append(f"做法在说明谁一同参与之前截断：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and payment_without_purpose(span):
             out.append(f"做法讲到交钱或资金，却没说钱用来做什么：“{span[:12]}…”")
         if _AS_MEASURE.search(lead) and started_only(span):
@@ -2261,7 +2396,10 @@ def choose(
 
     def one_situation_each(q: Question, chosen: list[Question]) -> bool:
         """A topic handout asks one community's situation once: a second scenario of one community tells its
-        story again (三湘四季's 业委会 that could not be formed, from two sides)."""
+        story again (三湘四季's 业委会 that could not be formed, from two sides).  Any handout sets one scene once
+        (:func:`same_scene`)."""
+        if any(same_scene(q, x, items, generic) for x in chosen):
+            return False
         return not topic or q.kind != "情境研讨" or all(x.kind != "情境研讨" or lead(x) != lead(q) for x in chosen)
 
     def asked(q: Question, chosen: list[Question]) -> bool:
@@ -2310,6 +2448,30 @@ def _leads(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[tuple[st
 
 # a scene the class is asked to meet without knowing what was done
 _UNTOLD = re.compile(r"不知道后来|不知道.{0,6}怎么做|刚到.{1,20}担任书记")
+
+
+def scenes_of(q: Question, items: list[tuple[Citation, CaseCard]]) -> list[tuple[str, CaseCard]]:
+    """The quotes a question sets as the difficulty the class is put in (``情况是：``, ``难题是：``), with their case."""
+    return [(x, card) for x, what, card in _leads(q, items) if what == "scene"]
+
+
+def same_scene(a: Question, b: Question, items: list[tuple[Citation, CaseCard]], generic: frozenset[str] | None = None) -> bool:
+    """Whether two questions put the class in one community's difficulty twice: both set a problem of the same
+    community as their scene in the same sentence, or in two sentences about one thing (a particular noun both
+    name: "车辆乱停乱放…消防安全隐患" and "车辆堵塞消防通道…" are one parking scene told twice).  Bigram overlap does not
+    see it: a script's own problem words are the words it says throughout."""
+    return any(
+        x == y or (ca.case_id == cb.case_id and bool(_scene_nouns(x, generic) & _scene_nouns(y, generic)))
+        for x, ca in scenes_of(a, items)
+        for y, cb in scenes_of(b, items)
+    )
+
+
+def _scene_nouns(text: str, generic: frozenset[str] | None) -> set[str]:
+    """The things a scene is about: its nouns (two characters or more) that are neither a party (居民, 业委会) nor
+    a word most scripts or most measures say (小区, 现象, 问题)."""
+    common = set(generic or ()) | _party_bigrams() | _GENERIC_BIGRAMS
+    return {w for w, flag in pos_cut(text) if len(w) >= 2 and flag[:1] == "n" and not hm.bigrams(w) <= common}
 
 
 def gives_away(scene: Question, other: Question, items: list[tuple[Citation, CaseCard]]) -> bool:
