@@ -1631,6 +1631,9 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
         title = untitled_document(span)
         if title and not document_glossed(title, q.text, items):
             out.append(f"引文里的《{title}》没说是什么文件、规定了什么：“{span[:12]}…”")
+        listed = unlisted_list(span) if _AS_OUTCOME.search(_lead_in(q, span)) else None
+        if listed:
+            out.append(f"成效里的“{listed}”没说列了哪些东西：“{span[:12]}…”")
         sentence = next((c.quote for c, _ in cited if locate(span, c.quote)), None)
         steps = dropped_steps(span, sentence) if sentence else None
         if steps:
@@ -1684,6 +1687,23 @@ def document_glossed(title: str, text: str, items: list[tuple[Citation, CaseCard
         if 1 <= k <= len(items) and f"《{m.group(1)}》" in items[k - 1][0].quote and m.group(1).endswith(title):
             return True
     return False
+
+
+# a list counted by its items: "47项资源清单", "102项公共服务项目清单", "三张清单"
+_COUNTED_LIST = re.compile(r"(?:\d+|[两二三四五六七八九十百]+)\s*[项张份类条个][\u4e00-\u9fff]{0,8}?(?:清单|目录|菜单|台账)")
+# what the list holds, said before its count: "阵地、人才、团队等47项", "资源、需求、项目"三张清单"
+_KINDS_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:、[\u4e00-\u9fff\"“”]{1,8})+[\"”]?\s*(?:等|共|这|的)?\s*$")
+
+
+def unlisted_list(span: str) -> str | None:
+    """A counted list a quote names without what is on it ("共享47项资源清单": which resources?), or None.  Asked
+    as a result, it tells the class how long a list is, not what changed (:func:`question_faults`).  A quote
+    that says its kinds ("梳理整合阵地、人才、团队等47项资源清单") or its items after it ("…清单:…", "…清单(…)") is fine."""
+    for m in _COUNTED_LIST.finditer(span):
+        if _KINDS_BEFORE.search(span[: m.start()]) or re.match(r"\s*[\"”]?\s*[:：(（]", span[m.end() :]):
+            continue
+        return m.group(0)
+    return None
 
 
 # a chain of steps a sentence lists: "居民提议—多方商议—党组织审议—业主大会决议", "述家常-议家事-决家务"

@@ -1149,3 +1149,20 @@ def test_a_frozen_fund_says_why_and_a_measure_keeps_who_took_part(cards):
     assert dropped_who("组建了业委会换届前期筹备工作组,由居委会指定专人负责跟进", sentence)
     assert not dropped_who(sentence.rstrip("。")[2:], sentence)
     assert reads_alone("组建了业委会换届前期筹备工作组,由居委会指定专人负责跟进,前任业委会两位成员共同参与")  # "参与" is no dangling "与"
+
+
+def test_a_result_is_not_a_list_counted_without_its_items(cards):
+    """Round 12 (民益, reader N): "共享47项资源清单,…" was a result to measure: the class learns how long a list is, not
+    what is on it.  A list the quote says the kinds of ("梳理整合阵地、人才、团队等47项资源清单") is fine; as a measure
+    (not a result) the count is no fault."""
+    from assistant.handout import unlisted_list
+
+    span = "共享47项资源清单,通过各阶段不同的需求更新对接,解决10余项专项治理事务"
+    assert unlisted_list(span) == "47项资源清单"
+    assert unlisted_list("梳理整合阵地、人才、团队等47项资源清单") is None
+    assert unlisted_list('做实做细资源、需求、项目"三张清单"') is None
+    minyi = cards["sj2025-12"]
+    q, items, _ = _quoting(minyi, "共享47项资源清单", kind="反思迁移", lead="民益居民区的讲稿给出的结果是：")
+    assert any("47项资源清单" in f for f in question_faults(q, items)), question_faults(q, items)
+    q, items, _ = _quoting(minyi, "共享47项资源清单", kind="情境研讨", lead="案例中，民益居民区的做法之一是：")
+    assert not any("47项资源清单" in f for f in question_faults(q, items))
