@@ -94,11 +94,10 @@ FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
     "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度".split()
 )
-# 几 asks, except in a quantity (十几个人, 几十年, 就几个人)
-_QWORD = re.compile(
-    r"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|多少|(?<![没不])多(?:久|长时间|大|高|远)"
-    r"|(?<![十百千万0-9就这那好没前])几(?![十百千万])|吗|呢|啥"
-)
+# 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
+_JI = r"(?<![十百千万0-9就这那好没前])几"
+_HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
+_QWORD = re.compile(rf"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢|啥")
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
@@ -129,7 +128,7 @@ _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?
 # A question that asks for a figure (多少钱, 多少比例, 多久一次, 多大声, 几部电梯) is answered only where a
 # sentence gives one for the thing counted: "要多少比例的业主同意" is not answered by a lift story without
 # that share, however much of the rest the place discusses.
-_QUANTITY = re.compile(r"多少|(?<![没不])多(?:久|长时间|大|高|远)|(?<![十百千万0-9就这那好没前])几(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
+_QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
 # a figure: digits, a numeral with a measure word (三个, 两年, 几百户), a fraction or a percentage
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
@@ -652,8 +651,9 @@ class CoverageJudge:
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
         got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
-        elsewhere = self.places_elsewhere(question)
-        if got.level != NONE and elsewhere and any(c.quantity or c.procedure for c in concepts):
+        looks_up = got.level != NONE and any(c.quantity or c.procedure for c in concepts)
+        elsewhere = self.places_elsewhere(question) if looks_up else []  # a second cut only for look-ups
+        if elsewhere:
             # the figures and rules the scripts give are Songjiang's: 杭州's subsidy or 苏州's sorting
             # categories are not in them, however well they know the thing looked up
             short = len(question) <= NAMED_WHOLE
