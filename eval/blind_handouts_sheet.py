@@ -23,10 +23,11 @@ import argparse
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+from blind_sheet import sheet_text, write_sheet
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -101,25 +102,11 @@ def main() -> int:
     entries = mine + theirs
     random.Random(args.seed).shuffle(entries)
     p = args.prefix
-    lines = [
-        "# 培训讲义盲评表",
-        "",
-        f"下面是 {len(entries)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(entries)}，顺序随机）。请只根据讲义本身判断：",
-        "**这份讲义能否不经修改直接在培训课上发给学员使用？**（能 / 不能；不能时请写一句原因）",
-        "",
-    ]
-    key = {}
-    for i, e in enumerate(entries, 1):
-        key[f"{p}{i}"] = {"label": e["label"], "version": e["version"], "code": e["code"], "n": args.n, "kinds": e["kinds"]}
-        body = re.sub(r"^# ", "### ", e["md"], flags=re.M)
-        body = re.sub(r"^## ", "#### ", body, flags=re.M)
-        lines += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
-    text = "\n".join(lines) + "\n"
-    for path in [args.sheet] + ([args.copy] if args.copy else []):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    args.key.parent.mkdir(parents=True, exist_ok=True)
-    args.key.write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    key = {
+        f"{p}{i}": {"label": e["label"], "version": e["version"], "code": e["code"], "n": args.n, "kinds": e["kinds"]}
+        for i, e in enumerate(entries, 1)
+    }
+    write_sheet(sheet_text([e["md"] for e in entries], p), key, args.sheet, args.key, args.copy)
     print(f"{len(entries)} handouts -> {args.sheet}" + (f" and {args.copy}" if args.copy else "") + f"; key -> {args.key}")
     return 0
 

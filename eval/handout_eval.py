@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.errors import InputError  # noqa: E402
+from blind_sheet import sheet_text, write_sheet  # noqa: E402
 from assistant import handout_material as hm  # noqa: E402
 from assistant.cards import load_cards  # noqa: E402
 from assistant.handout import (  # noqa: E402
@@ -356,21 +357,14 @@ def main() -> int:
         entries += [(label, "round1", body, item) for item, label, body in rng.sample(round1_bodies(), args.calibrate)]
         rng.shuffle(entries)
         p = args.prefix
-        sheet = [
-            "# 培训讲义盲评表",
-            "",
-            f"下面是 {len(entries)} 份由系统生成的培训讨论题讲义（编号 {p}1–{p}{len(entries)}，顺序随机）。请只根据讲义本身判断：",
-            "**这份讲义能否不经修改直接在培训课上发给学员使用？**（能 / 不能；不能时请写一句原因）",
-            "",
-        ]
-        key = {}
-        for i, (label, version, md, item) in enumerate(entries, 1):
-            key[f"{p}{i}"] = {"label": label, "version": version} | ({"round1_item": item, "round1_usable": False} if item else {})
-            body = re.sub(r"^# ", "### ", md, flags=re.M)
-            body = re.sub(r"^## ", "#### ", body, flags=re.M)
-            sheet += ["---", "", f"## {p}{i}", "", body.strip(), "", "**能否直接使用：** □ 能　□ 不能　原因：", ""]
-        (ROOT / "eval" / f"{args.name}_sheet.md").write_text("\n".join(sheet) + "\n", encoding="utf-8")
-        (ROOT / "eval" / f"{args.name}_key.json").write_text(json.dumps(key, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        key = {
+            f"{p}{i}": {"label": label, "version": version} | ({"round1_item": item, "round1_usable": False} if item else {})
+            for i, (label, version, _, item) in enumerate(entries, 1)
+        }
+        write_sheet(
+            sheet_text([md for _, _, md, _ in entries], p), key,
+            ROOT / "eval" / f"{args.name}_sheet.md", ROOT / "eval" / f"{args.name}_key.json",
+        )
         print(f"wrote eval/{args.name}_sheet.md and eval/{args.name}_key.json")
     bad = total_rep or worst >= MAX_OVERLAP or any(
         r["unbacked_parties"] or r["gone_parties"] or r["internal_ids"] or r["long_quotes"] or r["fragments"] or r["faults"]
