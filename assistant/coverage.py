@@ -129,8 +129,8 @@ _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?
 # sentence gives one for the thing counted: "要多少比例的业主同意" is not answered by a lift story without
 # that share, however much of the rest the place discusses.
 _QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
-# a figure: digits, a numeral with a measure word (三个, 两年, 几百户), a fraction or a percentage
-_FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍]|分之|百分")
+# a figure: digits, a numeral with a measure word (三个, 两年, 几百户, 十余年, 近千人), a fraction or a percentage
+_FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[余多]?[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍人]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
 _DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?(?:年|月|周|星期|天|日|小时|分钟)")
 # a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
@@ -320,6 +320,23 @@ def _holds(text: str, alt: tuple[str, ...]) -> bool:
 
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_QUOTED = re.compile(r'["“]([\u4e00-\u9fff]{3,8})["”]')
+
+
+def coined_names(texts: Iterable[str], pos) -> tuple[str, ...]:
+    """The names the scripts coin and put in quotation marks ("一号蛇伤散", "板凳课堂") that jieba would cut
+    into a piece no dictionary knows (一号/蛇/伤散): a question naming one is about it, not about its pieces.
+    Longest first."""
+    out = set()
+    for text in texts:
+        for m in _QUOTED.finditer(text):
+            name = m.group(1)
+            if _QWORD.search(name) or "不" in name or "没" in name:
+                continue  # a phrase quoted from speech ("能花多少钱", "管不起"), not a name
+            pieces = [p.word for p in pos.cut(name)]
+            if len(pieces) > 1 and any(len(p) >= 2 and not pos.tokenizer.FREQ.get(p) for p in pieces):
+                out.add(name)
+    return tuple(sorted(out, key=lambda n: (-len(n), n)))
 _BREAK = re.compile(r"[，,。！!？?；;：:、（）()“”\"\s]")
 
 
@@ -390,6 +407,8 @@ class CoverageJudge:
             self._names = names
             self._tax = self._taxonomy or load_taxonomy()
             self._vocabulary = {_norm(w) for t in (*self._tax.tags, *self._tax.roles) for w in (t.name, *t.synonyms)}
+            self._coined = coined_names(self._texts.values(), self._pos)  # longest first
+            self._coined_set = frozenset(self._coined)
             self._ready = True
 
     # -- the question's concepts ---------------------------------------------
@@ -442,6 +461,11 @@ class CoverageJudge:
             if len(m.group(0)) >= 2 and m.group(0) not in seen:
                 add(m.group(0), m.start(), True)
         masked = _ASCII_WORD.sub(lambda m: " " * len(m.group(0)), text)
+        for name in self._coined:  # a name a script coined (一号蛇伤散): whole, as the script writes it
+            at = masked.find(name)
+            if at >= 0 and name not in seen:
+                add(name, at, True)
+                masked = masked[:at] + " " * len(name) + masked[at + len(name):]
         pos = 0
         for pair in self._pos.cut(masked):
             word, flag = pair.word, pair.flag
@@ -576,12 +600,17 @@ class CoverageJudge:
         out = []
         for h in hits:
             place = self.place(h)
-            got = {c.text: place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text) for c in focal}
+            got = {c.text: self.named(c.text, place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text))
+                   for c in focal}
             for c in focal:
                 if c.quantity and c.text in DURATION_WORDS and not got[c.text] and _DURATION.search(h.case.text):
                     got[c.text] = WEAK  # a script tells its case's timeline once ("通过3个多月、6次协调会"), not by each step
             out.append(got)
         return out
+
+    def named(self, word: str, strength: int) -> int:
+        """A name a script coined (:func:`coined_names`) is what a sentence naming it is about: one is enough."""
+        return STRONG if strength and word in self._coined_set else strength
 
     def ways(self, concept: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
         """How a script may discuss ``concept``: a procedure with what it is for, a figure asked for with a
@@ -643,7 +672,7 @@ class CoverageJudge:
             # passage's own text is about any of it (a word in a linked question is not enough:
             # 下雨 in "下雨积水，找谁来修" does not make a weather forecast a matter of the scripts)
             off_domain = far or not any(
-                self.place(h).strength(self.alternatives(c.text), c.text, links=False) >= STRONG
+                self.named(c.text, self.place(h).strength(self.alternatives(c.text), c.text, links=False)) >= STRONG
                 for h in top for c in concepts if c.focal and not c.quantity
             )
         if not concepts and not far:

@@ -274,6 +274,23 @@ def test_a_figure_asked_for_is_given_only_by_a_figure_beside_what_it_counts():
     assert Place("p", "", ("充电桩建成后共有32个车位",)).strength([(MONEY, "充电桩")]) == 0
 
 
+def test_a_count_of_people_said_in_words_is_a_figure():
+    place = Place("p", "", ('"一号蛇伤散"已传承70余年,救治近千人,现从治疗蛇咬伤拓展到带状疱疹治疗',))
+    assert place.strength([(FIGURE, "救治")]) == WEAK
+    assert Place("p", "", ("坚持了十余年",)).strength([(FIGURE,)]) == WEAK
+
+
+def test_a_name_a_script_coined_is_one_concept_and_one_sentence_discusses_it(judge, answerer):
+    judge._prepare()
+    assert "一号蛇伤散" in judge._coined  # jieba: 一号/蛇/伤散
+    assert "板凳课堂" not in judge._coined  # jieba knows its pieces: cut as usual
+    assert "能花多少钱" not in judge._coined  # quoted speech, not a name
+    assert "一号蛇伤散" in [c.text for c in judge.concepts("一号蛇伤散救治过多少人？")]
+    # the script names it once per passage: the question is about that script, not off-domain
+    got = answerer.ask("一号蛇伤散救治过多少人？", use_llm=False).judgement
+    assert got.level == "full" and not got.off_domain
+
+
 def test_the_figure_a_question_asks_for_and_what_it_counts(judge):
     def quantities(question):
         return {c.text: c.counts for c in judge.concepts(question) if c.quantity}
