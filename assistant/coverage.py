@@ -100,7 +100,7 @@ _HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
 _QWORD = re.compile(rf"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢|啥")
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
-_CLAUSE = re.compile(r"[^，,。！!；;：:、]+")
+_CLAUSE = re.compile(r"[^，,。！!？?；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
@@ -117,7 +117,7 @@ _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # they know the thing it is about (低保, 房产证, 宅基地). The procedure is then part of what is asked,
 # whatever its frequency or part of speech (条件, 申请, 办理 are everyday words; 流程 frames requests).
 PROCEDURE_NOUNS = frozenset("流程 程序 审批 手续 条件 要求 材料 证件 资格 政策 标准 规定 期限 时限 部门".split())
-PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳".split())
+PROCEDURE_VERBS = frozenset("申请 办理 补办 领取 报销 备案 登记 注册 提取 退税 申报 认定 审批 缴纳 报考 参保 投保".split())
 PROCEDURE_WORDS = PROCEDURE_NOUNS | PROCEDURE_VERBS
 MOSTLY = 2.0  # a place discussing twice what it misses (two thirds of the question) and all it asks answers it
 NAMED_WHOLE = 40  # a question this short is quoted whole when only its procedure word or figure would name the gap
@@ -524,9 +524,13 @@ class CoverageJudge:
                 word = m.group(0)
                 prior = out.get(word)
                 counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
-                money = text[m.start() - 1 : m.start()] in MONEY_VERBS or text[m.end() : m.end() + 1] in ("钱", "元", "块")
+                # a sum asked after a verb of paying (收费定多少, 能赔多少): said of what the clause names; with
+                # its unit (多少钱) any figure of the place may be the sum
+                money = text[m.start() - 1 : m.start()] in MONEY_VERBS and text[m.end() : m.end() + 1] not in ("钱", "元", "块")
+                # (a clause naming nothing — "一年大概要花多少" — asks the sum of what the question is about)
+                said_of = [w for _, w in inside] or [c.text for c in found if not c.procedure]
                 priced = tuple(dict.fromkeys(
-                    [*(prior.priced if prior else ()), *((w for _, w in inside) if money and m.start() else ())]
+                    [*(prior.priced if prior else ()), *(said_of if money and m.start() else ())]
                 ))
                 # no weight: a figure is what the answer must hold, not a part of what the question is about
                 out[word] = Concept(word, 0.0, True, True, quantity=True, counts=counts, priced=priced)
@@ -621,8 +625,10 @@ class CoverageJudge:
             return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
         if concept.quantity:
             # a sum asked for is also given by a price said of what the clause names (设定1元充六小时)
-            ways = [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)] or [(FIGURE,)]
-            return ways + [(MONEY, *alt) for w in concept.priced for alt in self.alternatives(w)]
+            # (a sum asked of something named — "能赔多少" of 保障 — is not given by any figure of the place)
+            ways = [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)]
+            priced = [(MONEY, *alt) for w in concept.priced for alt in self.alternatives(w)]
+            return ways + priced if ways or priced else [(FIGURE,)]
         return self.alternatives(concept.text)
 
     def procedure_alternatives(self, procedure: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
@@ -692,7 +698,8 @@ class CoverageJudge:
             # "没有讲到“条件”" or "“多少比例”" says too little: the procedure or the figure is named with what
             # it is for, in the user's words
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
-        if got.level == NONE:
+        if got.level == NONE and not any(c.quantity and not c.mentioned for c in got.concepts):
+            # (a figure asked for and not given is no wording: "能赔多少")
             at = self.asked_by_a_link(top)
             if at is not None:
                 # a practitioner's question linked to this passage asks the same thing in other words
@@ -904,15 +911,20 @@ def _asking_clauses(text: str) -> list[tuple[int, int]]:
     """Clauses that ask: those holding a question word, else the last clause before each question mark.
 
     A statement without either ("外卖小哥在小区里骑快车，居民投诉了好几回") asks about all it
-    describes: no clause of it is the asking one.
+    describes: no clause of it is the asking one. After the last question mark, only a last clause
+    holding a question word asks (users leave the second mark out).
     """
     out: list[tuple[int, int]] = []
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
         marked = bool(re.search(r"[？?]", seg))
-        if not marked and out:
-            continue  # text after the last question mark describes, it does not ask
         parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
+        if not marked and out:
+            # text after the last question mark describes ("怎么办？我们小区有三千户"), unless its last
+            # clause asks without the mark ("社工证怎么报考？考出来有补贴吗", "…？一年大概要花多少")
+            if parts and _asks_beyond_count(seg[parts[-1][0] : parts[-1][1]]):
+                out.append((m.start() + parts[-1][0], m.start() + parts[-1][1]))
+            continue
         asking = [(a, b) for a, b in parts if _QWORD.search(seg[a:b])]
         if any(_asks_beyond_count(seg[a:b]) for a, b in asking):
             # "摆几天酒席，怎么引导？": 几 counts (several days) where another clause asks

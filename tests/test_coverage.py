@@ -326,6 +326,32 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
 
 
+def test_a_question_after_the_last_question_mark_still_asks(judge):
+    asked = {c.text: c.asked for c in judge.concepts("社工证怎么报考？考出来有补贴吗")}
+    assert asked["补贴"]  # "…有补贴吗" asks, though the user left out its question mark
+    assert {c.text for c in judge.concepts("积分超市怎么办？一年要花多少") if c.quantity} == {"多少"}
+    # text after the last mark that asks nothing describes
+    assert not {c.text: c.asked for c in judge.concepts("停车难怎么办？我们小区有三千户居民")}["居民"]
+
+
+def test_a_sum_paid_is_given_only_beside_what_it_is_paid_for(judge):
+    # "能赔多少": a sum said of what the question is about, not any figure of the place
+    quantity = next(c for c in judge.concepts("快递员送件摔伤了，能赔多少") if c.quantity)
+    assert quantity.priced and not quantity.counts
+    assert judge.ways(quantity, []) and all(MONEY in w for w in judge.ways(quantity, []))
+    # with its unit ("多少钱") any figure of the place may be the sum
+    quantity = next(c for c in judge.concepts("总共投了多少钱") if c.quantity)
+    assert judge.ways(quantity, []) == [(FIGURE,)]
+
+
+def test_a_figure_not_given_is_no_wording_a_linked_question_can_stand_for(answerer):
+    # the 外卖 script's linked question asks how to explain the 职业伤害 insurance; what it pays is nowhere
+    got = answerer.ask("骑手送外卖路上摔伤了，职业伤害保障怎么参保、能赔多少钱？", use_llm=False)
+    assert got.coverage == NONE
+    got = answerer.ask("社工证怎么报考？", use_llm=False)  # an exam to apply for is a procedure
+    assert got.coverage == NONE
+
+
 def test_a_figure_or_rule_of_a_city_the_scripts_never_name_is_none(judge, searcher):
     # the scripts are Songjiang's: another city's subsidy or sorting categories are not in them
     for question in ("宁波加装电梯政府补贴多少", "厦门垃圾分类要分几类？"):
