@@ -21,7 +21,8 @@ in words, not in retrieval scores:
   部分 when a place discusses at least as much of the question, by weight, as it misses
   (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`) —
   but not when all the question asks is in no script's words (``Concept.unheard``:
-  外嫁女, 年检费): such a place only sets the scene;
+  外嫁女, 年检费): such a place only sets the scene; nor when it never says the head of what is
+  asked (``Concept.modifier``: 残疾人就业 at a place about 残疾人 without 就业);
   没有 otherwise. A question in none of the scripts' vocabulary that no passage's own text
   discusses is off-domain; the retrieval distance only decides that case.
 - **Procedures** (:func:`procedure_terms`): a question that asks for an administrative procedure
@@ -188,6 +189,7 @@ class Concept:
     quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY
     counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
     priced: tuple[str, ...] = ()  # for a price or sum asked (收费定多少, 多少钱), the concepts it may be said of
+    modifier: str = ""  # asked, right after another concept that modifies it: its text (残疾人就业: 就业's is 残疾人)
 
     @property
     def focal(self) -> bool:
@@ -502,6 +504,9 @@ class CoverageJudge:
                 seen.add(word)
                 starts[word] = start
                 found.append(Concept(word, self.specificity(word), True, True, procedure=True))
+        ends = {starts[c.text] + len(c.text): c.text for c in found if c.text in starts}
+        found = [replace(c, modifier=ends[starts[c.text]]) if c.asked and starts.get(c.text, -1) in ends else c
+                 for c in found]
         return found + self._quantities(text, asking, found, starts)
 
     def _quantities(
@@ -774,7 +779,7 @@ def decide(
         asked = [c for c in focal if c.asked and not c.quantity]
         if asked and all(c in missed and c.unheard for c in asked):
             continue  # it sets the scene of the question and says nothing of what it asks
-        if not any(c.procedure or c.quantity for c in missed) and addresses(focal, held):
+        if not any(c.procedure or c.quantity or _head_missed(c, held) for c in missed) and addresses(focal, held):
             lost = sum(c.weight for c in missed)
             if best is None or lost < best[0]:
                 best = (lost, i, missed)
@@ -791,6 +796,11 @@ def decide(
     )
     held = places[best_at] if best_at is not None else {}
     return verdict(NONE, missing_from(focal, held) or [c for c in focal if c.asked] or focal, best_at)
+
+
+def _head_missed(concept: Concept, held: dict[str, int]) -> bool:
+    """The place discusses what modifies ``concept`` and never says it (残疾人 without 就业)."""
+    return bool(concept.modifier) and not held.get(concept.text, 0) and held.get(concept.modifier, 0) >= STRONG
 
 
 def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:

@@ -96,6 +96,21 @@ def test_a_concept_is_found_under_its_synonyms_and_parts(judge):
     assert ("村",) in judge.alternatives("村子") and ("宅",) in judge.alternatives("宅子")  # the noun suffix of speech
 
 
+def test_a_place_that_misses_the_head_of_what_is_asked_gives_no_partial(judge):
+    # 残疾人就业: a place about 残疾人 that never says 就业 is about its modifier, not about what is asked
+    heads = {c.text: c.modifier for c in judge.concepts("残疾人就业该怎么帮他们")}
+    assert heads == {"残疾人": "", "就业": "残疾人"}
+    asked = [Concept("残疾人", 5.0, True, True), Concept("就业", 4.0, True, True, modifier="残疾人")]
+    assert decide(asked, [{"残疾人": STRONG, "就业": 0}], question="残疾人就业该怎么帮他们").level == NONE
+    # its head merely mentioned there: a part of it is covered
+    assert decide(asked, [{"残疾人": STRONG, "就业": WEAK}], question="残疾人就业该怎么帮他们").level == PARTIAL
+    # both missing (租金损失 at a place about 群租 and 房东): a part the place leaves out, as before
+    asked = [Concept("群租", 5.0, True, True), Concept("房东", 5.0, True, True), Concept("租金", 4.0, True, True),
+             Concept("损失", 3.0, True, True, modifier="租金")]
+    held = {"群租": STRONG, "房东": STRONG, "租金": 0, "损失": 0}
+    assert decide(asked, [held], question="群租以后房东的租金损失怎么办").level == PARTIAL
+
+
 def test_decide_on_hand_made_places():
     def c(text, asked=True, weight=5.0, vocabulary=False, common=False):
         return Concept(text, weight, asked, True, common=common, vocabulary=vocabulary)
