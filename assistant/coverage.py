@@ -109,7 +109,7 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 # question or are misreadings: they do not say what it is about
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
-_COMPLEMENT = "着下来去进出到起回过开"
+_COMPLEMENT = "着下来去进出到起回过开住给"
 # adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what
 _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # A question about a procedure of public administration (办事: how to apply for or obtain something,

@@ -341,6 +341,11 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
 
 
+def test_a_verb_with_a_complement_tells_how_not_what(judge):
+    words = {c.text for c in judge.concepts("停车费怎么定，能把外来车挡住，宅基地租给企业收多少租金")}
+    assert "挡住" not in words and "租给" not in words and {"停车费", "租金"} <= words
+
+
 def test_a_question_after_the_last_question_mark_still_asks(judge):
     asked = {c.text: c.asked for c in judge.concepts("社工证怎么报考？考出来有补贴吗")}
     assert asked["补贴"]  # "…有补贴吗" asks, though the user left out its question mark
