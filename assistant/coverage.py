@@ -699,9 +699,9 @@ class CoverageJudge:
             short = len(question) <= NAMED_WHOLE
             return replace(got, level=NONE, uncovered=(question.strip().rstrip("？?。！! "),) if short else tuple(elsewhere))
         if (got.level == NONE and got.uncovered and len(question) <= NAMED_WHOLE
-                and all(u in PROCEDURE_WORDS or _QUANTITY.search(u) for u in got.uncovered)):
-            # "没有讲到“条件”" or "“多少比例”" says too little: the procedure or the figure is named with what
-            # it is for, in the user's words
+                and all(u in PROCEDURE_WORDS or _QWORD.search(u) for u in got.uncovered)):
+            # "没有讲到“条件”" or "“要多少人同意”" says too little: the procedure or the figure is named with
+            # what it is for, in the user's words (a name holding a question word is a clause asking for one)
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
         if got.level == NONE and not any(c.quantity and not c.mentioned for c in got.concepts):
             # (a figure asked for and not given is no wording: "能赔多少")
@@ -866,6 +866,13 @@ def _names(
                 and int(load_tokenizer().FREQ.get(w) or 1) < GENERIC_FREQ and w not in common
             )
 
+        if all(c.quantity or c.procedure for _, c in found):
+            # a figure or a procedure alone ("多少", "标准") says nothing: the clause that asks for it does
+            # ("要多少人同意", "让业主续筹按什么标准")
+            name = question_span(question, text, (lo, hi)).strip("，,。？?！! ")
+            if name and not any(name in o or o in name for o, _ in out):
+                out.append((name, [c for _, c in found]))
+            continue
         inside = [i for i, (a, b, _, _) in enumerate(pieces) if any(a < at + len(c.text) and b > at for at, c in found)]
         if not inside:
             out += [(c.text, [c]) for _, c in found]

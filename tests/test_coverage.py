@@ -341,6 +341,13 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
 
 
+def test_a_figure_or_procedure_not_covered_is_named_by_the_clause_asking_for_it(answerer):
+    got = answerer.ask("住宅专项维修资金的账户快用完了，续筹要走什么手续、要多少户业主签字同意？", use_llm=False)
+    assert got.coverage == NONE
+    assert "要多少户业主签字同意" in got.uncovered and "要走什么手续" in "、".join(got.uncovered)
+    assert "多少" not in got.uncovered and "手续" not in got.uncovered
+
+
 def test_a_verb_with_a_complement_tells_how_not_what(judge):
     words = {c.text for c in judge.concepts("停车费怎么定，能把外来车挡住，宅基地租给企业收多少租金")}
     assert "挡住" not in words and "租给" not in words and {"停车费", "租金"} <= words
