@@ -326,19 +326,25 @@ _QUOTED = re.compile(r'["“]([\u4e00-\u9fff]{3,8})["”]')
 
 
 def coined_names(texts: Iterable[str], pos) -> tuple[str, ...]:
-    """The names the scripts coin and put in quotation marks ("一号蛇伤散", "板凳课堂") that jieba would cut
-    into a piece no dictionary knows (一号/蛇/伤散): a question naming one is about it, not about its pieces.
-    Longest first."""
+    """The names a script coins and puts in quotation marks ("一号蛇伤散", "野河浜"), used by that script
+    only, that jieba cuts into a piece no dictionary knows (一号/蛇/伤散) or into nouns one of which is a
+    single character (野/河浜): a question naming one is about it, not about its pieces. Longest first."""
+    texts = list(texts)
     out = set()
     for text in texts:
         for m in _QUOTED.finditer(text):
             name = m.group(1)
-            if _QWORD.search(name) or "不" in name or "没" in name:
+            if name in out or _QWORD.search(name) or "不" in name or "没" in name:
                 continue  # a phrase quoted from speech ("能花多少钱", "管不起"), not a name
-            pieces = [p.word for p in pos.cut(name)]
-            if len(pieces) > 1 and any(len(p) >= 2 and not pos.tokenizer.FREQ.get(p) for p in pieces):
-                out.add(name)
+            cut = list(pos.cut(name))
+            unknown = any(len(p.word) >= 2 and not pos.tokenizer.FREQ.get(p.word) for p in cut)
+            nouns = all(p.flag.startswith("n") for p in cut) and any(len(p.word) == 1 for p in cut)
+            if len(cut) > 1 and (unknown or nouns):
+                if sum(name in t for t in texts) == 1:  # 停车难, 一老一小: the scripts' shared words
+                    out.add(name)
     return tuple(sorted(out, key=lambda n: (-len(n), n)))
+
+
 _BREAK = re.compile(r"[，,。！!？?；;：:、（）()“”\"\s]")
 
 

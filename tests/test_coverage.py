@@ -298,6 +298,8 @@ def test_a_count_of_people_said_in_words_is_a_figure():
 def test_a_name_a_script_coined_is_one_concept_and_one_sentence_discusses_it(judge, answerer):
     judge._prepare()
     assert "一号蛇伤散" in judge._coined  # jieba: 一号/蛇/伤散
+    assert "野河浜" in judge._coined  # jieba: 野/河浜, nouns one of which a single character
+    assert "停车难" not in judge._coined  # several scripts say it: the scripts' shared words
     assert "板凳课堂" not in judge._coined  # jieba knows its pieces: cut as usual
     assert "能花多少钱" not in judge._coined  # quoted speech, not a name
     assert "一号蛇伤散" in [c.text for c in judge.concepts("一号蛇伤散救治过多少人？")]
