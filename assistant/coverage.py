@@ -98,7 +98,8 @@ FRAME_WORDS = frozenset(
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
 _JI = r"(?<![十百千万0-9就这那好没前])几"
 _HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
-_QWORD = re.compile(rf"怎么|怎样|如何|咋|哪|谁|什么|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢|啥")
+# (什么都不懂, 谁也不服谁, 哪怕, 怎么都不行: "any", "even", not a question)
+_QWORD = re.compile(rf"(?:怎么|哪|谁|什么|啥)(?![都也怕])|怎样|如何|咋|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢")
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!？?；;：:、]+")

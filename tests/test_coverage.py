@@ -350,6 +350,12 @@ def test_a_figure_or_procedure_not_covered_is_named_by_the_clause_asking_for_it(
     assert "多少" not in got.uncovered and "手续" not in got.uncovered
 
 
+def test_any_and_even_are_no_question_words(judge):
+    asked = {c.text: c.asked for c in judge.concepts("新来的社工什么都不懂，怎么带？")}
+    assert asked == {"社工": False}  # 什么都: "anything", the clause sets the scene
+    assert {c.text: c.asked for c in judge.concepts("哪怕居民反对，电梯怎么装")}["居民"] is False
+
+
 def test_a_verb_with_a_complement_tells_how_not_what(judge):
     words = {c.text for c in judge.concepts("停车费怎么定，能把外来车挡住，宅基地租给企业收多少租金")}
     assert "挡住" not in words and "租给" not in words and {"停车费", "租金"} <= words
