@@ -111,6 +111,8 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开住给"
+# a degree adverb right before a word makes it a judgement of how good (比较合理, 更稳妥, 最有效), not a topic
+_DEGREE = re.compile(r"(?:比较|更加|更|最|很|非常|特别|十分|才)$")
 # adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what
 _INSISTENCE = frozenset("死活 执意 硬要 偏要".split())
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
@@ -489,8 +491,8 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
-            if word in _INSISTENCE:
-                continue
+            if word in _INSISTENCE or _DEGREE.search(masked, 0, start):
+                continue  # 死活; 比较合理, 更稳妥: how good, not what
             if not noun and start and masked[start - 1] in "不没":
                 continue  # a negated verb (不签字, 不配合) says how the obstacle goes, not what it is about
             if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS and flag.startswith("v"):
@@ -862,7 +864,7 @@ def _names(
         def content(w: str, flag: str) -> bool:
             return (
                 len(w) >= 2 and any(ch.isalnum() for ch in w) and not _QWORD.search(w) and w not in QUESTION_WORDS
-                and w not in FRAME_WORDS and not flag.startswith(_CLOSED_POS)
+                and w not in FRAME_WORDS and not flag.startswith(_CLOSED_POS) and not (flag.startswith("a") and flag != "an")
                 and int(load_tokenizer().FREQ.get(w) or 1) < GENERIC_FREQ
                 and not any(k in w or w in k for k in known)
             )

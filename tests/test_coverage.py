@@ -350,6 +350,12 @@ def test_a_figure_or_procedure_not_covered_is_named_by_the_clause_asking_for_it(
     assert "多少" not in got.uncovered and "手续" not in got.uncovered
 
 
+def test_how_good_is_no_topic(judge):
+    words = {c.text for c in judge.concepts("加梯费用各楼层怎么分摊比较合理？")}
+    assert "合理" not in words and {"加梯", "分摊"} <= words  # 比较合理: a judgement of how good
+    assert "服气" not in {c.text for c in judge.concepts("宅基地怎么分大家才服气")}
+
+
 def test_any_and_even_are_no_question_words(judge):
     asked = {c.text: c.asked for c in judge.concepts("新来的社工什么都不懂，怎么带？")}
     assert asked == {"社工": False}  # 什么都: "anything", the clause sets the scene
