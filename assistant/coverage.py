@@ -691,10 +691,15 @@ class CoverageJudge:
             # none of the scripts' vocabulary: off-domain when far from every passage, or when no
             # passage's own text is about any of it (a word in a linked question is not enough:
             # 下雨 in "下雨积水，找谁来修" does not make a weather forecast a matter of the scripts)
-            off_domain = far or not any(
-                self.named(c.text, self.place(h).strength(self.alternatives(c.text), c.text, links=False)) >= STRONG
-                for h in top for c in concepts if c.focal and not c.quantity
-            )
+            # — unless one place holds all of two words or more, its own text saying some of it
+            # ("窗前的树让孩子过敏能移走吗": 过敏 once in the 一棵树 passage, 移走 in its linked questions)
+            words = [c.text for c in concepts if c.focal and not c.quantity]
+            own = [
+                max((self.named(w, self.place(h).strength(self.alternatives(w), w, links=False)) for w in words), default=0)
+                for h in top
+            ]
+            whole = [len(words) >= 2 and all(st.get(w, 0) >= STRONG for w in words) for st in strengths]
+            off_domain = far or not any(o >= STRONG or whole[i] and o >= WEAK for i, o in enumerate(own))
         if not concepts and not far:
             # no word to go by (jieba cut "保洁费老收不上来" into 保洁 + a name): the retrieval
             # distance is all there is, and it finds the question near the scripts

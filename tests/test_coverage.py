@@ -442,6 +442,15 @@ def test_a_paraphrase_of_a_linked_question_is_covered_in_words_the_scripts_never
     assert judge.judge(weather, searcher.search(weather, 8)).level == NONE
 
 
+def test_words_a_place_holds_together_are_no_off_domain_question(answerer):
+    # 过敏 is said once in the 一棵树 passage, 移走 in its linked questions: the place holds both, it is in domain
+    got = answerer.ask("孩子对窗前那棵树过敏，能移走吗", use_llm=False).judgement
+    assert not got.off_domain and got.level != NONE
+    # one word a linked question shares is not enough (下雨 in "下雨积水，找谁来修")
+    got = answerer.ask("明天松江会下雨吗", use_llm=False).judgement
+    assert got.off_domain and got.level == NONE
+
+
 def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
     # 高乐: "迁移前必须经区绿化局审批", "为何审批要3个月" — 审批 together with 迁移 in one sentence
     got = judged(judge, searcher, "小区里的树要迁移，要走什么审批？")
