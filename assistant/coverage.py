@@ -668,11 +668,13 @@ class CoverageJudge:
             self._examples = [f"{t.split('/')[0]}方面，其他社区（村）是怎么做的？" for t in ranked]
         return self._examples[:n]
 
-    def governance_words(self, concepts: list[Concept]) -> bool:
-        """Whether the question uses the scripts' vocabulary: a taxonomy term or a word of two scripts or more."""
+    def governance_words(self, concepts: list[Concept], question: str = "") -> bool:
+        """Whether the question uses the scripts' vocabulary: a taxonomy term or a word of two scripts or more
+        (a taxonomy term of two characters or more counts wherever the question says it: 沿街 is no concept)."""
+        text = _norm(question)
         return any(
             c.common or c.vocabulary or any(v in c.text for v in self._vocabulary) for c in concepts if not c.quantity
-        )
+        ) or any(len(v) >= 2 and v in text for v in self._vocabulary)
 
     def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
@@ -687,7 +689,7 @@ class CoverageJudge:
         strengths = self.strengths(concepts, top)
         labels = [self.place(h).label for h in top]
         off_domain = False
-        if not self.governance_words(concepts):
+        if not self.governance_words(concepts, question):
             # none of the scripts' vocabulary: off-domain when far from every passage, or when no
             # passage's own text is about any of it (a word in a linked question is not enough:
             # 下雨 in "下雨积水，找谁来修" does not make a weather forecast a matter of the scripts)

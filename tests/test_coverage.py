@@ -451,6 +451,12 @@ def test_words_a_place_holds_together_are_no_off_domain_question(answerer):
     assert got.off_domain and got.level == NONE
 
 
+def test_a_term_of_the_scripts_makes_a_question_in_domain_wherever_it_stands(answerer):
+    got = answerer.ask("沿街小饭馆用液化气罐，安全检查重点查哪些", use_llm=False)
+    assert got.coverage == NONE and not got.judgement.off_domain  # 沿街: the scripts' word, though no concept
+    assert got.answer.startswith("这 21 篇讲稿没有讲到")
+
+
 def test_a_procedure_a_script_discusses_with_its_subject_is_covered(judge, searcher):
     # 高乐: "迁移前必须经区绿化局审批", "为何审批要3个月" — 审批 together with 迁移 in one sentence
     got = judged(judge, searcher, "小区里的树要迁移，要走什么审批？")
