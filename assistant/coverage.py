@@ -105,6 +105,8 @@ _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 _CLAUSE = re.compile(r"[^，,。！!？?；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
+# who and where a question speaks of: after a missed noun they start the next phrase (人口普查|社区怎么配合)
+_WHO_WHERE = frozenset("社区 小区 村 村里 居委 居委会 居民 村民 业主 物业 街道 镇 我们 大家 孩子 老人 人家".split())
 LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
 # place and person names (上海, 松江; jieba reads 老公房's 老公 and 修桥 as names too) locate a
 # question or are misreadings: they do not say what it is about
@@ -898,7 +900,14 @@ def _names(
             i -= 1
         while j + 1 < len(pieces) and (content(*pieces[j + 1][2:]) or noun(*pieces[j + 1][2:], False)) and j - i < 3:
             j += 1
-        kept = [k for k in range(i, j + 1) if k in inside or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
+        head = None
+        if j == inside[-1] and j + 1 < len(pieces):
+            w, flag = pieces[j + 1][2:]
+            if (len(w) >= 2 and flag.startswith(_NOUNISH) and flag not in _NAME_POS and w not in FRAME_WORDS
+                    and pieces[j][3].startswith(_NOUNISH) and w not in _WHO_WHERE):
+                head = j = j + 1  # the noun the missed word modifies, however common: 大件垃圾, not 大件
+        kept = [k for k in range(i, j + 1)
+                if k in inside or k == head or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
         # a conjunction between two kept words stays: "保费和电费", not "保费电费"
         kept = sorted({*kept, *(k for k in range(i, j + 1) if pieces[k][3] == "c" and kept[0] < k < kept[-1])})
         if kept == list(range(i, j + 1)):

@@ -350,6 +350,11 @@ def test_a_figure_or_procedure_not_covered_is_named_by_the_clause_asking_for_it(
     assert "多少" not in got.uncovered and "手续" not in got.uncovered
 
 
+def test_a_missed_noun_is_named_with_the_noun_it_modifies(answerer):
+    got = answerer.ask("社区矫正人员平时谁来盯", use_llm=False)
+    assert got.coverage == NONE and got.uncovered == ["矫正人员"]  # not "矫正": 人员 heads it, however common
+
+
 def test_how_good_is_no_topic(judge):
     words = {c.text for c in judge.concepts("加梯费用各楼层怎么分摊比较合理？")}
     assert "合理" not in words and {"加梯", "分摊"} <= words  # 比较合理: a judgement of how good
