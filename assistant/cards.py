@@ -6,7 +6,10 @@ working method ("三个一"工作法, "1+3+N", "奥园四制" …).
 
 遇到的问题, 主要做法, 成效 and 启示 are read from the story the script tells
 (:func:`read_story`): every body sentence gets its role probabilities from the
-sentence-role model (:mod:`assistant.roles`: 背景/问题/做法/成效/感悟), and
+sentence-role model (:mod:`assistant.roles`: 背景/问题/做法/成效/感悟; a sentence
+of the model's own training set — the bundled scripts — is read by the model
+trained without its case, :meth:`~assistant.roles.RoleModel.reading`, so the
+bundled cards are read as a script added later is), and
 every part of the script (the opening, each top-level section) the role its
 sentences have on average, or the kind of part its heading names ("二、具体做法",
 "三、工作成效", "四、实践感悟", :func:`heading_role`).  The problem comes from the
@@ -173,7 +176,7 @@ def read_story(case: Case, model: RoleModel | None = None) -> Story:
             c = cite(case, a, b)
             if not _CJK.search(c.quote):
                 continue
-            p = tuple(float(x) for x in model.probabilities(c.quote))
+            p = tuple(float(x) for x in model.reading(c.quote))  # out of sample, see RoleModel.reading
             sentences.append(Sentence(c.start, c.end, c.quote, p, part, block, i))
     parts = []
     for k, (title, start) in enumerate(bounds):
