@@ -537,6 +537,25 @@ def _lessons_lead_ins(story: Story) -> dict[int, int]:
     return out
 
 
+# A part divided into sub-sections tells its measures in them ("二、主要做法" > "(一)成立…", "(二)…"; a heading
+# that is the lead clause of a paragraph counts); the text before its first sub-heading introduces or sums them
+# up ("追根溯源找问题后,…开出硬件软件双提升的良方", "大型居住社区治理涉及硬件配套、服务供给…多个维度"), it is
+# not one of them (eval/cards_eval.md, round 6).
+def _part_leads(story: Story) -> dict[int, int]:
+    """Part index -> offset of its first sub-heading, for the parts divided into sub-sections (sub-headings after a
+    line announcing the lessons, "最后,对我…心得启示:", divide the lessons, not the part)."""
+    sections = story.case.sections
+    top = min((s.level for s in sections), default=0)
+    lessons_from = _lessons_lead_ins(story)
+    out: dict[int, int] = {}
+    for k, part in enumerate(story.parts):
+        end = min(part.end, lessons_from.get(k, part.end))
+        subs = [s.start for s in sections if s.level > top and part.start < s.start < end]
+        if subs:
+            out[k] = min(subs)
+    return out
+
+
 def extract_measures(
     story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None, shown: Iterable[Citation] = ()
 ) -> list[Measure]:
@@ -546,7 +565,8 @@ def extract_measures(
     be done: a clause opening on 需/应/必须, nor what follows a line announcing
     the lessons: "…心得启示:"); nor are the sentences of the
     untitled opening or of a part headed as the background when the script
-    has a part of measures, steps of one dated
+    has a part of measures, the lead of a part divided into sub-sections
+    (before its first sub-heading: it introduces them), steps of one dated
     incident, overviews in general phrasing (:func:`concreteness`), a
     priority or an aim announced.  A sentence naming a concrete act (``_ACT``)
     weighs ACT_BONUS times as much.  A
@@ -566,6 +586,7 @@ def extract_measures(
     skip_opening = any(p.role == MEASURES for p in story.parts)
     planned = {s.par for s in story.sentences if _MUST.search(_content(s.text))}  # paragraphs setting out a plan
     lessons_from = _lessons_lead_ins(story)
+    leads = _part_leads(story)
     for s in story.sentences:
         part = story.parts[s.part]
         if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
@@ -574,6 +595,8 @@ def extract_measures(
             continue  # after "最后,对我…心得启示:": the lessons
         if skip_opening and _tells_situation(part):
             continue
+        if s.start < leads.get(s.part, -1):
+            continue  # the lead of a part divided into sub-sections: it introduces them
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
         if concreteness(s.text) < -VAGUE_MAX:
