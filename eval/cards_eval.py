@@ -21,11 +21,12 @@ Two role models:
 
 - ``shipped``: assistant/data/roles.json (trained on every sentence of the
   bundled corpus, so it has seen these scripts) as the cards use it: since
-  round 6 a sentence of its training set is read by the model trained without
-  its case (``RoleModel.reading``, ``assistant/data/roles_held_out.json``), so
-  the bundled cards are read as a script added later is; ``--in-sample`` adds
-  the row of the full model reading its own training sentences (the cards
-  before round 6);
+  round 6 the problem and the outcomes ("fewer but surer") read a sentence of
+  its training set with the model trained without its case
+  (``RoleModel.reading``, ``assistant/data/roles_held_out.json``), as a
+  script added later is read; the measures keep the model's own reading;
+  ``--in-sample`` adds the row of the full model reading its own training
+  sentences in every field (as the cards did before round 6);
 - ``loco``: for each case, a model trained without that case's sentences
   (``eval/sentence_roles.jsonl``), i.e. what a script added later gets.  The
   21 models are cached in ``--cache`` (default /tmp/cards_eval_loco); the

@@ -1,9 +1,10 @@
 """Out-of-sample role readings (issue 14, round 6).
 
 The shipped role model was trained on every labelled sentence of the bundled scripts, so it gives those
-sentences back their labels, surely.  The case cards read a sentence of that training set with the model
-trained without its case (``RoleModel.reading``, table ``assistant/data/roles_held_out.json`` written by
-``eval/train_roles.py``), and any other sentence — a script added later — with the full model.
+sentences back their labels, surely.  The case cards' "fewer but surer" fields (遇到的问题, 成效) read a sentence
+of that training set with the model trained without its case (``RoleModel.reading``, table
+``assistant/data/roles_held_out.json`` written by ``eval/train_roles.py``), and any other sentence — a script
+added later — with the full model.
 """
 
 from __future__ import annotations
@@ -59,16 +60,41 @@ def test_a_training_sentence_is_read_by_the_model_that_did_not_see_its_case():
         assert abs(float(model.reading(it["sentence"]).sum()) - 1.0) < 1e-3
 
 
-def test_bundled_cards_read_their_sentences_out_of_sample(cards):
+def test_the_held_out_story_reads_bundled_sentences_out_of_sample(cards):
     model = get_role_model()
-    story = cards["sj2025-03"].story
+    case = cards["sj2025-03"].story.case
+    story = read_story(case, held_out=True)
     held = [s for s in story.sentences if s.text in model.held_out]
     assert len(held) >= 0.95 * len(story.sentences)
     for s in held:
         assert np.allclose(s.p, model.held_out[s.text], atol=1e-6)
-    # and not the full model's readings (on which the cards' "fewer but surer" gates never bite)
+    # not the full model's readings (on which the cards' "fewer but surer" gates never bite)
     differs = [s for s in held if not np.allclose(s.p, model.probabilities(s.text), atol=0.05)]
     assert len(differs) >= 0.5 * len(held)
+    # the story a card keeps (its measures, the handouts' quotes) is the model's own reading
+    for s in cards["sj2025-03"].story.sentences:
+        assert np.allclose(s.p, model.probabilities(s.text), atol=1e-6)
+
+
+def test_bundled_cards_take_problem_and_outcomes_from_the_held_out_reading(cases, cards):
+    """遇到的问题 and 成效 are shown "fewer but surer", by thresholds set on scripts the model had not seen: on the
+    bundled scripts they are read out of sample, so the thresholds bite as they do on a script added later."""
+    from assistant.cards import Rarity, extract_outcomes, extract_problems
+
+    rarity = next(iter(cards.values())).rarity
+    assert rarity is not None
+    fewer = 0
+    for case in cases:
+        card = cards[case.id]
+        unseen = read_story(case, held_out=True)
+        assert card.problem == extract_problems(unseen, rarity)
+        assert [o.citation for o in card.outcomes] == [o.citation for o in extract_outcomes(unseen, rarity)]
+        in_sample = read_story(case)
+        fewer += len(extract_problems(in_sample, rarity)) + len(extract_outcomes(in_sample, rarity)) - len(
+            card.problem
+        ) - len(card.outcomes)
+    assert fewer >= 5  # the in-sample readings pass the gates (round 5: 31 problems and 48 outcomes; now 26 and 37)
+    assert isinstance(rarity, Rarity)
 
 
 def test_a_script_added_later_is_read_by_the_full_model():
@@ -84,6 +110,12 @@ def test_a_script_added_later_is_read_by_the_full_model():
     edited = sentence.replace("。", "，并持续跟进。", 1) if "。" in sentence else sentence + "并持续跟进。"
     assert edited not in model.held_out
     assert np.allclose(model.reading(edited), model.probabilities(edited))
+    # its card's problem and outcomes come from the same reading as its measures
+    from assistant.cards import build_card
+
+    card = build_card(case)
+    assert card.story is not None
+    assert all(s.text not in model.held_out for s in card.story.sentences)
 
 
 def test_a_table_written_for_another_model_is_not_used(tmp_path):
