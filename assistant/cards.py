@@ -14,6 +14,14 @@ situation parts at the start; a measure is a sentence read as 做法 (labelled w
 when the heading itself reads as a measure); an outcome is a sentence read as
 成效 carrying a figure.  Among sentences with the role, those particular to
 this script (rare words, :class:`Rarity`) are preferred over general ones.
+遇到的问题 and 成效 are shown "fewer but surer": only readings sure enough by
+thresholds set on scripts the role model had not seen.  The shipped model was
+trained on the bundled scripts' sentences and reads them all surely, so these
+two fields read a bundled script out of sample (``read_story(...,
+held_out=True)``: each training sentence read by the model trained without its
+case, :meth:`~assistant.roles.RoleModel.reading`), as a script added later is
+read; the measures and the story the handouts quote keep the model's reading
+(eval/cards_eval.md, round 6).
 What each field is not — a lead-in, a general statement, a dated incident step,
 an overview, the country's figures … — is said where each field is extracted;
 ``eval/cards_eval.md`` lists the kinds of error each rule answers.
@@ -154,9 +162,14 @@ class Story:
         return [s for s in self.sentences if s.part in keep]
 
 
-def read_story(case: Case, model: RoleModel | None = None) -> Story:
-    """The case's body sentences with role probabilities, and its parts with their roles."""
+def read_story(case: Case, model: RoleModel | None = None, held_out: bool = False) -> Story:
+    """The case's body sentences with role probabilities, and its parts with their roles.
+
+    ``held_out``: a sentence the model was trained on is read by the model trained without its case
+    (:meth:`RoleModel.reading`: what a script added later gets); any other sentence is read the same either way.
+    """
     model = model or get_role_model()
+    read = model.reading if held_out else model.probabilities
     top_level = min((s.level for s in case.sections), default=0)
     tops = sorted((s for s in case.sections if s.level == top_level), key=lambda s: s.start)
     bounds = [(("", 0))] + [(s.title, s.start) for s in tops]
@@ -173,7 +186,7 @@ def read_story(case: Case, model: RoleModel | None = None) -> Story:
             c = cite(case, a, b)
             if not _CJK.search(c.quote):
                 continue
-            p = tuple(float(x) for x in model.probabilities(c.quote))
+            p = tuple(float(x) for x in read(c.quote))
             sentences.append(Sentence(c.start, c.end, c.quote, p, part, block, i))
     parts = []
     for k, (title, start) in enumerate(bounds):
@@ -534,6 +547,25 @@ def _lessons_lead_ins(story: Story) -> dict[int, int]:
     return out
 
 
+# A part divided into sub-sections tells its measures in them ("二、主要做法" > "(一)成立…", "(二)…"; a heading
+# that is the lead clause of a paragraph counts); the text before its first sub-heading introduces or sums them
+# up ("追根溯源找问题后,…开出硬件软件双提升的良方", "大型居住社区治理涉及硬件配套、服务供给…多个维度"), it is
+# not one of them (eval/cards_eval.md, round 6).
+def _part_leads(story: Story) -> dict[int, int]:
+    """Part index -> offset of its first sub-heading, for the parts divided into sub-sections (sub-headings after a
+    line announcing the lessons, "最后,对我…心得启示:", divide the lessons, not the part)."""
+    sections = story.case.sections
+    top = min((s.level for s in sections), default=0)
+    lessons_from = _lessons_lead_ins(story)
+    out: dict[int, int] = {}
+    for k, part in enumerate(story.parts):
+        end = min(part.end, lessons_from.get(k, part.end))
+        subs = [s.start for s in sections if s.level > top and part.start < s.start < end]
+        if subs:
+            out[k] = min(subs)
+    return out
+
+
 def extract_measures(
     story: Story, model: RoleModel, rarity: Rarity, limit: int | None = None, shown: Iterable[Citation] = ()
 ) -> list[Measure]:
@@ -543,7 +575,8 @@ def extract_measures(
     be done: a clause opening on 需/应/必须, nor what follows a line announcing
     the lessons: "…心得启示:"); nor are the sentences of the
     untitled opening or of a part headed as the background when the script
-    has a part of measures, steps of one dated
+    has a part of measures, the lead of a part divided into sub-sections
+    (before its first sub-heading: it introduces them), steps of one dated
     incident, overviews in general phrasing (:func:`concreteness`), a
     priority or an aim announced.  A sentence naming a concrete act (``_ACT``)
     weighs ACT_BONUS times as much.  A
@@ -563,6 +596,7 @@ def extract_measures(
     skip_opening = any(p.role == MEASURES for p in story.parts)
     planned = {s.par for s in story.sentences if _MUST.search(_content(s.text))}  # paragraphs setting out a plan
     lessons_from = _lessons_lead_ins(story)
+    leads = _part_leads(story)
     for s in story.sentences:
         part = story.parts[s.part]
         if part.role == LESSONS or s.role != "做法" or s.start in taken or s.par in planned:
@@ -571,6 +605,8 @@ def extract_measures(
             continue  # after "最后,对我…心得启示:": the lessons
         if skip_opening and _tells_situation(part):
             continue
+        if s.start < leads.get(s.part, -1):
+            continue  # the lead of a part divided into sub-sections: it introduces them
         if not _statement(s, 10, colon_ok=True) or _PLAN.search(s.text) or _CLOCK.search(s.text):
             continue
         if concreteness(s.text) < -VAGUE_MAX:
@@ -952,7 +988,9 @@ def build_card(
 ) -> CaseCard:
     """The card of one case.
 
-    ``role_model`` defaults to the shipped sentence-role model; ``rarity``
+    The problem and the outcomes are read out of sample (``read_story(...,
+    held_out=True)``): their "fewer but surer" thresholds were set on readings
+    of scripts the model had not seen.  ``role_model`` defaults to the shipped sentence-role model; ``rarity``
     (word rarity over the library) to this case alone — :func:`build_cards`
     passes the rarity over all the cases it builds, and their stories.
     """
@@ -960,8 +998,11 @@ def build_card(
     model = role_model or get_role_model()
     story = story or read_story(case, model)
     rarity = rarity or Rarity.of_stories([story])
-    problem = extract_problems(story, rarity)
-    outcomes = extract_outcomes(story, rarity)
+    # "fewer but surer" fields: read as a script the model has not seen is (the story itself when none of its
+    # sentences is one the model was trained on: a script added later, or a model without a held-out table)
+    unseen = read_story(case, model, held_out=True) if any(s.text in model.held_out for s in story.sentences) else story
+    problem = extract_problems(unseen, rarity)
+    outcomes = extract_outcomes(unseen, rarity)
     passages = chunk_case(case)
     counts = case_tags(case, taxonomy)
     roles = {r.name: n for r in taxonomy.roles if (n := r.count(case.text))}

@@ -15,6 +15,18 @@ from the ``test`` extra).  Inference is a sparse dot product in numpy, about
 query time, the index build stores each passage's :func:`problem_share` for
 retrieval, and documents added later are classified the same way.
 
+The shipped model has read every sentence of the bundled corpus with its
+label, so on those sentences it gives back its training labels, surely (0.97
+of them, against 0.67 for a model that has not seen the script).  Where a
+reading must behave as it will on a script added later — the case cards'
+"fewer but surer" gates (:mod:`assistant.cards`) — :meth:`RoleModel.reading`
+reads a sentence of the training set with the model trained without that
+sentence's case (cross-fitted, leave-one-case-out; the table
+``data/roles_held_out.json`` is written with the model by
+``eval/train_roles.py``) and any other sentence with the full model.  A
+script added later has no sentence in the table: it is read by the full model,
+nothing retrained.
+
     >>> from assistant.roles import get_role_model
     >>> m = get_role_model()
     >>> m.predict("联合城管、派出所对小区地锁进行了拆除。")
@@ -40,6 +52,8 @@ from assistant.errors import AssistantError
 
 ROLES = ("背景", "问题", "做法", "成效", "感悟")
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "roles.json"
+# the training sentences' leave-one-case-out readings: {"model": fingerprint of roles.json, "sentences": {text: p}}
+HELD_OUT_PATH = MODEL_PATH.with_name("roles_held_out.json")
 NGRAMS = (1, 2, 3)
 MIN_DF = 2  # n-grams seen in fewer training sentences are dropped
 C = 4.0  # inverse L2 strength: leave-one-case-out accuracy 0.654/0.667/0.668/0.667/0.669 for C = 1/2/4/8/16
@@ -57,23 +71,41 @@ def features(sentence: str) -> list[str]:
 class RoleModel:
     """Weights per n-gram and class; unknown n-grams are ignored."""
 
-    def __init__(self, classes: list[str], weights: dict[str, list[float]], bias: list[float]) -> None:
+    def __init__(
+        self,
+        classes: list[str],
+        weights: dict[str, list[float]],
+        bias: list[float],
+        held_out: dict[str, list[float]] | None = None,
+    ) -> None:
         if list(classes) != list(ROLES):
             raise ValueError(f"role model classes {classes} != {list(ROLES)}")
         self.classes = list(classes)
         self.index = {g: i for i, g in enumerate(weights)}
         self.W = np.asarray(list(weights.values()), dtype=np.float32).reshape(len(weights), len(classes))
         self.b = np.asarray(bias, dtype=np.float32)
+        # training sentence -> its reading by the model trained without its case (see the module docstring)
+        self.held_out = {s: np.asarray(p, dtype=np.float64) for s, p in (held_out or {}).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "RoleModel":
         return cls(data["classes"], data["weights"], data["bias"])
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "RoleModel":
+    def load(cls, path: Path = MODEL_PATH, held_out_path: Path | None = None) -> "RoleModel":
+        """The model at ``path``, with the held-out readings of its training sentences at ``held_out_path``
+        when that table was written for this very model (its ``model`` fingerprint); a table written for
+        another model is not used."""
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raw = path.read_bytes()
+            data = json.loads(raw.decode("utf-8"))
+            held: dict[str, list[float]] | None = None
+            if held_out_path is not None and held_out_path.exists():
+                table = json.loads(held_out_path.read_text(encoding="utf-8"))
+                if table.get("model") == fingerprint_of(raw):
+                    held = table["sentences"]
+            return cls(data["classes"], data["weights"], data["bias"], held)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AssistantError(
                 f"句子角色模型 {path} 缺失或已损坏（{exc}）。请重新安装本程序，或运行 eval/train_roles.py 重新生成。"
             ) from None
@@ -87,6 +119,12 @@ class RoleModel:
             logits += self.W[rows].sum(axis=0) / math.sqrt(len(grams))
         z = np.exp(logits - logits.max())
         return z / z.sum()
+
+    def reading(self, sentence: str) -> np.ndarray:
+        """Class probabilities as a model that has not seen ``sentence`` gives them: a sentence this model was
+        trained on is read by the model trained without its case (cross-fitted); any other by this model."""
+        held = self.held_out.get(sentence)
+        return held.copy() if held is not None else self.probabilities(sentence)
 
     def predict(self, sentence: str) -> dict[str, float]:
         p = self.probabilities(sentence)
@@ -135,13 +173,17 @@ def train(sentences: list[str], roles: list[str], c: float = C) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def get_role_model() -> RoleModel:
-    return RoleModel.load()
+    return RoleModel.load(MODEL_PATH, HELD_OUT_PATH)
+
+
+def fingerprint_of(model_bytes: bytes) -> str:
+    return hashlib.sha1(model_bytes).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=1)
 def model_fingerprint() -> str:
     """Identifies the shipped model; an index stores it next to the shares it computed with it."""
-    return hashlib.sha1(MODEL_PATH.read_bytes()).hexdigest()[:12]
+    return fingerprint_of(MODEL_PATH.read_bytes())
 
 
 def problem_share(text: str, model: RoleModel | None = None) -> float:

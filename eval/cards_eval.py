@@ -20,7 +20,13 @@ cases whose script reports one (gold outcomes non-empty).
 Two role models:
 
 - ``shipped``: assistant/data/roles.json (trained on every sentence of the
-  bundled corpus, so it has seen these scripts);
+  bundled corpus, so it has seen these scripts) as the cards use it: since
+  round 6 the problem and the outcomes ("fewer but surer") read a sentence of
+  its training set with the model trained without its case
+  (``RoleModel.reading``, ``assistant/data/roles_held_out.json``), as a
+  script added later is read; the measures keep the model's own reading;
+  ``--in-sample`` adds the row of the full model reading its own training
+  sentences in every field (as the cards did before round 6);
 - ``loco``: for each case, a model trained without that case's sentences
   (``eval/sentence_roles.jsonl``), i.e. what a script added later gets.  The
   21 models are cached in ``--cache`` (default /tmp/cards_eval_loco); the
@@ -29,7 +35,7 @@ Two role models:
     .venv/bin/python eval/cards_eval.py                      # shipped model
     .venv/bin/python eval/cards_eval.py --loco               # and leave-one-case-out
     .venv/bin/python eval/cards_eval.py --loco --details     # every wrong item
-    .venv/bin/python eval/cards_eval.py --loco --ablate      # each round-5 rule switched off in turn
+    .venv/bin/python eval/cards_eval.py --loco --ablate      # each round-5/6 rule switched off in turn
     .venv/bin/python eval/cards_eval.py --save eval/cards_eval_before.json   # record figures
     .venv/bin/python eval/cards_eval.py --loco --before eval/cards_eval_before.json  # before/after table
 """
@@ -200,6 +206,8 @@ def build(cases: list[Case], model_for=None) -> dict:
 
     if model_for is None:
         return cards_mod.build_cards(cases)
+    if not isinstance(model_for, dict):  # one model for every case
+        return cards_mod.build_cards(cases, role_model=model_for)
     taxonomy = load_taxonomy()
     stories = {c.id: cards_mod.read_story(c, model_for[c.id]) for c in cases}
     rarity = cards_mod.Rarity.of_stories(stories.values())  # words, not roles: the same for every model
@@ -316,7 +324,7 @@ def _sweep_measures(cases, gold, models, name: str, values, what: str) -> list[s
     return lines
 
 
-# the round-5 rules of assistant/cards.py, each switched off in turn by --ablate
+# the round-5 and round-6 rules of assistant/cards.py, each switched off in turn by --ablate
 _NEVER = r"(?!x)x"
 
 
@@ -336,16 +344,17 @@ def _ablations():
             "_tells_situation",
             lambda part: part.role == cards_mod.SITUATION and not part.title,
         ),
+        ("round 6: the lead of a part divided into sub-sections is no measure (_part_leads)", "_part_leads", lambda story: {}),
     ]
 
 
 def ablate(cases, gold, models) -> list[str]:
-    """The figures with each round-5 rule switched off in turn (the others on)."""
+    """The figures with each round-5/6 rule switched off in turn (the others on)."""
     from assistant import cards as cards_mod
 
     lines = [
         "",
-        "## Each round-5 rule switched off in turn",
+        "## Each round-5/6 rule switched off in turn",
         "",
         "| without | problem P (shipped) | measure P / R (shipped) | problem P (loco) | measure P / R (loco) |",
         "|---|---|---|---|---|",
@@ -377,10 +386,15 @@ def role_reading(models) -> list[str]:
     shipped = get_role_model()
     q = ROLES.index("问题")
     lines = ["", "## How the role models read the labelled sentences", ""]
-    for name, model_of in (("shipped", lambda case: shipped), ("loco", lambda case: models[case])):
+    readers = (
+        ("shipped, in sample (probabilities)", lambda case, s: shipped.probabilities(s)),
+        ("shipped, as the cards read (reading)", lambda case, s: shipped.reading(s)),
+        ("loco", lambda case, s: models[case].probabilities(s)),
+    )
+    for name, read in readers:
         right = sure = labelled = 0
         for it in items:
-            p = model_of(it["sid"].split(":")[0]).probabilities(it["sentence"])
+            p = read(it["sid"].split(":")[0], it["sentence"])
             right += ROLES[int(p.argmax())] == it["role"]
             if it["role"] == "问题":
                 labelled += 1
@@ -396,6 +410,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loco", action="store_true", help="also build each card with a role model trained without its case")
     ap.add_argument("--cache", default="/tmp/cards_eval_loco", help="where the leave-one-case-out models are cached")
+    ap.add_argument(
+        "--in-sample", action="store_true",
+        help="also the full model reading its own training sentences (the bundled cards before round 6)",
+    )
     ap.add_argument("--details", action="store_true", help="list every item judged wrong")
     ap.add_argument("--beside", action="store_true", help="with --details: the case's gold strings beside its wrong items")
     ap.add_argument("--save", help="write the summary figures (JSON) to this file")
@@ -404,12 +422,16 @@ def main() -> int:
         help="a summary saved with --save, as PATH or LABEL=PATH (repeatable): print a before/after table",
     )
     ap.add_argument("--sweep", action="store_true", help="measure precision/recall for other numbers of measures per card")
-    ap.add_argument("--ablate", action="store_true", help="the figures with each round-5 card rule switched off in turn")
+    ap.add_argument("--ablate", action="store_true", help="the figures with each round-5/6 card rule switched off in turn")
     args = ap.parse_args()
 
     cases = load_corpus(ROOT / "corpus")
     gold = {g["case_id"]: g for g in map(json.loads, GOLD.read_text("utf-8").splitlines()) if g}
     results = {"shipped": run(cases, gold)}
+    if args.in_sample:
+        from assistant.roles import MODEL_PATH, RoleModel
+
+        results["in sample"] = run(cases, gold, RoleModel.load(MODEL_PATH))  # no held-out table
     if args.loco:
         results["loco"] = run(cases, gold, loco_models(Path(args.cache)))
 

@@ -257,3 +257,25 @@ def test_a_line_announcing_the_lessons_opens_them(cards):
         got = _measures_with(card, needle)
         assert got and not any(needle in m.citation.quote for m in got), needle
     assert any("猫岛" in m.citation.quote for m in card.measures)  # the part's measures before the lead-in stay
+
+
+def test_the_lead_of_a_part_divided_into_sub_sections_is_not_a_measure(cards):
+    """蓝天二村's part "二、组建红色业委会,红在哪里?" opens with "在街道党工委的正确领导和大力支持下,我们红色业委会走进
+    百姓家,…去梳理急需解决的问题" before its sub-sections tell the measures; 韵意六村's with "大型居住社区治理涉及硬件配套、服务供给…多个维度": they introduce the measures.  Read surely
+    as 做法, they still are not measures; the sub-sections' measures stay."""
+    from assistant.cards import _part_leads
+
+    for case_id, needle in [("sj2025-01", "我们红色业委会走进百姓家"), ("sj2025-18", "大型居住社区治理涉及")]:
+        card = cards[case_id]
+        leads = _part_leads(card.story)
+        s = next(s for s in card.story.sentences if needle in s.text)
+        assert s.start < leads[s.part]  # before the first sub-heading of its part
+        got = _measures_with(card, needle)
+        assert got and not any(needle in m.citation.quote for m in got), case_id
+        assert any(m.citation.start > leads[s.part] for m in got if card.story.parts[s.part].start <= m.citation.start < card.story.parts[s.part].end)
+    # on every card: no measure before the first sub-heading of a part divided into sub-sections
+    for card in cards.values():
+        leads = _part_leads(card.story)
+        for m in card.measures:
+            k = next(i for i, p in enumerate(card.story.parts) if p.start <= m.citation.start < p.end)
+            assert m.citation.start >= leads.get(k, -1), (card.case_id, m.citation.quote)

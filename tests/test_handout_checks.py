@@ -491,7 +491,10 @@ def test_a_case_handout_asks_about_what_the_case_is_about(cards):
     from assistant.handout import build_handout
 
     h = build_handout(cards, case_id="sj2025-16", n=6)
-    assert len(h.questions) >= 4
+    # cards round 6: the card's problem is read as a script added later is read (out of sample); 黄桥's second
+    # problem ("整村平移是一项庞大复杂的系统工程…") is then no longer read surely as one, and the scenario it set
+    # goes: three questions rather than a padded fourth (eval/cards_eval.md, round 6)
+    assert len(h.questions) >= 3
     # round 9: "组团报名、分批建设" (how the 平移 was staged) replaces the 保障金 quoted without what it secures
     core = [q for q in h.questions if re.search(r"宅基地|平移|建房|抓阄|选地|用地|组团报名|分批建设", "".join(q.quotes))]
     assert len(core) >= 2, [q.text for q in h.questions]
