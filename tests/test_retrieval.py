@@ -7,7 +7,7 @@ import pytest
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.lc import CaseRetriever
-from assistant.retrieval import HybridSearcher, check_question
+from assistant.retrieval import HybridSearcher, check_question, is_lookup
 
 from conftest import CORPUS_DIR, INDEX_DIR
 
@@ -117,3 +117,14 @@ def test_background_sections_are_discounted_but_still_found(searcher):
     # a factual question about a community's situation still finds its background
     hits = searcher.search("蓝天二村小区有多少户住户、多少常住人口？", k=3)
     assert any("住户2284户" in h.passage.text for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question", ["用了十几年的老电梯换新钱从哪来", "楼下餐饮店油烟扰民，投诉了好几次", "邻居养狗扰民，协调了好几次都没用"]
+)
+def test_how_long_or_how_often_a_trouble_lasted_is_not_a_look_up(searcher, question):
+    # 十几年 / 好几次 describe the situation: the question asks what to do, so every link is searched
+    # (the extractive answer reads it the same way: assistant.extractive uses this one pattern)
+    assert not is_lookup(question)
+    assert searcher.query(question).link_sources is None
+    assert searcher.query("电梯换了几部？").link_sources == ("user",)
