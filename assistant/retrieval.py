@@ -276,14 +276,15 @@ class HybridSearcher:
         """
         semantic = {name for name in rankings if name in SEMANTIC_ROUTES and self.weights.get(name)}
         words = {name for name in rankings if name not in SEMANTIC_ROUTES and self.weights.get(name)}
-        if not semantic or not words:
+        if self.word_excess is None or not semantic or not words:
             return fused
         ratio = sum(self.weights[n] for n in words) / sum(self.weights[n] for n in semantic)
+        excess = self.word_excess * max(self.weights[n] for n in words)
         sem_part = self.fuse({name: rankings[name] for name in semantic})
         out = {}
         for i, total in fused.items():
             sem = sem_part.get(i, 0.0)
-            out[i] = sem + min(total - sem, ratio * sem + self.word_excess * max(self.weights[n] for n in words))
+            out[i] = sem + min(total - sem, ratio * sem + excess)
         return out
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
