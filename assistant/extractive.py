@@ -34,7 +34,7 @@ from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
 from assistant.corpus import Case
 from assistant.lexical import tokenize
-from assistant.retrieval import Hit, asking_clauses
+from assistant.retrieval import Hit, is_lookup
 from assistant.roles import RoleModel, get_role_model
 
 Spans = Sequence[tuple[str, int, int]]  # (case id, start, end) of quotes shown earlier in a conversation
@@ -90,12 +90,6 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # of the lead sentences finds half as many that only restate the problem
 # (eval/README.md, "回答质量").  Not applied to look-ups: facts often sit in 背景.
 ROLE_WEIGHT = 1.0
-# 几 counts only where it asks: 好几年, 十几次, 没几个 describe (as in assistant.coverage._QWORD)
-_FACT_QUESTION = re.compile(
-    r"多少|(?<![十百千万0-9就这那好没前])几[个次部辆年名人户位家把条]|哪一年|什么时候|哪年|是谁|多大|多长|多久|哪些人"
-)
-_HOW = re.compile(r"怎么|怎样|如何|咋|办法")
-
 
 
 class CorpusStats:
@@ -225,7 +219,7 @@ class Extractor:
         alike), at a cost of ~60 ms a sentence.
         """
         q_tokens = set(tokenize(question))
-        role_weight = 0.0 if is_fact_question(question) else ROLE_WEIGHT
+        role_weight = 0.0 if is_lookup(question) else ROLE_WEIGHT
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         pool = list(hits)
         seen = {h.passage.id for h in hits}
@@ -316,7 +310,7 @@ class Extractor:
         cands = self.candidates(question, hits, shown)
         if not cands:
             return []
-        fact = is_fact_question(question)
+        fact = is_lookup(question)
         ranked = sorted(cands, key=lambda c: -c.score)
         options: dict[str, list[Sentence]] = {}  # anchors a block may be built around, best first
         for c in ranked:
@@ -635,7 +629,7 @@ class Extractor:
                成效：通过联合行动,共拆除地锁146把,……[2]
             2. ……
         """
-        return compose_blocks(self.blocks(question, hits, shown, aspect), fact=is_fact_question(question))
+        return compose_blocks(self.blocks(question, hits, shown, aspect), fact=is_lookup(question))
 
     def context(self, question: str, hits: list[Hit], n: int) -> list[Hit]:
         """The passages an LLM answers from: per community in block order, each community's in script order.
@@ -718,16 +712,6 @@ def compose_blocks(blocks: list[Block], *, fact: bool = False) -> tuple[str, lis
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-def is_fact_question(question: str) -> bool:
-    """A look-up ("多少辆""哪一年"), judged on the asking clauses only.
-
-    The asking clause is the last clause before each question mark (and of
-    any text after the last one): "商业街旁边几个公共停车场是免费的，……，怎么整治？" describes a
-    situation with 几个 but asks how, so it is not a look-up.
-    """
-    return any(_FACT_QUESTION.search(c) and not _HOW.search(c) for c in asking_clauses(question))
 
 
 _CN_DIGITS = "一二三四五六七八九十"

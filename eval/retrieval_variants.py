@@ -3,8 +3,8 @@
 Each variant patches :class:`assistant.retrieval.HybridSearcher` or
 :class:`assistant.extractive.Extractor` in this process (nothing is written)
 and prints, on one line: how many tune questions' first answer block holds
-gold evidence (dev odd, coverage tune, follow-ups tune, and the answerable
-``half == "tune"`` questions of ``eval/holdout_r4.jsonl``), then the dev retrieval
+gold evidence (the tune halves of ``eval/blocks_eval.py``: dev odd, coverage,
+follow-ups, holdout r4 / r3 / r5), then the dev retrieval
 floor (evidence within 600 / 1,200 characters, all of eval/dev.jsonl, with and
 without the link routes).  The test halves are never read here.
 
@@ -14,13 +14,15 @@ Usage::
     .venv/bin/python eval/retrieval_variants.py base zscore     # the named ones
     .venv/bin/python eval/retrieval_variants.py --ranks         # where the shipped version's misses have their evidence
 
-Results and reading: eval/answers.md, "Round 4".
+Results and reading: eval/answers.md, "Round 4" and "Round 6" (the word cap, and the
+asking-clause, link and measure variants of round 6, which rescore the hits a block is built from).
 """
 
 from __future__ import annotations
 
 import inspect
 import os
+from dataclasses import replace
 import sys
 import textwrap
 from pathlib import Path
@@ -35,11 +37,13 @@ sys.path.insert(0, str(ROOT / "eval"))
 import blocks_eval  # noqa: E402
 from assistant import extractive as X  # noqa: E402
 from assistant import retrieval as R  # noqa: E402
-from assistant.evaluation import answerable, evaluate, read_questions  # noqa: E402
+from assistant.evaluation import evaluate, read_questions  # noqa: E402
+from assistant.lexical import tokenize, tokenize_chars  # noqa: E402
 
 ORIGINAL = {
     "init": R.HybridSearcher.__init__, "fuse": R.HybridSearcher.fuse, "fused": R.HybridSearcher.fused,
     "diversify": R.HybridSearcher._diversify, "candidates": X.Extractor.candidates, "anchored": X.Extractor._anchored, "role": X.ROLE_WEIGHT,
+    "cap": R.HybridSearcher._cap_words, "query": R.HybridSearcher.query, "blocks": X.Extractor.blocks,
 }
 
 
@@ -51,6 +55,9 @@ def restore() -> None:
     X.Extractor.candidates = ORIGINAL["candidates"]
     X.Extractor._anchored = ORIGINAL["anchored"]
     X.ROLE_WEIGHT = ORIGINAL["role"]
+    R.HybridSearcher._cap_words = ORIGINAL["cap"]
+    R.HybridSearcher.query = ORIGINAL["query"]
+    X.Extractor.blocks = ORIGINAL["blocks"]
 
 
 def _defaults(**kw) -> None:
@@ -170,6 +177,121 @@ def _best_passage_first(first_only: bool) -> None:
     X.Extractor._anchored = anchored
 
 
+def _word_cap(ratio: float, excess: float) -> None:
+    """The word cap (``HybridSearcher._cap_words``) with a fixed ratio and excess instead of the
+    weights' ratio (2) and one route's worth (1)."""
+    def cap(self, rankings, fused):
+        semantic = [n for n in rankings if n in R.SEMANTIC_ROUTES]
+        sem_part = self.fuse({n: rankings[n] for n in semantic})
+        return {i: sem_part.get(i, 0.0) + min(t - sem_part.get(i, 0.0), ratio * sem_part.get(i, 0.0) + excess) for i, t in fused.items()}
+    R.HybridSearcher._cap_words = cap
+
+
+# Words of a question that ask rather than name a matter (the asking clause's content is the rest).
+_ASKING = set("怎么 怎样 如何 咋 办法 什么 哪些 能 能不能 可以 要 该 吗 呢 啥 谁 才 做 办 搞 让 有 没有 是 的 了 和 也 都 还 就 又 怎么办 怎么样 好".split())
+
+
+def _content(text: str) -> set[str]:
+    return {t for t in tokenize(text) if t not in _ASKING}
+
+
+def _asked(text: str) -> set[str]:
+    """Content words of the asking clauses (``retrieval.asking_clauses``)."""
+    return _content("".join(R.asking_clauses(text)))
+
+
+def _long(question: str) -> bool:
+    """The asking clause is not the whole question (there is a situation besides)."""
+    return len("".join(R.asking_clauses(question))) < 0.8 * len(question)
+
+
+def _rescore(factor) -> None:
+    """The blocks are built from the hits with each score times ``factor(extractor, question, hit, hits)``."""
+    def blocks(self, question, hits, shown=(), aspect=()):
+        rescored = [replace(h, score=h.score * factor(self, question, h, hits)) for h in hits]
+        return ORIGINAL["blocks"](self, question, rescored, shown, aspect)
+    X.Extractor.blocks = blocks
+
+
+def _link_ask(k: float):
+    """A hit's link that matches the question best lifts less when the question holds little of what
+    that link asks (its asking clause): x(1 - k(1 - share))."""
+    def factor(ex, question, h, hits):
+        if not h.links:
+            return 1.0
+        q = _content(question)
+        best = max(h.links, key=lambda link: ex.stats.weighted_share(_content(link), q))
+        asked = _asked(best)
+        return 1.0 - k * (1.0 - ex.stats.weighted_share(asked, q)) if asked else 1.0
+    return factor
+
+
+def _asked_in_passage(k: float):
+    """A hit whose passage (and link questions) holds little of what the question asks loses up to k."""
+    def factor(ex, question, h, hits):
+        asked = _asked(question) & set(tokenize(question))
+        if not asked or not _long(question):
+            return 1.0
+        found = set(ex.stats.passage_tokens(h.passage)).union(*(tokenize(link) for link in h.links))
+        return 1.0 - k * (1.0 - ex.stats.weighted_share(asked, found))
+    return factor
+
+
+def _measure_share(k: float, roles: tuple[str, ...]):
+    """For a how-to question, a hit loses up to k by the share of its passage not read as ``roles``."""
+    def factor(ex, question, h, hits):
+        if R.is_lookup(question):
+            return 1.0
+        text = h.case.text
+        spans = X.sentence_spans(text, h.passage)
+        total = sum(e - s for s, e in spans) or 1
+        share = sum((e - s) * sum(ex.roles_of(text[s:e])[r] for r in roles) for s, e in spans) / total
+        return 1.0 - k * (1.0 - share)
+    return factor
+
+
+def _no_dense(k: float):
+    """A hit the dense route did not find (lifted by words and links only) loses k."""
+    return lambda ex, question, h, hits: 1.0 - k if h.parts and "dense" not in h.parts else 1.0
+
+
+_ASK_VECTORS: dict[str, np.ndarray] = {}
+
+
+def _dense_ask(k: float, own_ask: bool):
+    """A hit gains k x (how close the question, or its asking clause, is to the asking clause of the
+    passage's closest link - the mean of that over the hits): the embedding version of _link_ask.
+    (Embeds every link's asking clause once: about 15 s.)"""
+    def factor(ex, question, h, hits):
+        from assistant.retrieval import get_searcher
+
+        embed = get_searcher().embedder.embed_query
+        if not _ASK_VECTORS:
+            for link in {x for hit in hits for x in hit.links} | {x for qs in get_searcher()._link_questions.values() for x in qs}:
+                _ASK_VECTORS[link] = np.asarray(embed("".join(R.asking_clauses(link)[-1:]) or link))
+        q = np.asarray(embed("".join(R.asking_clauses(question)[-1:]) or question if own_ask else question))
+        agree = {hit.passage.id: max(float(q @ _ASK_VECTORS[x]) for x in hit.links) for hit in hits if hit.links}
+        if h.passage.id not in agree:
+            return 1.0
+        return 1.0 + k * (agree[h.passage.id] - sum(agree.values()) / len(agree))
+    return factor
+
+
+def _ask_query(times: int, chars: bool) -> None:
+    """The word routes (and ``chars``: the character routes) read the asking clause's content
+    ``times`` more times (a repeated query token counts again in BM25), for questions with a situation."""
+    def query(self, question):
+        q = ORIGINAL["query"](self, question)
+        ask = "".join(R.asking_clauses(question))
+        if ask and _long(question):
+            extra = [t for t in tokenize(ask) if t not in _ASKING]
+            q.__dict__["words"] = list(q.words) + extra * times
+            if chars:
+                q.__dict__["chars"] = list(q.chars) + tokenize_chars(ask) * times
+        return q
+    R.HybridSearcher.query = query
+
+
 _SEM = lambda w: {"dense": w, "words": 1.0, "chars": 1.0, "link_dense": w, "link_words": 1.0, "link_chars": 1.0}  # noqa: E731
 _SCORE = "2.0 * lex + 1.0 * plex"
 VARIANTS = {
@@ -205,14 +327,31 @@ VARIANTS = {
     "best-passage-first": lambda: _best_passage_first(False),
     "best-passage-first-block": lambda: _best_passage_first(True),
     "roles-x2": lambda: setattr(X, "ROLE_WEIGHT", 2.0),
+    # round 6: the word cap (shipped: ratio of the weights, 2, plus one route's worth)
+    "no-word-cap": lambda: _defaults(word_excess=None),
+    **{f"word-cap-{r:g}-{e:g}": (lambda r=r, e=e: _word_cap(r, e)) for r, e in
+       ((1, 1), (1.5, 0.5), (1.5, 1), (2, 0.75), (2, 1.5), (2, 2), (2.5, 1), (3, 0.5), (3, 1))},
+    # round 6: what the question asks against the situation it describes, links, measures
+    "link-ask-0.3": lambda: _rescore(_link_ask(0.3)),
+    "link-ask-0.5": lambda: _rescore(_link_ask(0.5)),
+    "asked-in-passage-0.2": lambda: _rescore(_asked_in_passage(0.2)),
+    "asked-in-passage-0.4": lambda: _rescore(_asked_in_passage(0.4)),
+    "measure-share-0.2": lambda: _rescore(_measure_share(0.2, ("做法",))),
+    "measure-share-0.4": lambda: _rescore(_measure_share(0.4, ("做法",))),
+    "measure-result-share-0.3": lambda: _rescore(_measure_share(0.3, ("做法", "成效"))),
+    "no-dense-0.2": lambda: _rescore(_no_dense(0.2)),
+    "no-dense-0.4": lambda: _rescore(_no_dense(0.4)),
+    "dense-ask-2": lambda: _rescore(_dense_ask(2.0, False)),
+    "dense-ask-5": lambda: _rescore(_dense_ask(5.0, False)),
+    "dense-own-ask-2": lambda: _rescore(_dense_ask(2.0, True)),
+    "ask-query-words": lambda: _ask_query(1, False),
+    "ask-query-both": lambda: _ask_query(1, True),
 }
 
 
 def tune_sets() -> dict[str, list[dict]]:
-    sets = blocks_eval.splits(False)
-    holdout = read_questions(ROOT / "eval" / "holdout_r4.jsonl")
-    sets["holdout-tune"] = [q for q in holdout if q.get("half") == "tune" and answerable(q)]
-    return sets
+    """The tune halves of eval/blocks_eval.py (dev odd, coverage, follow-ups, holdout r4 / r3 / r5)."""
+    return blocks_eval.splits(False)
 
 
 def measure(name: str) -> str:

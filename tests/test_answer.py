@@ -16,8 +16,8 @@ from assistant.cli import main
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.evaluation import evaluate_answers
-from assistant.extractive import BLOCK_LINE, RESULT_LINE, is_fact_question
-from assistant.retrieval import HybridSearcher
+from assistant.extractive import BLOCK_LINE, RESULT_LINE
+from assistant.retrieval import HybridSearcher, is_lookup
 from assistant.roles import get_role_model
 
 from conftest import CORPUS_DIR, INDEX_DIR, ROOT
@@ -281,15 +281,15 @@ def test_how_to_answer_leads_with_a_measure_not_the_problem(answerer):
 
 
 def test_fact_questions_are_told_by_their_asking_clause():
-    assert is_fact_question("湖畔天地小区实际登记了多少辆车？车位缺口有多大？")
-    assert is_fact_question("蓝天二村排摸出多少辆僵尸车？剩下不肯开走的怎么处理的？")
-    assert not is_fact_question("商业街旁边几个公共停车场是免费的，结果被车长期霸着，怎么整治？")
-    assert not is_fact_question("网格该怎么划、每个网格配哪些人？")
-    assert not is_fact_question("小区停车难怎么办")
+    assert is_lookup("湖畔天地小区实际登记了多少辆车？车位缺口有多大？")
+    assert is_lookup("蓝天二村排摸出多少辆僵尸车？剩下不肯开走的怎么处理的？")
+    assert not is_lookup("商业街旁边几个公共停车场是免费的，结果被车长期霸着，怎么整治？")
+    assert not is_lookup("网格该怎么划、每个网格配哪些人？")
+    assert not is_lookup("小区停车难怎么办")
     # 好几年, 十几年 describe: a statement of how long, not a look-up
-    assert not is_fact_question("老电梯用了十几年，换新钱从哪来")
-    assert not is_fact_question("楼道堆物，反反复复好几年了")
-    assert is_fact_question("电梯换了几部？")
+    assert not is_lookup("老电梯用了十几年，换新钱从哪来")
+    assert not is_lookup("楼道堆物，反反复复好几年了")
+    assert is_lookup("电梯换了几部？")
 
 
 def test_json_shape(answerer):

@@ -140,3 +140,13 @@ def test_a_list_is_opened_only_by_its_first_item_in_the_same_run_of_text(answere
     # a section after a heading line is not read on into, whatever it opens with
     headed = [(p, q) for p, q in pairs if text[p.case_id][p.end : q.start].strip()]
     assert headed and not any(opens_list(text[p.case_id], p, q) for p, q in headed)
+
+
+def test_the_first_block_is_not_led_by_a_rare_word_the_embeddings_do_not_back(answerer):
+    # retrieval caps the word routes by the embedding routes (HybridSearcher._cap_words): the
+    # 党建结对 passage that lists 反诈宣传 among its partners' services no longer leads
+    a = answerer.ask("反诈宣传居民不爱听，怎么做才有效？", use_llm=False)
+    first = [c for c in a.citations if c.case_id == a.citations[0].case_id]
+    assert first[0].case_id == "sj2025-19"
+    assert any("防电信诈骗" in c.quote or "本地话" in c.quote for c in first)
+    assert not any("党建结对" in c.quote for c in first)

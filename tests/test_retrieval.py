@@ -7,7 +7,7 @@ import pytest
 from assistant.config import get_settings
 from assistant.errors import InputError
 from assistant.lc import CaseRetriever
-from assistant.retrieval import HybridSearcher, check_question
+from assistant.retrieval import HybridSearcher, check_question, is_lookup
 
 from conftest import CORPUS_DIR, INDEX_DIR
 
@@ -117,3 +117,37 @@ def test_background_sections_are_discounted_but_still_found(searcher):
     # a factual question about a community's situation still finds its background
     hits = searcher.search("蓝天二村小区有多少户住户、多少常住人口？", k=3)
     assert any("住户2284户" in h.passage.text for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question", ["用了十几年的老电梯换新钱从哪来", "楼下餐饮店油烟扰民，投诉了好几次", "邻居养狗扰民，协调了好几次都没用"]
+)
+def test_how_long_or_how_often_a_trouble_lasted_is_not_a_look_up(searcher, question):
+    # 十几年 / 好几次 describe the situation: the question asks what to do, so every link is searched
+    # (the extractive answer reads it the same way: assistant.extractive uses this one pattern)
+    assert not is_lookup(question)
+    assert searcher.query(question).link_sources is None
+    assert searcher.query("电梯换了几部？").link_sources == ("user",)
+
+
+def test_word_routes_count_fully_only_where_the_embeddings_agree(searcher):
+    # synthetic route lists over three passages: 0 is found by every route, 1 by the four word
+    # routes alone (one rare word of the question it mentions in passing), 2 by the embeddings alone
+    words = [(0, 5.0), (1, 5.0), (2, 0.0)]
+    meaning = [(0, 0.9), (2, 0.9), (1, 0.5)]
+    rankings = {name: (meaning if name in ("dense", "link_dense") else words) for name in searcher.weights}
+    plain = searcher.fuse(rankings)
+    capped = searcher._cap_words(rankings, plain)
+    assert plain[1] > plain[2]  # summed, the four word routes outvote the two embedding routes
+    assert capped[0] == pytest.approx(plain[0])  # the meaning agrees: the words count in full
+    assert capped[1] == pytest.approx(searcher.word_excess)  # a bare word match: one route's worth
+    assert capped[2] == pytest.approx(plain[2]) and capped[2] > capped[1]
+
+
+def test_a_rare_word_named_in_passing_does_not_lead_the_search(searcher):
+    # 鲁星村's 党建结对 passage names 反诈 in a list of its partners' services (and so does one of its
+    # link questions); the embeddings rank 平复苑's 板凳课堂 passages on 宣传 first
+    question = "反诈宣传居民不爱听，怎么做才有效？"
+    assert searcher.search(question, k=3)[0].case.id == "sj2025-19"
+    uncapped = HybridSearcher(searcher.index, searcher.embedder, word_excess=None)
+    assert uncapped.search(question, k=3)[0].case.id == "sj2025-15"

@@ -463,7 +463,9 @@ def test_real_questions_get_the_local_top_ten(shipped_in, local_searcher):
             want = local_searcher.search(question, k=10, filters=f)
             got = shipped_in.search(question, k=10, filters=f)
             assert [h.passage.key for h in got] == [h.passage.key for h in want], (question, f)
-            assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-5, abs=1e-5)
+            # the stores' float32 cosines differ in the 6th digit; the word cap (HybridSearcher._cap_words)
+            # counts a capped passage's embedding part up to three times, so the fused scores may differ by a few 1e-5
+            assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=5e-5, abs=5e-5)
 
 
 # ---------------------------------------------------------------------------
