@@ -68,6 +68,7 @@ from assistant.fsutil import atomic_write
 from assistant.handout_material import Stance, party_pattern
 from assistant.quoting import (
     QUOTE_CHARS,
+    concludes,
     elided,
     elisions,
     excerpt,
@@ -319,6 +320,7 @@ class _Sources:
                 for x in _candidates(c.quote, limit, must, score)
                 if hm.clear(x) and not quote_faults(x, c.quote, _party_opens) and not quote_flaw(x)
                 and not drops_label(x, c.quote)
+                and not (role == "问题" and concludes(x))  # "…尤为重要": what the speaker thinks matters, no difficulty
             ]
             if role == "做法":
                 # a measure is quoted with what it was for when a span holding that reads on its own
@@ -721,7 +723,7 @@ class _Writer:
         for s in pool[:30]:
             if not self.src.free(m.cite(s)) or not self.new_conflict(card, s, draft, "measure" if proposal else "problem"):
                 continue
-            span = next(iter(_candidates(s.text, QUOTE_CHARS, must)), None)
+            span = next(iter(x for x in _candidates(s.text, QUOTE_CHARS, must) if proposal or not concludes(x)), None)
             if not span or (must is not None and not must.search(span)) or (proposal and len(span) < PROPOSAL_CHARS):
                 continue
             busy = {x.start for _, x, _ in self.anchors + draft.anchors}
@@ -1604,6 +1606,9 @@ def question_faults(q: Question, items: list[tuple[Citation, CaseCard]], generic
         out.append(f"情境已说出了调研结论：“{q.quotes[0][:12]}…”")  # "党总支深入调研,找出…根本症结在于…"
     if q.kind == "情境研讨" and q.quotes and hm.narrated(q.quotes[0]):
         out.append(f"情境是已经解决的结果：“{q.quotes[0][:12]}…”")  # "首届业委会得以成立" asked as a difficulty
+    for x, _ in scenes_of(q, items):
+        if concludes(x):
+            out.append(f"难题是讲者对什么重要的判断，不是遇到的难题：“{x[:12]}…”")
     if q.kind == "角色扮演" and len(q.parties) < 1:
         out.append("角色扮演没有角色")
     if q.kind == "对比分析":

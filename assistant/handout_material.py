@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 
 from assistant.cards import _AIM, _INCIDENT, LESSONS, QUANTITY, CaseCard, Sentence, concreteness
 from assistant.citations import Citation
-from assistant.quoting import QUOTE_CHARS, clauses, excerpt, is_frame, is_slogan, lead_skip, pos_cut, reads_alone
+from assistant.quoting import QUOTE_CHARS, clauses, concludes, excerpt, excerpts, is_frame, is_slogan, lead_skip, pos_cut, reads_alone
 from assistant.taxonomy import Tag, load_taxonomy
 
 SPECIFIC = 3.0  # a sentence less particular than this (word rarity) says what every script says
@@ -181,8 +181,16 @@ def problem_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag
     ]
     more.sort(key=lambda s: -(s.prob("问题") * (1 + specificity(card, s.text)) ** 0.5))
     out = _dedupe(own + more)
-    out = [s for s in out if keep(s) and _usable(s, card) and quotable(s, TROUBLE)]
+    out = [s for s in out if keep(s) and _usable(s, card) and quotable(s, TROUBLE) and _states_trouble(s)]
     return _topic_first(out, tag) if tag is None else _by_topic(out, tag, "问题", card)
+
+
+def _states_trouble(s: Sentence) -> bool:
+    """A span of the sentence that reads on its own states a difficulty: it names one (:data:`TROUBLE`) and does
+    not close on the speaker's judgement of what matters ("…投诉量占了大头,所以…把物业管好尤为重要")."""
+    return any(
+        TROUBLE.search(x) and clear(x) and not concludes(x) for x in excerpts(s.text, QUOTE_CHARS, TROUBLE)
+    )
 
 
 def measure_sentences(card: CaseCard, keep: Callable[[Sentence], bool], tag: Tag | None = None) -> list[Sentence]:

@@ -264,6 +264,37 @@ def _has_verb_after(text: str) -> bool:
     """Whether ``text`` holds a verb: "依托产业项目" does not, "依托产业项目盘活闲置农房" does."""
     return any(flag.startswith("v") and flag != "vn" for _, flag in pos_cut(text))
 
+# the speaker's judgement of what matters closing a statement: "…,把业委会建好、把物业管好尤为重要", "…是关键"
+_JUDGES = re.compile(
+    r"(?:尤为|至关|十分|非常|很|极为|更为|更加|特别|最为|格外|尤其|至为|相当)(?:重要|关键)$"
+    r"|(?:是|就是|才是)(?:关键|重中之重)$|重中之重$|必不可少$|不可或缺$"
+)
+
+
+def concludes(span: str) -> bool:
+    """Whether a span ends in the speaker's judgement of what matters ("…尤为重要", "…是关键"): a stance the
+    speaker takes, not a fact of the community (a difficulty it met, a step it took)."""
+    last = _CLAUSE_SEP.split(span.strip().rstrip("。！？!?；;，,\"”’"))[-1]
+    return bool(_JUDGES.search(last))
+
+
+# a place told in a clause of its own ("在12345平台", "在奥园居民区"): the next clause is told of it
+_PLACE_WORDS = ("n", "m", "r", "s", "eng", "zg", "q")
+
+
+def bare_place(clause: str) -> bool:
+    """A short clause that only says where ("在12345平台,投诉量…占了大头"): what follows is told of that place and
+    does not say where without it.  Not a circumstance ("在党委政府的帮助下", "在…过程中") nor a clause with a
+    predicate ("在醒目位置放置意见收集箱")."""
+    c = clause.strip()
+    if not c.startswith("在") or len(_CJK.findall(c)) > 10 or "的" in c or _PLACE_TIME_END.search(c) or _WHEN_END.search(c):
+        return False
+    tokens = pos_cut(c)
+    if len(tokens) < 2 or tokens[0] != ("在", "p"):
+        return False
+    return all(flag.startswith(_PLACE_WORDS) for _, flag in tokens[1:]) and tokens[-1][1].startswith(("n", "s", "eng"))
+
+
 # a clause ending in "…的" + a short noun, with nothing marking a predicate, only names a thing
 _NOUN_END = re.compile(r"的[\"“]?[\u4e00-\u9fff]{1,4}[\"”]?$")
 _TOPIC = re.compile(r"对于|关于|至于")
@@ -313,6 +344,8 @@ def _spans(sentence: str, limit: int, starts_at: tuple[int, ...]) -> tuple[tuple
                 or (_pure_frame(sentence[a : cl[i][1]]) and not _FRAME_TAIL.search(sentence[cl[i - 1][0] : cl[i - 1][1]]))
                 or all(is_frame(sentence[x:y]) or lead_skip(sentence[x:y]) == y - x for x, y in cl[hard:i])
             )
+        if ok and i > hard and bare_place(sentence[cl[i - 1][0] : cl[i - 1][1]]):
+            ok = False  # "在12345平台,|投诉量…": the statement starts with where it is told of
         if ok:
             starts.append(i)
     out = []
@@ -491,9 +524,13 @@ def _quote_faults(span: str, sentence: str, opens_on_subject: Callable[[str], bo
         own = _has_subject(sentence[a : a + 14]) or bool(opens_on_subject and opens_on_subject(sentence[a:b]))
         if sep not in "；;：:。！？!?" and not frames and not own:
             out.append("引文从句中截起")
+        elif sep in "，," and dropped and bare_place(dropped[-1]):
+            out.append("引文丢了句首说地点的短语")
     if b < s1:
         rest = sentence[b:s1].lstrip(" ，,")
-        if _CONSEQUENCE.match(rest) or _GOES_INTO.match(rest) or (_CAUSE.match(span) and not _CAUSE_DONE.search(span)):
+        # what the speaker concludes from it ("…,所以…尤为重要") is the speaker's judgement, not what came of it
+        cut = (_CONSEQUENCE.match(rest) and not concludes(rest)) or _GOES_INTO.match(rest)
+        if cut or (_CAUSE.match(span) and not _CAUSE_DONE.search(span)):
             out.append("引文截断了后半句")
     if sentence.rstrip()[-1:] in "：:" and b >= s1 - 1:
         out.append("引文引出的内容被截掉")  # "打造"益课堂"特色品牌,包含四个维度:" and the four are in the next sentences
