@@ -1169,3 +1169,19 @@ def test_a_result_is_not_a_list_counted_without_its_items(cards):
     assert any("47项资源清单" in f for f in question_faults(q, items)), question_faults(q, items)
     q, items, _ = _quoting(minyi, "共享47项资源清单", kind="情境研讨", lead="案例中，民益居民区的做法之一是：")
     assert not any("47项资源清单" in f for f in question_faults(q, items))
+
+
+def test_a_scene_is_a_difficulty_told_with_where_not_a_judgement_of_what_matters(cards):
+    """Rounds 13-14 (业委会, all four readers): 亭南's "难题" was "关于物业、业委会投诉量基本占了大头,所以…把业委会建好、把物业管好
+    尤为重要" — the speaker's judgement of what matters, set as a difficulty, and cut from "在12345平台," so that the
+    complaints were counted nowhere.  A scene states the difficulty and keeps the clause saying where."""
+    from assistant.handout import question_faults, scenes_of
+    from assistant.quoting import concludes
+
+    h = build_handout(cards, topic="业委会", n=6)
+    assert len(h.questions) >= 4
+    for q in h.questions:
+        assert question_faults(q, h.sources) == [], q.text
+        assert not any(concludes(x) for x, _ in scenes_of(q, h.sources)), q.text
+    complaints = [x for q in h.questions for x in q.quotes if "投诉量" in x]
+    assert all(x.startswith("在12345平台") or x.startswith("近年来,在12345平台") for x in complaints), complaints
