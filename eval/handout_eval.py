@@ -9,7 +9,9 @@ that does not fit) it prints:
 - faults: what :func:`assistant.handout.question_faults` finds (a quote opening
   on a connective or in a sentence that does, cut mid-clause or before its
   consequence, a misspelling, a slogan; a role-play party not speaking in its
-  own passage; a comparison of two measures that share no particular word);
+  own passage; a comparison of two measures that share no particular word; a quote
+  left without the short clause saying where its statement is told of, "在12345平台,";
+  a scene closing on the speaker's judgement of what matters, "…尤为重要");
 - one story twice: two questions citing the same sentence;
 - long quotes: quoted spans longer than ``QUOTE_CHARS`` (60) characters;
 - fragments: quoted spans that do not read on their own

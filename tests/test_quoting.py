@@ -147,6 +147,8 @@ def test_a_span_may_stop_before_the_speakers_judgement_of_what_matters():
     assert concludes("关于物业、业委会投诉量基本占了大头,所以…把物业管好尤为重要")
     assert concludes("通过走访收集真实诉求,这是我们很重要的一项工作") is False  # a predicate noun follows: not closing on it
     assert not concludes("关于物业、业委会投诉量基本占了大头")
+    assert concludes("所以上门走访的人员选择就很关键了") and concludes("回顾历程,我们深刻体会到,党建引领是关键")
+    assert concludes("居民的信任是破解难题的关键") and not concludes("居民对关键问题意见不一")
     # a consequence that is an event is still cut off wrongly
     event = "小区业委会一度因指责声浪而集体辞职,导致维修基金遭到冻结。"
     assert "引文截断了后半句" in quote_faults("小区业委会一度因指责声浪而集体辞职", event)
