@@ -63,7 +63,7 @@ def commit_of(root: Path) -> str:
 
 # round -> (shuffle seed, item letter) of the sheets read so far (eval/blind/README.md); round 11 was read by two fresh
 # readers (k, l: eval/blind/round11/reader_k.jsonl, reader_l.jsonl), round 12 is read by two more (m, n)
-ROUNDS = {6: (2606, "M"), 7: (2607, "N"), 8: (2608, "Q"), 9: (2609, "Q"), 10: (2609, "Q"), 11: (2611, "Q"), 12: (2612, "Q"), 13: (2613, "Q"), 14: (2614, "Q")}
+ROUNDS = {6: (2606, "M"), 7: (2607, "N"), 8: (2608, "Q"), 9: (2609, "Q"), 10: (2609, "Q"), 11: (2611, "Q"), 12: (2612, "Q"), 13: (2613, "Q"), 14: (2614, "Q"), 15: (2615, "Q")}
 
 
 def main() -> int:
