@@ -193,7 +193,7 @@ class Concept:
     procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
     quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY
     counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
-    priced: tuple[str, ...] = ()  # for a price or sum asked (收费定多少, 多少钱), the concepts it may be said of
+    priced: tuple[str, ...] = ()  # for a sum asked after a verb of paying (收费定多少, 能赔多少), what it may be said of
     modifier: str = ""  # asked, right after another concept that modifies it: its text (残疾人就业: 就业's is 残疾人)
 
     @property
