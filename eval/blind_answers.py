@@ -15,7 +15,8 @@ fixed seed and numbered; the key (item -> system, question id) goes to a separat
 
 Readers grade every item 答到 (a measure that addresses what is asked), 部分 (on topic,
 misses the core) or 未答 (restates the problem, or off topic); ``--score GRADES.json``
-({"1": "答到", …}) prints the counts per system.
+({"1": "答到", …}) prints the counts per system.  With one answers file only, its blocks are read alone
+(``--questions eval/coverage.jsonl``: how the blocks read where no gold string is quoted).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def blocks(path: Path) -> dict[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("old", type=Path, help="today's answers (eval --answers --out)")
-    ap.add_argument("new", type=Path, help="the new answers")
+    ap.add_argument("new", type=Path, nargs="?", help="the new answers (none: one system's blocks, read alone)")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "dev.jsonl")
     ap.add_argument("--sheet", type=Path, default=ROOT / "eval" / "blind_answers_sheet.md")
     ap.add_argument("--key", type=Path, default=ROOT / "eval" / "blind_answers_key.json")
@@ -58,13 +59,13 @@ def main() -> None:
     if args.score:
         key = json.loads(args.key.read_text(encoding="utf-8"))
         grades = json.loads(args.score.read_text(encoding="utf-8"))
-        for system in ("old", "new"):
+        for system in sorted({k["system"] for k in key.values()}):
             got = [grades[n] for n, k in key.items() if k["system"] == system and n in grades]
             print(system, " ".join(f"{g} {got.count(g)}" for g in GRADES), f"(of {len(got)})")
         return
     items = [q for q in read_questions(args.questions) if answerable(q)]
-    old, new = blocks(args.old), blocks(args.new)
-    entries = [(q, system, texts[q["id"]]) for q in items for system, texts in (("old", old), ("new", new))]
+    systems = [("old", blocks(args.old)), ("new", blocks(args.new))] if args.new else [("only", blocks(args.old))]
+    entries = [(q, system, texts[q["id"]]) for q in items for system, texts in systems if q["id"] in texts]
     random.Random(SEED).shuffle(entries)
     lines = [
         "# 盲评：回答的第一段（第一个社区的摘录）",

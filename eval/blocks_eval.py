@@ -9,7 +9,8 @@ the tune halves are looked at while the blocks are changed:
   answerable questions (label full/partial) of ``eval/coverage.jsonl`` and the
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
   answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
-  ``eval/holdout_r3.jsonl`` and ``eval/holdout_r5.jsonl``;
+  ``eval/holdout_r3.jsonl``, ``eval/holdout_r5.jsonl``, ``eval/holdout_r6.jsonl`` and
+  ``eval/holdout_r7.jsonl``;
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -53,6 +54,8 @@ def splits(test: bool) -> dict[str, list[dict]]:
     hold = [q for q in read_questions(ROOT / "eval" / "holdout_r4.jsonl") if answerable(q)]
     hold3 = [q for q in read_questions(ROOT / "eval" / "holdout_r3.jsonl") if answerable(q)]
     hold5 = [q for q in read_questions(ROOT / "eval" / "holdout_r5.jsonl") if answerable(q)]
+    hold6 = [q for q in read_questions(ROOT / "eval" / "holdout_r6.jsonl") if answerable(q)]
+    hold7 = [q for q in read_questions(ROOT / "eval" / "holdout_r7.jsonl") if answerable(q)]
     out = {
         "dev-tune(odd)": [q for q in dev if _odd(q)],
         "coverage-tune": [q for q in cov if q.get("half") == "tune"],
@@ -60,6 +63,8 @@ def splits(test: bool) -> dict[str, list[dict]]:
         "holdout-r4-tune": [q for q in hold if q.get("half") == "tune"],
         "holdout-r3-tune": [q for q in hold3 if q.get("half") == "tune"],
         "holdout-r5-tune": [q for q in hold5 if q.get("half") == "tune"],
+        "holdout-r6-tune": [q for q in hold6 if q.get("half") == "tune"],
+        "holdout-r7-tune": [q for q in hold7 if q.get("half") == "tune"],
     }
     if test:
         out |= {
@@ -71,6 +76,8 @@ def splits(test: bool) -> dict[str, list[dict]]:
             "holdout-r4-test": [q for q in hold if q.get("half") == "test"],
             "holdout-r3-test": [q for q in hold3 if q.get("half") == "test"],
             "holdout-r5-test": [q for q in hold5 if q.get("half") == "test"],
+            "holdout-r6-test": [q for q in hold6 if q.get("half") == "test"],
+            "holdout-r7-test": [q for q in hold7 if q.get("half") == "test"],
         }
     return out
 
