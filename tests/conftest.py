@@ -7,6 +7,7 @@ tested with the real default model on the shipped index.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -20,7 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # answers judged 没有/部分 are recorded as content gaps in the data folder: never the developer's own
-os.environ.setdefault("ASSISTANT_DATA_DIR", tempfile.mkdtemp(prefix="assistant-test-data-"))
+if "ASSISTANT_DATA_DIR" not in os.environ:
+    _DATA_DIR = tempfile.mkdtemp(prefix="assistant-test-data-")
+    os.environ["ASSISTANT_DATA_DIR"] = _DATA_DIR
+    atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)  # one per test run, gone with it
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
