@@ -46,6 +46,7 @@ from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
     REFUSAL,
     UNSUPPORTED_MARK,
+    WORDING_CONFIDENCE,
     Grounder,
     Reference,
     confidence,
@@ -329,7 +330,8 @@ class Answerer:
         # the cases were found to cover: retrieval's distance alone does not make it 没有
         stays = bool(cited) and bool(hits) and hits[0].case.id in cited
         # the judgement comes before any LLM call: a 没有 question is not put to the LLM
-        self._judge(answer, self.judge.judge(standalone, hits, far=sure < CONFIDENCE_THRESHOLD and not stays))
+        far, near = sure < CONFIDENCE_THRESHOLD and not stays, sure >= WORDING_CONFIDENCE
+        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near))
         if answer.coverage != NONE and want_llm:
             context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:

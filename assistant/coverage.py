@@ -678,12 +678,16 @@ class CoverageJudge:
             c.common or c.vocabulary or any(v in c.text for v in self._vocabulary) for c in concepts if not c.quantity
         ) or any(len(v) >= 2 and v in text for v in self._vocabulary)
 
-    def judge(self, question: str, hits: list[Hit], *, far: bool = False) -> Coverage:
+    def judge(self, question: str, hits: list[Hit], *, far: bool = False, near: bool = False) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
 
         ``far``: retrieval found the question far from every passage
         (:func:`assistant.grounding.confidence` below its threshold). It only tips a question in
         none of the scripts' vocabulary to off-domain; it never overrides concepts the places discuss.
+        ``near``: retrieval found it close to them (confidence at or above
+        ``assistant.grounding.WORDING_CONFIDENCE``): a 部分 there is 有 — the words it misses are
+        then mostly the user's wording, not a part the scripts leave out (blind rounds 17 and 18,
+        eval/coverage_results.md round 8).
         """
         self._prepare()
         top = hits[:PLACES]
@@ -729,6 +733,8 @@ class CoverageJudge:
                 # (木桥 for 危桥, 钱不够 for 拿不出钱): the words missed are wording, not a gap
                 rated = tuple(replace(c, support=STRONG_SUPPORT, where=labels[at]) if c.focal else c for c in concepts)
                 return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal and not c.quantity))
+        if near and got.level == PARTIAL:  # (a figure or procedure asked and not given is 没有, never 部分: decide)
+            return replace(got, level=FULL, uncovered=(), briefly=())
         return got
 
     def places_elsewhere(self, question: str) -> list[str]:

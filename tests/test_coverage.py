@@ -23,7 +23,7 @@ from assistant.coverage import (
     DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
     procedure_terms, said_in, scattered,
 )
-from assistant.grounding import PROCEDURE_NOTE
+from assistant.grounding import PROCEDURE_NOTE, WORDING_CONFIDENCE
 from assistant.links import paraphrase_level
 from assistant.stores.base import Manifest
 from assistant.retrieval import HybridSearcher
@@ -213,6 +213,26 @@ def test_an_uncovered_question_in_the_scripts_words_is_none_not_off_domain(judge
     # 湿垃圾 is the scripts' vocabulary (垃圾分类 is everywhere): the point, 破袋率, is in none of them
     got = judged(judge, searcher, "湿垃圾破袋率怎么提高")
     assert got.level == NONE and not got.off_domain and got.uncovered == ("破袋率",)
+
+
+def test_a_partial_as_close_to_the_passages_as_answered_questions_are_is_full(judge, searcher, answerer):
+    # 开荒 is in no script, so the words alone make this 部分 ("关于开荒，讲稿中没有涉及"), although
+    # 黄桥's 一分田菜园 answers it: retrieval is sure enough that the missing word is wording
+    question = "农民集中居住以后没地方种菜了，就在绿化带里开荒，怎么解决？"
+    hits = searcher.search(question, 8)
+    assert judge.judge(question, hits).level == PARTIAL
+    got = judge.judge(question, hits, near=True)
+    assert got.level == FULL and got.uncovered == () and got.place
+    answer = answerer.ask(question, use_llm=False)
+    assert answer.confidence >= WORDING_CONFIDENCE
+    assert answer.coverage == FULL and answer.uncovered == [] and "讲稿中没有涉及" not in answer.answer
+
+
+def test_a_partial_farther_from_the_passages_keeps_naming_what_is_not_covered(answerer):
+    answer = answerer.ask("飞线充电整治以后电瓶车的保险怎么买", use_llm=False)
+    assert answer.confidence < WORDING_CONFIDENCE
+    assert answer.coverage == PARTIAL and answer.uncovered == ["保险"]
+    assert "关于保险，讲稿中没有涉及" in answer.answer
 
 
 def test_a_question_whose_concepts_the_first_place_discusses_is_covered_however_far_retrieval_says(judge, searcher):
