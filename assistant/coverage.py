@@ -33,6 +33,12 @@ in words, not in retrieval scores:
   sum beside what the clause names, for a price: "收费定多少" ← "设定1元充六小时"): the figure is an asked
   concept of no weight, and a place missing it gives no 部分. A figure or procedure looked up for a city no
   script names ("杭州加装电梯补贴多少") is 没有: the scripts give Songjiang's.
+- **Funding** (:data:`_ASKS_FUNDS`): a question that asks where the money comes from or who pays
+  ("场地和钱从哪来", "装监控的钱谁出") is answered only where a sentence (or the heading, or a linked
+  question) speaks of money — 出资, 资金, 经费, 补贴, 众筹 …, or a sum — together with something the
+  question names: an asked concept like a figure, so a place missing it gives no 部分, and a quoted
+  sentence saying what the judgement missed is enough (a look-up). A linked question as alike as a
+  paraphrase still stands for it (泰晤士小镇's "公共座椅坏了…钱从哪来？" for a question about 长椅).
 - **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
   none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
@@ -62,7 +68,7 @@ if TYPE_CHECKING:
     from assistant.taxonomy import Taxonomy
 
 __all__ = [
-    "DURATION", "FIGURE", "FULL", "MONEY", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
+    "DURATION", "FIGURE", "FULL", "FUNDS", "MONEY", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
     "missing_from", "said_in",
     "scattered",
 ]
@@ -145,6 +151,18 @@ MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after
 FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see Place.strength)
 MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, close to one of its words
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
+FUNDS = "\x00funds"  # in an alternative: money spoken of in the sentence (who pays, where it comes from)
+# asks where the money comes from or who pays: "钱从哪来", "维保费谁出", "修桥的钱怎么凑", "谁来出钱"
+_ASKS_FUNDS = re.compile(
+    r"(?:钱|费|资金|经费|开销|开支)[^，,。？?；;！!]{0,6}?"
+    r"(?:从哪|哪里?来|哪儿来|从何|谁(?:来)?(?:出|掏|付|承担|负担)|怎么(?:凑|筹)|去哪(?:里|儿)?(?:弄|找|筹)|哪(?:里|儿)?(?:出|弄|筹))"
+    r"|谁(?:来)?(?:出钱|掏钱|出资|买单|付钱)"
+)
+# how a script speaks of money: who put it in, where it came from, or a sum
+_FUNDS_WORD = re.compile(
+    r"出资|资金|经费|补贴|补助|众筹|筹集|筹措|自筹|募捐|捐赠|捐款|拨款|国债|基金|费用|出钱|掏钱|买单|赞助"
+    r"|[0-9０-９][0-9０-９.,]*\s*[万亿]?\s*元|万元"
+)
 DURATION_WORDS = ("多久", "多长时间")  # ask for a length of time: answered by one anywhere in the place's script
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
@@ -159,6 +177,9 @@ def pos_tokenizer():
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
+
+
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
 
 
 def in_passing(sentence: str, start: int, end: int) -> bool:
@@ -191,7 +212,8 @@ class Concept:
     support: str = ABSENT  # in the place the judgement rests on: strong | weak | absent
     where: str = ""  # that place (for explanations and tests)
     procedure: bool = False  # the administrative procedure asked for (申请, 审批, 条件 …): see PROCEDURE_NOUNS
-    quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY
+    quantity: bool = False  # a figure asked for (多少, 多久, 几): see _QUANTITY; also who pays (``funding``)
+    funding: bool = False  # where the money comes from or who pays, asked for: see _ASKS_FUNDS
     counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
     priced: tuple[str, ...] = ()  # for a sum asked after a verb of paying (收费定多少, 能赔多少), what it may be said of
     modifier: str = ""  # asked, right after another concept that modifies it: its text (残疾人就业: 就业's is 残疾人)
@@ -262,7 +284,10 @@ class Place:
             _norm(q.text[a - q.start : b - q.start]) for q in passages for a, b in split_sentences(q.text, q.start)
         )
         label = f"{p.case_id} {p.section_label}".strip()
-        return cls(label, _norm(" ".join(p.section)), sentences, tuple(_norm(q) for q in links))
+        # a heading's brackets enumerate or aside ("老年群体(独居、纯老、高龄、困难户、精神疾病患者)"): in passing,
+        # as in a sentence, not what the section is about
+        heading = _BRACKETED.sub(" ", _norm(" ".join(p.section)))
+        return cls(label, heading, sentences, tuple(_norm(q) for q in links))
 
     def strength(self, alternatives: list[tuple[str, ...]], word: str = "", links: bool = True) -> int:
         """How the place treats a concept named by any of ``alternatives`` (each: words found together):
@@ -280,7 +305,7 @@ class Place:
             n = 0
             for s in self.sentences:
                 if _holds(s, alt):
-                    last = {FIGURE: _FIGURE, MONEY: _MONEY, DURATION: _DURATION}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
+                    last = {FIGURE: _FIGURE, MONEY: _MONEY, DURATION: _DURATION, FUNDS: _FUNDS_WORD}.get(alt[-1]) or re.compile(re.escape(alt[-1]))
                     spans = [m.span() for m in last.finditer(s)]
                     n += not all(in_passing(s, a, b) for a, b in spans)
             if n >= 2:
@@ -312,6 +337,8 @@ def _holds(text: str, alt: tuple[str, ...]) -> bool:
     "减量比例高达 31%" gives a share, "修改了6次,最终确定了…出资比例" does not)."""
     if DURATION in alt:
         return bool(_DURATION.search(text))
+    if FUNDS in alt:
+        return bool(_FUNDS_WORD.search(text)) and all(w in text for w in alt if w != FUNDS)
     words = [w for w in alt if w not in (FIGURE, MONEY)]
     if not all(w in text for w in words):
         return False
@@ -515,6 +542,15 @@ class CoverageJudge:
                 seen.add(word)
                 starts[word] = start
                 found.append(Concept(word, self.specificity(word), True, True, procedure=True))
+        for a, b in asking:
+            pays = _ASKS_FUNDS.search(text, a, b)
+            if pays and pays.group(0) not in seen:
+                # no weight, like a figure: what the answer must hold, not what the question is about;
+                # money said of what the question names (its asking clause's, else all it names)
+                named = [c for c in found if c.focal and not c.procedure and c.text in starts]
+                said_of = [c.text for c in named if a <= starts[c.text] < b] or [c.text for c in named]
+                found.append(Concept(pays.group(0), 0.0, True, True, quantity=True, funding=True, priced=tuple(said_of)))
+                break
         ends = {starts[c.text] + len(c.text): c.text for c in found if c.text in starts}
         found = [replace(c, modifier=ends[starts[c.text]]) if c.asked and starts.get(c.text, -1) in ends else c
                  for c in found]
@@ -637,6 +673,9 @@ class CoverageJudge:
         figure beside what it counts (in one sentence), anything else by its :meth:`alternatives`."""
         if concept.procedure:
             return self.procedure_alternatives(concept, focal)
+        if concept.funding:
+            # who pays: a place speaking of money together with what the question names
+            return [(FUNDS, *alt) for w in concept.priced for alt in self.alternatives(w)] or [(FUNDS,)]
         if concept.quantity and concept.text in DURATION_WORDS:
             return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
         if concept.quantity:
@@ -725,7 +764,7 @@ class CoverageJudge:
             # "没有讲到“条件”" or "“要多少人同意”" says too little: the procedure or the figure is named with
             # what it is for, in the user's words (a name holding a question word is a clause asking for one)
             got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
-        if got.level == NONE and not any(c.quantity and not c.mentioned for c in got.concepts):
+        if got.level == NONE and not any(c.quantity and not c.funding and not c.mentioned for c in got.concepts):
             # (a figure asked for and not given is no wording: "能赔多少")
             at = self.asked_by_a_link(top)
             if at is not None:

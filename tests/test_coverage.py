@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.answer import Answerer
+from assistant.chunking import Passage
 from assistant.config import get_settings
 from assistant.coverage import (
     DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
@@ -71,6 +72,17 @@ def test_a_list_item_or_a_bracket_is_a_mention_in_passing():
     assert not in_passing(s, 1, 4)
     s = "升级后的村级大食堂,日均服务超100人次"
     assert not in_passing(s, s.index("食堂"), s.index("食堂") + 2)
+
+
+def test_a_heading_names_what_its_brackets_enumerate_only_in_passing():
+    # 民益's "1、老年群体(独居、纯老、高龄、困难户、精神疾病患者)" is about the elderly: a question about a mentally
+    # ill neighbour is not discussed there because the bracket lists the group
+    text = "建立物业日巡、居委随访、志愿周访的三重机制。"
+    section = ("二、\"三个一\"工作法具体实践", "1、老年群体(独居、纯老、高龄、困难户、精神疾病患者)")
+    place = Place.of([Passage("sj2025-12", 0, len(text), text, section, "t")])
+    assert place.strength([("精神疾病",)], "精神疾病") == 0
+    assert place.strength([("老年群体",)], "老年群体") == STRONG
+    assert place.strength([("三重机制",)], "三重机制") == WEAK
 
 
 def test_concepts_drop_question_request_and_everyday_words_and_keep_english_whole(judge):
@@ -408,6 +420,36 @@ def test_a_sum_paid_is_given_only_beside_what_it_is_paid_for(judge):
     # with its unit ("多少钱") any figure of the place may be the sum
     quantity = next(c for c in judge.concepts("总共投了多少钱") if c.quantity)
     assert judge.ways(quantity, []) == [(FIGURE,)]
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("小区想办个老年食堂，场地和钱从哪来？", "钱从哪"),
+        ("装监控的钱谁出", "钱谁出"),
+        ("修桥的钱怎么凑", "钱怎么凑"),
+        ("电梯维保费谁来承担？", "费谁来承担"),
+        ("这事到底谁来出钱", "谁来出钱"),
+        ("花了多少钱", None),  # a sum, not who pays
+        ("怎么跟物业谈服务", None),
+    ],
+)
+def test_who_pays_is_asked_for_like_a_figure(judge, question, asks):
+    funding = [c for c in judge.concepts(question) if c.funding]
+    assert [c.text for c in funding] == ([asks] if asks else [])
+    assert all(c.quantity and c.asked and c.weight == 0 for c in funding)
+
+
+def test_who_pays_is_answered_only_where_a_place_speaks_of_money_with_what_is_paid_for(answerer):
+    # 黄桥's 村级大食堂 runs a canteen and never says who paid for it: the question asks what is not there
+    got = answerer.ask("小区想办个老年食堂，场地和钱从哪来？", use_llm=False)
+    assert got.coverage == NONE and got.uncovered == ["小区想办个老年食堂，场地和钱从哪来"]
+    # 三湘四季's 危桥改造 tells how the money for the bridge was raised (创新筹资模式)
+    got = answerer.ask("修桥的钱怎么凑", use_llm=False)
+    assert got.coverage == FULL
+    # a linked question asking the same in other words still stands for it (泰晤士小镇's 座椅 for 长椅: 认领方出资)
+    got = answerer.ask("小区公共区域的长椅用了十几年都坏了,业委会说该物业修,物业说该业委会牵头,钱到底谁出?", use_llm=False)
+    assert got.coverage == FULL
 
 
 def test_a_figure_not_given_is_no_wording_a_linked_question_can_stand_for(answerer):

@@ -216,7 +216,7 @@ def test_a_large_upload_shows_the_time_left_and_its_cancel_button_leaves_nothing
             page.get_by_role("tab", name="案例库").click()
             page.get_by_text("添加讲稿（.txt / .md / .docx / .pdf）").click()
             page.locator("#upload-files input[type=file]").set_input_files(str(big))
-            page.wait_for_selector("#upload-files :text('长篇讲稿.txt')")
+            page.wait_for_selector("#upload-files :text('长篇讲稿.txt')", timeout=300_000)  # a loaded box is slow to show it
             page.locator("#upload-go").click()
             page.wait_for_selector("text=/预计还需/")  # the progress line, once a batch or two are done
             page.locator("#upload-cancel").click()
