@@ -198,6 +198,8 @@ def answer_message(answer, model: str | None) -> str:
             parts.append(f"<div class='block'>{''.join(block)}</div>")
             block.clear()
 
+    # the answer's lead line is its first line, after a 部分 answer's note on what is not covered
+    lead_at = next((i for i, line in enumerate(lines) if not (coverage == "partial" and PARTIAL_LINE.match(line))), 0)
     for i, line in enumerate(lines):
         head = BLOCK_LINE.match(line)
         lead = GROUP_LEAD.match(line)
@@ -218,7 +220,7 @@ def answer_message(answer, model: str | None) -> str:
         elif lead:
             close()
             parts.append(f"<p><b>{esc(lead.group(1))}：</b>{_with_chips(line[lead.end():], by_n)}</p>")
-        elif i == 0:
+        elif i == lead_at:
             parts.append(f"<p class='lead'>{_with_chips(line, by_n)}</p>")
         else:
             close()
