@@ -197,6 +197,15 @@ def test_weather_is_off_domain(judge, searcher):
     assert got.level == NONE and got.off_domain
 
 
+def test_a_village_matter_no_script_covers_is_not_off_domain(answerer):
+    # no word of it is the scripts' (村里 is a place word to jieba): still a village's affairs, so the answer says
+    # what the scripts do not cover and points to the nearest cases, instead of "不在案例库的范围内"
+    got = answerer.ask("村里有人在田头烧秸秆，怎么管？", use_llm=False)
+    assert got.coverage == NONE and not got.off_domain
+    assert got.answer.startswith(f"这 {len(answerer.searcher.index.cases)} 篇讲稿没有讲到") and "秸秆" in got.answer
+    assert got.references
+
+
 def test_a_canteen_question_rests_on_the_passages_that_speak_of_canteens(judge, searcher):
     # two passages run canteens (东石村's 社区食堂, 黄桥村's 村级大食堂) and their linked questions ask about them:
     # whatever the level, the judgement rests on a place that holds 食堂, never on a passage about something else
