@@ -112,9 +112,9 @@ _CLAUSE = re.compile(r"[^，,。！!？?；;：:、]+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 # who and where a question speaks of: after a missed noun they start the next phrase (人口普查|社区怎么配合)
+_WHO_WHERE = frozenset("社区 小区 村 村里 居委 居委会 居民 村民 业主 物业 街道 镇 我们 大家 孩子 老人 人家".split())
 # a question set in a community's affairs (村里咋管, 小区里, 居委能做啥) is the scripts' domain, whatever else it names
 _COMMUNITY = re.compile(r"村里|村上|村委|村两委|小区|社区|居委|楼道|楼栋|业委会|物业|网格")
-_WHO_WHERE = frozenset("社区 小区 村 村里 居委 居委会 居民 村民 业主 物业 街道 镇 我们 大家 孩子 老人 人家".split())
 LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
 # place and person names (上海, 松江; jieba reads 老公房's 老公 and 修桥 as names too) locate a
 # question or are misreadings: they do not say what it is about
