@@ -160,10 +160,10 @@ _ASKS_FUNDS = re.compile(
     r"(?:从哪|哪里?来|哪儿来|从何|谁(?:来)?(?:出|掏|付|承担|负担)|怎么(?:凑|筹)|去哪(?:里|儿)?(?:弄|找|筹)|哪(?:里|儿)?(?:出|弄|筹))"
     r"|谁(?:来)?(?:出钱|掏钱|出资|买单|付钱)"
 )
-# how a script speaks of money: who put it in, where it came from, or a sum
+# how a script speaks of money: who put it in, where it came from, or a sum (_MONEY, and 万元 / 亿元)
 _FUNDS_WORD = re.compile(
-    r"出资|资金|经费|补贴|补助|众筹|筹集|筹措|自筹|募捐|捐赠|捐款|拨款|国债|基金|费用|出钱|掏钱|买单|赞助"
-    r"|[0-9０-９][0-9０-９.,]*\s*[万亿]?\s*元|万元"
+    r"出资|资金|经费|补贴|补助|众筹|筹集|筹措|自筹|募捐|捐赠|捐款|拨款|国债|基金|费用|出钱|掏钱|买单|赞助|万元|亿元|"
+    + _MONEY.pattern
 )
 DURATION_WORDS = ("多久", "多长时间")  # ask for a length of time: answered by one anywhere in the place's script
 FIGURE_NEAR = 8  # characters between a figure and what it counts
