@@ -187,7 +187,7 @@ class Answerer:
         self.grounder = Grounder(searcher, self.stats)
         self.judge = CoverageJudge(
             searcher.index.passages, searcher.index.cases, links=searcher.index.links,
-            paraphrase=searcher.index.manifest.link_paraphrase,
+            paraphrase=searcher.index.manifest.link_paraphrase, unasked=searcher.index.manifest.link_unasked,
         )
         self.topics = TopicFinder(self.stats)
 
@@ -331,7 +331,7 @@ class Answerer:
         stays = bool(cited) and bool(hits) and hits[0].case.id in cited
         # the judgement comes before any LLM call: a 没有 question is not put to the LLM
         far, near = sure < CONFIDENCE_THRESHOLD and not stays, sure >= WORDING_CONFIDENCE
-        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near))
+        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near, follows=follows))
         if answer.coverage != NONE and want_llm:
             context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:

@@ -40,7 +40,7 @@ from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, Cancelled, InputError, storage_error
 from assistant.fsutil import check_writable
 from assistant.lexical import LexicalIndex
-from assistant.links import ResolvedLink, links_digests, load_links, paraphrase_level, resolve
+from assistant.links import UNASKED_SHARE, ResolvedLink, links_digests, load_links, paraphrase_level, resolve
 from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
 from assistant.memory import release_memory
@@ -210,6 +210,10 @@ def build_index(
             link_embedding=LINK_EMBEDDING,
             link_paraphrase=(
                 paraphrase_level(link_vectors, [row.case_id for row in link_rows]) if link_vectors is not None else 0.0
+            ),
+            link_unasked=(
+                paraphrase_level(link_vectors, [row.case_id for row in link_rows], UNASKED_SHARE)
+                if link_vectors is not None else 0.0
             ),
         ),
         cases=cases,

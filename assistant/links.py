@@ -89,10 +89,11 @@ def clean_question(question: object) -> str:
 
 
 PARAPHRASE_SHARE = 0.9  # of the links, the share whose nearest link of another script is less alike than a paraphrase
+UNASKED_SHARE = 0.25  # ... and the share less alike than a question no link asks (see assistant.coverage)
 MIN_LINKS_FOR_LEVEL = 20  # fewer links (or scripts) say nothing about how alike two different questions get
 
 
-def paraphrase_level(vectors: object, case_ids: Sequence[str]) -> float:
+def paraphrase_level(vectors: object, case_ids: Sequence[str], share: float = PARAPHRASE_SHARE) -> float:
     """How alike (cosine) a question must be to a link question to ask the same thing, in this index's model.
 
     Links of different scripts ask different things (each script answers its own), yet the model scores
@@ -100,6 +101,8 @@ def paraphrase_level(vectors: object, case_ids: Sequence[str]) -> float:
     questions get. The level is the ``PARAPHRASE_SHARE`` quantile of those: a question closer to a link
     than nine in ten links are to any other script's is that link's question. Computed at build time from
     the link vectors, so it follows the model and the links; 0 (no level) with too few links or scripts.
+    With ``share=UNASKED_SHARE`` (the lower quartile): as alike as three in four links get to another
+    script's — a question less alike than that to every link asks nothing a link asks.
     """
     import numpy as np
 
@@ -112,7 +115,7 @@ def paraphrase_level(vectors: object, case_ids: Sequence[str]) -> float:
         sims = v[lo : lo + 512] @ v.T
         sims[groups[lo : lo + 512, None] == groups[None, :]] = -1.0
         nearest[lo : lo + 512] = sims.max(axis=1)
-    return round(float(np.quantile(nearest, PARAPHRASE_SHARE)), 4)
+    return round(float(np.quantile(nearest, share)), 4)
 
 
 def link_id(case_id: str, anchor: str, question: str) -> str:

@@ -25,9 +25,9 @@ from assistant.coverage import (
     procedure_terms, said_in, scattered,
 )
 from assistant.grounding import PROCEDURE_NOTE, WORDING_CONFIDENCE
-from assistant.links import paraphrase_level
+from assistant.links import UNASKED_SHARE, paraphrase_level
 from assistant.stores.base import Manifest
-from assistant.retrieval import HybridSearcher
+from assistant.retrieval import HybridSearcher, is_lookup
 
 from conftest import CORPUS_DIR, INDEX_DIR, ROOT
 
@@ -99,6 +99,26 @@ def test_concepts_drop_question_request_and_everyday_words_and_keep_english_whol
     assert not got["诉求"].action  # the object of 把 is what the question is about
     got = {c.text: c for c in judge.concepts("明天上海会下雨吗")}
     assert "上海" not in got and "明天" not in got  # a place and a time say nothing about the topic
+
+
+def test_concepts_drop_how_it_should_end_and_praise_of_a_way(judge):
+    # 信服 after the people to win over says how the vote should end (u050 was refused on 信服);
+    # 两全 praises the way asked for (jieba tags it a noun): neither is what the question is about
+    got = {c.text: c for c in judge.concepts("投票的征询和票箱这块怎么搞才能让大家信服？")}
+    assert "信服" not in got and {"征询", "票箱"} <= set(got)
+    got = {c.text: c for c in judge.concepts("老人在绿化带里种菜，拔了又种，有没有两全的办法？")}
+    assert "两全" not in got and "种菜" in got
+    got = {c.text: c for c in judge.concepts("让居民满意的垃圾分类怎么搞")}
+    assert "满意" not in got and "垃圾分类" in got
+
+
+def test_a_verb_and_the_one_character_noun_after_it_are_the_thing_asked(judge, searcher):
+    # jieba cuts 进门码 into 进门 (a verb: how) + 码; joined, it is the noun asked for, which no script names
+    got = {c.text: c for c in judge.concepts("外卖小哥老被门岗拦，能不能给他们办个进门码？")}
+    assert "进门码" in got and got["进门码"].noun and got["进门码"].asked and "进门" not in got
+    assert {c.text for c in judge.concepts("快递柜怎么管")} >= {"快递柜"}
+    got = judged(judge, searcher, "外卖小哥进小区送餐老被门岗拦，能不能给他们办个进门码？")
+    assert got.level == NONE and "进门码" in "".join(got.uncovered)
 
 
 def test_a_concept_is_found_under_its_synonyms_and_parts(judge):
@@ -668,6 +688,59 @@ def test_the_shipped_index_knows_its_paraphrase_level(answerer):
     manifest = answerer.searcher.index.manifest
     assert isinstance(manifest, Manifest) and 0.9 < manifest.link_paraphrase < 0.99
     assert answerer.judge.paraphrase == manifest.link_paraphrase
+
+
+# ---------------------------------------------------------------------------
+# a 部分 no linked question asks
+
+
+PARCEL = "快递包裹堆在楼道门口，怎么管理？"  # the places discuss 楼道堆物; none of their linked questions asks about parcels
+
+
+def test_the_unasked_level_is_how_alike_the_least_alike_different_questions_get(answerer):
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(40, 16)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    cases = [f"c{i % 4}" for i in range(40)]
+    sims = v @ v.T
+    nearest = [max(sims[i, j] for j in range(40) if cases[j] != cases[i]) for i in range(40)]
+    assert paraphrase_level(v, cases, UNASKED_SHARE) == pytest.approx(float(np.quantile(nearest, 0.25)), abs=1e-4)
+    manifest = answerer.searcher.index.manifest
+    assert 0.85 < manifest.link_unasked < manifest.link_paraphrase
+    assert answerer.judge.unasked == manifest.link_unasked
+
+
+def test_a_partial_that_no_linked_question_asks_is_none(searcher, answerer):
+    hits = answerer.search(PARCEL, [])
+    words_only = CoverageJudge(searcher.index.passages, searcher.index.cases, links=searcher.index.links,
+                               paraphrase=answerer.judge.paraphrase)
+    assert words_only.judge(PARCEL, hits).level == PARTIAL  # 堆 and 楼道 are discussed, 包裹 is not
+    assert max(h.parts.get("link_dense", 0.0) for h in hits) < answerer.judge.unasked
+    got = answerer.judge.judge(PARCEL, hits)
+    assert got.level == NONE and "包裹" in "".join(got.uncovered)
+    answer = answerer.ask(PARCEL, use_llm=False)
+    assert answer.coverage == NONE and not answer.answered and answer.citations == []
+    assert answer.answer.startswith("这 21 篇讲稿没有讲到") and "包裹" in answer.answer.split("\n")[0]
+    # a follow-up leans on the turns before it: no link is expected to ask it whole
+    assert answerer.judge.judge(PARCEL, hits, follows=True).level == PARTIAL
+
+
+def test_the_links_speak_only_for_scripts_that_have_links(searcher, answerer):
+    hits = answerer.search(PARCEL, [])
+    assert answerer.judge.asked_by_no_link(PARCEL, hits)
+    # the first hit's script added without an LLM (no links): its passages are judged by their words alone
+    others = [link for link in searcher.index.links if link.case_id != hits[0].case.id]
+    judge = CoverageJudge(searcher.index.passages, searcher.index.cases, links=others,
+                          paraphrase=answerer.judge.paraphrase, unasked=answerer.judge.unasked)
+    assert not judge.asked_by_no_link(PARCEL, hits)
+    assert judge.judge(PARCEL, hits).level == PARTIAL
+    # a look-up searches only the links users made, so the bundled links say nothing about it
+    lookup = "快递包裹堆在楼道门口，多少天要清一次？"
+    assert is_lookup(lookup)
+    # a statement of the situation asks nothing a link could ask (the opening turn of a conversation)
+    statement = "小区两个片区之间有座木桥，木板烂了钢筋都露出来。维修基金因为前一届业委会的官司被冻住了。"
+    assert not answerer.judge.asked_by_no_link(statement, answerer.search(statement, []))
+    assert not answerer.judge.asked_by_no_link(lookup, answerer.search(lookup, []))
 
 
 FIRE = "楼道里的灭火器过期了，该谁来换？"

@@ -157,7 +157,7 @@ def test_errors_are_friendly_and_the_ui_stays_usable(page):
     page.locator("#send").click()
     page.wait_for_function("() => document.querySelector('#qa-status').innerText.includes('问题太长')")
     assert "Traceback" not in page.content()
-    ask(page, "村里宅基地和违章搭建怎么整治？")
+    ask(page, "村里闲置宅基地怎么盘活？")
     assert page.locator("#chat a.cite").count() > 0
     assert page.locator("#qa-status .msg-error").count() == 0
 

@@ -164,6 +164,7 @@ class Manifest:
     links_unresolved: int = 0  # links whose anchor no passage holds (case removed, text changed)
     link_embedding: str = ""  # how link questions were embedded: "query" or "document"
     link_paraphrase: float = 0.0  # cosine from which a question asks what a link asks (assistant.links.paraphrase_level)
+    link_unasked: float = 0.0  # cosine below which it asks nothing a link asks (the same, at links.UNASKED_SHARE)
 
     @classmethod
     def from_dict(cls, data: object) -> "Manifest":
