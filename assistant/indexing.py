@@ -40,7 +40,9 @@ from assistant.embedding import Embedder, get_embedder
 from assistant.errors import AssistantError, Cancelled, InputError, storage_error
 from assistant.fsutil import check_writable
 from assistant.lexical import LexicalIndex
-from assistant.links import UNASKED_SHARE, ResolvedLink, links_digests, load_links, paraphrase_level, resolve
+from assistant.links import (
+    PARAPHRASE_SHARE, UNASKED_SHARE, ResolvedLink, link_levels, links_digests, load_links, resolve,
+)
 from assistant.roles import model_fingerprint, problem_share
 from assistant.stores import open_store
 from assistant.memory import release_memory
@@ -186,6 +188,11 @@ def build_index(
     chars = LexicalIndex.build([p.index_text for p in passages], "chars")
     old_shares = local.stored_shares()
     shares = [old_shares[p.key] if p.key in old_shares else round(problem_share(p.text), 4) for p in passages]
+    # how alike a question must be to a link to ask what it asks, and below which it asks nothing a link asks
+    levels = (
+        link_levels(link_vectors, [row.case_id for row in link_rows], (PARAPHRASE_SHARE, UNASKED_SHARE))
+        if link_vectors is not None else (0.0, 0.0)
+    )
     seconds = round(time.perf_counter() - t0, 2)
     built = BuiltIndex(
         manifest=Manifest(
@@ -208,13 +215,8 @@ def build_index(
             n_links=len(link_rows),
             links_unresolved=len(unresolved),
             link_embedding=LINK_EMBEDDING,
-            link_paraphrase=(
-                paraphrase_level(link_vectors, [row.case_id for row in link_rows]) if link_vectors is not None else 0.0
-            ),
-            link_unasked=(
-                paraphrase_level(link_vectors, [row.case_id for row in link_rows], UNASKED_SHARE)
-                if link_vectors is not None else 0.0
-            ),
+            link_paraphrase=levels[0],
+            link_unasked=levels[1],
         ),
         cases=cases,
         passages=passages,

@@ -104,18 +104,23 @@ def paraphrase_level(vectors: object, case_ids: Sequence[str], share: float = PA
     With ``share=UNASKED_SHARE`` (the lower quartile): as alike as three in four links get to another
     script's — a question less alike than that to every link asks nothing a link asks.
     """
+    return link_levels(vectors, case_ids, (share,))[0]
+
+
+def link_levels(vectors: object, case_ids: Sequence[str], shares: Sequence[float]) -> tuple[float, ...]:
+    """:func:`paraphrase_level` at each of ``shares``, the links' nearest other-script similarities computed once."""
     import numpy as np
 
     v = np.asarray(vectors, dtype=np.float32)
     groups = np.asarray(list(case_ids))
     if len(v) < MIN_LINKS_FOR_LEVEL or len(set(groups.tolist())) < 2:
-        return 0.0
+        return tuple(0.0 for _ in shares)
     nearest = np.empty(len(v), dtype=np.float32)
     for lo in range(0, len(v), 512):  # blocks: a large library stays small in memory
         sims = v[lo : lo + 512] @ v.T
         sims[groups[lo : lo + 512, None] == groups[None, :]] = -1.0
         nearest[lo : lo + 512] = sims.max(axis=1)
-    return round(float(np.quantile(nearest, share)), 4)
+    return tuple(round(float(np.quantile(nearest, share)), 4) for share in shares)
 
 
 def link_id(case_id: str, anchor: str, question: str) -> str:
