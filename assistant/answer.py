@@ -44,6 +44,7 @@ from assistant.coverage import FULL, NONE, PARTIAL, STRONG, Coverage, CoverageJu
 from assistant.extractive import CorpusStats, Extractor
 from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
+    GAP_CONFIDENCE,
     REFUSAL,
     UNSUPPORTED_MARK,
     WORDING_CONFIDENCE,
@@ -331,7 +332,8 @@ class Answerer:
         stays = bool(cited) and bool(hits) and hits[0].case.id in cited
         # the judgement comes before any LLM call: a 没有 question is not put to the LLM
         far, near = sure < CONFIDENCE_THRESHOLD and not stays, sure >= WORDING_CONFIDENCE
-        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near, follows=follows))
+        remote = sure < GAP_CONFIDENCE and not stays
+        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near, remote=remote, follows=follows))
         if answer.coverage != NONE and want_llm:
             context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:

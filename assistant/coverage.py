@@ -764,7 +764,8 @@ class CoverageJudge:
         ) or any(len(v) >= 2 and v in text for v in self._vocabulary) or bool(_COMMUNITY.search(text))
 
     def judge(
-        self, question: str, hits: list[Hit], *, far: bool = False, near: bool = False, follows: bool = False
+        self, question: str, hits: list[Hit], *, far: bool = False, near: bool = False, remote: bool = False,
+        follows: bool = False,
     ) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
 
@@ -775,6 +776,9 @@ class CoverageJudge:
         ``assistant.grounding.WORDING_CONFIDENCE``): a 部分 there is 有 — the words it misses are
         then mostly the user's wording, not a part the scripts leave out (blind rounds 17 and 18,
         eval/coverage_results.md round 8).
+        ``remote``: retrieval found it farther from them than all but a few answerable questions get
+        (confidence below ``assistant.grounding.GAP_CONFIDENCE``): a 部分 there is 没有 — what the places
+        miss is then what is asked ("…老被普通车占着…" at passages on 残疾人 and 车位).
         ``follows``: the question continues a conversation ("定个规矩有用吗？"): it leans on the turns before
         it, so no linked question is expected to ask it whole (:meth:`asked_by_no_link` is not consulted).
         """
@@ -824,7 +828,7 @@ class CoverageJudge:
                 return Coverage(FULL, rated, place=labels[at], covered=tuple(c.text for c in concepts if c.focal and not c.quantity))
         if near and got.level == PARTIAL:  # (a figure or procedure asked and not given is 没有, never 部分: decide)
             return replace(got, level=FULL, uncovered=(), briefly=())
-        if got.level == PARTIAL and not follows and self.asked_by_no_link(question, top):
+        if got.level == PARTIAL and not follows and (remote or self.asked_by_no_link(question, top)):
             # the places discuss some of its words, but what it asks is nothing their passages are known to
             # answer: "快递包裹堆在楼道门口" at passages on 楼道堆物 is the scene, not an answer
             return replace(got, level=NONE)

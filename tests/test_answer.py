@@ -204,10 +204,10 @@ def test_in_domain_question_the_scripts_do_not_cover_says_so_first(answerer, que
 
 
 def test_partly_covered_question_answers_the_covered_part_and_names_the_rest(answerer):
-    a = answerer.ask("群租整治以后房东的租金损失怎么补偿")
-    assert a.answered and a.coverage == PARTIAL and a.uncovered == ["租金损失补偿"]
-    assert a.citations and "群租" in a.answer
-    assert a.answer.splitlines()[0] == "关于租金损失补偿，讲稿中没有涉及。"  # first: eval/blind/round20
+    a = answerer.ask("飞线充电整治以后电瓶车的保险怎么买")
+    assert a.answered and a.coverage == PARTIAL and a.uncovered == ["保险"]
+    assert a.citations and "飞线" in a.answer
+    assert a.answer.splitlines()[0] == "关于保险，讲稿中没有涉及。"  # first: eval/blind/round20
     b = answerer.ask("社区想办老年食堂，怎么弄？")  # two scripts run canteens: what they say is quoted first
     assert "食堂" in b.citations[0].quote
 
@@ -220,8 +220,8 @@ def test_covered_question_is_full_and_not_a_gap(answerer):
 
 def test_a_follow_up_does_not_repeat_what_its_question_already_heard_the_scripts_lack(answerer):
     conv = Conversation()
-    first = answerer.ask("群租整治以后房东的租金损失怎么补偿", conv, use_llm=False)
-    assert first.coverage == "partial" and "关于租金损失补偿，讲稿中没有涉及。" in first.answer
+    first = answerer.ask("飞线充电整治以后电瓶车的保险怎么买", conv, use_llm=False)
+    assert first.coverage == "partial" and "关于保险，讲稿中没有涉及。" in first.answer
     again = answerer.ask("他们要是一直闹呢", conv, use_llm=False)  # carries the first question, gap and all
     assert again.coverage == "partial" and again.uncovered == first.uncovered
     assert "讲稿中没有涉及" not in again.answer and again.citations

@@ -24,7 +24,7 @@ from assistant.coverage import (
     DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
     procedure_terms, said_in, scattered,
 )
-from assistant.grounding import PROCEDURE_NOTE, WORDING_CONFIDENCE
+from assistant.grounding import GAP_CONFIDENCE, PROCEDURE_NOTE, WORDING_CONFIDENCE
 from assistant.links import UNASKED_SHARE, paraphrase_level
 from assistant.stores.base import Manifest
 from assistant.retrieval import HybridSearcher, is_lookup
@@ -269,9 +269,23 @@ def test_a_partial_as_close_to_the_passages_as_answered_questions_are_is_full(ju
     assert answer.coverage == FULL and answer.uncovered == [] and "讲稿中没有涉及" not in answer.answer
 
 
+def test_a_partial_far_from_the_passages_is_none(judge, searcher, answerer):
+    # the places discuss 车位 and 开发商 but not 外人; retrieval finds the question farther from them than all
+    # but a few answerable questions get, so the missing part is what is asked, not wording
+    question = "开发商要把小区地下车位卖给外人，怎么办？"
+    hits = searcher.search(question, 8)
+    assert judge.judge(question, hits).level == PARTIAL
+    assert judge.judge(question, hits, remote=True).level == NONE
+    assert judge.judge(question, hits, remote=True, follows=True).level == PARTIAL  # a follow-up leans on its turns
+    answer = answerer.ask(question, use_llm=False)
+    assert answer.confidence < GAP_CONFIDENCE
+    assert answer.coverage == NONE and not answer.answered and answer.uncovered == ["外人"]
+    assert "这 21 篇讲稿没有讲到“外人”" in answer.answer and "可参考" in answer.answer
+
+
 def test_a_partial_farther_from_the_passages_keeps_naming_what_is_not_covered(answerer):
     answer = answerer.ask("飞线充电整治以后电瓶车的保险怎么买", use_llm=False)
-    assert answer.confidence < WORDING_CONFIDENCE
+    assert GAP_CONFIDENCE <= answer.confidence < WORDING_CONFIDENCE
     assert answer.coverage == PARTIAL and answer.uncovered == ["保险"]
     assert "关于保险，讲稿中没有涉及" in answer.answer
 
@@ -618,7 +632,7 @@ def test_ask_json_for_each_state_and_the_gaps_it_records(library):
     corpus, index, data = library
     dirs = ["--corpus-dir", str(corpus), "--index-dir", str(index)]
     env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_FEEDBACK_URL": ""}
-    expect = {WIFI: (NONE, False), "群租整治以后房东的租金损失怎么补偿": (PARTIAL, True), "小区停车位不够，外来车辆多怎么办？": (FULL, True)}
+    expect = {WIFI: (NONE, False), "飞线充电整治以后电瓶车的保险怎么买": (PARTIAL, True), "小区停车位不够，外来车辆多怎么办？": (FULL, True)}
     for question, (level, answered) in expect.items():
         r = cli("ask", question, "--json", *dirs, env=env)
         assert r.returncode == 0, r.stderr
@@ -633,7 +647,7 @@ def test_ask_json_for_each_state_and_the_gaps_it_records(library):
 
     r = cli("gaps", env=env)
     assert r.returncode == 0, r.stderr
-    assert "Wi-Fi  1 次" in r.stdout and "租金损失补偿" in r.stdout and "停车" not in r.stdout
+    assert "Wi-Fi  1 次" in r.stdout and "保险" in r.stdout and "停车" not in r.stdout
     assert WIFI in r.stdout
     r = cli("gaps", "--json", "--since", "2000-01-01", env=env)
     topics = {t["topic"]: t for t in json.loads(r.stdout)}

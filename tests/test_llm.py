@@ -216,12 +216,12 @@ def test_a_question_the_scripts_do_not_cover_is_not_put_to_the_llm(llm_answerer,
 def test_partial_prompt_names_the_uncovered_part_and_sentences_are_still_checked(llm_answerer, server):
     invented = "该小区还引入了无人机巡逻和区块链积分系统，每年节省经费三千万元"
     server.script(Dynamic(lambda body: f"{first_sentence(passage(body, 1))}[1]。{invented}[1]。"))
-    a = llm_answerer.ask("群租整治以后房东的租金损失怎么补偿")
-    assert a.mode == "llm" and a.coverage == "partial" and a.uncovered == ["租金损失补偿"]
+    a = llm_answerer.ask("飞线充电整治以后电瓶车的保险怎么买")
+    assert a.mode == "llm" and a.coverage == "partial" and a.uncovered == ["保险"]
     user = server.requests[-1]["body"]["messages"][-1]["content"]
-    assert "关于租金损失补偿，讲稿中没有涉及" in user  # the prompt names the uncovered part
+    assert "关于保险，讲稿中没有涉及" in user  # the prompt names the uncovered part
     assert a.answer.count(UNSUPPORTED_MARK) == 1 and invented in a.answer  # the support check still runs
-    assert a.answer.splitlines()[0] == "关于租金损失补偿，讲稿中没有涉及。"
+    assert a.answer.splitlines()[0] == "关于保险，讲稿中没有涉及。"
 
 
 @pytest.mark.parametrize(

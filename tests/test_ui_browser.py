@@ -282,11 +282,11 @@ def test_the_three_coverage_states_look_different_and_gaps_reach_the_library(ui,
     page.wait_for_selector("#case-detail .detail mark")
     page.get_by_role("tab", name="问答").click()
 
-    ask(page, "群租整治以后房东的租金损失怎么补偿")
+    ask(page, "飞线充电整治以后电瓶车的保险怎么买")
     partial = page.locator("#chat .ans").last
     assert "cov-partial" in partial.get_attribute("class")
     assert partial.locator("a.cite").count() > 0
-    assert "关于租金损失补偿，讲稿中没有涉及" in partial.locator(".partial-note").inner_text()
+    assert "关于保险，讲稿中没有涉及" in partial.locator(".partial-note").inner_text()
 
     ask(page, "小区停车位不够，外来车辆多，怎么办？")
     full = page.locator("#chat .ans").last
@@ -305,7 +305,7 @@ def test_the_three_coverage_states_look_different_and_gaps_reach_the_library(ui,
         except Exception:  # noqa: BLE001 - not there yet
             continue
     gaps = page.locator("#gaps").inner_text()
-    assert "Wi-Fi" in gaps and "租金损失补偿" in gaps and wifi[:10] in gaps
+    assert "Wi-Fi" in gaps and "保险" in gaps and wifi[:10] in gaps
     rows = {r.locator(".gap-topic").inner_text(): r.locator(".gap-count").inner_text()
             for r in page.locator("#gaps tbody tr").all()}
     assert rows["Wi-Fi"] == "1" and "停车" not in " ".join(rows)

@@ -465,10 +465,10 @@ def test_a_question_the_scripts_do_not_cover_is_a_calm_notice_with_references_an
 
 
 def test_a_partly_covered_answer_names_the_missing_part_and_keeps_its_chips(backend):
-    *_, last = H.ask(backend, "群租整治以后房东的租金损失怎么补偿", [], None, [])
+    *_, last = H.ask(backend, "飞线充电整治以后电瓶车的保险怎么买", [], None, [])
     message = last.chat[1]["content"]
     assert last.answer.coverage == "partial" and 'class="cite"' in message
-    assert "partial-note" in message and "关于租金损失补偿，讲稿中没有涉及。" in html.unescape(message)
+    assert "partial-note" in message and "关于保险，讲稿中没有涉及。" in html.unescape(message)
     assert "讲稿只讲到问题的一部分" in message
 
 
