@@ -140,6 +140,8 @@ _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群
 # adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what; and praise of a way
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
 _INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事".split())
+# the asker's worry (担心施工队偷工减料, 最头疼的是): how they feel about it, not what it is about
+_WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
 # what approval, conditions, materials or standard it takes) asks for rules, not for a community's
 # experience: the scripts cover it only where a place discusses that procedure itself, however well
@@ -564,7 +566,7 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
-            if word in _INSISTENCE or _DEGREE.search(masked, 0, start):
+            if word in _INSISTENCE or word in _WORRY or _DEGREE.search(masked, 0, start):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about

@@ -108,6 +108,9 @@ def test_concepts_drop_how_it_should_end_and_praise_of_a_way(judge):
     assert "信服" not in got and {"征询", "票箱"} <= set(got)
     got = {c.text: c for c in judge.concepts("老人在绿化带里种菜，拔了又种，有没有两全的办法？")}
     assert "两全" not in got and "种菜" in got
+    # the asker's worry is how they feel about it: "担心施工队…" was named as a part the scripts miss
+    got = {c.text: c for c in judge.concepts("村民建新房，担心施工队偷工减料，村里怎么把关？")}
+    assert "担心" not in got and "施工队" in got
     got = {c.text: c for c in judge.concepts("让居民满意的垃圾分类怎么搞")}
     assert "满意" not in got and "垃圾分类" in got
 
