@@ -655,13 +655,16 @@ class CoverageJudge:
         out = self._synonyms(word)
         if len(word) == 2 and word[1] == "子" and "\u4e00" <= word[0] <= "\u9fff":
             out.append((word[0],))  # 村子 is 村, 院子 is 院: 子 the noun suffix of speech
-        if len(word) >= 3 and not word.isascii():
-            parts = [t for t in dict.fromkeys(tokenize(word)) if t != word and len(t) >= 2]
+        # the word and each of its synonyms may be named by parts (加梯 as 加装电梯 is, by its head 电梯)
+        for form in [word, *(s[0] for s in out[1:] if len(s) == 1)]:
+            if len(form) < 3 or form.isascii():
+                continue
+            parts = [t for t in dict.fromkeys(tokenize(form)) if t != form and len(t) >= 2]
             parts = [t for t in parts if not any(t != o and t in o for o in parts)]
             if len(parts) >= 2:
                 out.append(tuple(parts))
             # a compound's head is its last word: 房产证 is named 产证 too (not 社区 for 智慧社区: too common)
-            tail = word[-2:]
+            tail = form[-2:]
             if tail in parts and self.spread(tail) < COMMON_SHARE * max(len(self._texts), 1):
                 out.append((tail,))
         got = list(dict.fromkeys(out))

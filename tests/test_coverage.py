@@ -128,6 +128,8 @@ def test_a_concept_is_found_under_its_synonyms_and_parts(judge):
     assert ("加装电梯",) in judge.alternatives("加梯")  # taxonomy synonym
     assert ("积分", "兑换") in judge.alternatives("积分兑换")  # parts together in one sentence
     assert ("产证",) in judge.alternatives("房产证")  # the compound's head word
+    # a synonym is named as the word is: 加梯 by 加装电梯's head 电梯, as 加装电梯 itself is
+    assert ("电梯",) in judge.alternatives("加装电梯") and ("电梯",) in judge.alternatives("加梯")
     assert ("村",) in judge.alternatives("村子") and ("宅",) in judge.alternatives("宅子")  # the noun suffix of speech
 
 
