@@ -79,7 +79,7 @@ WORDING_CONFIDENCE = 0.45
 # question farther from the passages than all but a few answerable questions get, and the part the places
 # miss is what is asked, not wording ("小区划的残疾人专用车位老被普通车占着" at passages on 残疾人 and 车位).
 # Of every signal at hand it separates the tune halves' gap 部分s from the answerable ones best
-# (eval/partial_signals.py: AUC 0.89; the link level 0.77, the passages' words 0.55-0.62); chosen on the
+# (eval/partial_signals.py: AUC 0.89; the link level 0.79, the missed words 0.57-0.59); chosen on the
 # tune halves (+5 gaps refused, 1 answerable), read once on the test halves (+4, 0) and on a fresh set
 # (holdout_r11: +1, 1). eval/coverage_results.md, round 11.
 GAP_CONFIDENCE = 0.2
