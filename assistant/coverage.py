@@ -8,8 +8,8 @@ in words, not in retrieval scores:
   language (log of jieba's dictionary frequency: 破袋率 weighs more than 管理). Words most
   scripts use (``COMMON_SHARE``) say nothing about coverage; a concept in the clause that
   asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene. How the asker wants it to
-  end (让大家信服) or praises the way (两全的办法) is no concept; a verb and the one-character noun after
-  it are one (jieba's 进门 + 码: the 进门码 asked for).
+  end (让大家信服), praises the way (两全的办法) or how the asker feels about it (担心, 头疼) is no
+  concept; a verb and the one-character noun after it are one (jieba's 进门 + 码: the 进门码 asked for).
 - **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
   heading and the practitioners' questions linked to it (corpus/links.jsonl). A place
   *discusses* a concept (``STRONG``) when its heading or a linked question names it or two
@@ -51,6 +51,9 @@ in words, not in retrieval scores:
   look-up (it searches only the links users made), a follow-up (it leans on the turns before it), a
   statement that asks nothing (it tells the situation), or where
   the first places are of a script without links (added without an LLM: its words alone decide).
+- **A 部分 far from the passages** (``judge(remote=True)``, confidence below
+  ``assistant.grounding.GAP_CONFIDENCE``): retrieval finds the question farther from them than all but a few
+  answerable questions get, so what the places miss is what is asked: 没有 (not for a follow-up).
 - **Links as paraphrases** (:meth:`CoverageJudge.asked_by_a_link`): a question judged 没有 (even one in
   none of the scripts' words: 湿谷, 种粮) whose
   retrieved passage carries a linked question as alike as a paraphrase (the index's
@@ -68,6 +71,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable
+
+import jieba.posseg
 
 from assistant.chunking import Passage, split_sentences
 from assistant.corpus import Case
@@ -198,12 +203,6 @@ def pos_tokenizer():
 _NOUN_SUFFIXES = frozenset("码证卡区点站店房柜桩栏箱亭室棚池费群车场库馆")
 
 
-@dataclass(frozen=True)
-class _Pair:
-    word: str
-    flag: str
-
-
 def _compounds(pairs: Iterable) -> list:
     """jieba's pairs, with a verb and the one-character noun after it joined into the noun they name
     (进门 + 码, 停车 + 证, 烧烤 + 店: the 进门码 asked for, not how to 进门)."""
@@ -212,7 +211,7 @@ def _compounds(pairs: Iterable) -> list:
         prev = out[-1] if out else None
         if (prev is not None and pair.word in _NOUN_SUFFIXES and pair.flag == "n" and len(prev.word) >= 2
                 and prev.flag.startswith("v") and prev.word.isalnum()):
-            out[-1] = _Pair(prev.word + pair.word, "n")
+            out[-1] = jieba.posseg.pair(prev.word + pair.word, "n")
         else:
             out.append(pair)
     return out
