@@ -200,7 +200,8 @@ def evaluate_answers(
       ``kind`` of the questions when they carry them;
     - top_sentence_evidence: the first citation of the answer quotes a
       passage that contains an evidence string; the passage is the one
-      holding the quote;
+      holding the quote (or the passages a quote runs over, one paragraph's
+      run across the index's seam);
     - quotes_verbatim: every citation's quote equals the case text at its offsets;
     - refused_unanswerable / refused_answerable: share of each group refused
       (:func:`answerable`: the ``answerable`` field, or a coverage label other than
@@ -319,8 +320,12 @@ def gold_label(item: dict) -> str | None:
 
 
 def _passage_of(passages: list, citation) -> str | None:
-    """Text of the indexed passage that holds a citation's quote (None if not found)."""
-    for p in passages:
-        if p.case_id == citation.case_id and p.start <= citation.start and citation.end <= p.end:
-            return p.text
-    return None
+    """Text of the indexed passage that holds a citation's quote, or of the passages it runs over
+    (an answer quotes a paragraph's run across the index's seam as one citation); None if not found."""
+    over = sorted(
+        (p for p in passages if p.case_id == citation.case_id and p.start < citation.end and citation.start < p.end),
+        key=lambda p: p.start,
+    )
+    if not over or over[0].start > citation.start or over[-1].end < citation.end:
+        return None
+    return "".join(p.text for p in over)

@@ -78,3 +78,20 @@ def test_followups_file_is_well_formed():
     assert {i["kind"] for i in items} == {"same-topic", "topic-change", "anaphoric"}
     assert {i["half"] for i in items} == {"tune", "test"}
     assert all(2 <= len(i["turns"]) <= 3 and i["evidence"] for i in items)
+
+
+def test_a_citation_lies_in_the_passage_that_holds_it_or_the_passages_it_runs_over():
+    from assistant.chunking import Passage
+    from assistant.citations import Citation
+    from assistant.evaluation import _passage_of
+
+    text = "甲做了第一件事,乙做了第二件事。丙说了结果。"
+    cut = text.index("乙")
+    ps = [Passage("c", 0, cut, text[:cut], (), "t"), Passage("c", cut, len(text), text[cut:], (), "t")]
+
+    def cite(a: int, b: int) -> Citation:
+        return Citation("c", "", text[a:b], a, b)
+
+    assert _passage_of(ps, cite(cut, cut + 3)) == text[cut:]  # in one passage: that one
+    assert _passage_of(ps, cite(2, cut + 3)) == text  # over the seam: both, read together
+    assert _passage_of(ps, Citation("x", "", "甲", 0, 1)) is None  # another case's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 from assistant.extractive import _new_item_after, _restates, dangling_opener, item_number
 
@@ -96,3 +97,52 @@ def test_a_block_restates_a_quote_only_from_where_that_quote_began():
     assert not _restates("c1", [(150, 300, p)], shown)  # the part of it that answers, from a later sentence
     assert not _restates("c1", [(100, 350, p)], shown)  # reads on past it
     assert not _restates("c2", [(100, 300, p)], shown)
+
+
+def _passages(text: str, cuts: list[int], section: tuple[str, ...] = ("一、做法",)) -> list:
+    from assistant.chunking import Passage
+
+    bounds = [0, *cuts, len(text)]
+    return [Passage("c", a, b, text[a:b], section, "t") for a, b in zip(bounds, bounds[1:])]
+
+
+def test_a_citation_mark_stands_at_a_sentence_end_not_at_the_index_s_seam():
+    from assistant.extractive import running
+
+    text = '建立"1+3+X"模式:"1"即党组织;"3"即三驾马车。实行奖励机制。对简办的居民给予奖励。现已完工,可正常使用。第二台电梯也已完成。'
+    inside = text.index('3"即')  # the index cut a sentence at a clause, before an opening quote
+    heading = text.index("对简办")  # ... right after an inline heading (one short clause)
+    sentence = text.index("第二台")  # ... at the end of a sentence of two clauses
+    ps = _passages(text, [inside, heading, sentence])
+    pieces = [(p.start, p.end, p) for p in ps]
+    got = running(text, pieces)
+    assert [text[s:e] for s, e, _ in got] == [text[:sentence], text[sentence:]]
+    assert got[0][2] is ps[0]  # the merged piece keeps its first passage (its section label)
+    # not across a paragraph, nor across a section
+    para = "第一段说的做法。\n第二段另说一件事,也很长。"
+    nl = para.index("\n")
+    ps = _passages(para, [nl + 1])
+    assert len(running(para, [(0, nl, ps[0]), (nl + 1, len(para), ps[1])])) == 2
+    one, two = _passages(text, [inside])
+    other = type(two)("c", two.start, two.end, two.text, ("二、成效",), "t")
+    assert len(running(text, [(one.start, one.end, one), (other.start, other.end, other)])) == 2
+
+
+def test_an_answer_quotes_a_sentence_the_index_cut_as_one(answerer):
+    # 东石's "1+3+X" sentence runs over two passages of the index; the mark stood between '"' and '3"即'
+    a = answerer.ask("几个村的村民平移到同一个集中居住点，大家还是各认各的村，有事都回原村找，这个新点该由谁来管、怎么搭架子？")
+    assert a.answered
+    assert not re.search(r'[;；]"\[\d+\]', a.answer)
+    quote = next(c.quote for c in a.citations if '"1"即' in c.quote)
+    assert '"3"即' in quote
+
+
+def test_a_look_up_quotes_the_figures_a_rhetorical_question_states(answerer):
+    # 西林塔: "以一部电梯20万元为例,政府补贴30%(6万),剩下14万从哪里支出?" states the figures asked for
+    # before it asks; a look-up quotes it (a how-to answer still skips the script's rhetorical questions)
+    a = answerer.ask("小高层电梯用了十六年，想整体换新。一部电梯大概要多少钱？政府能补多少？", use_llm=False)
+    assert a.answered
+    quoted = "".join(c.quote for c in a.citations)
+    assert "政府补贴30%(6万)" in quoted and "补贴15万/部" in quoted
+    how = answerer.ask("老小区电梯老出故障，想整体换新，钱从哪里来，怎么推动？", use_llm=False)
+    assert not any(c.quote.rstrip().endswith(("?", "？")) for c in how.citations[:1])
