@@ -31,7 +31,8 @@ in words, not in retrieval scores:
   ("低保怎么申请", "要走什么流程", "需要哪些条件") asks for rules; the procedure is an asked concept,
   discussed only where it is named together with what it is for, and a place missing it gives no 部分.
 - **Figures** (:data:`_QUANTITY`): a question that asks for a figure ("要多少比例的业主同意", "补偿标准是多少",
-  "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久; a
+  "多久见效") is answered only where a sentence gives one beside what it counts (a length of time, for 多久 or
+  几天 / 几个月: "几天内办完" ← "原则上5个工作日内办"; a
   sum beside what the clause names, for a price: "收费定多少" ← "设定1元充六小时"): the figure is an asked
   concept of no weight, and a place missing it gives no 部分. A figure or procedure looked up for a city no
   script names ("杭州加装电梯补贴多少") is 没有: the scripts give Songjiang's.
@@ -168,7 +169,9 @@ _QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁
 # a figure: digits, a numeral with a measure word (三个, 两年, 几百户, 十余年, 近千人), a fraction or a percentage
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[余多]?[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍人]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
-_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?(?:年|月|周|星期|天|日|小时|分钟)")
+_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?(?:年|月|周|星期|天|工作日|日|小时|分钟)")
+# 几 with a unit of time asks for a length of time as 多久 does ("几天内办完" is answered by "5个工作日内办")
+_JI_TIME = re.compile(r"个?(?:工作日|小时|分钟|星期|年|月|周|天|日)")
 # a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
 _MONEY = re.compile(r"[0-9０-９][0-9０-９.,]*\s*[万千百]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+(?:元|块钱)")
 MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after one of these asks for a sum (收费定多少)
@@ -190,6 +193,11 @@ _FUNDS_WORD = re.compile(
 DURATION_WORDS = ("多久", "多长时间")  # ask for a length of time: answered by one anywhere in the place's script
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
+
+
+def asks_duration(concept: "Concept") -> bool:
+    """The concept asks for a length of time: 多久, 多长时间, or 几 with a unit of time (几天, 几个月)."""
+    return concept.quantity and (concept.text in DURATION_WORDS or (concept.text[:1] == "几" and len(concept.text) > 1))
 
 
 def pos_tokenizer():
@@ -621,6 +629,9 @@ class CoverageJudge:
                 before = [w for at, w in inside if m.start() - COUNTED_GAP <= at + len(w) <= m.start()]
                 counted = after[:1] or before[-1:]
                 word = m.group(0)
+                unit = _JI_TIME.match(text, m.end()) if word == "几" else None
+                if unit:
+                    word, counted = text[m.start() : unit.end()], []  # 几天: a length of time, whatever it counts
                 prior = out.get(word)
                 counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
                 # a sum asked after a verb of paying (收费定多少, 能赔多少): said of what the clause names; with
@@ -709,7 +720,7 @@ class CoverageJudge:
             got = {c.text: self.named(c.text, place.strength(ways[c.text], "" if c.procedure or c.quantity else c.text))
                    for c in focal}
             for c in focal:
-                if c.quantity and c.text in DURATION_WORDS and not got[c.text] and _DURATION.search(h.case.text):
+                if asks_duration(c) and not got[c.text] and _DURATION.search(h.case.text):
                     got[c.text] = WEAK  # a script tells its case's timeline once ("通过3个多月、6次协调会"), not by each step
             out.append(got)
         return out
@@ -726,7 +737,7 @@ class CoverageJudge:
         if concept.funding:
             # who pays: a place speaking of money together with what the question names
             return [(FUNDS, *alt) for w in concept.priced for alt in self.alternatives(w)] or [(FUNDS,)]
-        if concept.quantity and concept.text in DURATION_WORDS:
+        if asks_duration(concept):
             return [(DURATION,)]  # how long: a length of time of the place answers, whatever it is said of
         if concept.quantity:
             # a sum asked for is also given by a price said of what the clause names (设定1元充六小时)

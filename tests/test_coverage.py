@@ -360,7 +360,7 @@ def test_a_figure_asked_for_is_given_only_by_a_figure_beside_what_it_counts():
     place = Place("p", "", ("经过整整3年时间,社区垃圾分类准确率不断提升",))
     assert place.strength([(DURATION,)]) == WEAK
     assert Place("p", "", ("社区垃圾分类准确率不断提升",)).strength([(DURATION,)]) == 0
-    for said in ("前后用了3个多月", "坚持了十余年", "半年多时间"):
+    for said in ("前后用了3个多月", "坚持了十余年", "半年多时间", "接诉即办→原则上5个工作日内办"):
         assert Place("p", "", (said,)).strength([(DURATION,)]) == WEAK, said
     # a price asked for (收费定多少) is given by a sum said of what the question names
     place = Place("p", "", ("要求电瓶车充电桩不要赚钱,设定1元充六小时,并按分钟计算",))
@@ -396,6 +396,9 @@ def test_the_figure_a_question_asks_for_and_what_it_counts(judge):
     assert quantities("宅基地退出补偿标准是多少") == {"多少": ("标准",)}
     assert quantities("祥东社区居民、商户众筹了多少钱？") == {"多少": ()}  # a unit follows: any figure
     assert quantities("换了几部电梯？")
+    # 几 with a unit of time asks how long, as 多久 does: whatever it is said of
+    assert quantities("平常报修又该几天内办完？") == {"几天": ()}
+    assert quantities("这个流程要走几个月？") == {"几个月": ()}
     priced = {c.text: c.priced for c in judge.concepts("电瓶车充电桩收费定多少合适？") if c.quantity}
     assert "充电桩" in priced["多少"]  # 定多少: a price, said of the charging point or its fee
     # 几 in a describing clause is "several", and 好几/没多久 are no questions
@@ -418,6 +421,9 @@ def test_a_question_for_a_figure_the_scripts_do_not_give_is_none(answerer):
     # how long: the script tells the case's timeline once ("通过3个多月、6次协调会"), not in each passage
     got = answerer.ask("窗前的树让孩子花粉过敏，居民要求移树，这事前后要多久？", use_llm=False)
     assert got.coverage != NONE
+    # ... and 几天 asks the same (祥东: "30分钟内响应到位", "原则上5个工作日内办")
+    got = answerer.ask("小区里水管爆了、整栋楼停电这种急事，居委会和物业要多久到现场？平常报修又该几天内办完？", use_llm=False)
+    assert got.coverage == FULL and got.answered
     # a figure asked of a topic outside the scripts: the figures the scripts give elsewhere do not cover it
     got = answerer.ask("上海到北京高铁要几个小时", use_llm=False)
     assert got.coverage == NONE and got.uncovered == ["高铁"] and "几" not in got.judgement.covered
