@@ -227,7 +227,7 @@ class Answerer:
                 parts.append(case.text[max(0, start - 300):end + 300])
         return "\n".join(parts)
 
-    def carry_terms(self, question: str, conversation: Conversation | None) -> str:
+    def carry_terms(self, question: str, conversation: Conversation | None, *, force: bool = False) -> str:
         """Extractive follow-up: the question with the conversation's topic words it lacks.
 
         "村里怎么管施工质量？" after "宅基地平移是农户委托建房…" searches
@@ -237,9 +237,9 @@ class Answerer:
         不签字怎么办）": the topic words alone, 加装电梯, lose the 不签字 it asks about
         again); a question that opens a new matter
         is searched as it is, without its opener ("对了，楼道堆物怎么治理？" searches
-        "楼道堆物怎么治理？").
+        "楼道堆物怎么治理？"); ``force`` reads it as a follow-up all the same.
         """
-        if not self.follows(question, conversation):
+        if not conversation or not conversation.turns or not (force or self.follows(question, conversation)):
             return self.topics.without_opener(question)
         assert conversation is not None
         last = conversation.turns[-1]
@@ -313,27 +313,31 @@ class Answerer:
         standalone = self.carry_terms(question, earlier)
         cited = earlier.turns[-1].cases if follows and earlier else []
         rewritten = follows
+        condensed = False
         if want_llm and earlier:
             try:
                 standalone = self.condense(question, earlier, timeout=self.settings.llm_timeout)
-                cited, rewritten = [], True  # the rewrite names its topic; retrieval needs no nudge
+                cited, rewritten, condensed = [], True, True  # the rewrite names its topic; retrieval needs no nudge
             except LLMError as exc:
                 notices.append(f"大模型改写追问失败（{exc}），已改用上一轮的话题延续检索。")
                 want_llm = False
+        # the judgement comes before any LLM call: a 没有 question is not put to the LLM
+        hits, sure, judgement = self._read(question, standalone, cited, follows, condensed)
+        if judgement.off_domain and earlier is not None and not follows and not condensed:
+            # read as a new matter, it is outside the scripts' vocabulary, in a conversation on a matter they
+            # cover ("施工队偷工减料怎么防？" after 宅基地平移建房): it continues that matter if the scripts
+            # then cover it; otherwise it stays what it is (a weather question is no follow-up)
+            carried = self.carry_terms(question, earlier, force=True)
+            again = self._read(question, carried, earlier.turns[-1].cases, True, False)
+            if again[2].level == FULL:
+                standalone, cited, follows, rewritten = carried, earlier.turns[-1].cases, True, True
+                hits, sure, judgement = again
         if rewritten and standalone != question:
             notices.append(f"结合上一轮对话，按“{standalone}”检索。")
-        hits = self.search(standalone, cited)
-        sure = self.confidence(standalone, hits)
         answer = Answer(question, True, "extractive", "", [], notices, standalone, sure, hits)
         answer.topic = self.topic_after(question, hits, conversation, follows) if conversation is not None else []
         answer.follows = follows
-        # a follow-up whose best passage is in a case the conversation cites stays in a matter
-        # the cases were found to cover: retrieval's distance alone does not make it 没有
-        stays = bool(cited) and bool(hits) and hits[0].case.id in cited
-        # the judgement comes before any LLM call: a 没有 question is not put to the LLM
-        far, near = sure < CONFIDENCE_THRESHOLD and not stays, sure >= WORDING_CONFIDENCE
-        remote = sure < GAP_CONFIDENCE and not stays
-        self._judge(answer, self.judge.judge(standalone, hits, far=far, near=near, remote=remote, follows=follows))
+        self._judge(answer, judgement)
         if answer.coverage != NONE and want_llm:
             context = self.extractor.context(standalone, hits, LLM_PASSAGES)  # per community, as the blocks
             try:
@@ -358,6 +362,21 @@ class Answerer:
         if conversation is not None:
             conversation.add(answer)
         return answer
+
+    def _read(
+        self, question: str, standalone: str, cited: list[str], follows: bool, condensed: bool
+    ) -> tuple[list[Hit], float, Coverage]:
+        """The passages for ``standalone``, the retrieval confidence and the coverage judgement."""
+        hits = self.search(standalone, cited)
+        sure = self.confidence(standalone, hits)
+        # a follow-up whose best passage is in a case the conversation cites stays in a matter
+        # the cases were found to cover: retrieval's distance alone does not make it 没有
+        stays = bool(cited) and bool(hits) and hits[0].case.id in cited
+        far, near = sure < CONFIDENCE_THRESHOLD and not stays, sure >= WORDING_CONFIDENCE
+        remote = sure < GAP_CONFIDENCE and not stays
+        # a gap is named in the user's words, not in the topic words carried with them (an LLM's rewrite reads whole)
+        said = self.topics.without_opener(question) if standalone != question and not condensed else ""
+        return hits, sure, self.judge.judge(standalone, hits, far=far, near=near, remote=remote, follows=follows, said=said)
 
     def _add_partial_line(self, answer: Answer, earlier: Conversation | None) -> None:
         """Open a 部分 answer with what the scripts do not cover, unless the answer or, for a

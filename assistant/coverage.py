@@ -148,6 +148,8 @@ _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群
 _INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事".split())
 # the asker's worry (担心施工队偷工减料, 最头疼的是): how they feel about it, not what it is about
 _WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
+# when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
+_WHEN = frozenset("过段时间 前段时间 这段时间 那段时间 一段时间 段时间 前阵子 这阵子 那阵子 阵子".split())
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
 # what approval, conditions, materials or standard it takes) asks for rules, not for a community's
 # experience: the scripts cover it only where a place discusses that procedure itself, however well
@@ -232,6 +234,9 @@ def _norm(text: str) -> str:
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
 
 
+_FACTS_IN_BRACKETS = re.compile(r"[（(][^（()）]*\d[^（()）]*[，,][^（()）]*\d[^（()）]*[）)]")
+
+
 def in_passing(sentence: str, start: int, end: int) -> bool:
     """The words at ``sentence[start:end]`` are an item of a list (a short phrase between 、) or in brackets."""
     left = max(sentence.rfind(ch, 0, start) for ch in _PUNCT)
@@ -240,7 +245,12 @@ def in_passing(sentence: str, start: int, end: int) -> bool:
     before = sentence[left] if left >= 0 else " "
     after = sentence[right] if right < len(sentence) else " "
     if before in "（(" or after in "）)":
-        return True
+        # an aside, unless the brackets give the facts themselves: a clause with figures
+        # ("卖稻谷"变"卖大米"(湿谷加工后价格从1、5元/斤涨到5元/斤,1628亩良田年增收约200万元))
+        opens = max(sentence.rfind("(", 0, start), sentence.rfind("（", 0, start))
+        closes = [i for i in (sentence.find(")", end), sentence.find("）", end)) if i >= 0]
+        return not (opens >= 0 and closes and _FACTS_IN_BRACKETS.fullmatch(sentence, opens, min(closes) + 1))
+
     item = sentence[left + 1 : right]
     if before == "、" and "等" in item[end - left - 1 :]:  # the last item: "……、社区矫正人员等10类群体"
         item = item[: item.index("等", end - left - 1)]
@@ -573,7 +583,7 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
-            if word in _INSISTENCE or word in _WORRY or _DEGREE.search(masked, 0, start):
+            if word in _INSISTENCE or word in _WORRY or word in _WHEN or _DEGREE.search(masked, 0, start):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about
@@ -780,7 +790,7 @@ class CoverageJudge:
 
     def judge(
         self, question: str, hits: list[Hit], *, far: bool = False, near: bool = False, remote: bool = False,
-        follows: bool = False,
+        follows: bool = False, said: str = "",
     ) -> Coverage:
         """Judge ``question`` against its retrieved ``hits`` (best first).
 
@@ -796,6 +806,8 @@ class CoverageJudge:
         miss is then what is asked ("…老被普通车占着…" at passages on 残疾人 and 车位).
         ``follows``: the question continues a conversation ("定个规矩有用吗？"): it leans on the turns before
         it, so no linked question is expected to ask it whole (:meth:`asked_by_no_link` is not consulted).
+        ``said``: the user's own words when ``question`` is a follow-up with the conversation's topic added
+        ("现在换掉多少了？（…）"): a gap is named in them, never in the carried words.
         """
         self._prepare()
         top = hits[:PLACES]
@@ -820,19 +832,20 @@ class CoverageJudge:
             # no word to go by (jieba cut "保洁费老收不上来" into 保洁 + a name): the retrieval
             # distance is all there is, and it finds the question near the scripts
             return Coverage(FULL)
-        got = decide(concepts, strengths, off_domain=off_domain, question=question, labels=labels)
+        words_said = said.strip() or question
+        got = decide(concepts, strengths, off_domain=off_domain, question=words_said, labels=labels)
         looks_up = got.level != NONE and any(c.quantity or c.procedure for c in concepts)
         elsewhere = self.places_elsewhere(question) if looks_up else []  # a second cut only for look-ups
         if elsewhere:
             # the figures and rules the scripts give are Songjiang's: 杭州's subsidy or 苏州's sorting
             # categories are not in them, however well they know the thing looked up
-            short = len(question) <= NAMED_WHOLE
-            return replace(got, level=NONE, uncovered=(question.strip().rstrip("？?。！! "),) if short else tuple(elsewhere))
-        if (got.level == NONE and got.uncovered and len(question) <= NAMED_WHOLE
+            short = len(words_said) <= NAMED_WHOLE
+            return replace(got, level=NONE, uncovered=(words_said.strip().rstrip("？?。！! "),) if short else tuple(elsewhere))
+        if (got.level == NONE and got.uncovered and len(words_said) <= NAMED_WHOLE
                 and all(u in PROCEDURE_WORDS or _QWORD.search(u) for u in got.uncovered)):
             # "没有讲到“条件”" or "“要多少人同意”" says too little: the procedure or the figure is named with
             # what it is for, in the user's words (a name holding a question word is a clause asking for one)
-            got = replace(got, uncovered=(question.strip().rstrip("？?。！! "),))
+            got = replace(got, uncovered=(words_said.strip().rstrip("？?。！! "),))
         if got.level == NONE and not any(c.quantity and not c.funding and not c.mentioned for c in got.concepts):
             # (a figure asked for and not given is no wording: "能赔多少")
             at = self.asked_by_a_link(top)

@@ -1,7 +1,8 @@
 """Assign a tune/test half to every line of eval/coverage.jsonl (or of the file given:
 ``python eval/split_coverage.py eval/holdout_r3.jsonl``; a line without ``domain`` is in-domain).
 
-Stratified by (domain, label): inside each stratum the questions are sorted by id,
+Stratified by (domain, label) — for a file of conversations, which has no label, by its ``kind``
+(``python eval/split_coverage.py eval/followups_r2.jsonl``): inside each stratum the questions are sorted by id,
 shuffled with random.Random(20261130) (one generator, strata processed in sorted
 order), and the first ceil(n/2) go to "tune", the rest to "test". Any existing
 "half" value is ignored, so running the script again gives the same file.
@@ -21,7 +22,8 @@ def main() -> None:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     strata = defaultdict(list)
     for r in rows:
-        strata[(r.get("domain", "in"), r["label"])].append(r["id"])
+        # a file of conversations (eval/followups_r2.jsonl) has no label: its kinds are the strata
+        strata[(r.get("domain", "in"), r.get("label", r.get("kind", "")))].append(r["id"])
     rng = random.Random(SEED)
     half = {}
     for key in sorted(strata):
@@ -36,7 +38,7 @@ def main() -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     counts = defaultdict(int)
     for r in rows:
-        counts[(r.get("domain", "in"), r["label"], r["half"])] += 1
+        counts[(r.get("domain", "in"), r.get("label", r.get("kind", "")), r["half"])] += 1
     for key in sorted(counts):
         print(*key, counts[key], sep="\t")
 

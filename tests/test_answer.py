@@ -482,3 +482,28 @@ def test_the_same_question_again_gets_the_same_answer():
     first = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
     again = ask("加装电梯时低层住户反对，怎么协调？", conversation=chat, use_llm=False)
     assert [c.quote for c in again.citations] == [c.quote for c in first.citations]
+
+
+def test_a_follow_up_outside_the_scripts_words_continues_the_matter_if_the_scripts_then_cover_it(answerer):
+    # "施工队偷工减料怎么防？" shares no word with 宅基地平移建房 and, read alone, is outside the scripts'
+    # vocabulary; in this conversation it asks about the construction the 黄桥 case supervises
+    chat = Conversation()
+    answerer.ask("我们村要整村搞宅基地平移、集中建房，村民最担心的就是钱和房子质量。", chat, use_llm=False)
+    answerer.ask("钱不够的农户怎么办？", chat, use_llm=False)
+    a = answerer.ask("施工队偷工减料怎么防？", chat, use_llm=False)
+    assert a.answered and a.follows and a.search_question.startswith("施工队偷工减料怎么防？（")
+    assert not (a.judgement and a.judgement.off_domain)
+    # a question the scripts do not cover however it is read stays a new matter, and 没有
+    other = answerer.ask("孩子高考志愿填报有什么技巧？", chat, use_llm=False)
+    assert other.coverage == NONE and not other.follows and other.search_question == "孩子高考志愿填报有什么技巧？"
+
+
+def test_a_follow_up_gap_is_named_in_the_users_words_not_the_carried_topic(answerer):
+    chat = Conversation()
+    answerer.ask("我们社区跟景区连在一起，广场上三十来张休息椅子都坏了，业委会说该物业修，物业说该业委会牵头，拖了好久。", chat, use_llm=False)
+    answerer.ask("那换椅子的钱最后谁出？", chat, use_llm=False)
+    a = answerer.ask("现在换掉多少了？", chat, use_llm=False)
+    assert "（" in a.search_question  # searched with the conversation's topic ...
+    assert all("（" not in u and "业委会" not in u for u in a.uncovered)  # ... named in the user's own words
+    if a.coverage == NONE:
+        assert "（" not in a.answer.split("\n")[0]

@@ -72,6 +72,10 @@ def test_a_list_item_or_a_bracket_is_a_mention_in_passing():
     assert not in_passing(s, 1, 4)
     s = "升级后的村级大食堂,日均服务超100人次"
     assert not in_passing(s, s.index("食堂"), s.index("食堂") + 2)
+    # brackets that give the facts themselves (clauses with figures) are no aside
+    s = '更关键的是试行"卖稻谷"变"卖大米"(湿谷加工后价格从1、5元/斤涨到5元/斤,1628亩良田年增收约200万元)。'
+    assert not in_passing(s, s.index("加工"), s.index("加工") + 2)
+    assert Place("p", "", (s,)).strength([(FIGURE, "价格")]) == WEAK
 
 
 def test_a_heading_names_what_its_brackets_enumerate_only_in_passing():
@@ -784,3 +788,9 @@ def test_a_question_a_user_links_to_a_passage_is_covered_next_time(library):
         after = json.loads(cli("ask", question, "--json", "--no-record", *dirs, env=env).stdout)
         assert after["coverage"] == FULL and after["answered"], question
         assert after["citations"] and after["citations"][0]["case_id"] == "sj2025-01"
+
+
+def test_when_it_happened_is_no_concept(judge):
+    # 过段时间 (jieba: a noun) tells the story's time; the question is about disputes flaring up again
+    words = [c.text for c in judge.concepts("我们是个几万人的大型保障房社区，邻里纠纷调解好了，过段时间又闹起来，怎么防止反复？")]
+    assert "过段时间" not in words and "调解" in words

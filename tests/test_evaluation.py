@@ -72,12 +72,31 @@ def test_a_conversation_is_read_with_its_last_turn_as_the_question(tmp_path):
         read_questions(path)
 
 
-def test_followups_file_is_well_formed():
-    items = [json.loads(x) for x in (ROOT / "eval" / "followups.jsonl").read_text("utf-8").splitlines() if x.strip()]
+@pytest.mark.parametrize("name", ["followups.jsonl", "followups_r2.jsonl"])
+def test_followups_file_is_well_formed(name):
+    items = [json.loads(x) for x in (ROOT / "eval" / name).read_text("utf-8").splitlines() if x.strip()]
     assert len(items) >= 25 and len({i["id"] for i in items}) == len(items)
     assert {i["kind"] for i in items} == {"same-topic", "topic-change", "anaphoric"}
     assert {i["half"] for i in items} == {"tune", "test"}
     assert all(2 <= len(i["turns"]) <= 3 and i["evidence"] for i in items)
+
+
+def test_the_second_followups_set_quotes_its_gold_scripts_and_keeps_its_seeded_halves(tmp_path):
+    import subprocess
+    import sys
+
+    from assistant.corpus import load_corpus
+    from assistant.evaluation import normalise
+
+    texts = {c.id: normalise(c.text) for c in load_corpus(ROOT / "corpus")}
+    path = ROOT / "eval" / "followups_r2.jsonl"
+    items = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+    for item in items:
+        assert all(normalise(e) in texts[item["cases"][0]] for e in item["evidence"]), item["id"]
+    copy = tmp_path / "f.jsonl"
+    copy.write_text(path.read_text("utf-8"), "utf-8")
+    subprocess.run([sys.executable, str(ROOT / "eval" / "split_coverage.py"), str(copy)], check=True, capture_output=True)
+    assert copy.read_text("utf-8") == path.read_text("utf-8")
 
 
 def test_a_citation_lies_in_the_passage_that_holds_it_or_the_passages_it_runs_over():

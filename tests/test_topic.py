@@ -66,6 +66,9 @@ def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
     assert topics.without_opener("说个别的，农村保洁费老是收不上来，有什么办法？").startswith("农村保洁费")
     assert topics.without_opener("对了，那呢？") == "对了，那呢？"  # nothing of its own after it: kept as asked
     assert topics.without_opener("楼道堆物怎么治理？") == "楼道堆物怎么治理？"
+    for opener in ("另外问个事：", "顺便问一下，", "还有个事儿，", "再问一个问题：", "另外，"):
+        assert topics.without_opener(opener + "村里的水稻一直卖湿谷，有没有村子自己加工成大米卖的？").startswith("村里的水稻"), opener
+    assert topics.without_opener("另外那些不交的呢？") == "另外那些不交的呢？"  # points back: no matter of its own
 
 
 def test_a_mid_length_question_follows_when_the_passages_being_read_speak_of_it(topics):
