@@ -8,12 +8,13 @@ in words, not in retrieval scores:
   language (log of jieba's dictionary frequency: 破袋率 weighs more than 管理). Words most
   scripts use (``COMMON_SHARE``) say nothing about coverage; a concept in the clause that
   asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene. How the asker wants it to
-  end (让大家信服), praises the way (两全的办法) or how the asker feels about it (担心, 头疼) is no
-  concept; a verb and the one-character noun after it are one (jieba's 进门 + 码: the 进门码 asked for).
+  end (让大家信服), praises the way (两全的办法), how the asker feels about it (担心, 头疼) or when the
+  story happens (过段时间) is no concept; a verb and the one-character noun after it are one (jieba's 进门 + 码: the 进门码 asked for).
 - **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
   heading and the practitioners' questions linked to it (corpus/links.jsonl). A place
   *discusses* a concept (``STRONG``) when its heading or a linked question names it or two
-  sentences do, *mentions* it (``WEAK``) in one sentence; a list item or a bracket is no mention. A user's word the scripts spell
+  sentences do, *mentions* it (``WEAK``) in one sentence; a list item or a bracket is no mention (brackets
+  that give figures in clauses of their own are: "(湿谷加工后价格从1、5元/斤涨到5元/斤,…年增收约200万元)"). A user's word the scripts spell
   otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
 - **Judgement** (:func:`decide`): a place *misses* an asked concept it does not discuss and
   a scene-setting concept absent from it (unless two scripts or more use that word: then
@@ -238,7 +239,8 @@ _FACTS_IN_BRACKETS = re.compile(r"[（(][^（()）]*\d[^（()）]*[，,][^（()�
 
 
 def in_passing(sentence: str, start: int, end: int) -> bool:
-    """The words at ``sentence[start:end]`` are an item of a list (a short phrase between 、) or in brackets."""
+    """The words at ``sentence[start:end]`` are an item of a list (a short phrase between 、) or in brackets
+    (an aside, unless the brackets hold two clauses with figures: the facts themselves)."""
     left = max(sentence.rfind(ch, 0, start) for ch in _PUNCT)
     rights = [i for i in (sentence.find(ch, end) for ch in _PUNCT) if i >= 0]
     right = min(rights, default=len(sentence))
