@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,14 @@ LLM_PASSAGES = 6  # passages given to the LLM (grouped by community like the blo
 # passages of the cases the previous answer cited by this share of their score:
 # "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
 CITED_CASE_LIFT = 0.3
+# A greeting, thanks or goodbye is no question: read as one, a "谢谢" after the lift question was a follow-up
+# that searched the lift question again and quoted it as 有.
+_SOCIAL = re.compile(
+    r"^(?:(?P<greet>你好|您好|大家好|哈喽|嗨|hi|hello|在吗|在不在)"
+    r"|(?P<thanks>(?:谢谢|多谢|感谢)(?:你|您|你们|您们|大家|啦)?(?:的帮助|的回答|帮忙)?|辛苦了|麻烦了)"
+    r"|(?:好的|好|嗯|收到|明白了?|知道了|懂了|了解了?|ok|okay|再见|拜拜))[!！。.,，~～?？\s]*$",
+    re.IGNORECASE,
+)
 TOPIC_WORDS = 6  # words that name a conversation's topic (follow-ups tune half, first block: 3 / 4 / 5 / 6 / 8 words 0.57 / 0.65 / 0.70 / 0.74 / 0.74)
 
 @dataclass
@@ -92,6 +101,7 @@ class Answer:
     judgement: Coverage | None = field(default=None, repr=False)  # the concepts behind ``coverage``
     topic: list[str] = field(default_factory=list)  # what the conversation is about after this answer
     follows: bool = False  # it continued the conversation's matter (a follow-up)
+    social: bool = False  # a greeting or thanks, answered in kind: no question, no content gap
 
     @property
     def off_domain(self) -> bool:
@@ -99,7 +109,7 @@ class Answer:
 
     def gap(self) -> dict | None:
         """The content-gap record of a 没有 / 部分 answer (``FeedbackStore.record_gap`` arguments), else None."""
-        if self.coverage not in (NONE, PARTIAL):
+        if self.coverage not in (NONE, PARTIAL) or self.social:
             return None
         judgement = self.judgement or Coverage(self.coverage)
         return {
@@ -302,6 +312,9 @@ class Answerer:
         from assistant.llm import LLMError, llm_configured, warm_up
 
         question = check_question(question, self.searcher.max_question_chars)
+        social = _SOCIAL.match(question.strip())
+        if social:  # answered in kind, outside the conversation (its matter carries on to the next question)
+            return self._social(question, "greet" if social.group("greet") else "thanks" if social.group("thanks") else "ack")
         want_llm = llm_configured(self.settings) if use_llm is None else use_llm
         notices: list[str] = []
         if want_llm:
@@ -362,6 +375,17 @@ class Answerer:
         if conversation is not None:
             conversation.add(answer)
         return answer
+
+    def _social(self, question: str, kind: str) -> Answer:
+        """The reply to a greeting, thanks or an acknowledgement: what the assistant answers, and questions to ask."""
+        n = len(self.searcher.index.cases)
+        first = {
+            "greet": f"您好！这里收录了 {n} 篇村居书记讲稿，讲的是基层治理的实际做法，",
+            "thanks": "不客气。还有问题可以接着问，",
+        }.get(kind, "好的。还有问题可以接着问，")
+        lines = [first + "请直接描述您遇到的情况，例如："]
+        lines += [f"· {q}" for q in self.judge.example_questions()]
+        return Answer(question, False, "extractive", "\n".join(lines), coverage=NONE, social=True)
 
     def _read(
         self, question: str, standalone: str, cited: list[str], follows: bool, condensed: bool

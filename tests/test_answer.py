@@ -507,3 +507,18 @@ def test_a_follow_up_gap_is_named_in_the_users_words_not_the_carried_topic(answe
     assert all("（" not in u and "业委会" not in u for u in a.uncovered)  # ... named in the user's own words
     if a.coverage == NONE:
         assert "（" not in a.answer.split("\n")[0]
+
+
+@pytest.mark.parametrize("said, opens", [("你好", "您好！"), ("谢谢！", "不客气。"), ("谢谢你们的帮助", "不客气。"), ("好的", "好的。")])
+def test_a_greeting_or_thanks_is_answered_in_kind_and_leaves_the_conversation_as_it_was(answerer, said, opens):
+    chat = Conversation()
+    answerer.ask("加装电梯，一楼死活不签字怎么办", chat, use_llm=False)
+    reply = answerer.ask(said, chat, use_llm=False)
+    # it used to be a follow-up that searched the lift question again and quoted it as 有
+    assert not reply.answered and reply.social and reply.answer.startswith(opens) and not reply.citations
+    assert reply.gap() is None  # no content gap for trainers
+    assert len(chat.turns) == 1
+    nxt = answerer.ask("他要是一直不签呢", chat, use_llm=False)  # the matter carries on
+    assert nxt.follows and nxt.answered
+    # a question that merely starts like one is a question
+    assert not answerer.ask("你好，加装电梯一楼不同意怎么办？", use_llm=False).social

@@ -488,6 +488,18 @@ def test_a_covered_answer_is_not_recorded_as_a_gap(backend):
     assert len(backend.feedback.gaps()) == before
 
 
+def test_a_greeting_in_the_chat_is_answered_in_kind_and_is_no_gap(backend):
+    _join_gap_writers()
+    before = len(backend.feedback.gaps())
+    *_, first = H.ask(backend, QUESTION, [], None, [])
+    *_, last = H.ask(backend, "谢谢！", first.chat, first.conversation, first.turns)
+    html = last.chat[-1]["content"]
+    assert "不客气" in html and "class='examples'" in html and "讲稿没有讲到" not in html and "cite" not in html
+    _join_gap_writers()
+    assert len(backend.feedback.gaps()) == before
+    assert len(last.conversation.turns) == 1  # the conversation goes on where it was
+
+
 def test_the_gaps_view_shows_a_database_error_as_one_message(tmp_path, no_llm):
     settings = get_settings(corpus_dir=CORPUS_DIR, index_dir=INDEX_DIR)
     (tmp_path / "feedback.db").write_text("not a database", encoding="utf-8")

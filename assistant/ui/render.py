@@ -153,11 +153,13 @@ def _with_chips(text: str, by_n: dict) -> str:
 
 
 def not_covered_message(answer) -> str:
-    """A 没有 answer: a calm notice first, then the 可参考 cases as plain links (no citation chips)."""
+    """A 没有 answer: a calm notice first, then the 可参考 cases as plain links (no citation chips); a
+    greeting's reply (``Answer.social``) the same notice with its example questions."""
     head = answer.answer.split("\n\n", 1)[0]
     body = "".join(f"<p>{esc(line)}</p>" for line in head.split("\n") if line.strip() and not line.startswith("· "))
     examples = ""
-    if answer.off_domain:
+    social = getattr(answer, "social", False)  # a greeting answered in kind: its examples, no verdict
+    if answer.off_domain or social:
         items = "".join(f"<li>{esc(line[2:])}</li>" for line in head.split("\n") if line.startswith("· "))
         examples = f"<ul class='examples'>{items}</ul>" if items else ""
     refs = ""
@@ -173,7 +175,7 @@ def not_covered_message(answer) -> str:
             f"<ul>{items}</ul></div>"
         )
     notices = notices_html(answer.notices)
-    meta = "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
+    meta = "" if social else "<div class='ans-meta'>" + ("不在案例库范围内" if answer.off_domain else "讲稿没有讲到这个问题") + "</div>"
     return f"<div class='ans not-covered cov-none'><div class='coverage-note'>{body}{examples}</div>{refs}{notices}{meta}</div>"
 
 
