@@ -172,9 +172,10 @@ _QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁
 # a figure: digits, a numeral with a measure word (三个, 两年, 几百户, 十余年, 近千人), a fraction or a percentage
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[余多]?[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍人]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
-_DURATION = re.compile(r"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?(?:年|月|周|星期|天|工作日|日|小时|分钟)")
+_TIME_UNIT = r"(?:工作日|小时|分钟|星期|年|月|周|天|日)"
+_DURATION = re.compile(rf"(?:[0-9０-９]+|[一二三四五六七八九十百千两半几]+)个?[多余]?个?{_TIME_UNIT}")
 # 几 with a unit of time asks for a length of time as 多久 does ("几天内办完" is answered by "5个工作日内办")
-_JI_TIME = re.compile(r"个?(?:工作日|小时|分钟|星期|年|月|周|天|日)")
+_JI_TIME = re.compile(rf"个?{_TIME_UNIT}")
 # a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
 _MONEY = re.compile(r"[0-9０-９][0-9０-９.,]*\s*[万千百]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+(?:元|块钱)")
 MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after one of these asks for a sum (收费定多少)

@@ -247,14 +247,15 @@ class Extractor:
             plex = self.stats.weighted_share(q_tokens, self.stats.passage_tokens(p))
             for s, e in sentence_spans(text, p):
                 sentence = text[s:e]
+                digit = bool(re.search(r"\d", sentence))
                 if len(sentence) < 12 or sentence.endswith((":", "：")) or (
-                    sentence.endswith(("？", "?")) and not (fact and re.search(r"\d", sentence))
+                    sentence.endswith(("？", "?")) and not (fact and digit)
                 ):
                     # fragments, rhetorical questions and lead-ins to a list answer nothing (a question that
                     # states figures first does answer a look-up: "以一部电梯20万元为例,政府补贴30%(6万),剩下14万从哪里支出?")
                     continue
                 lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
-                score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * bool(re.search(r"\d", sentence))
+                score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * digit
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
                 if h.case.id == opened and any(c == h.case.id and a < e and s < b for c, a, b in shown):
                     score -= SHOWN_PENALTY
