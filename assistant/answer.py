@@ -465,7 +465,8 @@ class Answerer:
 
 def said_before(citations: list[Citation], shown: list[tuple[str, int, int]]) -> list[str]:
     """A notice when a follow-up's first block quotes what the last answer quoted already
-    (the part of it that answers the follow-up, or, when the scripts have nothing more, all of it)."""
+    (the part of it that answers the follow-up, or all of it, when it still answers best or the scripts have
+    nothing more: :data:`assistant.extractive.STILL_ANSWERS`)."""
     first = [c for c in citations if citations and c.case_id == citations[0].case_id]
     if not first or not shown:
         return []
@@ -473,7 +474,8 @@ def said_before(citations: list[Citation], shown: list[tuple[str, int, int]]) ->
     if not inside:
         return []
     if {(c.case_id, c.start, c.end) for c in first} <= set(shown):
-        return ["讲稿中没有更多相关内容，第 1 条仍是上一轮引用的原文。"]
+        # (it answers the follow-up best, or nothing else in the scripts does: the notice holds either way)
+        return ["第 1 条仍是上一轮引用的原文：讲稿中回答这一追问的，以这段最直接。"]
     return ["第 1 条摘自上一轮已引用的原文，是其中回答这一追问的部分。"]
 
 

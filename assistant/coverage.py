@@ -118,7 +118,7 @@ QUESTION_WORDS = frozenset(
 # nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
-    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度".split()
+    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度 下手 入手 着手".split()
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
 _JI = r"(?<![十百千万0-9就这那好没前])几"
@@ -140,13 +140,17 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开住给"
+_DIRECTIONAL = frozenset("上去 上来 下去 下来 进去 进来 出去 出来 起来 过去 过来 回去 回来 开来".split())  # 坐上去, 搬进来
 # a degree adverb right before a word makes it a judgement of how good (比较合理, 更稳妥, 最有效), not a topic
 _DEGREE = re.compile(r"(?:比较|更加|更|最|很|非常|特别|十分|才)$")
 # the people a question wants won over: the word after them is how it should end (让大家信服, 使居民满意)
 _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群众|老百姓|人家|他们|她们|各方|双方|人人)(?:都|也|更|真正|心里)?$")
 # adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what; and praise of a way
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
-_INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事".split())
+_INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程".split())
+# where, said of an administrative level or a building (镇上有没有…, 村里能不能…, 楼上): jieba tags some as
+# verbs or nouns; they locate the question like a place name, they do not say what it is about
+_LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]")
 # the asker's worry (担心施工队偷工减料, 最头疼的是): how they feel about it, not what it is about
 _WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
 # when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
@@ -552,8 +556,10 @@ class CoverageJudge:
             starts[word] = start
             clause = next(((a, b) for a, b in asking if a <= start and start + len(word) <= b), None)
             # a verb after the question word says how (怎么组建); the object of 把/将 is what (怎么把诉求接到…)
+            # (nor is the object of a procedure verb: "怎么申请理赔" asks about 理赔, how is 申请)
             action = (clause is not None and not noun and any(clause[0] <= q < start for q in qwords)
-                      and text[start - 1 : start] not in ("把", "将"))
+                      and text[start - 1 : start] not in ("把", "将")
+                      and not any(text.endswith(v, 0, start) for v in PROCEDURE_VERBS))
             spread = max(self.spread(w) for w, in self._synonyms(word))
             common = self.spread(word) >= COMMON_SHARE * n_scripts
             found.append(
@@ -586,7 +592,8 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
-            if word in _INSISTENCE or word in _WORRY or word in _WHEN or _DEGREE.search(masked, 0, start):
+            if (word in _INSISTENCE or word in _WORRY or word in _WHEN or _LOCATIVE.fullmatch(word)
+                    or _DEGREE.search(masked, 0, start)):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about
@@ -596,6 +603,9 @@ class CoverageJudge:
                 continue  # how things are or may be (不够, 没用, 能用, 要放), not what they are
             if not noun and ("不" in word or "没" in word or flag == "v" and len(word) == 2 and word[1] in _COMPLEMENT):
                 continue  # 装不下, 搞不定, 挨着, 剩下: how things go, not what they are
+            if (not noun and len(word) >= 3 and word[-2:] in _DIRECTIONAL
+                    and not any(a <= start < b for a, b in asking)):
+                continue  # 坐上去, 闹起来 in the story: how things went (asked, "把人踢出去会不会…" is the matter)
             freq = int(self._freq.get(word) or 0)
             if freq >= GENERIC_FREQ or (flag.startswith("a") and flag != "an"):
                 continue

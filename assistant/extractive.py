@@ -79,6 +79,11 @@ FOLLOW_LIFT = 0.6  # a passage right after a hit enters with this share of its s
 FOLLOW_WEIGHT = 1.0
 NEAR_CHARS = 600  # a follow-up also reads this far on from what the conversation quoted
 SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
+# A follow-up whose best sentence lies in the last answer's first quote, states a measure there
+# (:meth:`Extractor.can_anchor`) and outscores every sentence not quoted yet by this ratio
+# (the penalty aside) is answered by that part of the earlier quote again, said so in a notice
+# ("那他们最后是怎么被说通的？" after 西林塔's 律师释法 block); below it the answer moves on.
+STILL_ANSWERS = 1.3
 # Each sentence gains ROLE_WEIGHT x (p(做法) + p(成效) - p(问题) - p(背景) - p(感悟)) from
 # the role model (assistant/roles.py), so a "how do I" answer leads with what was
 # done rather than with the script's account of the difficulty, which the
@@ -386,6 +391,9 @@ class Extractor:
     ) -> tuple[Sentence, list[Piece]] | None:
         """A follow-up's block of the community the last answer opened with, other than that
         answer's block (see :meth:`blocks`); None when the community has nothing else to say."""
+        held = self._still_answers(case_id, ranked, q_tokens, fact, budget, shown)
+        if held is not None:
+            return held
         dangling: tuple[Sentence, list[Piece]] | None = None
         focus_tried = False
         for anchor in anchors:
@@ -404,6 +412,26 @@ class Extractor:
                 if focused is not None:
                     return focused
         return dangling
+
+    def _still_answers(
+        self, case_id: str, ranked: list[Sentence], q_tokens: set[str], fact: bool, budget: int, shown: Spans,
+    ) -> tuple[Sentence, list[Piece]] | None:
+        """The block around the community's best sentence inside what the conversation quoted, when
+        that sentence states a measure and, its ``SHOWN_PENALTY`` aside, outscores every sentence not
+        quoted yet by ``STILL_ANSWERS``: the earlier quote answers the follow-up, and a weaker passage
+        would not ("他们后来是怎么肯配合的？" after 泰晤士's 商户自律联盟 block). An event the earlier
+        block reported ("…签约仪式正式举行") states no measure and is never said again."""
+        def inside(c: Sentence) -> bool:
+            return c.hit.case.id == case_id and any(k == case_id and a < c.end and c.start < b for k, a, b in shown)
+
+        earlier = next((c for c in ranked if inside(c)), None)
+        fresh = next((c for c in ranked if not inside(c)), None)
+        if earlier is None or not self.can_anchor(earlier.text, fact):
+            return None
+        if fresh is not None and earlier.score + SHOWN_PENALTY < STILL_ANSWERS * fresh.score:
+            return None
+        pieces = self.window(earlier, q_tokens, fact, budget)
+        return (earlier, pieces) if pieces else None
 
     def _focused(
         self, case_id: str, ranked: list[Sentence], q_tokens: set[str], fact: bool, budget: int,

@@ -345,6 +345,19 @@ def test_follow_up_answered_by_the_quoted_block_gets_the_part_that_answers(answe
     assert any("上一轮已引用" in n for n in again.notices)
 
 
+def test_a_follow_up_the_earlier_quote_answers_best_gets_it_again_and_says_so(answerer):
+    # the last answer's block already holds how the merchants were won over (最美商户, 商户自律联盟);
+    # every passage not quoted yet scores far below it (extractive.STILL_ANSWERS): moving on would
+    # lead with a weaker one (泰之家 service stations), so the block is said again, with a notice
+    chat = Conversation()
+    first = answerer.ask("沿街饭店、民宿油烟扰民、无证经营，我们和部门定了公约，商户不买账。", chat)
+    again = answerer.ask("后来商户怎么愿意配合的？", chat)
+    assert again.follows and again.citations[0].case_id == first.citations[0].case_id
+    lead = "".join(c.quote for c in again.citations if c.case_id == again.citations[0].case_id)
+    assert "最美商户" in lead
+    assert any("仍是上一轮引用的原文" in n for n in again.notices)
+
+
 def test_a_follow_up_does_not_quote_again_what_earlier_turns_of_the_matter_quoted(answerer):
     chat = Conversation()
     answerer.ask("小区群租整治搞了一轮，隔断拆了不少。", chat)
@@ -362,7 +375,7 @@ def test_a_follow_up_the_scripts_say_nothing_more_on_gets_the_block_again_and_sa
     again = answerer.ask("最后两家是怎么谈拢的？", chat)
     assert again.answered and again.citations  # not an empty answer
     if again.citations[0].quote == first.citations[0].quote:
-        assert any("没有更多相关内容" in n for n in again.notices)
+        assert any("仍是上一轮引用的原文" in n for n in again.notices)
 
 
 def test_a_question_naming_no_matter_keeps_the_topic_after_a_none_answer(answerer):
@@ -397,7 +410,7 @@ def test_a_repeated_first_block_is_said_to_be_one():
         return Citation(case, "", "x" * (e - s), s, e, n)
 
     shown = [("c1", 0, 50), ("c2", 0, 20)]
-    assert said_before([cite(1, "c1", 0, 50), cite(2, "c2", 0, 20)], shown)[0].startswith("讲稿中没有更多相关内容")
+    assert said_before([cite(1, "c1", 0, 50), cite(2, "c2", 0, 20)], shown)[0].startswith("第 1 条仍是上一轮引用的原文")
     assert "上一轮已引用" in said_before([cite(1, "c1", 10, 30)], shown)[0]
     assert said_before([cite(1, "c1", 40, 60)], shown) == []  # reads on past the earlier quote
     assert said_before([cite(1, "c3", 0, 5)], shown) == [] and said_before([], shown) == []

@@ -105,6 +105,21 @@ def test_concepts_drop_question_request_and_everyday_words_and_keep_english_whol
     assert "上海" not in got and "明天" not in got  # a place and a time say nothing about the topic
 
 
+def test_concepts_drop_where_and_how_the_story_went_and_keep_what_a_procedure_is_for(judge):
+    # 镇上 locates the question (jieba tags it a verb) and 专门 is an adverb it tags a noun: m014's
+    # 没有 named "镇上专门" as what the scripts miss
+    got = {c.text: c for c in judge.concepts("小区想铺条便民小道，镇上有没有专门给这类小区的钱可以申请？")}
+    assert "镇上" not in got and "专门" not in got and {"便民", "小道"} <= set(got)
+    # a verb with a directional complement in the story says how it went (坐上去); asked, it is the matter
+    got = {c.text: c for c in judge.concepts("长椅用了二十年，木头都烂了，老人坐上去不安全。")}
+    assert "坐上去" not in got and "长椅" in got
+    got = {c.text: c for c in judge.concepts("楼栋群里有人发广告，把人踢出去会不会被投诉？")}
+    assert "踢出去" in got and got["踢出去"].asked
+    # what a procedure verb is for is what is asked (理赔), not how (an action after the question word)
+    got = {c.text: c for c in judge.concepts("骑手摔伤了，新职业伤害保障怎么申请理赔？")}
+    assert got["理赔"].focal and got["理赔"].asked
+
+
 def test_concepts_drop_how_it_should_end_and_praise_of_a_way(judge):
     # 信服 after the people to win over says how the vote should end (u050 was refused on 信服);
     # 两全 praises the way asked for (jieba tags it a noun): neither is what the question is about

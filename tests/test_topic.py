@@ -69,6 +69,9 @@ def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
     for opener in ("另外问个事：", "顺便问一下，", "还有个事儿，", "再问一个问题：", "另外，"):
         assert topics.without_opener(opener + "村里的水稻一直卖湿谷，有没有村子自己加工成大米卖的？").startswith("村里的水稻"), opener
     assert topics.without_opener("另外那些不交的呢？") == "另外那些不交的呢？"  # points back: no matter of its own
+    # "再问个别的，…" was searched as "别的，…": the opener takes 别的 / 其他 with it
+    for opener in ("再问个别的，", "问个别的事：", "再问一个其他问题："):
+        assert topics.without_opener(opener + "高楼有人往下扔东西，有什么技术手段？").startswith("高楼"), opener
 
 
 def test_a_mid_length_question_follows_when_the_passages_being_read_speak_of_it(topics):
