@@ -35,7 +35,7 @@ from pathlib import Path
 
 from assistant.fsutil import atomic_write
 
-PARSER_VERSION = "3"  # 3: page markers, page-number lines, ** and list dashes removed
+PARSER_VERSION = "4"  # 3: page markers, page-number lines, ** and list dashes removed; 4: "第三颗果:" headings, sentence list items not
 # Every Case.community_type is one of these (see community_type() below); filters,
 # cards and handouts validate against this one list.
 COMMUNITY_TYPES = ("居民区", "村", "街区")
@@ -56,6 +56,9 @@ INSTRUCTOR = re.compile(r"[(（]\s*指导老师\s*[:：]\s*(?P<who>[^)）]*)[)�
 _H1 = re.compile(r"^(?:[一二三四五六七八九十]+、|【[^】]{1,12}】|结语|开场[:：])")
 _H2 = re.compile(r"^[(（][一二三四五六七八九十]+[)）]")
 _H3 = re.compile(r"^(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+(?:步|层|个关键词)|[①②③④⑤⑥⑦⑧⑨])")
+# an ordinal of the script's own metaphor, with a colon ("第三颗果:"1+1"伙伴卡——…", "第二招:…"): a part of
+# the section above it, as (一)… is, with its own numbered items ("1、定期参加…") below it
+_H2_ORDINAL = re.compile(r"^第[一二三四五六七八九十]+[颗招][\u4e00-\u9fff]{0,3}[:：]")
 # "一是…" and "第二,…" open list items: a heading when short and alone on a line,
 # otherwise the lead clause of the item names a (level 4) section
 _H3_SHORT = re.compile(r"^-?(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+[,，、:：])")
@@ -184,13 +187,21 @@ def heading_level(par: str) -> int:
         return 0
     if "。" in par[:-1]:
         return 0
+    if level == 3 and _sentence_item(par):
+        return 0
     return level
+
+
+def _sentence_item(title: str) -> bool:
+    """A numbered list item that is a sentence, not a title: it ends as a clause does or runs on over three
+    commas ("2、颐景园的倪主任来自城管系统,年轻又肯学,在小区…协调各方特别给力;")."""
+    return title.rstrip("。")[-1:] in ";；,，" or len(re.findall(r"[,，]", title)) >= 3
 
 
 def _marker_level(par: str) -> int:
     if _H1.match(par):
         return 1
-    if _H2.match(par):
+    if _H2.match(par) or _H2_ORDINAL.match(par):
         return 2
     if _H3.match(par):
         return 3
@@ -206,7 +217,7 @@ def inline_heading(par: str) -> tuple[int, str] | None:
     if not level:
         return None
     m = re.search(r"[。：:！？!?]", par)
-    if not m or m.start() > HEADING_MAX:
+    if not m or m.start() > HEADING_MAX or level == 3 and _sentence_item(par[: m.start()]):
         return None
     return level, par[: m.start()]
 

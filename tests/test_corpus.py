@@ -97,6 +97,19 @@ def test_section_tree(cases):
     assert sum(len(c.sections) > 0 for c in cases) >= 20
 
 
+def test_a_scripts_own_ordinals_are_headings_and_a_numbered_sentence_is_not(cases):
+    by = {c.author: c for c in cases}
+    fruits = [s for s in by["张叶"].sections if "颗" in s.title[:4]]
+    # "第三颗果:"1+1"伙伴卡——…" was glued to the paragraph after it, and the 1+1 passage filed under a list
+    # item ("3、金地小区的信主任也是律师,…") that the answers then showed as the community's heading
+    assert [s.title[:4] for s in fruits] == ["第一颗:", "第二颗果", "第三颗果", "第四颗果", "第五颗果"]
+    assert all(s.level == 2 and s.path[0].startswith("三、") for s in fruits)
+    items = [s for s in by["张叶"].sections if s.title.startswith("1、定期参加")]
+    assert items and items[0].path[1].startswith("第一颗")  # its numbered items nest under it
+    assert not any("信主任" in s.title or "倪主任" in s.title for s in by["张叶"].sections)
+    assert not any(s.title.endswith(";") for c in cases for s in c.sections)
+
+
 def test_page_breaks_and_stray_spaces_are_repaired(cases):
     shen = cases[0].text
     # a sentence broken across a page break is one sentence again
