@@ -58,7 +58,8 @@ _H2 = re.compile(r"^[(（][一二三四五六七八九十]+[)）]")
 _H3 = re.compile(r"^(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+(?:步|层|个关键词)|[①②③④⑤⑥⑦⑧⑨])")
 # an ordinal of the script's own metaphor, with a colon ("第三颗果:"1+1"伙伴卡——…", "第二招:…"): a part of
 # the section above it, as (一)… is, with its own numbered items ("1、定期参加…") below it
-_H2_ORDINAL = re.compile(r"^第[一二三四五六七八九十]+[颗招][\u4e00-\u9fff]{0,3}[:：]")
+ORDINAL = r"第[一二三四五六七八九十]+[颗招][\u4e00-\u9fff]{0,3}"  # (the lead line drops it: extractive)
+_H2_ORDINAL = re.compile(rf"^{ORDINAL}[:：]")
 # "一是…" and "第二,…" open list items: a heading when short and alone on a line,
 # otherwise the lead clause of the item names a (level 4) section
 _H3_SHORT = re.compile(r"^-?(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]+[,，、:：])")

@@ -32,7 +32,7 @@ from typing import Sequence
 
 from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
-from assistant.corpus import Case
+from assistant.corpus import ORDINAL, Case
 from assistant.lexical import tokenize
 from assistant.retrieval import Hit, is_lookup
 from assistant.roles import RoleModel, get_role_model
@@ -263,7 +263,7 @@ class Extractor:
                 lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
                 score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * digit
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
-                if h.case.id == opened and any(c == h.case.id and a < e and s < b for c, a, b in shown):
+                if h.case.id == opened and _touches(opened, s, e, shown):
                     score -= SHOWN_PENALTY
                 out.append(Sentence(h, s, e, sentence, score, lex))
         for c in out:  # the lift from an echoing sentence up to 500 characters before
@@ -422,8 +422,8 @@ class Extractor:
         quoted yet by ``STILL_ANSWERS``: the earlier quote answers the follow-up, and a weaker passage
         would not ("他们后来是怎么肯配合的？" after 泰晤士's 商户自律联盟 block). An event the earlier
         block reported ("…签约仪式正式举行") states no measure and is never said again."""
-        def inside(c: Sentence) -> bool:
-            return c.hit.case.id == case_id and any(k == case_id and a < c.end and c.start < b for k, a, b in shown)
+        def inside(c: Sentence) -> bool:  # the sentences that lost SHOWN_PENALTY (:meth:`candidates`)
+            return c.hit.case.id == case_id and _touches(case_id, c.start, c.end, shown)
 
         earlier = next((c for c in ranked if inside(c)), None)
         fresh = next((c for c in ranked if not inside(c)), None)
@@ -895,7 +895,7 @@ def case_order(hits: list[Hit]) -> list[str]:
 
 _HEADING_MARKER = re.compile(
     r"^(?:[一二三四五六七八九十]+[、是]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．]|[①②③④⑤⑥⑦⑧⑨]"
-    r"|第[一二三四五六七八九十]+(?:步|层|个关键词(?:是)?|[颗招][\u4e00-\u9fff]{0,3}(?=[:：]))?[,，、:：]?|【|】)\s*"
+    rf"|{ORDINAL}(?=[:：])[:：]?|第[一二三四五六七八九十]+(?:步|层|个关键词(?:是)?)?[,，、:：]?|【|】)\s*"
 )
 _GENERIC_HEADING = re.compile(
     r"^(?:主要|具体|我们的|工作|典型)?(?:做法|举措|措施|经验|成效|体会|启示|思考|背景|概况|基本情况|情况|案例|结语|引言|前言|开场)"
@@ -963,6 +963,11 @@ def opens_list(text: str, p: Passage, after: Passage) -> bool:
         return False
     item = item_number(after.text)
     return item is not None and item[0] == 1
+
+
+def _touches(case_id: str, start: int, end: int, shown: Spans) -> bool:
+    """``case_id``'s text at ``start:end`` overlaps a span the conversation has quoted."""
+    return any(c == case_id and a < end and start < b for c, a, b in shown)
 
 
 def _quoted(case_id: str, pieces: list[Piece], shown: Spans) -> bool:
