@@ -118,7 +118,7 @@ QUESTION_WORDS = frozenset(
 # nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
     "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
-    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度 下手 入手 着手".split()
+    "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度 下手 入手 着手 规矩".split()
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
 _JI = r"(?<![十百千万0-9就这那好没前])几"
@@ -147,7 +147,9 @@ _DEGREE = re.compile(r"(?:比较|更加|更|最|很|非常|特别|十分|才)$")
 _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群众|老百姓|人家|他们|她们|各方|双方|人人)(?:都|也|更|真正|心里)?$")
 # adverbs of insistence jieba's dictionary tags as verbs (死活 455 v): how, not what; and praise of a way
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
-_INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程".split())
+_INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程 有用 可行 划算 行得通".split())
+# conjunctions and modal adverbs jieba tags as verbs or nouns ("这次就算调解好了", "以后肯定还会冒出来")
+_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码".split())
 # where, said of an administrative level or a building (镇上有没有…, 村里能不能…, 楼上): jieba tags some as
 # verbs or nouns; they locate the question like a place name, they do not say what it is about
 _LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]")
@@ -592,9 +594,9 @@ class CoverageJudge:
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
-            if (word in _INSISTENCE or word in _WORRY or word in _WHEN or _LOCATIVE.fullmatch(word)
-                    or _DEGREE.search(masked, 0, start)):
-                continue  # 死活; 比较合理, 更稳妥: how good, not what
+            if (word in _INSISTENCE or word in _FUNCTION or word in _WORRY or word in _WHEN or _LOCATIVE.fullmatch(word)
+                    or word[-1] in "吗呢吧" or _DEGREE.search(masked, 0, start)):
+                continue  # 死活; 比较合理, 更稳妥: how good, not what; 有用吗 (a dictionary word): whether, not what
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about
             if not noun and start and masked[start - 1] in "不没":

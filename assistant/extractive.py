@@ -85,6 +85,7 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # ("后来商户怎么愿意配合的？" after 泰晤士's 最美商户 block); below it the answer moves on. 1.3: where moving
 # on found the evidence the ratio was at most 1.29 (session 13's sets); blind round 26, eval/followups.md.
 STILL_ANSWERS = 1.3
+BACK_SHARE = 0.9  # a sentence in the passage before that scores this share of the anchor opens the block (window)
 # Each sentence gains ROLE_WEIGHT x (p(做法) + p(成效) - p(问题) - p(背景) - p(感悟)) from
 # the role model (assistant/roles.py), so a "how do I" answer leads with what was
 # done rather than with the script's account of the difficulty, which the
@@ -376,7 +377,7 @@ class Extractor:
         for anchor in anchors[:ANCHORS]:
             if thin is not None and anchor.score < THIN_SHARE * anchors[0].score:
                 break
-            pieces = self.window(anchor, q_tokens, fact, budget)
+            pieces = self.window(anchor, q_tokens, fact, budget, peers=anchors)
             if not pieces:
                 continue
             tried.append((anchor, pieces))
@@ -475,7 +476,8 @@ class Extractor:
         return r["问题"] + r["背景"] < ANCHOR_MAX_PROBLEM
 
     def window(
-        self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int, *, back: bool = True
+        self, anchor: Sentence, q_tokens: set[str], fact: bool, budget: int, *, back: bool = True,
+        peers: Sequence[Sentence] = (),
     ) -> list[Piece]:
         """The measure: contiguous sentences around ``anchor`` in script order, as citable pieces.
 
@@ -491,7 +493,8 @@ class Extractor:
         next passage of the section, or of the next section when that is the first item of a
         list the passage announces in the same run of text (:func:`opens_list`: a lead-in
         "…群租整治"四步法"。" is not left without its "第一步:…"), and a short window may take in the
-        passage before.  Then the edges are made to
+        passage before, as may any window where one of ``peers`` (the case's other anchors) lies there
+        scoring ``BACK_SHARE`` of the anchor: the measure began before the index's cut.  Then the edges are made to
         read on their own: a dangling opener ("为此,""通过这些措施,") is cut
         when the rest still reads, otherwise the sentence it points back to is
         taken in (or the sentence dropped); a lead-in ending with a colon is
@@ -520,12 +523,16 @@ class Extractor:
             return [(anchor.start, anchor.end, anchor.hit.passage)]
         home = anchor.hit.passage.id
         lo = hi = k
+        # the measure may begin in the passage before, where a sentence nearly as good as the anchor
+        # states it (the index cut "…推出"1+1伙伴卡",让52名年轻党员与老年楼组长结对" from how the pairs work)
+        near = {c.start for c in peers if c is not anchor and c.score >= BACK_SHARE * anchor.score}
+        reach = min((n for n, (s, _, p) in enumerate(spans) if n < k and p.id != home and s in near), default=k)
 
         def size(a: int, b: int) -> int:
             return spans[b][1] - spans[a][0]
 
         def fits(a: int, b: int, n: int) -> bool:
-            inside = spans[n][2].id == home or size(lo, hi) < MIN_BLOCK_CHARS or n > k
+            inside = spans[n][2].id == home or size(lo, hi) < MIN_BLOCK_CHARS or n > k or n >= reach
             return inside and size(a, b) <= budget
 
         def useful(n: int) -> bool:

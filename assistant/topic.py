@@ -65,6 +65,7 @@ _POINTS_BACK = re.compile(r"^(?:那|那么|这|这个|这些|那个|那些|其�
 _ANAPHORA = re.compile(
     r"^(?:那|那么|这|这个|这些|那个|那些|它|他|她|他们|她们|其中|还有|然后|如果|要是|具体|后来|最后|当时)"
     r"|[他她它]|(?:呢|吗|么)[？?]?\s*$"
+    r"|[这那]一?(?:帮|伙|批|堆|号人|些人|种人)"  # "对这帮人后来是怎么弄的？", "审批那一堆材料"
 )
 
 
@@ -183,7 +184,7 @@ class TopicFinder:
         last answer cited).  In order:
 
         - "对了，…" "换个事，…" with a matter of its own: new (unless it goes on "对了，那…");
-        - words that point back ("那…" "他…" "…呢？"), no matter of its own, or a
+        - words that point back ("那…" "他…" "…呢？" "对这帮人…"), no matter of its own, or a
           short question (``SHORT`` characters or fewer): a follow-up;
         - a matter of its own: a follow-up when it shares a word with the
           topic, or when it is not long (``LONG`` characters or fewer) and the

@@ -10,7 +10,7 @@ the tune halves are looked at while the blocks are changed:
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
   answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
   ``eval/holdout_r3.jsonl``, ``eval/holdout_r5.jsonl``, ``eval/holdout_r6.jsonl``,
-  ``eval/holdout_r7.jsonl``, ``eval/holdout_r8.jsonl``, ``eval/holdout_r9.jsonl``, ``eval/holdout_r10.jsonl``, ``eval/holdout_r11.jsonl``, ``eval/holdout_r12.jsonl`` and ``eval/holdout_r13.jsonl``;
+  ``eval/holdout_r7.jsonl``, ``eval/holdout_r8.jsonl``, ``eval/holdout_r9.jsonl``, ``eval/holdout_r10.jsonl``, ``eval/holdout_r11.jsonl``, ``eval/holdout_r12.jsonl``, ``eval/holdout_r13.jsonl`` and ``eval/holdout_r14.jsonl``;
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -62,6 +62,7 @@ def splits(test: bool) -> dict[str, list[dict]]:
     hold11 = [q for q in read_questions(ROOT / "eval" / "holdout_r11.jsonl") if answerable(q)]
     hold12 = [q for q in read_questions(ROOT / "eval" / "holdout_r12.jsonl") if answerable(q)]
     hold13 = [q for q in read_questions(ROOT / "eval" / "holdout_r13.jsonl") if answerable(q)]
+    hold14 = [q for q in read_questions(ROOT / "eval" / "holdout_r14.jsonl") if answerable(q)]
     out = {
         "dev-tune(odd)": [q for q in dev if _odd(q)],
         "coverage-tune": [q for q in cov if q.get("half") == "tune"],
@@ -77,6 +78,7 @@ def splits(test: bool) -> dict[str, list[dict]]:
         "holdout-r11-tune": [q for q in hold11 if q.get("half") == "tune"],
         "holdout-r12-tune": [q for q in hold12 if q.get("half") == "tune"],
         "holdout-r13-tune": [q for q in hold13 if q.get("half") == "tune"],
+        "holdout-r14-tune": [q for q in hold14 if q.get("half") == "tune"],
     }
     if test:
         out |= {
@@ -96,6 +98,7 @@ def splits(test: bool) -> dict[str, list[dict]]:
             "holdout-r11-test": [q for q in hold11 if q.get("half") == "test"],
             "holdout-r12-test": [q for q in hold12 if q.get("half") == "test"],
             "holdout-r13-test": [q for q in hold13 if q.get("half") == "test"],
+            "holdout-r14-test": [q for q in hold14 if q.get("half") == "test"],
         }
     return out
 

@@ -22,6 +22,7 @@ Usage::
     .venv/bin/python eval/followups_eval.py --test           # both halves
     .venv/bin/python eval/followups_eval.py eval/followups_r2.jsonl   # the second set (session 13), tune half
     .venv/bin/python eval/followups_eval.py eval/followups_r3.jsonl   # the third (session 14), written blind the same way
+    .venv/bin/python eval/followups_eval.py eval/followups_r4.jsonl   # the fourth (session 15)
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> None:
     ap.add_argument("--test", action="store_true", help="also the test half (once, at the end)")
     ap.add_argument("--allow-repeat", action="store_true", help="let a follow-up quote the last first block again")
     ap.add_argument("file", nargs="?", type=Path, default=ROOT / "eval" / "followups.jsonl",
-                    help="a file of conversations (default eval/followups.jsonl; also eval/followups_r2.jsonl, eval/followups_r3.jsonl)")
+                    help="a file of conversations (default eval/followups.jsonl; also eval/followups_r2.jsonl … eval/followups_r4.jsonl)")
     args = ap.parse_args()
     if args.allow_repeat:
         extractive._quoted = lambda *a, **k: False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.extractive import (
+    BACK_SHARE,
     FIRST_BLOCK_CHARS,
     MIN_BLOCK_CHARS,
     RESULT_MIN_MEASURE_SHARE,
@@ -109,6 +110,25 @@ def test_a_bare_sentence_gives_way_to_a_nearly_as_good_anchor_with_a_fuller_bloc
     weaker = _sentence(answerer, "sj2025-11", "针对自管会", THIN_SHARE - 0.15)
     anchor, _ = ex._anchored([bare, weaker], q, False, FIRST_BLOCK_CHARS)
     assert anchor is bare
+
+
+def test_a_block_opens_in_the_passage_before_where_a_nearly_as_good_sentence_states_the_measure(answerer):
+    # the index cut 张叶's "…推出"1+1伙伴卡",让52名年轻党员与老年楼组长结对…" from how the pairs work
+    # ("年轻党员则当好"第二楼组长",…推送线上表决链接"): three sets written blind asked it and got only the second half
+    ex = answerer.extractor
+    q = set(tokenize("楼组长平均快七十岁了，线上表决链接、群里发通知都弄不来，怎么办？"))
+    anchor = _sentence(answerer, "sj2025-04", "年轻党员则当好", 1.0)
+    peer = _sentence(answerer, "sj2025-04", "我们就推出", BACK_SHARE)
+    assert peer.hit.passage.id != anchor.hit.passage.id
+    text = anchor.hit.case.text
+    pieces = ex.window(anchor, q, False, FIRST_BLOCK_CHARS, peers=[anchor, peer])
+    block = "".join(text[a:b] for a, b, _ in pieces)
+    assert "让52名年轻党员与老年楼组长结对" in block and "推送线上表决链接" in block
+    assert not block.startswith("针对这一情况")  # the dangling opener is cut
+    # a sentence there that scores clearly less does not pull the block back
+    weaker = _sentence(answerer, "sj2025-04", "我们就推出", BACK_SHARE - 0.2)
+    pieces = ex.window(anchor, q, False, FIRST_BLOCK_CHARS, peers=[anchor, weaker])
+    assert "让52名年轻党员" not in "".join(text[a:b] for a, b, _ in pieces)
 
 
 def test_a_lead_in_that_ends_its_section_reads_on_into_the_first_item_it_announces(answerer):

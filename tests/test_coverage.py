@@ -120,6 +120,17 @@ def test_concepts_drop_where_and_how_the_story_went_and_keep_what_a_procedure_is
     assert got["理赔"].focal and got["理赔"].asked
 
 
+def test_concepts_drop_conjunctions_and_question_particles_jieba_tags_as_content_words(judge):
+    # j039 was 没有 "…就算…规矩": 就算 is a conjunction (jieba: a verb) and 规矩 the kind of measure asked for
+    got = {c.text: c for c in judge.concepts("这次就算调解好了，以后这种自己栽的树怎么管，能不能立个规矩？")}
+    assert "就算" not in got and "规矩" not in got and "调解" in got
+    # jieba's dictionary holds 有用吗: f045's follow-up was 没有 "定个规矩有用吗？…"
+    got = {c.text: c for c in judge.concepts("定个规矩有用吗？怎么让他们愿意照做？（动迁 搭棚 烧饭）")}
+    assert not any(w.endswith("吗") for w in got) and {"动迁", "搭棚"} <= set(got)
+    got = {c.text: c for c in judge.concepts("这种事以后肯定还会冒出来，能不能一次性立个规矩？")}
+    assert "肯定" not in got
+
+
 def test_concepts_drop_how_it_should_end_and_praise_of_a_way(judge):
     # 信服 after the people to win over says how the vote should end (u050 was refused on 信服);
     # 两全 praises the way asked for (jieba tags it a noun): neither is what the question is about

@@ -61,6 +61,15 @@ def test_a_question_of_its_own_matter_opens_a_new_topic(topics):
     assert not topics.follows("任何问题", [])  # no topic yet: nothing to follow
 
 
+def test_a_group_pointed_back_to_continues_the_conversation(topics):
+    # e032 (written blind): after the 道闸 answer "对这帮人…" asks about the people that answer spoke of
+    topic = ["道闸", "停车费", "保安"]
+    assert topics.follows("对这帮人后来是怎么弄的？光靠物业肯定压不住吧。", topic)
+    assert topics.follows("审批那一堆材料，总不能让老人家自己一趟趟去跑吧？", ["花粉", "过敏", "枇杷树"])
+    # a question of its own about other people still opens a new matter
+    assert not topics.follows("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", topic)
+
+
 def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
     assert topics.without_opener("对了，楼道堆物怎么治理？") == "楼道堆物怎么治理？"
     assert topics.without_opener("说个别的，农村保洁费老是收不上来，有什么办法？").startswith("农村保洁费")
