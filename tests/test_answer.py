@@ -227,6 +227,17 @@ def test_a_follow_up_does_not_repeat_what_its_question_already_heard_the_scripts
     assert "讲稿中没有涉及" not in again.answer and again.citations
 
 
+def test_a_follow_up_that_points_back_to_a_group_is_answered_in_the_conversation(answerer):
+    # followups_r4 e032 (written blind): "对这帮人…" names 物业 and runs long, but asks about the people the
+    # 道闸 answer spoke of; read alone it was 没有 "肯定压不住"
+    conv = Conversation()
+    first = answerer.ask("小区装了道闸开始收停车费，可有一批老住户就是不交，天天跟保安吵，车照样往里开。", conv, use_llm=False)
+    assert "拒不缴费的车主进行现场教育" in first.answer
+    then = answerer.ask("对这帮人后来是怎么弄的？光靠物业肯定压不住吧。", conv, use_llm=False)
+    assert then.follows and then.coverage != NONE
+    assert "拒不缴费的车主进行现场教育" in then.answer
+
+
 def test_a_follow_up_to_a_not_covered_question_is_judged_on_its_own(answerer):
     chat = Conversation()
     first = answerer.ask("社区里的公共Wi-Fi总是断，找谁修？", chat)
