@@ -117,7 +117,7 @@ QUESTION_WORDS = frozenset(
 )
 # nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
-    "办法 法子 路子 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
+    "办法 法子 路子 门路 招 高招 妙招 招数 门道 讲究 思路 方法 做法 经验 建议 对策 措施 途径 例子 案例 先例 "
     "情况 问题 事情 事 东西 地方 方面 时候 作用 效果 效果好 程度 地步 功夫 力度 下手 入手 着手 规矩".split()
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
@@ -157,6 +157,8 @@ _LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]")
 _WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
 # when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
 _WHEN = frozenset("过段时间 前段时间 这段时间 那段时间 一段时间 段时间 前阵子 这阵子 那阵子 阵子".split())
+_REDUPLICATED = re.compile(r"(.)一\1")  # a verb said twice, tentatively: 压一压, 顶一顶, 改一改
+_AGENT = "队方员人"  # who does it, after what they do or where they are from: 施工队, 施工方, 保洁员, 外地人
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
 # what approval, conditions, materials or standard it takes) asks for rules, not for a community's
 # experience: the scripts cover it only where a place discusses that procedure itself, however well
@@ -189,11 +191,11 @@ FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see P
 MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, close to one of its words
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
 FUNDS = "\x00funds"  # in an alternative: money spoken of in the sentence (who pays, where it comes from)
-# asks where the money comes from or who pays: "钱从哪来", "维保费谁出", "修桥的钱怎么凑", "谁来出钱"
+# asks where the money comes from or who pays: "钱从哪来", "维保费谁出", "修桥的钱怎么凑", "谁来出钱", "谁来赔"
 _ASKS_FUNDS = re.compile(
     r"(?:钱|费|资金|经费|开销|开支)[^，,。？?；;！!]{0,6}?"
     r"(?:从哪|哪里?来|哪儿来|从何|谁(?:来)?(?:出|掏|付|承担|负担)|怎么(?:凑|筹)|去哪(?:里|儿)?(?:弄|找|筹)|哪(?:里|儿)?(?:出|弄|筹))"
-    r"|谁(?:来)?(?:出钱|掏钱|出资|买单|付钱)"
+    r"|谁(?:来)?(?:出钱|掏钱|出资|买单|付钱|赔|担责)|[算记]在?谁(?:的)?头上"  # who pays for a damage: "损失谁来赔", "这个账算谁头上"
 )
 # how a script speaks of money: who put it in, where it came from, or a sum (_MONEY, and 万元 / 亿元)
 _FUNDS_WORD = re.compile(
@@ -597,6 +599,8 @@ class CoverageJudge:
             if (word in _INSISTENCE or word in _FUNCTION or word in _WORRY or word in _WHEN or _LOCATIVE.fullmatch(word)
                     or word[-1] in "吗呢吧" or _DEGREE.search(masked, 0, start)):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what; 有用吗 (a dictionary word): whether, not what
+            if _REDUPLICATED.fullmatch(word):
+                continue  # 压一压, 顶一顶 (jieba reads one it does not know as a noun): a try at doing, not a thing
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about
             if not noun and start and masked[start - 1] in "不没":
@@ -690,6 +694,9 @@ class CoverageJudge:
         out = self._synonyms(word)
         if len(word) == 2 and word[1] == "子" and "\u4e00" <= word[0] <= "\u9fff":
             out.append((word[0],))  # 村子 is 村, 院子 is 院: 子 the noun suffix of speech
+        if (len(word) == 3 and word[2] in _AGENT and "\u4e00" <= word[0] <= "\u9fff"
+                and self.spread(word[:2]) < COMMON_SHARE * max(len(self._texts), 1)):
+            out.append((word[:2],))  # the asker's 施工队 is the script's 施工方: both named by 施工
         # the word and each of its synonyms may be named by parts (加梯 as 加装电梯 is, by its head 电梯)
         for form in [word, *(s[0] for s in out[1:] if len(s) == 1)]:
             if len(form) < 3 or form.isascii():

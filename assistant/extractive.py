@@ -85,7 +85,7 @@ SHOWN_PENALTY = 0.5  # a sentence the conversation already quoted
 # ("后来商户怎么愿意配合的？" after 泰晤士's 最美商户 block); below it the answer moves on. 1.3: where moving
 # on found the evidence the ratio was at most 1.29 (session 13's sets); blind round 26, eval/followups.md.
 STILL_ANSWERS = 1.3
-BACK_SHARE = 0.9  # a sentence in the passage before that scores this share of the anchor opens the block (window)
+BACK_SHARE = 0.9  # an anchor before the anchor (its passage or the one before) scoring this share opens the block (window)
 # Each sentence gains ROLE_WEIGHT x (p(做法) + p(成效) - p(问题) - p(背景) - p(感悟)) from
 # the role model (assistant/roles.py), so a "how do I" answer leads with what was
 # done rather than with the script's account of the difficulty, which the
@@ -481,8 +481,11 @@ class Extractor:
     ) -> list[Piece]:
         """The measure: contiguous sentences around ``anchor`` in script order, as citable pieces.
 
-        Starts from the anchor sentence and grows within its passage, forwards
-        (at any rate to ``MIN_MEASURE_CHARS``) and then backwards, over
+        Starts from the anchor sentence and grows within its passage: back first to
+        the earliest of ``peers`` (the case's other anchors) before it that scores
+        ``BACK_SHARE`` of the anchor (the measure begins there: "…联合…3位村党总支书记组成
+        "乡梦合伙人"…" two sentences before the anchor), then forwards (at any rate to
+        ``MIN_MEASURE_CHARS`` from the anchor) and then backwards, over
         sentences that are not clearly an aside (the
         role model reads 问题, 背景 and 感悟 together below
         ``WINDOW_MAX_ASIDE``; for a look-up: sentences sharing the question's
@@ -497,8 +500,8 @@ class Extractor:
         scoring ``BACK_SHARE`` of the anchor: the measure began before the index's cut.  Then the edges are made to
         read on their own: a dangling opener ("为此,""通过这些措施,") is cut
         when the rest still reads, otherwise the sentence it points back to is
-        taken in (or the sentence dropped); a lead-in ending with a colon is
-        not left hanging at the end.  Pieces are split at line breaks and
+        taken in (or the sentence dropped); a lead-in ending with a colon or an
+        inline heading is not left hanging at the end.  Pieces are split at line breaks and
         passage boundaries, so each piece lies in one paragraph of one passage
         (an answer quotes a sentence the index cut as one: :func:`running`).
         With ``back=False`` the block opens at the anchor (a follow-up's part of
@@ -562,17 +565,26 @@ class Extractor:
             # a labelled point goes on a list of labelled points the block reads ("职能部门:…;居委会:…")
             return not _LABEL_IN.search(text, spans[lo][0], spans[n][0])
 
-        # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS, but not into the next item
+        def back_ok(n: int) -> bool:
+            return (
+                fits(n, hi, n) and useful(n) and not _asks(text, spans[n])
+                and not _new_item_after(text[spans[n][0] : spans[n][1]], text[spans[n + 1][0] : spans[n + 1][1]])
+            )
+
+        # where a nearly as good anchor comes before the anchor, the measure begins there: read back to it
+        # first, so that reading on does not spend the budget it needs
+        first = min((n for n, (s, _, _) in enumerate(spans) if n < k and s in near), default=k)
+        while back and lo > first and back_ok(lo - 1):
+            lo -= 1
+        # read on while the measure goes on, and at any rate to MIN_MEASURE_CHARS from the anchor, but not
+        # into the next item
         while (
             hi + 1 < len(spans) and fits(lo, hi + 1, hi + 1) and not next_item(hi + 1)
-            and (useful(hi + 1) or size(lo, hi) < MIN_MEASURE_CHARS)
+            and (useful(hi + 1) or size(k, hi) < MIN_MEASURE_CHARS)
         ):
             hi += 1
         # ... and back while the measure began earlier, but not back out of the item the block opens with
-        while (
-            back and lo - 1 >= 0 and fits(lo - 1, hi, lo - 1) and useful(lo - 1) and not _asks(text, spans[lo - 1])
-            and not _new_item_after(text[spans[lo - 1][0] : spans[lo - 1][1]], text[spans[lo][0] : spans[lo][1]])
-        ):
+        while back and lo - 1 >= 0 and back_ok(lo - 1):
             lo -= 1
         start = spans[lo][0]
         # the opening must read on its own
@@ -595,8 +607,8 @@ class Extractor:
         m = _ITEM_MARKER.match(text, start, spans[lo][1])
         if m and spans[lo][1] - m.end() >= 10:
             start = m.end()
-        # a lead-in to a list ("措施如下:") must not end the block
-        while hi > lo and text[spans[hi][0] : spans[hi][1]].rstrip().endswith((":", "：")):
+        # a lead-in to a list ("措施如下:") or an inline heading ("二陆法治堂(平复苑49号楼道)。") must not end the block
+        while hi > lo and _announces(text[spans[hi][0] : spans[hi][1]].strip()):
             if hi + 1 < len(spans) and size(lo, hi + 1) <= budget + 80:
                 hi += 1
             else:
@@ -1004,6 +1016,14 @@ def running(text: str, pieces: list[Piece]) -> list[Piece]:
         else:
             out.append((s, e, p))
     return out
+
+
+def _announces(sentence: str) -> bool:
+    """The sentence announces what follows: a lead-in ending with a colon, or an inline heading (one short clause,
+    not a labelled point such as "物业:执行迁移、后期养护。")."""
+    if sentence.endswith((":", "：")):
+        return True
+    return 0 < len(sentence) < MIN_ANCHOR_CHARS and not _CLAUSE.search(sentence) and not re.search("[:：]", sentence)
 
 
 def _seam_inside(text: str, before: Piece, start: int) -> bool:

@@ -10,7 +10,7 @@ the tune halves are looked at while the blocks are changed:
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
   answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
   ``eval/holdout_r3.jsonl``, ``eval/holdout_r5.jsonl``, ``eval/holdout_r6.jsonl``,
-  ``eval/holdout_r7.jsonl``, ``eval/holdout_r8.jsonl``, ``eval/holdout_r9.jsonl``, ``eval/holdout_r10.jsonl``, ``eval/holdout_r11.jsonl``, ``eval/holdout_r12.jsonl``, ``eval/holdout_r13.jsonl`` and ``eval/holdout_r14.jsonl``;
+  ``eval/holdout_r7.jsonl``, ``eval/holdout_r8.jsonl``, ``eval/holdout_r9.jsonl``, ``eval/holdout_r10.jsonl``, ``eval/holdout_r11.jsonl``, ``eval/holdout_r12.jsonl``, ``eval/holdout_r13.jsonl``, ``eval/holdout_r14.jsonl`` and ``eval/holdout_r15.jsonl``;
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -42,6 +42,9 @@ from assistant.answer import Answerer, Conversation, get_answerer  # noqa: E402
 from assistant.evaluation import answerable, evidence_in, evaluate_answers, first_block, read_questions  # noqa: E402
 
 
+HOLDOUTS = (4, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+
 def _odd(q: dict) -> bool:
     return int("".join(ch for ch in q["id"] if ch.isdigit())) % 2 == 1
 
@@ -51,35 +54,14 @@ def splits(test: bool) -> dict[str, list[dict]]:
     dev = read_questions(ROOT / "eval" / "dev.jsonl")
     cov = [q for q in read_questions(ROOT / "eval" / "coverage.jsonl") if answerable(q)]
     fol = read_questions(ROOT / "eval" / "followups.jsonl")
-    hold = [q for q in read_questions(ROOT / "eval" / "holdout_r4.jsonl") if answerable(q)]
-    hold3 = [q for q in read_questions(ROOT / "eval" / "holdout_r3.jsonl") if answerable(q)]
-    hold5 = [q for q in read_questions(ROOT / "eval" / "holdout_r5.jsonl") if answerable(q)]
-    hold6 = [q for q in read_questions(ROOT / "eval" / "holdout_r6.jsonl") if answerable(q)]
-    hold7 = [q for q in read_questions(ROOT / "eval" / "holdout_r7.jsonl") if answerable(q)]
-    hold8 = [q for q in read_questions(ROOT / "eval" / "holdout_r8.jsonl") if answerable(q)]
-    hold9 = [q for q in read_questions(ROOT / "eval" / "holdout_r9.jsonl") if answerable(q)]
-    hold10 = [q for q in read_questions(ROOT / "eval" / "holdout_r10.jsonl") if answerable(q)]
-    hold11 = [q for q in read_questions(ROOT / "eval" / "holdout_r11.jsonl") if answerable(q)]
-    hold12 = [q for q in read_questions(ROOT / "eval" / "holdout_r12.jsonl") if answerable(q)]
-    hold13 = [q for q in read_questions(ROOT / "eval" / "holdout_r13.jsonl") if answerable(q)]
-    hold14 = [q for q in read_questions(ROOT / "eval" / "holdout_r14.jsonl") if answerable(q)]
+    # the sets written blind, in the order they were written (r4 first: the first holdout)
+    hold = {r: [q for q in read_questions(ROOT / "eval" / f"holdout_r{r}.jsonl") if answerable(q)] for r in HOLDOUTS}
     out = {
         "dev-tune(odd)": [q for q in dev if _odd(q)],
         "coverage-tune": [q for q in cov if q.get("half") == "tune"],
         "followups-tune": [q for q in fol if q.get("half") == "tune"],
-        "holdout-r4-tune": [q for q in hold if q.get("half") == "tune"],
-        "holdout-r3-tune": [q for q in hold3 if q.get("half") == "tune"],
-        "holdout-r5-tune": [q for q in hold5 if q.get("half") == "tune"],
-        "holdout-r6-tune": [q for q in hold6 if q.get("half") == "tune"],
-        "holdout-r7-tune": [q for q in hold7 if q.get("half") == "tune"],
-        "holdout-r8-tune": [q for q in hold8 if q.get("half") == "tune"],
-        "holdout-r9-tune": [q for q in hold9 if q.get("half") == "tune"],
-        "holdout-r10-tune": [q for q in hold10 if q.get("half") == "tune"],
-        "holdout-r11-tune": [q for q in hold11 if q.get("half") == "tune"],
-        "holdout-r12-tune": [q for q in hold12 if q.get("half") == "tune"],
-        "holdout-r13-tune": [q for q in hold13 if q.get("half") == "tune"],
-        "holdout-r14-tune": [q for q in hold14 if q.get("half") == "tune"],
     }
+    out |= {f"holdout-r{r}-tune": [q for q in qs if q.get("half") == "tune"] for r, qs in hold.items()}
     if test:
         out |= {
             "dev-test(even)": [q for q in dev if not _odd(q)],
@@ -87,19 +69,8 @@ def splits(test: bool) -> dict[str, list[dict]]:
             "coverage-test": [q for q in cov if q.get("half") == "test"],
             "followups-test": [q for q in fol if q.get("half") == "test"],
             "followups(all)": fol,
-            "holdout-r4-test": [q for q in hold if q.get("half") == "test"],
-            "holdout-r3-test": [q for q in hold3 if q.get("half") == "test"],
-            "holdout-r5-test": [q for q in hold5 if q.get("half") == "test"],
-            "holdout-r6-test": [q for q in hold6 if q.get("half") == "test"],
-            "holdout-r7-test": [q for q in hold7 if q.get("half") == "test"],
-            "holdout-r8-test": [q for q in hold8 if q.get("half") == "test"],
-            "holdout-r9-test": [q for q in hold9 if q.get("half") == "test"],
-            "holdout-r10-test": [q for q in hold10 if q.get("half") == "test"],
-            "holdout-r11-test": [q for q in hold11 if q.get("half") == "test"],
-            "holdout-r12-test": [q for q in hold12 if q.get("half") == "test"],
-            "holdout-r13-test": [q for q in hold13 if q.get("half") == "test"],
-            "holdout-r14-test": [q for q in hold14 if q.get("half") == "test"],
         }
+        out |= {f"holdout-r{r}-test": [q for q in qs if q.get("half") == "test"] for r, qs in hold.items()}
     return out
 
 

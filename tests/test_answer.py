@@ -238,6 +238,19 @@ def test_a_follow_up_that_points_back_to_a_group_is_answered_in_the_conversation
     assert "拒不缴费的车主进行现场教育" in then.answer
 
 
+def test_a_funeral_named_as_people_say_it_is_the_conversations_topic(answerer):
+    # followups_r4 e028 (written blind): jieba's dictionary tags 丧事 a verb, so "…定个丧事简办的公约" left the
+    # conversation's topic at 老人, and "光有公约怕没人守…" was searched with 老人 (平复苑's 平安课堂); 丧事 / 白事 /
+    # 红白事 / 大操大办 are now the taxonomy's words for 移风易俗, as 丧葬 and 红白喜事 were
+    conv = Conversation()
+    answerer.ask("小区里老人过世，家里还按村里老规矩在楼下搭棚摆酒，邻居意见很大。", conv, use_llm=False)
+    second = answerer.ask("我们打算跟居民商量定个丧事简办的公约。", conv, use_llm=False)
+    assert "丧事" in second.topic
+    then = answerer.ask("光有公约怕没人守，还能配点什么措施？", conv, use_llm=False)
+    assert then.follows and "丧事" in then.search_question
+    assert "对遵守丧事简办公约的居民进行一定的现金奖励" in then.answer
+
+
 def test_a_follow_up_to_a_not_covered_question_is_judged_on_its_own(answerer):
     chat = Conversation()
     first = answerer.ask("社区里的公共Wi-Fi总是断，找谁修？", chat)

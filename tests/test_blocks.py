@@ -131,6 +131,29 @@ def test_a_block_opens_in_the_passage_before_where_a_nearly_as_good_sentence_sta
     assert "让52名年轻党员" not in "".join(text[a:b] for a, b, _ in pieces)
 
 
+def test_a_block_opens_at_a_nearly_as_good_anchor_before_the_anchor_in_its_passage(answerer):
+    # 徐浩's "…联合东石村、兴达村、东勤村的3位村党总支书记组成"乡梦合伙人",建立"书记工作室"…" opens the measure;
+    # the anchor, two sentences on, scores a hair more ("坚持问需于民,…定期入户走访"): reading on first spent
+    # the budget, so the block began after the measure's opening (r15's n052, written blind)
+    ex = answerer.extractor
+    q = set(tokenize("几个村的村民平移到同一个安置点，各认各的村，出了事互不买账，怎么让大家有一个社区的归属感？"))
+    anchor = _sentence(answerer, "sj2025-17", "坚持问需于民", 1.0)
+    peer = _sentence(answerer, "sj2025-17", "为了充分发挥村党组织书记", BACK_SHARE)
+    assert peer.hit.passage.id == anchor.hit.passage.id and peer.start < anchor.start
+    text = anchor.hit.case.text
+    pieces = ex.window(anchor, q, False, FIRST_BLOCK_CHARS, peers=[anchor, peer])
+    block = text[pieces[0][0] : pieces[-1][1]]
+    assert block.startswith("为了充分发挥村党组织书记") and "定期入户走访" in block
+    assert pieces[-1][1] - pieces[0][0] <= FIRST_BLOCK_CHARS
+    # without a peer there (or with one that scores clearly less) the block reads on from the anchor as before
+    for peers in ([anchor], [anchor, _sentence(answerer, "sj2025-17", "为了充分发挥村党组织书记", BACK_SHARE - 0.2)]):
+        pieces = ex.window(anchor, q, False, FIRST_BLOCK_CHARS, peers=peers)
+        assert "乡梦合伙人" not in text[pieces[0][0] : pieces[-1][1]]
+    # and end to end, the answer's first block holds the measure's opening
+    a = answerer.ask("几个村的村民平移到同一个安置点，各认各的村，出了事互不买账，怎么让大家有一个社区的归属感？")
+    assert a.citations[0].case_id == "sj2025-17" and "组成\"乡梦合伙人\"" in a.citations[0].quote
+
+
 def test_a_lead_in_that_ends_its_section_reads_on_into_the_first_item_it_announces(answerer):
     # "…探索出的群租整治"四步法"…。" ends its section; "第一步:…" opens the next one in the same run
     # of text (its label is the opening of its sentence, no heading line between): the block reads on

@@ -70,6 +70,19 @@ def test_a_group_pointed_back_to_continues_the_conversation(topics):
     assert not topics.follows("农村红白喜事大操大办，丧事还搭棚摆酒，村里怎么引导移风易俗？", topic)
 
 
+def test_a_message_that_opens_with_but_answers_what_was_just_said(topics):
+    # m016 (written blind): "可一收费就怕…" after the 闲置用房 question was a new question (no word of the topic,
+    # over 20 characters) and led with another community's 联席会议
+    topic = ["跆拳道", "绘画", "培训", "闲置"]
+    for q in ("可一收费就怕居民说居委会拿公共场地赚钱，合作哪家、收多少钱，谁来拍板比较稳妥？",
+              "但是居民代表会议上有人坚决反对，说占用公共资源，这种情况后来怎么说服的？",
+              "不过要是业委会也不同意，街道那边一般会怎么协调各方的意见呢"):
+        assert topics.follows(q, topic), q
+    # 可以 / 可能 / 可不可以 open a question of their own, as before
+    assert not topics.follows("可以讲讲农村红白喜事大操大办、丧事搭棚摆酒，村里怎么引导移风易俗？", topic)
+    assert not topics.follows("可不可以说说农村红白喜事大操大办、丧事搭棚摆酒，村里怎么引导移风易俗", topic)
+
+
 def test_an_opener_that_announces_a_new_matter_is_not_searched(topics):
     assert topics.without_opener("对了，楼道堆物怎么治理？") == "楼道堆物怎么治理？"
     assert topics.without_opener("说个别的，农村保洁费老是收不上来，有什么办法？").startswith("农村保洁费")
