@@ -1023,7 +1023,12 @@ def _announces(sentence: str) -> bool:
     not a labelled point such as "物业:执行迁移、后期养护。")."""
     if sentence.endswith((":", "：")):
         return True
-    return 0 < len(sentence) < MIN_ANCHOR_CHARS and not _CLAUSE.search(sentence) and not re.search("[:：]", sentence)
+    return _inline_heading(sentence) and not re.search("[:：]", sentence)
+
+
+def _inline_heading(sentence: str) -> bool:
+    """One short clause ("二陆家风堂(平复苑6号楼道)。", "健全"服务监督"体系。"): a name or a heading, not a statement."""
+    return 0 < len(sentence) < MIN_ANCHOR_CHARS and not _CLAUSE.search(sentence)
 
 
 def _seam_inside(text: str, before: Piece, start: int) -> bool:
@@ -1036,7 +1041,7 @@ def _seam_inside(text: str, before: Piece, start: int) -> bool:
         return True
     spans = split_sentences(tail)
     last = tail[spans[-1][0] : spans[-1][1]].strip() if spans else ""
-    return 0 < len(last) < MIN_ANCHOR_CHARS and not re.search(r"[，,；;]", last)  # one short clause: a heading
+    return _inline_heading(last)
 
 
 _SENTENCE_END = re.compile(r"[。！？!?…][”’\"'）)」』]*$")
