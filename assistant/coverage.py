@@ -1006,8 +1006,14 @@ def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:
 
 
 def said_at(focal: list[Concept], held: dict[str, int]) -> float:
-    """How much of the question a place discusses: its concepts' specificity, a concept mentioned once counting half."""
-    return sum(c.weight * min(held.get(c.text, 0), STRONG) / STRONG for c in focal)
+    """How much of the question a place discusses: its concepts' specificity, a concept mentioned once counting
+    half, and a word inside another of them said once, as the longer word ("外卖骑手 … 骑手和保安天天吵": the
+    骑手 a place discusses is the 外卖骑手 it discusses, not a second thing it says)."""
+    words = [c.text for c in focal if not c.quantity]
+    return sum(
+        c.weight * min(held.get(c.text, 0), STRONG) / STRONG
+        for c in focal if not any(c.text != w and c.text in w for w in words)
+    )
 
 
 def addresses(focal: list[Concept], held: dict[str, int]) -> bool:

@@ -234,6 +234,12 @@ def test_decide_on_hand_made_places():
     unheard = [c("加梯", asked=False), c("分摊", asked=False), dataclasses.replace(c("电费", weight=3.0), unheard=True)]
     got = decide(unheard, [{"加梯": STRONG, "分摊": STRONG, "电费": 0}], question="加梯以后电费怎么算")
     assert got.level == NONE and got.uncovered == ("电费",)
+    # a word inside another of the question's words is said once: the 骑手 a place discusses is its 外卖骑手
+    # (r15's n013 was 有 on a passage about riders' rest stops: "…门岗不让外卖骑手骑车进去…骑手和保安天天吵…")
+    riders = [c("外卖骑手", asked=False, weight=6.3), c("骑手", asked=False, weight=6.1), c("骑车", asked=False, weight=5.5)]
+    got = decide(riders, [{"外卖骑手": STRONG, "骑手": STRONG, "骑车": 0}], question="门岗不让外卖骑手骑车进去，骑手天天吵")
+    assert got.level == PARTIAL and got.uncovered == ("骑车进去",)
+    assert decide(riders[:1] + riders[2:], [{"外卖骑手": STRONG, "骑车": 0}], question="外卖骑手骑车进小区").level == PARTIAL
     # nothing to go by; only the scripts' everyday words; off-domain
     assert decide([], [], question="怎么办").level == NONE
     assert decide([c("社区", common=True)], [], question="社区怎么办").level == FULL
@@ -843,3 +849,14 @@ def test_when_it_happened_is_no_concept(judge):
     # 过段时间 (jieba: a noun) tells the story's time; the question is about disputes flaring up again
     words = [c.text for c in judge.concepts("我们是个几万人的大型保障房社区，邻里纠纷调解好了，过段时间又闹起来，怎么防止反复？")]
     assert "过段时间" not in words and "调解" in words
+
+
+def test_riders_kept_out_at_the_gate_are_no_matter_of_the_scripts(answerer):
+    # holdout_r15 n013 (written blind): the scripts serve riders on the street (驿站, 爱心公厕), never at a gate
+    got = answerer.ask("小区门岗不让外卖骑手骑车进去送餐，骑手和保安天天吵，这个规矩该怎么定？", use_llm=False)
+    assert got.coverage == NONE and not got.citations
+
+
+def test_a_funeral_said_the_everyday_way_is_the_scripts_matter_of_funerals(judge):
+    # holdout_r17 i052 (written blind) was 没有: 停灵 and 摆酒 are what 平复苑's 丧事操办公约 is about
+    assert ("丧事",) in judge.alternatives("停灵") and ("丧事",) in judge.alternatives("摆酒")
