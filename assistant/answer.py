@@ -41,7 +41,7 @@ from typing import Callable
 
 from assistant.citations import Citation
 from assistant.config import Settings, get_settings
-from assistant.coverage import FULL, NONE, PARTIAL, STRONG, Coverage, CoverageJudge, said_in
+from assistant.coverage import FULL, NONE, PARTIAL, STRONG, Coverage, CoverageJudge, asks_money, money_said, said_in
 from assistant.extractive import CorpusStats, Extractor
 from assistant.grounding import (
     CONFIDENCE_THRESHOLD,
@@ -73,6 +73,11 @@ LLM_PASSAGES = 6  # passages given to the LLM (grouped by community like the blo
 # passages of the cases the previous answer cited by this share of their score:
 # "那钱从哪里来？" after 黄桥村's 宅基地 answer is about 黄桥村's money first.
 CITED_CASE_LIFT = 0.3
+# A question about money ("农户钱不够怎么办", "那钱从哪里来？") also reads the passages of its best
+# cases that say where money was found, at this share of the case's best score: retrieval ranks the
+# passages that echo the matter (宅基地平移建房) above the one on its money (黄桥村's 信用贷款, 10th).
+MONEY_CASES = 2
+MONEY_LIFT = 0.6
 # A greeting, thanks or goodbye is no question: read as one, a "谢谢" after the lift question was a follow-up
 # that searched the lift question again and quoted it as 有.
 _SOCIAL = re.compile(
@@ -324,11 +329,33 @@ class Answerer:
     def search(self, question: str, cited: list[str]) -> list[Hit]:
         """The passages for ``question``; those of the ``cited`` cases (a follow-up's) lifted by ``CITED_CASE_LIFT``."""
         if not cited:
-            return self.searcher.search(question, CANDIDATE_HITS)
-        hits = self.searcher.search(question, 2 * CANDIDATE_HITS)
-        lift = {c: CITED_CASE_LIFT / (1 + n) for n, c in enumerate(cited)}  # the first block's case most
-        lifted = sorted((replace(h, score=h.score * (1 + lift.get(h.case.id, 0.0))) for h in hits), key=lambda h: -h.score)
-        return [replace(h, rank=r) for r, h in enumerate(lifted[:CANDIDATE_HITS], 1)]
+            hits = self.searcher.search(question, CANDIDATE_HITS)
+        else:
+            hits = self.searcher.search(question, 2 * CANDIDATE_HITS)
+            lift = {c: CITED_CASE_LIFT / (1 + n) for n, c in enumerate(cited)}  # the first block's case most
+            lifted = sorted((replace(h, score=h.score * (1 + lift.get(h.case.id, 0.0))) for h in hits), key=lambda h: -h.score)
+            hits = [replace(h, rank=r) for r, h in enumerate(lifted[:CANDIDATE_HITS], 1)]
+        return hits + self.on_money(question, hits)
+
+    def on_money(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """For a question about money, the passages of its ``MONEY_CASES`` best cases that say where
+        money was found and are not among ``hits`` (unranked: rank 0), each at ``MONEY_LIFT`` of its
+        case's best score.  The judgement reads them as places and the answer may quote them
+        (:meth:`assistant.extractive.Extractor.candidates` prefers sentences on money then)."""
+        if not hits or not asks_money(question):
+            return []
+        best: dict[str, float] = {}
+        for h in hits:
+            best[h.case.id] = max(best.get(h.case.id, 0.0), h.score)
+        seen = {h.passage.id for h in hits}
+        stats = self.extractor.stats
+        out = []
+        for case_id in list(dict.fromkeys(h.case.id for h in hits))[:MONEY_CASES]:
+            for p in stats.passages_of(case_id):
+                i = stats.position(p)
+                if i is not None and p.id not in seen and money_said(p.text) == 2:
+                    out.append(self.searcher.hit(i, MONEY_LIFT * best[case_id]))
+        return out
 
     def condense(self, question: str, conversation: Conversation, timeout: float) -> str:
         """The LLM's standalone rewrite of a follow-up question."""

@@ -43,6 +43,9 @@ in words, not in retrieval scores:
   question names: an asked concept like a figure, so a place missing it gives no 部分, and a quoted
   sentence saying what the judgement missed is enough (a look-up). A linked question as alike as a
   paraphrase still stands for it (泰晤士小镇's "公共座椅坏了…钱从哪来？" for a question about 长椅).
+  A follow-up asking it in the conversation's matter ("那钱从哪里来？" after a question on 宅基地平移) is
+  answered by money spoken of anywhere in a script of the matter (黄桥村's 信用贷款 names no 宅基地), and a
+  question about money reads its best cases' passages on money besides the retrieved ones (Answerer.on_money).
 - **A 部分 no link asks** (:meth:`CoverageJudge.asked_by_no_link`): the bundled links are the questions each
   passage is known to answer. A 部分 whose places' linked questions are none of them as alike to it as three
   in four links are to some other script's link, which asks something else (the index's ``Manifest.link_unasked``:
@@ -197,11 +200,36 @@ _ASKS_FUNDS = re.compile(
     r"(?:从哪|哪里?来|哪儿来|从何|谁(?:来)?(?:出|掏|付|承担|负担)|怎么(?:凑|筹)|去哪(?:里|儿)?(?:弄|找|筹)|哪(?:里|儿)?(?:出|弄|筹))"
     r"|谁(?:来)?(?:出钱|掏钱|出资|买单|付钱|赔|担责)|[算记]在?谁(?:的)?头上"  # who pays for a damage: "损失谁来赔", "这个账算谁头上"
 )
-# how a script speaks of money: who put it in, where it came from, or a sum (_MONEY, and 万元 / 亿元)
-_FUNDS_WORD = re.compile(
-    r"出资|资金|经费|补贴|补助|众筹|筹集|筹措|自筹|募捐|捐赠|捐款|拨款|国债|基金|费用|出钱|掏钱|买单|赞助|万元|亿元|"
-    + _MONEY.pattern
+# how a script speaks of finding money: who put it in, where it came from, how it was raised
+_FUNDING = re.compile(
+    r"出资|资金|经费|补贴|补助|众筹|筹集|筹措|自筹|募捐|捐赠|捐款|拨款|国债|基金|费用|出钱|掏钱|买单|赞助|贷款|资助|融资"
 )
+# ... or a sum (_MONEY, and 万元 / 亿元)
+_FUNDS_WORD = re.compile(_FUNDING.pattern + "|万元|亿元|" + _MONEY.pattern)
+# money said to be short ("钱不够", "没钱修", "拿不出钱", "资金压力大", "经费不足"): asked of, it wants where money
+# was found as much as "钱从哪来" does; said by a script ("为解决部分村民建房资金压力,…"), it names the need answered
+_SHORT_OF_MONEY = re.compile(
+    r"钱不够|钱不足|没钱|缺钱|拿不出钱|出不起|(?:资金|经费|费用)(?:不足|不够|紧张|压力|短缺|缺口|困难)|(?:没有?|缺少?)(?:资金|经费)"
+)
+
+
+def asks_money(question: str) -> bool:
+    """Whether ``question`` asks where money comes from or who pays, or says the money is short."""
+    text = _norm(question)
+    return bool(_ASKS_FUNDS.search(text) or _SHORT_OF_MONEY.search(text))
+
+
+def money_said(sentence: str) -> int:
+    """How ``sentence`` speaks of money: 2 where it was found (出资, 补贴, 贷款 …), 1 a sum only, 0 not at all."""
+    text = _norm(sentence)
+    return 2 if _FUNDING.search(text) else 1 if _FUNDS_WORD.search(text) else 0
+
+
+def short_of_money(sentence: str) -> bool:
+    """Whether ``sentence`` says money is short (资金压力, 经费不足): the need a funding measure answers."""
+    return bool(_SHORT_OF_MONEY.search(_norm(sentence)))
+
+
 DURATION_WORDS = ("多久", "多长时间")  # ask for a length of time: answered by one anywhere in the place's script
 FIGURE_NEAR = 8  # characters between a figure and what it counts
 COUNTED_GAP = 2  # characters between a question word and what it counts (多少次会议, 标准是多少)
@@ -832,9 +860,20 @@ class CoverageJudge:
         ("现在换掉多少了？（…）"): a gap is named in them, never in the carried words.
         """
         self._prepare()
-        top = hits[:PLACES]
+        # (a passage the answer added for money asked about, unranked, is a place too: Answerer.on_money)
+        top = hits[:PLACES] + [h for h in hits[PLACES:] if h.rank == 0]
         concepts = self.concepts(question)
+        # a follow-up asking for money ("那钱从哪里来？") in the conversation's matter: the script is about that
+        # matter, so the words carried with it need not be in the sentence that speaks of money, nor in its place
+        loose = {c.text for c in concepts if said.strip() and c.funding and not any(w in said for w in c.priced)}
+        concepts = [replace(c, priced=()) if c.text in loose else c for c in concepts]
         strengths = self.strengths(concepts, top)
+        for word in loose:  # said anywhere in a script, it is said in each of the script's places
+            in_case: dict[str, int] = {}
+            for h, st in zip(top, strengths):
+                in_case[h.case.id] = max(in_case.get(h.case.id, 0), st.get(word, 0))
+            for h, st in zip(top, strengths):
+                st[word] = in_case[h.case.id]
         labels = [self.place(h).label for h in top]
         off_domain = False
         if not self.governance_words(concepts, question):

@@ -33,6 +33,7 @@ from typing import Sequence
 from assistant.chunking import Passage, split_sentences
 from assistant.citations import Citation, numbered, place
 from assistant.corpus import ORDINAL, Case
+from assistant.coverage import asks_money, money_said, short_of_money
 from assistant.lexical import tokenize
 from assistant.retrieval import Hit, is_lookup
 from assistant.roles import RoleModel, get_role_model
@@ -97,6 +98,11 @@ BACK_SHARE = 0.9  # an anchor before the anchor (its passage or the one before) 
 # of the lead sentences finds half as many that only restate the problem
 # (eval/README.md, "回答质量").  Not applied to look-ups: facts often sit in 背景.
 ROLE_WEIGHT = 1.0
+# A question about money (:func:`assistant.coverage.asks_money`): a sentence saying where money was found gains
+# this much (half for a sum only), and half again when it names the shortage the question names (资金压力).
+# It picks the sentence a community's block is built around, never which communities answer (Sentence.standing):
+# as a plain score it brought in a lift's 国债 subsidy under a question on a 积分超市's prizes.
+MONEY_WEIGHT = 1.5
 
 
 class CorpusStats:
@@ -175,6 +181,12 @@ class Sentence:
     text: str
     score: float = 0.0
     lex: float = 0.0  # share of the question's IDF mass in this sentence
+    aspect: float = 0.0  # the part of ``score`` owed to what is asked (money): it picks a community's sentence only
+
+    @property
+    def standing(self) -> float:
+        """The score that ranks the communities (without ``aspect``: money said elsewhere brings in no case)."""
+        return self.score - self.aspect
 
 
 class Extractor:
@@ -228,6 +240,7 @@ class Extractor:
         q_tokens = set(tokenize(question))
         fact = is_lookup(question)
         role_weight = 0.0 if fact else ROLE_WEIGHT
+        money = asks_money(question)
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         pool = list(hits)
         seen = {h.passage.id for h in hits}
@@ -264,9 +277,13 @@ class Extractor:
                 lex = self.stats.weighted_share(q_tokens, self.tokens(sentence))
                 score = PASSAGE_WEIGHT * h.score / top + 2.0 * lex + 1.0 * plex + 0.2 * digit
                 score += role_weight * self.actionability(sentence) if role_weight else 0.0
+                # (money said of the matter: in the case found first, or beside a word of the question)
+                said_of = money and (h.case.id == hits[0].case.id or lex > 0)
+                aspect = MONEY_WEIGHT * (money_said(sentence) / 2 + 0.5 * short_of_money(sentence)) if said_of else 0.0
+                score += aspect
                 if h.case.id == opened and _touches(opened, s, e, shown):
                     score -= SHOWN_PENALTY
-                out.append(Sentence(h, s, e, sentence, score, lex))
+                out.append(Sentence(h, s, e, sentence, score, lex, aspect))
         for c in out:  # the lift from an echoing sentence up to 500 characters before
             before = [o.lex for o in out if o.hit.case.id == c.hit.case.id and 0 < c.start - o.start <= 500]
             c.score += FOLLOW_WEIGHT * max(before, default=0.0)
@@ -331,7 +348,7 @@ class Extractor:
                 options.setdefault(c.hit.case.id, []).append(c)
         for c in ranked:
             options.setdefault(c.hit.case.id, [c])  # a case that only states the problem, or at length
-        top = max(o[0].score for o in options.values())
+        top = max(c.standing for o in options.values() for c in o)
         q_tokens = set(tokenize(question))
         out: list[Block] = []
         repeat: str | None = None  # the community whose block would only be said again
@@ -341,7 +358,7 @@ class Extractor:
                 if out or repeat is None:
                     break
                 case_id = repeat
-            elif case_id not in options or (out and options[case_id][0].score < OTHER_CASE_SHARE * top):
+            elif case_id not in options or (out and max(c.standing for c in options[case_id]) < OTHER_CASE_SHARE * top):
                 continue
             budget = FIRST_BLOCK_CHARS if not out else BLOCK_CHARS
             again = not out and bool(shown) and shown[0][0] == case_id and not last_resort

@@ -310,6 +310,11 @@ class HybridSearcher:
             hits.append(Hit(rank, scores[i], p, self.index.cases[p.case_id], parts, self._link_questions.get(i, ())))
         return hits
 
+    def hit(self, i: int, score: float, rank: int = 0) -> Hit:
+        """Passage ``i`` as a :class:`Hit` found by no route (rank 0: added after retrieval, by what is asked)."""
+        p = self.index.passages[i]
+        return Hit(rank, score, p, self.index.cases[p.case_id], {}, self._link_questions.get(i, ()))
+
     def _discount_background(self, scores: dict[int, float]) -> dict[int, float]:
         """Passages that recount the situation rather than what was done lose some score.
 

@@ -10,7 +10,7 @@ import weakref
 
 import pytest
 
-from assistant.answer import NONE, PARTIAL, Answerer, Conversation, get_answerer
+from assistant.answer import FULL, NONE, PARTIAL, Answerer, Conversation, get_answerer
 from assistant.grounding import MAX_REFERENCES, OUT_OF_SCOPE
 from assistant.cli import main
 from assistant.config import get_settings
@@ -607,3 +607,21 @@ def test_asking_leave_to_ask_is_no_part_of_the_matter(answerer):
     # read as the question's own words, "请教" was named as a part the scripts leave out
     got = answerer.ask("老师您好，想请教一下，小区停车难怎么办", use_llm=False)
     assert got.coverage == "full" and "请教" not in got.answer and got.citations
+
+
+def test_a_question_saying_the_money_is_short_is_answered_with_where_money_was_found(answerer):
+    # issue 13's example: 黄桥村's 信用贷款 passage was 10th in retrieval, below the passages that echo
+    # 宅基地平移建房, and the answer quoted its 公示 and 抓阄
+    got = answerer.ask("宅基地平移建房，农户钱不够怎么办", use_llm=False)
+    assert got.coverage == FULL
+    assert got.citations[0].case_id == "sj2025-16" and "贷款" in got.citations[0].quote
+
+
+def test_a_follow_up_asking_for_the_money_is_answered_from_the_script_of_the_matter(answerer):
+    # it was 没有 ("没有讲到“那钱从哪里来”"): no sentence naming 宅基地 speaks of money, the 信用贷款 one
+    # (under "抓好'摸着石头过河'的关键阶段") names neither 宅基地 nor 平移
+    chat = Conversation()
+    answerer.ask("宅基地平移归并，村里怎么做的", chat, use_llm=False)
+    got = answerer.ask("那钱从哪里来？", chat, use_llm=False)
+    assert got.follows and got.coverage == FULL
+    assert got.citations[0].case_id == "sj2025-16" and "贷款" in got.citations[0].quote

@@ -21,8 +21,8 @@ from assistant.answer import Answerer
 from assistant.chunking import Passage
 from assistant.config import get_settings
 from assistant.coverage import (
-    DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, decide, in_passing,
-    procedure_terms, said_in, scattered,
+    DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, asks_money, decide,
+    in_passing, money_said, procedure_terms, said_in, scattered, short_of_money,
 )
 from assistant.grounding import GAP_CONFIDENCE, PROCEDURE_NOTE, WORDING_CONFIDENCE
 from assistant.links import UNASKED_SHARE, paraphrase_level
@@ -860,3 +860,27 @@ def test_riders_kept_out_at_the_gate_are_no_matter_of_the_scripts(answerer):
 def test_a_funeral_said_the_everyday_way_is_the_scripts_matter_of_funerals(judge):
     # holdout_r17 i052 (written blind) was 没有: 停灵 and 摆酒 are what 平复苑's 丧事操办公约 is about
     assert ("丧事",) in judge.alternatives("停灵") and ("丧事",) in judge.alternatives("摆酒")
+
+
+@pytest.mark.parametrize(
+    "question, asks",
+    [
+        ("宅基地平移建房，农户钱不够怎么办", True),
+        ("社区没钱请老师开课，怎么办", True),
+        ("村里资金压力大，路灯怎么修", True),
+        ("修桥的钱怎么凑？", True),
+        ("换电梯的钱谁来出", True),
+        ("小区停车位不够怎么办", False),
+        ("值钱的东西被当垃圾扔了怎么办", False),
+    ],
+)
+def test_a_question_about_money_says_where_it_comes_from_or_that_it_is_short(question, asks):
+    assert asks_money(question) is asks
+
+
+def test_how_a_sentence_speaks_of_money():
+    assert money_said("创新推出参照上海市经济适用房贷款标准的信用贷款产品") == 2
+    assert money_said("政府补贴30%(6万)") == 2
+    assert money_said("缴纳每户2万元保障金由村委会保管") == 1  # a sum, not where money was found
+    assert money_said("组织农户通过二次抓阄公平确定新区块划分") == 0
+    assert short_of_money("为解决部分村民建房资金压力,我们主动对接银行") and not short_of_money("政府补贴30%")
