@@ -152,7 +152,8 @@ _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
 _INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程 有用 可行 划算 行得通".split())
 # conjunctions and modal adverbs jieba tags as verbs or nouns ("这次就算调解好了", "以后肯定还会冒出来")
-_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码".split())
+_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码 人家".split())  # 人家: "跟人家借", them
+_AGE = re.compile(r"[0-9一二三四五六七八九十]+岁?$")  # "五十岁出头": 出头 says about how old, not what
 # where, said of an administrative level or a building (镇上有没有…, 村里能不能…, 楼上): jieba tags some as
 # verbs or nouns; they locate the question like a place name, they do not say what it is about
 _LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]")
@@ -625,7 +626,8 @@ class CoverageJudge:
                 continue
             noun = flag.startswith(_NOUNISH)
             if (word in _INSISTENCE or word in _FUNCTION or word in _WORRY or word in _WHEN or _LOCATIVE.fullmatch(word)
-                    or word[-1] in "吗呢吧" or _DEGREE.search(masked, 0, start)):
+                    or word[-1] in "吗呢吧" or _DEGREE.search(masked, 0, start)
+                    or word == "出头" and _AGE.search(masked, 0, start)):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what; 有用吗 (a dictionary word): whether, not what
             if _REDUPLICATED.fullmatch(word):
                 continue  # 压一压, 顶一顶 (jieba reads one it does not know as a noun): a try at doing, not a thing

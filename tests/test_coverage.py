@@ -884,3 +884,9 @@ def test_how_a_sentence_speaks_of_money():
     assert money_said("缴纳每户2万元保障金由村委会保管") == 1  # a sum, not where money was found
     assert money_said("组织农户通过二次抓阄公平确定新区块划分") == 0
     assert short_of_money("为解决部分村民建房资金压力,我们主动对接银行") and not short_of_money("政府补贴30%")
+
+
+def test_an_age_and_a_pronoun_are_no_concepts(judge):
+    # r14's j060 named "出头" and r10's n035 "人家" as parts the scripts leave out (tune halves)
+    assert "出头" not in [c.text for c in judge.concepts("辖区里五十岁出头、学历不高的失业居民挺多，我们能帮他们做点什么？")]
+    assert "人家" not in [c.text for c in judge.concepts("车比车位多好几百辆，能不能跟旁边商场人家借车位用？")]
