@@ -130,7 +130,11 @@ _HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
 _QWORD = re.compile(rf"(?:怎么|哪|谁|什么|啥)(?![都也怕])|怎样|如何|咋|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢")
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
-_CLAUSE = re.compile(r"[^，,。！!？?；;：:、]+")
+# a space between Chinese words parts the phrases a gap is named by ("燃气报警器 免费安装怎么申请": 燃气报警器,
+# 免费申请), though not the clause that asks (a search-box query's topic is asked about with what follows it);
+# between letters or digits it stays inside the phrase ("wi fi")
+_SPACE_INSIDE = r"(?<=[a-z0-9])\s+(?=[a-z0-9])"
+_CLAUSE = re.compile(rf"(?:[^，,。！!？?；;：:、\s]|{_SPACE_INSIDE})+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 # who and where a question speaks of: after a missed noun they start the next phrase (人口普查|社区怎么配合)
@@ -141,6 +145,13 @@ LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫�
 # place and person names (上海, 松江; jieba reads 老公房's 老公 and 修桥 as names too) locate a
 # question or are misreadings: they do not say what it is about
 _NAME_POS = ("ns", "nsf", "nr", "nrfg", "nrt")
+_ASPECT = re.compile("[了着过]")  # 关了门: what happened, not a word jieba does not know
+# the hundred most common surnames, or 老/小/阿 (老王, 小李): a word jieba tags as a person's name and opening
+# with none of them is a word it does not know (承重墙), not a name
+_SURNAME = re.compile(
+    "[老小阿王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]"
+)
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开住给"
 _DIRECTIONAL = frozenset("上去 上来 下去 下来 进去 进来 出去 出来 起来 过去 过来 回去 回来 开来".split())  # 坐上去, 搬进来
@@ -152,11 +163,13 @@ _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
 _INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程 有用 可行 划算 行得通".split())
 # conjunctions and modal adverbs jieba tags as verbs or nouns ("这次就算调解好了", "以后肯定还会冒出来")
-_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码 人家".split())  # 人家: "跟人家借", them
+_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码 人家 免得 以免 省得 以便 好让".split())  # 人家: "跟人家借", them
+# a negation, perhaps of a wish and with who or when between (不签字, 没人管, 不想自己掏腰包, 不愿再出钱)
+_NEGATED = re.compile(r"[不没](?:想|愿|愿意|肯|敢|让|用|再)?(?:自己|再|都|也)?$")
 _AGE = re.compile(r"[0-9一二三四五六七八九十]+岁?$")  # "五十岁出头": 出头 says about how old, not what
 # where, said of an administrative level or a building (镇上有没有…, 村里能不能…, 楼上): jieba tags some as
 # verbs or nouns; they locate the question like a place name, they do not say what it is about
-_LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]")
+_LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]|..+[上里]")  # 街面上, 马路上: where, a word of its own
 # the asker's worry (担心施工队偷工减料, 最头疼的是): how they feel about it, not what it is about
 _WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
 # when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
@@ -180,7 +193,8 @@ _PROCEDURE_VERB = re.compile(r"(?:怎么|怎样|如何|咋|去哪里?|在哪里?
 # A question that asks for a figure (多少钱, 多少比例, 多久一次, 多大声, 几部电梯) is answered only where a
 # sentence gives one for the thing counted: "要多少比例的业主同意" is not answered by a lift story without
 # that share, however much of the rest the place discusses.
-_QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])")
+# (怎么算 asks how a figure is reckoned — "补偿怎么算", "积分怎么算" — and a figure answers it)
+_QUANTITY = re.compile(rf"{_HOW_MUCH}|{_JI}(?=[个位名户家次天年月周岁层栋幢部辆台条项类种成万千百元块])|(?:怎么|如何|咋)(?:计)?算(?!是)")
 # a figure: digits, a numeral with a measure word (三个, 两年, 几百户, 十余年, 近千人), a fraction or a percentage
 _FIGURE = re.compile(r"[0-9０-９]|[二三四五六七八九十百千万两半几]+[余多]?[个位名户家次天年月周岁层栋幢部辆台条项类种成元块米亩平倍人]|分之|百分")
 # a length of time: what 多久 asks for ("经过整整3年时间" answers "多久见效"; 3个多月, 十余年), whatever it is said of
@@ -620,8 +634,9 @@ class CoverageJudge:
             pos = start + len(word)
             if len(word) < 2 or word in seen or not all(ch.isalnum() for ch in word):
                 continue
-            if flag in _NAME_POS and not (flag.startswith("nr") and word in self._corpus):
+            if flag in _NAME_POS and not (flag.startswith("nr") and (word in self._corpus or not _SURNAME.match(word) and not _ASPECT.search(word))):
                 continue  # a place, or a name the scripts never use: jieba reads 老公房's 老公 as one
+                # (a "name" that opens with no common surname is a word jieba does not know: 承重墙)
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
@@ -633,8 +648,9 @@ class CoverageJudge:
                 continue  # 压一压, 顶一顶 (jieba reads one it does not know as a noun): a try at doing, not a thing
             if _OUTCOME.search(masked, 0, start):
                 continue  # 让大家信服, 让居民满意: how it should end, not what it is about
-            if not noun and start and masked[start - 1] in "不没":
-                continue  # a negated verb (不签字, 不配合) says how the obstacle goes, not what it is about
+            if (start and masked[start - 1] == "不") or not noun and _NEGATED.search(masked, 0, start):
+                continue  # a negated verb (不签字, 不配合, 不想自己掏腰包) says how the obstacle goes, not what it is
+                # about; after 不 even a word jieba reads as a noun is a verb ("不花钱": how, not about money)
             if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS and flag.startswith("v"):
                 continue  # how things are or may be (不够, 没用, 能用, 要放), not what they are
             if not noun and ("不" in word or "没" in word or flag == "v" and len(word) == 2 and word[1] in _COMPLEMENT):
@@ -1174,10 +1190,15 @@ def _asking_clauses(text: str) -> list[tuple[int, int]]:
     holding a question word asks (users leave the second mark out).
     """
     out: list[tuple[int, int]] = []
+    # spaces said as commas (a question dictated to the phone: "楼组长平均快七十岁了 线上投票的链接发下去一大半弄不来
+    # 这个你们怎么弄的") part clauses; one space parts a search-box query's topic from what it asks of it
+    # ("宅基地平移 老房拆除补偿怎么算"), which is asked whole
+    spoken = len(re.findall(r"(?<![a-z0-9])\s+(?![a-z0-9])", text.strip())) >= 2
+    clause = rf"(?:[^，,。！!；;：:\s]|{_SPACE_INSIDE})+" if spoken else r"[^，,。！!；;：:]+"
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
         marked = bool(re.search(r"[？?]", seg))
-        parts = [(p.start(), p.end()) for p in re.finditer(r"[^，,。！!；;：:]+", seg) if p.group(0).strip("？? ")]
+        parts = [(p.start(), p.end()) for p in re.finditer(clause, seg) if p.group(0).strip("？? ")]
         if not marked and out:
             # text after the last question mark describes ("怎么办？我们小区有三千户"), unless its last
             # clause asks without the mark ("社工证怎么报考？考出来有补贴吗", "…？一年大概要花多少")
