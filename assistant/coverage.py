@@ -133,6 +133,9 @@ _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 # a space between Chinese words parts the phrases a gap is named by ("燃气报警器 免费安装怎么申请": 燃气报警器,
 # 免费申请), though not the clause that asks (a search-box query's topic is asked about with what follows it);
 # between letters or digits it stays inside the phrase ("wi fi")
+# a gap is named by the user's words from its first to its last content word when at most this many characters of
+# theirs lie between (了, 的, 才肯, 要: "补偿才肯签字", "低保怎么申请"), rather than by its content words glued ("补偿签字")
+SPAN_GAP = 2
 _SPACE_INSIDE = r"(?<=[a-z0-9])\s+(?=[a-z0-9])"
 _CLAUSE = re.compile(rf"(?:[^，,。！!？?；;：:、\s]|{_SPACE_INSIDE})+")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
@@ -1143,14 +1146,31 @@ def _names(
                 if k in inside or k == head or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
         # a conjunction between two kept words stays: "保费和电费", not "保费电费"
         kept = sorted({*kept, *(k for k in range(i, j + 1) if pieces[k][3] == "c" and kept[0] < k < kept[-1])})
+        skipped = sum(pieces[k][1] - pieces[k][0] for k in range(kept[0], kept[-1] + 1) if k not in kept)
         if kept == list(range(i, j + 1)):
             name = question_span(question, text, (pieces[i][0], pieces[j][1]))
+        elif skipped <= SPAN_GAP:
+            # the words between said as the user said them ("老房子拆掉以后的补偿", not "老房子拆掉补偿")
+            name = question_span(question, text, (pieces[kept[0]][0], pieces[kept[-1]][1]))
         else:
             name = "".join(question_span(question, text, pieces[k][:2]) for k in kept)
-        name = name.strip("，,。？?！! ")
+        name = _balanced(name.strip("，,。？?！! "))
         if name and not any(name in o or o in name for o, _ in out):
             out.append((name, [c for _, c in found]))
     return out
+
+
+_PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"), ("‘", "’"))
+
+
+def _balanced(name: str) -> str:
+    """``name`` without a quotation mark or bracket whose partner the span cut off ("宝宝屋”托育点" → 宝宝屋托育点)."""
+    for a, b in _PAIRS:
+        if name.count(a) != name.count(b):
+            name = name.replace(a, "").replace(b, "")
+    if name.count('"') % 2:
+        name = name.replace('"', "")
+    return name.strip()
 
 
 def question_span(question: str, normalised: str, span: tuple[int, int]) -> str:

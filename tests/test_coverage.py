@@ -937,3 +937,14 @@ def test_how_a_figure_is_reckoned_asks_for_one(answerer):
     assert got.coverage == "none", got.answer[:200]
     got = answerer.ask("居民装修想拆承重墙 居委怎么制止", use_llm=False)
     assert got.coverage == "none" and "承重墙" in "".join(got.uncovered), got.answer[:200]
+
+
+def test_a_gap_is_named_in_the_users_words(judge):
+    """A gap's content words with the few characters of the user's between them ("补偿才肯签字", not "补偿签字"), and
+    no quotation mark or bracket whose partner the span cut off (blind round 33: glued names read as nonsense)."""
+    q = "一楼住户要求给补偿才肯签字"
+    names = [n for n, _ in _names(q, [c for c in judge.concepts(q) if c.text in ("补偿", "签字")])]
+    assert names == ["补偿才肯签字"], names
+    q = "社区想办个“宝宝屋”托育点，需要什么资质？"
+    names = [n for n, _ in _names(q, [c for c in judge.concepts(q) if c.text in ("宝宝", "托育点")])]
+    assert names and all(n.count("“") == n.count("”") for n in names), names
