@@ -130,14 +130,18 @@ _HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
 _QWORD = re.compile(rf"(?:怎么|哪|谁|什么|啥)(?![都也怕])|怎样|如何|咋|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢")
 _MODALS = "能要该会想可"  # a two-character verb opening with one says what may be done (能用, 要放), not about what
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
-# a space between Chinese words parts the phrases a gap is named by ("燃气报警器 免费安装怎么申请": 燃气报警器,
-# 免费申请), though not the clause that asks (a search-box query's topic is asked about with what follows it);
-# between letters or digits it stays inside the phrase ("wi fi")
 # a gap is named by the user's words from its first to its last content word when at most this many characters of
 # theirs lie between (了, 的, 才肯, 要: "补偿才肯签字", "低保怎么申请"), rather than by its content words glued ("补偿签字")
 SPAN_GAP = 2
+# a space between Chinese words parts the phrases a gap is named by ("燃气报警器 免费安装怎么申请": 燃气报警器,
+# 免费申请), though not the clause that asks (a search-box query's topic is asked about with what follows it);
+# between letters or digits it stays inside the phrase ("wi fi")
 _SPACE_INSIDE = r"(?<=[a-z0-9])\s+(?=[a-z0-9])"
 _CLAUSE = re.compile(rf"(?:[^，,。！!？?；;：:、\s]|{_SPACE_INSIDE})+")
+# the clauses of a question, at punctuation (_ASKING_CLAUSE), and at spaces too when it is dictated (_SPOKEN_CLAUSE)
+_ASKING_CLAUSE = re.compile(r"[^，,。！!；;：:]+")
+_SPOKEN_CLAUSE = re.compile(rf"(?:[^，,。！!；;：:\s]|{_SPACE_INSIDE})+")
+_SPOKEN_SPACE = re.compile(r"(?<![a-z0-9])\s+(?![a-z0-9])")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 # who and where a question speaks of: after a missed noun they start the next phrase (人口普查|社区怎么配合)
@@ -155,6 +159,13 @@ _SURNAME = re.compile(
     "[老小阿王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]"
 )
+
+
+def _unknown_word(word: str) -> bool:
+    """A "name" jieba gave a word it does not know (承重墙): it opens with no common surname and tells no event (关了门)."""
+    return not _SURNAME.match(word) and not _ASPECT.search(word)
+
+
 # a two-character verb ending in a complement (挨着, 剩下, 搬来, 闹出, 帮到) tells how, not about what
 _COMPLEMENT = "着下来去进出到起回过开住给"
 _DIRECTIONAL = frozenset("上去 上来 下去 下来 进去 进来 出去 出来 起来 过去 过来 回去 回来 开来".split())  # 坐上去, 搬进来
@@ -637,9 +648,8 @@ class CoverageJudge:
             pos = start + len(word)
             if len(word) < 2 or word in seen or not all(ch.isalnum() for ch in word):
                 continue
-            if flag in _NAME_POS and not (flag.startswith("nr") and (word in self._corpus or not _SURNAME.match(word) and not _ASPECT.search(word))):
+            if flag in _NAME_POS and not (flag.startswith("nr") and (word in self._corpus or _unknown_word(word))):
                 continue  # a place, or a name the scripts never use: jieba reads 老公房's 老公 as one
-                # (a "name" that opens with no common surname is a word jieba does not know: 承重墙)
             if flag.startswith(_CLOSED_POS) or word in QUESTION_WORDS or word in FRAME_WORDS or self.is_name(word):
                 continue
             noun = flag.startswith(_NOUNISH)
@@ -1213,12 +1223,11 @@ def _asking_clauses(text: str) -> list[tuple[int, int]]:
     # spaces said as commas (a question dictated to the phone: "楼组长平均快七十岁了 线上投票的链接发下去一大半弄不来
     # 这个你们怎么弄的") part clauses; one space parts a search-box query's topic from what it asks of it
     # ("宅基地平移 老房拆除补偿怎么算"), which is asked whole
-    spoken = len(re.findall(r"(?<![a-z0-9])\s+(?![a-z0-9])", text.strip())) >= 2
-    clause = rf"(?:[^，,。！!；;：:\s]|{_SPACE_INSIDE})+" if spoken else r"[^，,。！!；;：:]+"
+    clause = _SPOKEN_CLAUSE if len(_SPOKEN_SPACE.findall(text.strip())) >= 2 else _ASKING_CLAUSE
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
         marked = bool(re.search(r"[？?]", seg))
-        parts = [(p.start(), p.end()) for p in re.finditer(clause, seg) if p.group(0).strip("？? ")]
+        parts = [(p.start(), p.end()) for p in clause.finditer(seg) if p.group(0).strip("？? ")]
         if not marked and out:
             # text after the last question mark describes ("怎么办？我们小区有三千户"), unless its last
             # clause asks without the mark ("社工证怎么报考？考出来有补贴吗", "…？一年大概要花多少")
