@@ -10,7 +10,8 @@ in words, not in retrieval scores:
   asks (the one holding 怎么, 吗 …) is *asked*, the others set the scene. How the asker wants it to
   end (让大家信服), praises the way (两全的办法), how the asker feels about it (担心, 头疼) or when the
   story happens (过段时间) is no concept; a verb and the one-character noun after it are one (jieba's 进门 + 码: the 进门码 asked for).
-- **Places**: each retrieved passage with its neighbours in its section (``WINDOW``), its
+- **Places**: each retrieved passage with its neighbours in its section (``WINDOW``) and the opening of
+  the section above it (``INTRO``: the matter its subsections solve), its
   heading and the practitioners' questions linked to it (corpus/links.jsonl). A place
   *discusses* a concept (``STRONG``) when its heading or a linked question names it or two
   sentences do, *mentions* it (``WEAK``) in one sentence; a list item or a bracket is no mention (brackets
@@ -103,6 +104,7 @@ VOCABULARY = 2  # a word this many scripts use is a word of theirs: missing from
 STRONG, WEAK = 2, 1  # how a place treats a concept: what it is about / one sentence says it
 STRONG_SUPPORT, WEAK_SUPPORT, ABSENT = "strong", "weak", "absent"
 _SUPPORT = {STRONG: STRONG_SUPPORT, WEAK: WEAK_SUPPORT, 0: ABSENT}
+INTRO = 2  # passages of the section above a retrieved one's, from its opening, that belong to its place
 WINDOW = 2  # passages each side of a retrieved one, within its section, that belong to its place
 SCATTER_SLACK = 2  # a user's word matched by its characters in order may spread over this many more characters
 GENERIC_FREQ = 10_000  # jieba dictionary frequency from which a word is everyday language (做, 钱, 管理 …)
@@ -125,6 +127,8 @@ FRAME_WORDS = frozenset(
 )
 # 几 asks, except in a quantity (十几个人, 几十年, 就几个人, 好几年); 多久/多大 ask, 没多久 does not
 _JI = r"(?<![十百千万0-9就这那好没前])几"
+# 几 after a limit asks it ("最多能住几个人", "至少要开几次"), a question mark or not
+_JI_LIMIT = re.compile(r"(?:最多|至少|最少|顶多|起码)(?:能|要|可以|得|只能)?[\u4e00-\u9fff]{0,2}$")
 _HOW_MUCH = r"多少|(?<![没不])多(?:久|长时间|大|高|远)"
 # (什么都不懂, 谁也不服谁, 哪怕, 怎么都不行: "any", "even", not a question)
 _QWORD = re.compile(rf"(?:怎么|哪|谁|什么|啥)(?![都也怕])|怎样|如何|咋|是否|能否|能不能|要不要|有没有|{_HOW_MUCH}|{_JI}(?![十百千万])|吗|呢")
@@ -177,7 +181,8 @@ _OUTCOME = re.compile(r"(?:让|使|令)(?:大家|大伙|居民|村民|业主|群
 # it tags as nouns or names (两全 n, 双赢 nr, 一劳永逸 nr: "有没有两全的办法" asks how good, not about what)
 _INSISTENCE = frozenset("死活 执意 硬要 偏要 两全 双赢 万全 一劳永逸 管用 好使 靠谱 省事 专门 特地 专程 有用 可行 划算 行得通".split())
 # conjunctions and modal adverbs jieba tags as verbs or nouns ("这次就算调解好了", "以后肯定还会冒出来")
-_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码 人家 免得 以免 省得 以便 好让".split())  # 人家: "跟人家借", them
+# 人家: "跟人家借", them; 听说: "听说别的村能…", what the user heard, not what is asked
+_FUNCTION = frozenset("就算 原本 索性 肯定 估计 可能 好像 总得 只能 起码 人家 免得 以免 省得 以便 好让 听说 据说 听人说 听别人说".split())
 # a negation, perhaps of a wish and with who or when between (不签字, 没人管, 不想自己掏腰包, 不愿再出钱)
 _NEGATED = re.compile(r"[不没](?:想|愿|愿意|肯|敢|让|用|再)?(?:自己|再|都|也)?$")
 _AGE = re.compile(r"[0-9一二三四五六七八九十]+岁?$")  # "五十岁出头": 出头 says about how old, not what
@@ -217,8 +222,13 @@ _DURATION = re.compile(rf"(?:[0-9０-９]+|[一二三四五六七八九十百千
 # 几 with a unit of time asks for a length of time as 多久 does ("几天内办完" is answered by "5个工作日内办")
 _JI_TIME = re.compile(rf"个?{_TIME_UNIT}")
 # a sum of money: what 收多少, 定多少, 多少钱 ask for ("设定1元充六小时" prices the charging point)
-_MONEY = re.compile(r"[0-9０-９][0-9０-９.,]*\s*[万千百]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+(?:元|块钱)")
+# a sum: with its unit (23万余元, 五千块钱), or in 万/亿 with no unit after it ("投资20余万", "年租金96万"; not 1万多户)
+_MONEY = re.compile(
+    r"[0-9０-９][0-9０-９.,]*\s*[万千百亿]?[余多]?\s*(?:元|块)|[一二三四五六七八九十百千万两几]+[余多]?(?:元|块钱)"
+    r"|[0-9０-９][0-9０-９.,]*\s*[余多]?[万亿][余多]?(?![0-9０-９余多]|\s*[个位名户家次天年月周岁层栋幢部辆台条项类种成米亩平倍人套间株棵只头件册份场期元块])"
+)
 MONEY_VERBS = "收定交缴花出付贴赔罚补卖赚"  # a question word after one of these asks for a sum (收费定多少)
+_SUMS = frozenset(("多少钱", "多少元", "多少块"))  # a quantity asked with its unit of money
 FIGURE = "\x00figure"  # in an alternative: a figure in the same sentence (see Place.strength)
 MONEY = "\x00money"  # in an alternative: a sum of money in the same sentence, close to one of its words
 DURATION = "\x00duration"  # in an alternative: a length of time in the sentence
@@ -708,8 +718,10 @@ class CoverageJudge:
         out: dict[str, Concept] = {}
         for a, b in asking:
             for m in _QUANTITY.finditer(text, a, b):
-                if m.group(0) == "几" and text[b : b + 1] not in ("?", "？", ""):
-                    continue  # 几 asks only in the clause the question mark closes ("换了几部电梯？"), not "有几个…居民，…"
+                if m.group(0) == "几" and text[b : b + 1] not in ("?", "？", "") and not _JI_LIMIT.search(text, 0, m.start()):
+                    # 几 asks only in the clause the question mark closes ("换了几部电梯？"), not "有几个…居民，…",
+                    # or where it asks for a limit ("最多能住几个人，怎么答", "一年至少要开几次")
+                    continue
                 inside = sorted(
                     ((starts[c.text], c.text) for c in found if c.text in starts and a <= starts[c.text] < b),
                 )
@@ -720,6 +732,8 @@ class CoverageJudge:
                 unit = _JI_TIME.match(text, m.end()) if word == "几" else None
                 if unit:
                     word, counted = text[m.start() : unit.end()], []  # 几天: a length of time, whatever it counts
+                elif word == "多少" and text[m.end() : m.end() + 1] in ("钱", "元", "块"):
+                    word = text[m.start() : m.end() + 1]  # 多少钱: a sum of money, not any figure (see ways)
                 prior = out.get(word)
                 counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
                 # a sum asked after a verb of paying (收费定多少, 能赔多少): said of what the clause names; with
@@ -776,7 +790,8 @@ class CoverageJudge:
 
     def place(self, hit: Hit) -> Place:
         """The retrieved passage as a :class:`Place`, with the passages around it in its section
-        (``WINDOW`` each side: a measure often continues the passage that names the problem)."""
+        (``WINDOW`` each side: a measure often continues the passage that names the problem) and the
+        opening of the section above (:meth:`_intro`)."""
         key = (hit.case.id, hit.passage.start, hit.passage.end, hit.links)
         got = self._places.get(key)
         if got is None:
@@ -790,11 +805,28 @@ class CoverageJudge:
                 near = range(max(0, i - WINDOW), min(len(self.passages), i + WINDOW + 1))
                 window = [self.passages[j] for j in near
                           if self.passages[j].case_id == p.case_id and self.passages[j].section == p.section]
+                window += self._intro(i)  # after: the first passage gives the place its label and heading
                 links = tuple(dict.fromkeys(
                     [*hit.links, *(q for j in near if self.passages[j] in window for q in self._links.get(j, ()))]
                 ))
             got = self._places[key] = Place.of(window, links)
         return got
+
+    def _intro(self, i: int) -> list[Passage]:
+        """The passages that open the section above passage ``i``'s (its own text before its first
+        subsection): the matter its subsections tell how it was solved ("…二期与三期之间有一座木桥…" above
+        "3、创新筹资模式")."""
+        p = self.passages[i]
+        if len(p.section) < 2:
+            return []
+        parent = p.section[:-1]
+        out: list[Passage] = []
+        j = i - 1
+        while j >= 0 and self.passages[j].case_id == p.case_id and self.passages[j].section[: len(parent)] == parent:
+            if self.passages[j].section == parent:
+                out.insert(0, self.passages[j])
+            j -= 1
+        return out[:INTRO]
 
     def _position(self) -> dict[tuple[str, int], int]:
         if self._positions is None:
@@ -835,7 +867,9 @@ class CoverageJudge:
             # (a sum asked of something named — "能赔多少" of 保障 — is not given by any figure of the place)
             ways = [(FIGURE, *alt) for w in concept.counts for alt in self.alternatives(w)]
             priced = [(MONEY, *alt) for w in concept.priced for alt in self.alternatives(w)]
-            return ways + priced if ways or priced else [(FIGURE,)]
+            if ways or priced:
+                return ways + priced
+            return [(MONEY,)] if concept.text in _SUMS else [(FIGURE,)]  # 多少钱: a sum, not a count of households
         return self.alternatives(concept.text)
 
     def procedure_alternatives(self, procedure: Concept, focal: list[Concept]) -> list[tuple[str, ...]]:
@@ -1208,8 +1242,9 @@ def procedure_terms(text: str) -> list[tuple[str, int]]:
 
 
 def _asks_beyond_count(clause: str) -> bool:
-    """A question word other than 几 (which also counts: 几天, 好几家) in ``clause``."""
-    return any(m.group(0) != "几" for m in _QWORD.finditer(clause))
+    """A question word other than 几 (which also counts: 几天, 好几家) in ``clause``, or 几 asking a limit
+    ("最多能住几个人", "至少要开几次")."""
+    return any(m.group(0) != "几" or _JI_LIMIT.search(clause, 0, m.start()) for m in _QWORD.finditer(clause))
 
 
 def _asking_clauses(text: str) -> list[tuple[int, int]]:

@@ -624,12 +624,13 @@ class Extractor:
         m = _ITEM_MARKER.match(text, start, spans[lo][1])
         if m and spans[lo][1] - m.end() >= 10:
             start = m.end()
-        # a lead-in to a list ("措施如下:") or an inline heading ("二陆法治堂(平复苑49号楼道)。") must not end the block
+        # a lead-in to a list ("措施如下:") or an inline heading ("二陆法治堂(平复苑49号楼道)。") must not end the block:
+        # read on to what it announces while that fits, else drop it (and any announcement before it); once
+        # dropping, never read on again (two announcements in a row at the budget's edge swung back and forth)
+        grow = True
         while hi > lo and _announces(text[spans[hi][0] : spans[hi][1]].strip()):
-            if hi + 1 < len(spans) and size(lo, hi + 1) <= budget + 80:
-                hi += 1
-            else:
-                hi -= 1
+            grow = grow and hi + 1 < len(spans) and size(lo, hi + 1) <= budget + 80
+            hi += 1 if grow else -1
         return _pieces(text, start, spans[lo : hi + 1])
 
     def _reports(self, text: str) -> bool:

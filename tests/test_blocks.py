@@ -193,3 +193,21 @@ def test_the_first_block_is_not_led_by_a_rare_word_the_embeddings_do_not_back(an
     assert first[0].case_id == "sj2025-19"
     assert any("防电信诈骗" in c.quote or "本地话" in c.quote for c in first)
     assert not any("党建结对" in c.quote for c in first)
+
+
+def test_a_block_ending_in_two_announcements_at_the_budget_edge_is_built(answerer):
+    # two announcing sentences in a row ("…:" / an inline heading) at the edge of the budget: the block read
+    # on to the second, could not take in what it announces, dropped it, read on to it again, … for ever
+    # (a question of eval/holdout_r23.jsonl hung the answer); it now drops both and is built
+    import threading
+
+    question = "辖区有300多名在职党员到社区报到，他们一年至少要参加几次社区活动？社区怎么把表现反馈给党员所在单位？"
+    got = []
+    worker = threading.Thread(target=lambda: got.append(_blocks(answerer, question)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert got, "the blocks were not built within two minutes"
+    blocks = got[0]
+    assert blocks
+    for b in blocks:  # no block ends on a lead-in
+        assert not b.case.text[b.measure[0][0] : b.measure[-1][1]].rstrip().endswith((":", "："))
