@@ -732,7 +732,7 @@ class CoverageJudge:
                 unit = _JI_TIME.match(text, m.end()) if word == "几" else None
                 if unit:
                     word, counted = text[m.start() : unit.end()], []  # 几天: a length of time, whatever it counts
-                elif word == "多少" and text[m.end() : m.end() + 1] in ("钱", "元", "块"):
+                elif text[m.start() : m.end() + 1] in _SUMS:
                     word = text[m.start() : m.end() + 1]  # 多少钱: a sum of money, not any figure (see ways)
                 prior = out.get(word)
                 counts = tuple(dict.fromkeys([*(prior.counts if prior else ()), *counted]))
