@@ -19,7 +19,8 @@ in words, not in retrieval scores:
   otherwise is found by its characters in order (:func:`scattered`: 废车 in 废弃车辆).
 - **Judgement** (:func:`decide`): a place *misses* an asked concept it does not discuss and
   a scene-setting concept absent from it (unless two scripts or more use that word: then
-  the place words it otherwise). 有 when a place discusses something and misses nothing, or
+  the place words it otherwise; nor a word said only in who asks, "房管所：…": ``Concept.lead``).
+  有 when a place discusses something and misses nothing, or
   misses only scene-setting words and discusses twice as much as it misses (``MOSTLY``: 挡路 in a
   question about chairs in the stairwell is detail, not a part left out);
   部分 when a place discusses at least as much of the question, by weight, as it misses
@@ -118,7 +119,7 @@ _CLOSED_POS = ("r", "m", "q", "d", "p", "c", "u", "y", "e", "o", "f", "t", "z", 
 QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 怎么办 如何 什么 哪 哪里 哪儿 哪些 谁 吗 呢 吧 能 能否 可以 可否 要 要不要 该 应该 应当 需要 "
     "办 做 搞 弄 干 有 没有 有没有 是 是否 会 想 给 让 找 来 去 怎么弄 怎么搞 咋 咋办 好 多少 几 才能 怎样才能 "
-    "如何才能 能不能 可不可以 有何 请问 一下 并且 而且 但是 可是 然后 还是".split()
+    "如何才能 能不能 可不可以 有何 请问 请教 问问 想问 一下 并且 而且 但是 可是 然后 还是".split()
 )
 # nouns that frame a request rather than name a topic ("有什么办法", "有没有……的例子")
 FRAME_WORDS = frozenset(
@@ -193,6 +194,14 @@ _LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]|..+[上里]")
 _WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
 # when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
 _WHEN = frozenset("过段时间 前段时间 这段时间 那段时间 一段时间 段时间 前阵子 这阵子 那阵子 阵子".split())
+# who asks or passes the matter on, before it is told: "房管所：…", "12345工单：…", "居民来问：…" (a label before a
+# colon, with no question in it), "我是网格员。…", "我在镇农业农村服务中心，…" (the asker's introduction). Its words
+# set the scene (Concept.lead): a place that lacks them lacks no part of the question (the scripts rarely name a
+# 房管所: "没有讲到“房管所”" was the answer to a lift question of eval/holdout_r24.jsonl); one that says them counts them.
+_LEAD = re.compile(r"[^，,。？?！!：:\s]{1,10}[：:]|我(?:是|在)[^，,。？?！!：:]{1,16}[，,。]")
+# what someone else said, quoted after a verb of saying, asks nothing of us ("老爷叔说“我交了物业费凭什么还要我来分”",
+# "哭着来问我们：“…为什么开不下去？”"): the question is the user's own
+_REPORTED = re.compile(r"((?:说|问|道|喊|骂|讲|嚷|吼)(?:我们|我|他们|大家|居委)?[:：]?)[“「\"][^”」\"]*[”」\"]")
 _REDUPLICATED = re.compile(r"(.)一\1")  # a verb said twice, tentatively: 压一压, 顶一顶, 改一改
 _AGENT = "队方员人"  # who does it, after what they do or where they are from: 施工队, 施工方, 保洁员, 外地人
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
@@ -355,6 +364,7 @@ class Concept:
     counts: tuple[str, ...] = ()  # for a quantity, the concepts it counts (多少比例 → 比例), if the question names one
     priced: tuple[str, ...] = ()  # for a sum asked after a verb of paying (收费定多少, 能赔多少), what it may be said of
     modifier: str = ""  # asked, right after another concept that modifies it: its text (残疾人就业: 就业's is 残疾人)
+    lead: bool = False  # said only in who asks or passes the matter on ("房管所：…", "我是网格员。…": _LEAD)
 
     @property
     def focal(self) -> bool:
@@ -674,8 +684,8 @@ class CoverageJudge:
             if (start and masked[start - 1] == "不") or not noun and _NEGATED.search(masked, 0, start):
                 continue  # a negated verb (不签字, 不配合, 不想自己掏腰包) says how the obstacle goes, not what it is
                 # about; after 不 even a word jieba reads as a noun is a verb ("不花钱": how, not about money)
-            if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS and flag.startswith("v"):
-                continue  # how things are or may be (不够, 没用, 能用, 要放), not what they are
+            if word[0] in "不没" or len(word) == 2 and word[0] in _MODALS + "是" and flag.startswith("v"):
+                continue  # how things are or may be (不够, 没用, 能用, 要放, 是从: "是从哪儿解决的"), not what they are
             if not noun and ("不" in word or "没" in word or flag == "v" and len(word) == 2 and word[1] in _COMPLEMENT):
                 continue  # 装不下, 搞不定, 挨着, 剩下: how things go, not what they are
             if (not noun and len(word) >= 3 and word[-2:] in _DIRECTIONAL
@@ -707,6 +717,11 @@ class CoverageJudge:
         ends = {starts[c.text] + len(c.text): c.text for c in found if c.text in starts}
         found = [replace(c, modifier=ends[starts[c.text]]) if c.asked and starts.get(c.text, -1) in ends else c
                  for c in found]
+        lead = _LEAD.match(text)
+        if lead and not _QWORD.search(lead.group(0)):
+            end = lead.end()
+            found = [replace(c, lead=True) if starts.get(c.text, end) < end and c.text not in text[end:] else c
+                     for c in found]
         return found + self._quantities(text, asking, found, starts)
 
     def _quantities(
@@ -1105,7 +1120,7 @@ def missing_from(focal: list[Concept], held: dict[str, int]) -> list[Concept]:
     return [
         c for c in focal
         if held.get(c.text, 0) < (WEAK if c.quantity else STRONG) and c.asked
-        or held.get(c.text, 0) == 0 and not c.vocabulary
+        or held.get(c.text, 0) == 0 and not c.vocabulary and not c.lead
     ]
 
 
@@ -1259,6 +1274,8 @@ def _asking_clauses(text: str) -> list[tuple[int, int]]:
     # 这个你们怎么弄的") part clauses; one space parts a search-box query's topic from what it asks of it
     # ("宅基地平移 老房拆除补偿怎么算"), which is asked whole
     clause = _SPOKEN_CLAUSE if len(_SPOKEN_SPACE.findall(text.strip())) >= 2 else _ASKING_CLAUSE
+    # reported speech (_REPORTED) asks nothing: its marks and question words are masked, keeping every position
+    text = _REPORTED.sub(lambda q: q.group(1) + "·" * (len(q.group(0)) - len(q.group(1))), text)
     for m in re.finditer(r"[^？?]+(?:[？?]+|$)", text):
         seg = m.group(0)
         marked = bool(re.search(r"[？?]", seg))

@@ -8,9 +8,8 @@ the tune halves are looked at while the blocks are changed:
 - tune: ``eval/dev.jsonl`` questions with an odd number (q001, q003, …), the
   answerable questions (label full/partial) of ``eval/coverage.jsonl`` and the
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
-  answerable ``half == "tune"`` questions of ``eval/holdout_r4.jsonl`` and
-  ``eval/holdout_r3.jsonl``, ``eval/holdout_r5.jsonl``, ``eval/holdout_r6.jsonl``,
-  ``eval/holdout_r7.jsonl``, ``eval/holdout_r8.jsonl``, ``eval/holdout_r9.jsonl``, ``eval/holdout_r10.jsonl``, ``eval/holdout_r11.jsonl``, ``eval/holdout_r12.jsonl``, ``eval/holdout_r13.jsonl``, ``eval/holdout_r14.jsonl``, ``eval/holdout_r15.jsonl``, ``eval/holdout_r16.jsonl``, ``eval/holdout_r17.jsonl``, ``eval/holdout_r18.jsonl``, ``eval/holdout_r19.jsonl``, ``eval/holdout_r20.jsonl``, ``eval/holdout_r21.jsonl``, ``eval/holdout_r22.jsonl`` and ``eval/holdout_r23.jsonl``;
+  answerable ``half == "tune"`` questions of the fresh sets ``eval/holdout_r3.jsonl`` …
+  ``eval/holdout_r26.jsonl`` (``HOLDOUTS``);
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -42,7 +41,7 @@ from assistant.answer import Answerer, Conversation, get_answerer  # noqa: E402
 from assistant.evaluation import answerable, evidence_in, evaluate_answers, first_block, read_questions  # noqa: E402
 
 
-HOLDOUTS = (4, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
+HOLDOUTS = (4, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26)
 
 
 def _odd(q: dict) -> bool:
