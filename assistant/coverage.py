@@ -93,7 +93,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DURATION", "FIGURE", "FULL", "FUNDS", "MONEY", "PARTIAL", "NONE", "Concept", "Coverage", "CoverageJudge", "Place", "addresses", "decide",
-    "missing_from", "said_in",
+    "missing_from", "named_by", "said_in",
     "scattered",
 ]
 
@@ -202,6 +202,7 @@ _LEAD = re.compile(r"[^，,。？?！!：:\s]{1,10}[：:]|我(?:是|在)[^，,�
 # what someone else said, quoted after a verb of saying, asks nothing of us ("老爷叔说“我交了物业费凭什么还要我来分”",
 # "哭着来问我们：“…为什么开不下去？”"): the question is the user's own
 _REPORTED = re.compile(r"((?:说|问|道|喊|骂|讲|嚷|吼)(?:我们|我|他们|大家|居委)?[:：]?)[“「\"][^”」\"]*[”」\"]")
+_COUNTED = re.compile(r"[一二两三四五六七八九十几]+[件个位次条项]")
 _REDUPLICATED = re.compile(r"(.)一\1")  # a verb said twice, tentatively: 压一压, 顶一顶, 改一改
 _AGENT = "队方员人"  # who does it, after what they do or where they are from: 施工队, 施工方, 保洁员, 外地人
 # A question about a procedure of public administration (办事: how to apply for or obtain something,
@@ -677,6 +678,11 @@ class CoverageJudge:
                     or word[-1] in "吗呢吧" or _DEGREE.search(masked, 0, start)
                     or word == "出头" and _AGE.search(masked, 0, start)):
                 continue  # 死活; 比较合理, 更稳妥: how good, not what; 有用吗 (a dictionary word): whether, not what
+            if _COUNTED.match(word):
+                continue  # 两件事, 三个人 (dictionary words): how many, not what ("想请教两件事：…")
+            after = start + len(word)
+            if masked[after : after + 1] == "不" and masked[after + 1 : after + 2] == word[-1]:
+                continue  # jieba's 时分 in "分房时分不分": the verb of an A-not-A question glued to the word before
             if _REDUPLICATED.fullmatch(word):
                 continue  # 压一压, 顶一顶 (jieba reads one it does not know as a noun): a try at doing, not a thing
             if _OUTCOME.search(masked, 0, start):
@@ -1062,7 +1068,7 @@ def decide(
         gone = {m.text for m in missing}
         known = tuple(c.text for c in rated if c.mentioned and c.text not in gone)
         common = tuple(c.text for c in concepts if c.common)
-        names = _names(question, missing, known, common) if level != FULL else []
+        names = _names(question, named_by(question, missing), known, common) if level != FULL else []
         weak = {c.text for c in missing if support.get(c.text, 0) == WEAK}
         briefly = tuple(name for name, cs in names if all(c.text in weak for c in cs))
         covered = tuple(c.text for c in rated if c.focal and c.mentioned and not c.quantity)
@@ -1103,6 +1109,28 @@ def decide(
     )
     held = places[best_at] if best_at is not None else {}
     return verdict(NONE, missing_from(focal, held) or [c for c in focal if c.asked] or focal, best_at)
+
+
+_SENTENCE = re.compile(r"[^。！!？?]+[。！!？?]*")
+
+
+def named_by(question: str, missing: list[Concept]) -> list[Concept]:
+    """The missed concepts a gap is named by: what is asked, when some of it is missed.
+
+    A message that tells its story first and then asks ("…电线从自家窗口拉下来，像蜘蛛网一样…请问…具体是以谁的
+    名义去立户的？") misses the story's details too (冰柜, 蜘蛛网), but "没有讲到“冰柜”" names no part of what
+    it asks. So when an asked concept is missed, the gap is named by the missed words of the sentences
+    that ask; the story's are named only when nothing asked is missed (then the story is the matter).
+    """
+    if not any(c.asked and not (c.quantity or c.procedure) for c in missing):
+        return missing  # (a procedure or a figure alone names nothing: "要找哪个部门批" of what the story tells)
+    text = _norm(question)
+    asking = _asking_clauses(text)
+    spans = [m.span() for m in _SENTENCE.finditer(text)]
+    asks = [i for i, (a, b) in enumerate(spans) if any(a <= x < b for x, _ in asking)]
+    # the sentence right before the question sets its matter ("…供电公司说没有产证没法立户装表…。请问…？")
+    said = "".join(text[a:b] for i, (a, b) in enumerate(spans) if i in asks or asks and i == asks[0] - 1)
+    return [c for c in missing if c.asked or c.text in said]
 
 
 def _head_missed(concept: Concept, held: dict[str, int]) -> bool:

@@ -22,7 +22,7 @@ from assistant.chunking import Passage
 from assistant.config import get_settings
 from assistant.coverage import (
     DURATION, FIGURE, FULL, MONEY, NONE, PARTIAL, STRONG, WEAK, Concept, CoverageJudge, Place, addresses, asks_money, decide,
-    _asking_clauses, _names, _norm, in_passing, money_said, procedure_terms, said_in, scattered, short_of_money,
+    _asking_clauses, _names, _norm, in_passing, money_said, named_by, procedure_terms, said_in, scattered, short_of_money,
 )
 from assistant.grounding import GAP_CONFIDENCE, PROCEDURE_NOTE, WORDING_CONFIDENCE
 from assistant.links import UNASKED_SHARE, paraphrase_level
@@ -1030,3 +1030,28 @@ def test_what_someone_else_said_is_no_question():
     assert [text[a:b] for a, b in _asking_clauses(text)] == ["怎么先帮她保住经营?"]
     text = _norm("“红色业委会”怎么搞？")  # a quoted name is no speech
     assert [text[a:b] for a, b in _asking_clauses(text)] == [text]
+
+
+def test_a_gap_is_named_by_what_is_asked(answerer):
+    """A long message tells its story, then asks. When what it asks is missed, the gap is named by the
+    sentences that ask (and the one right before them, which sets their matter), not by the story's
+    details: "没有讲到“水龙头发黄”" says nothing of what was asked (eval/holdout_r25.jsonl: 冰柜, 蜘蛛网)."""
+    story, asked = Concept("冰柜", 6.6, False, True), Concept("名义", 4.6, True, True)
+    question = "车库里有人放冰柜，电线拉得像蜘蛛网。居民想正规用电。请问是以谁的名义去立户的？"
+    assert named_by(question, [story, asked]) == [asked]
+    assert named_by(question, [story]) == [story]  # nothing asked is missed: the story is the matter
+    figure = Concept("多少", 0.0, True, True, quantity=True)
+    assert named_by(question, [story, figure]) == [story, figure]  # a figure alone names nothing
+    got = answerer.ask(
+        "我们小区是九十年代的老公房，楼顶水箱好几年没人管。上个月有居民说水龙头放出来的水发黄，还有细小的沉淀，"
+        "群里吵了好几天。物业说清洗要花钱，业委会说没有这笔预算。想问问二次供水的水箱按规定多久要清洗消毒一次？"
+        "水质检测报告该由谁出？",
+        use_llm=False,
+    )
+    assert got.coverage == "none" and got.uncovered, got.answer[:200]
+    assert not any("水龙头" in u or "沉淀" in u for u in got.uncovered), got.uncovered
+
+
+def test_a_count_is_no_concept(judge):
+    """"想请教两件事" counts what is asked; 两件事 (a jieba dictionary noun) was named as a part no script covers."""
+    assert "两件事" not in {c.text for c in judge.concepts("想请教两件事：店已经开起来的，怎么先帮她保住经营？")}
