@@ -1229,8 +1229,15 @@ def _names(
             if (len(w) >= 2 and flag.startswith(_NOUNISH) and flag not in _NAME_POS and w not in FRAME_WORDS
                     and pieces[j][3].startswith(_NOUNISH) and w not in _WHO_WHERE):
                 head = j = j + 1  # the noun the missed word modifies, however common: 大件垃圾, not 大件
+        modifier = None
+        if i == inside[0] and i > 0:
+            w, flag = pieces[i - 1][2:]
+            if (len(w) >= 2 and flag.startswith((*_NOUNISH, "s")) and flag not in _NAME_POS and w not in FRAME_WORDS
+                    and pieces[i][3].startswith(_NOUNISH) and w not in _WHO_WHERE and w not in QUESTION_WORDS
+                    and not _LOCATIVE.fullmatch(w)):
+                modifier = i = i - 1  # the noun that says which, however discussed: 台账报表, 地下管线, not 报表, 管线
         kept = [k for k in range(i, j + 1)
-                if k in inside or k == head or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
+                if k in inside or k in (head, modifier) or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
         # a conjunction between two kept words stays: "保费和电费", not "保费电费"
         kept = sorted({*kept, *(k for k in range(i, j + 1) if pieces[k][3] == "c" and kept[0] < k < kept[-1])})
         skipped = sum(pieces[k][1] - pieces[k][0] for k in range(kept[0], kept[-1] + 1) if k not in kept)

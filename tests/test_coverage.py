@@ -1052,6 +1052,17 @@ def test_a_gap_is_named_by_what_is_asked(answerer):
     assert not any("水龙头" in u or "沉淀" in u for u in got.uncovered), got.uncovered
 
 
+def test_a_gap_is_named_with_the_noun_that_says_which(judge):
+    """The noun right before a missed one says which it is, however discussed: 台账报表, 维修资金账户, not 报表, 账户
+    (blind round 40); a locative (家里) or an asking word (问问) does not."""
+    q = "居委会就几个人，台账报表一大堆，怎么减负？"
+    assert [n for n, _ in _names(q, [c for c in judge.concepts(q) if c.text == "报表"])] == ["台账报表"]
+    q = "维修资金账户快见底了，每户按什么标准交？"
+    assert [n for n, _ in _names(q, [c for c in judge.concepts(q) if c.text == "账户"])] == ["维修资金账户"]
+    q = "家里宽带老是断，找谁修？"
+    assert [n for n, _ in _names(q, [c for c in judge.concepts(q) if c.text == "宽带"])] == ["宽带"]
+
+
 def test_a_count_is_no_concept(judge):
     """"想请教两件事" counts what is asked; 两件事 (a jieba dictionary noun) was named as a part no script covers."""
     assert "两件事" not in {c.text for c in judge.concepts("想请教两件事：店已经开起来的，怎么先帮她保住经营？")}
