@@ -24,7 +24,8 @@ in words, not in retrieval scores:
   misses only scene-setting words and discusses twice as much as it misses (``MOSTLY``: 挡路 in a
   question about chairs in the stairwell is detail, not a part left out);
   部分 when a place discusses at least as much of the question, by weight, as it misses
-  (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`) —
+  (:func:`addresses`) — the missed concepts are named in the user's words (:func:`_names`), by what is
+  asked when some of it is missed, not by the story told before it (:func:`named_by`) —
   but not when all the question asks is in no script's words (``Concept.unheard``:
   外嫁女, 年检费): such a place only sets the scene; nor when it never says the head of what is
   asked (``Concept.modifier``: 残疾人就业 at a place about 残疾人 without 就业);
@@ -150,7 +151,7 @@ _SPOKEN_SPACE = re.compile(r"(?<![a-z0-9])\s+(?![a-z0-9])")
 _PUNCT = "，,。；;：:、（(）)“”\"！!？?"
 _NOUNISH = ("n", "vn", "an", "eng", "j")
 # who and where a question speaks of: after a missed noun they start the next phrase (人口普查|社区怎么配合)
-_WHO_WHERE = frozenset("社区 小区 村 村里 居委 居委会 居民 村民 业主 物业 街道 镇 我们 大家 孩子 老人 人家".split())
+_WHO_WHERE = frozenset("社区 小区 村 村里 居委 居委会 居民 村民 业主 物业 街道 镇 我们 大家 孩子 老人 老人家 人家".split())
 # a question set in a community's affairs (村里咋管, 小区里, 居委能做啥) is the scripts' domain, whatever else it names
 _COMMUNITY = re.compile(r"村里|村上|村委|村两委|小区|社区|居委|楼道|楼栋|业委会|物业|网格")
 LIST_ITEM_CHARS = 10  # an item of an enumeration is a short phrase ("社区矫正人员、"), not a clause
