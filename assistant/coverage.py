@@ -192,7 +192,7 @@ _AGE = re.compile(r"[0-9一二三四五六七八九十]+岁?$")  # "五十岁出
 # verbs or nouns; they locate the question like a place name, they do not say what it is about
 _LOCATIVE = re.compile(r"[镇村区市街县省楼家]+[上里头]|..+[上里]")  # 街面上, 马路上: where, a word of its own
 # the asker's worry (担心施工队偷工减料, 最头疼的是): how they feel about it, not what it is about
-_WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛".split())
+_WORRY = frozenset("担心 担忧 害怕 生怕 唯恐 发愁 犯愁 头疼 头痛 关心".split())
 # when it happens (过段时间又闹起来, 前段时间): the story's time, not what it is about (jieba: nouns)
 _WHEN = frozenset("过段时间 前段时间 这段时间 那段时间 一段时间 段时间 前阵子 这阵子 那阵子 阵子".split())
 # who asks or passes the matter on, before it is told: "房管所：…", "12345工单：…", "居民来问：…" (a label before a
@@ -1235,7 +1235,7 @@ def _names(
             w, flag = pieces[i - 1][2:]
             if (len(w) >= 2 and flag.startswith((*_NOUNISH, "s")) and flag not in _NAME_POS and w not in FRAME_WORDS
                     and pieces[i][3].startswith(_NOUNISH) and w not in _WHO_WHERE and w not in QUESTION_WORDS
-                    and not _LOCATIVE.fullmatch(w)):
+                    and w not in _WORRY and not _LOCATIVE.fullmatch(w)):
                 modifier = i = i - 1  # the noun that says which, however discussed: 台账报表, 地下管线, not 报表, 管线
         kept = [k for k in range(i, j + 1)
                 if k in inside or k in (head, modifier) or content(*pieces[k][2:]) or noun(*pieces[k][2:], False)]
