@@ -9,7 +9,7 @@ the tune halves are looked at while the blocks are changed:
   answerable questions (label full/partial) of ``eval/coverage.jsonl`` and the
   conversations of ``eval/followups.jsonl`` with ``half == "tune"`` and the
   answerable ``half == "tune"`` questions of the fresh sets ``eval/holdout_r3.jsonl`` …
-  ``eval/holdout_r26.jsonl`` (``HOLDOUTS``);
+  ``eval/holdout_r27.jsonl`` (``HOLDOUTS``);
 - test: the even-numbered dev questions and the ``half == "test"`` ones,
   printed only with ``--test`` (once, for the chosen version).
 
@@ -41,7 +41,7 @@ from assistant.answer import Answerer, Conversation, get_answerer  # noqa: E402
 from assistant.evaluation import answerable, evidence_in, evaluate_answers, first_block, read_questions  # noqa: E402
 
 
-HOLDOUTS = (4, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26)
+HOLDOUTS = (4, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)
 
 
 def _odd(q: dict) -> bool:

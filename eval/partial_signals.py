@@ -43,7 +43,7 @@ from assistant.coverage import PARTIAL, PLACES  # noqa: E402
 from assistant.evaluation import read_questions  # noqa: E402
 from assistant.grounding import CONFIDENCE_THRESHOLD  # noqa: E402
 
-SETS = ("coverage", "dev", "short", *(f"holdout_r{n}" for n in range(3, 27)))
+SETS = ("coverage", "dev", "short", *(f"holdout_r{n}" for n in range(3, 28)))
 SIGNALS = ("confidence", "link", "passage", "missed_share", "missed_noun", "missed_unseen")
 
 
