@@ -1121,7 +1121,9 @@ def named_by(question: str, missing: list[Concept]) -> list[Concept]:
     A message that tells its story first and then asks ("…电线从自家窗口拉下来，像蜘蛛网一样…请问…具体是以谁的
     名义去立户的？") misses the story's details too (冰柜, 蜘蛛网), but "没有讲到“冰柜”" names no part of what
     it asks. So when an asked concept is missed, the gap is named by the missed words of the sentences
-    that ask; the story's are named only when nothing asked is missed (then the story is the matter).
+    that ask and of the sentence right before them, which sets their matter. The story's are named too
+    when nothing asked is missed (then the story is the matter), or only a procedure or a figure, which
+    names nothing alone (blind round 39: new better 39 of 41).
     """
     if not any(c.asked and not (c.quantity or c.procedure) for c in missing):
         return missing  # (a procedure or a figure alone names nothing: "要找哪个部门批" of what the story tells)

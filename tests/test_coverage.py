@@ -1064,5 +1064,8 @@ def test_a_gap_is_named_with_the_noun_that_says_which(judge):
 
 
 def test_a_count_is_no_concept(judge):
-    """"想请教两件事" counts what is asked; 两件事 (a jieba dictionary noun) was named as a part no script covers."""
+    """"想请教两件事" counts what is asked; 两件事 (a jieba dictionary noun) was named as a part no script covers. Nor is
+    a word jieba glued to the verb of an A-not-A question ("分房时分不分": 时分) one."""
     assert "两件事" not in {c.text for c in judge.concepts("想请教两件事：店已经开起来的，怎么先帮她保住经营？")}
+    words = {c.text for c in judge.concepts("离婚后回娘家的女儿，分房时分不分？")}
+    assert "时分" not in words and "分房" in words
